@@ -1,0 +1,1 @@
+"""The `inds` command: runs the whole stack, migrations and tools from one distribution."""

@@ -1,0 +1,1 @@
+"""A realistic synthetic Djiboutian registry, deterministic for a seed."""

@@ -1,0 +1,1 @@
+"""The INDS services: gateway, beneficiaries, funding, indicators."""

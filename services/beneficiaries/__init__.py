@@ -1,0 +1,1 @@
+"""The social registry: households, individuals, programmes, enrollments."""

@@ -1,0 +1,73 @@
+"""The registry service: `create_app()` for uvicorn (`--factory`)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.beneficiaries.areas import repository as areas
+from services.beneficiaries.areas.endpoints import router as areas_router
+from services.beneficiaries.audit.endpoints import router as audit_router
+from services.beneficiaries.config import BeneficiariesSettings, get_settings
+from services.beneficiaries.dedup.endpoints import router as dedup_router
+from services.beneficiaries.exports.endpoints import router as exports_router
+from services.beneficiaries.households.endpoints import router as households_router
+from services.beneficiaries.imports.endpoints import router as imports_router
+from services.beneficiaries.imports.job import run_pending as run_pending_imports
+from services.beneficiaries.individuals.endpoints import router as individuals_router
+from services.beneficiaries.models import AuditEvent
+from services.beneficiaries.pmt.endpoints import router as pmt_router
+from services.beneficiaries.pmt.worker import run_pending_jobs
+from services.beneficiaries.programmes.endpoints import router as programmes_router
+from services.beneficiaries.stats.endpoints import router as stats_router
+from services.beneficiaries.sync.endpoints import router as sync_router
+from shared.app_factory import create_service_app
+from shared.audit import AuditTrail
+from shared.polling import Poller
+from shared.whoami import whoami_router
+
+
+def create_app(settings: BeneficiariesSettings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    audit = AuditTrail(AuditEvent, flush_interval=settings.audit_flush_interval)
+    # Recomputes scores after a formula is activated; tests run jobs themselves (None).
+    pmt_worker = Poller("pmt-worker", settings.pmt_job_poll_interval)
+    import_worker = Poller("import-worker", settings.import_poll_interval)
+
+    async def startup(app: FastAPI) -> None:
+        async with app.state.database.sessionmaker() as session, session.begin():
+            await areas.load_reference_file(session)
+        await audit.start(app.state.database)
+        database = app.state.database
+        await pmt_worker.start(lambda: run_pending_jobs(database))
+        await import_worker.start(lambda: run_pending_imports(database, settings, audit))
+
+    async def shutdown(app: FastAPI) -> None:
+        await import_worker.stop()
+        await pmt_worker.stop()
+        await audit.stop()
+
+    app = create_service_app(
+        settings,
+        title="INDS beneficiaries",
+        description="The social registry: households and individuals (refugees included), "
+        "identifiers, proxy-means-test scores, programmes and enrollments.",
+        routers=[
+            whoami_router("beneficiaries"),
+            areas_router,
+            households_router,
+            individuals_router,
+            dedup_router,
+            audit_router,
+            stats_router,
+            pmt_router,
+            programmes_router,
+            imports_router,
+            exports_router,
+            sync_router,
+        ],
+        on_startup=[startup],
+        on_shutdown=[shutdown],
+    )
+    app.state.audit = audit
+    app.state.pmt_worker = pmt_worker
+    return app

@@ -1,0 +1,1 @@
+"""Administrative areas of the country: reference data, extensible without code changes."""

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+AreaCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,16}){1,3}$")]
+
+
+class AdminAreaCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: AreaCode
+    name: str = Field(min_length=1, max_length=120)
+    level: Literal[1, 2, 3]
+    parent_code: AreaCode | None = None
+    area: Literal["urban", "rural"] | None = None
+    is_refugee_village: bool = False
+
+
+class AdminArea(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    name: str
+    level: int
+    parent_code: str | None
+    region_code: str
+    area: str | None
+    is_refugee_village: bool

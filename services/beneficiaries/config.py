@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+
+class BeneficiariesSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="INDS_BENEFICIARIES_", extra="ignore")
+
+    service_name: str = "beneficiaries"
+    body_limits: dict[str, int] = {"/api/v1/beneficiaries/imports": 512 * 1024 * 1024}
+    # Read audit rows are written in batches this often (seconds); None: only on flush.
+    audit_flush_interval: float | None = 0.2
+    # A pair scoring at least this is flagged as a probable duplicate.
+    dedup_threshold: float = 0.7
+    # Candidates are looked for this many years either side of the birth year.
+    dedup_birth_year_window: int = 2
+    # Edges of the PMT bands (predicted consumption, DJF per person per year).
+    pmt_band_edges: list[int] = [60_000, 100_000, 150_000, 250_000]
+    # How often the PMT recomputation worker looks for queued jobs (seconds); None: never.
+    pmt_job_poll_interval: float | None = 2.0
+    # Where uploaded import files wait for their job (default: the system's temporary folder).
+    import_dir: Path | None = None
+    # How often the import worker looks for queued imports (seconds); None: never.
+    import_poll_interval: float | None = 1.0
+    # The largest import file accepted (the gateway applies its own limit too).
+    import_max_bytes: int = 512 * 1024 * 1024
+
+    def imports_folder(self) -> Path:
+        folder = self.import_dir or Path(tempfile.gettempdir()) / "inds-imports"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+
+@lru_cache
+def get_settings() -> BeneficiariesSettings:
+    return BeneficiariesSettings()

@@ -1,0 +1,1 @@
+"""Probable duplicates: found through indexed phonetic keys, scored, flagged, resolved."""

@@ -1,0 +1,218 @@
+"""Candidate lookup through the phonetic-key indexes: a person is a candidate when two of
+the three name parts agree (one, for a draft with a single name), so one misspelt part does
+not hide them; sex and a birth-year window narrow it further, all inside the index."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.beneficiaries.dedup.matching import NO_LIMIT, Candidate, PersonDraft
+from services.beneficiaries.models import (
+    NAME_PART_PAIRS,
+    SHARED_IDENTIFIER_TYPES,
+    DuplicatePair,
+    Household,
+    Individual,
+)
+from shared.db import driver_connection
+from shared.pagination import PageParams, keyset_page
+
+
+async def list_pairs(
+    session: AsyncSession, status: str, params: PageParams
+) -> Sequence[DuplicatePair]:
+    statement = keyset_page(
+        select(DuplicatePair).where(DuplicatePair.status == status),
+        [DuplicatePair.detected_at, DuplicatePair.id],
+        params,
+        [datetime, uuid.UUID],
+    )
+    return (await session.execute(statement)).scalars().all()
+
+
+async def get_pair(
+    session: AsyncSession, pair_id: uuid.UUID, *, for_update: bool = False
+) -> DuplicatePair | None:
+    statement = select(DuplicatePair).where(DuplicatePair.id == pair_id)
+    if for_update:
+        statement = statement.with_for_update()
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def settle_pairs_of(
+    session: AsyncSession,
+    individual_id: uuid.UUID,
+    *,
+    except_pair: uuid.UUID,
+    at: datetime,
+    actor: str,
+) -> None:
+    await session.execute(
+        update(DuplicatePair)
+        .where(
+            DuplicatePair.status == "open",
+            DuplicatePair.id != except_pair,
+            (DuplicatePair.individual_id == individual_id)
+            | (DuplicatePair.candidate_id == individual_id),
+        )
+        .values(status="merged", resolved_at=at, resolved_by=actor, resolution_note="record merged")
+    )
+
+
+async def people(
+    session: AsyncSession, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[Individual, str | None]]:
+    statement = (
+        select(Individual, Household.registry_number)
+        .outerjoin(Household, Household.id == Individual.household_id)
+        .where(Individual.id.in_(ids))
+    )
+    return {
+        person.id: (person, number) for person, number in (await session.execute(statement)).all()
+    }
+
+
+# One statement for many drafts: each draft's three pair lookups in the pair indexes (a
+# draft with a single name part: by its given name alone), its candidates as one array (a
+# few hundred thousand candidates come back faster as a few thousand arrays than as rows).
+# A NULL key matches nothing, so drafts with missing name parts need no special case.
+_LOOKUP = """
+    SELECT i.id FROM individual i
+    WHERE {match} AND i.sex = d.sex
+      AND i.birth_year BETWEEN d.year - $8 AND d.year + $8
+      AND (abs(i.birth_date - d.born) <= $9
+           OR ((i.birth_date_estimated OR d.estimated) AND abs(i.birth_year - d.year) <= $10))
+      AND i.status <> 'merged' AND i.household_id IS DISTINCT FROM d.household
+"""
+_MATCHES = [f"i.{a}_key = d.{a} AND i.{b}_key = d.{b}" for a, b in NAME_PART_PAIRS] + [
+    "d.father IS NULL AND d.grandfather IS NULL AND i.given_key = d.given"
+]
+_MANY = (
+    "SELECT ARRAY("
+    + "UNION".join(_LOOKUP.format(match=match) for match in _MATCHES)
+    + """)
+FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::uuid[],
+            $11::date[], $12::bool[])
+     AS d(idx, given, father, grandfather, sex, year, household, born, estimated)
+ORDER BY d.idx
+"""
+)
+
+
+async def candidate_ids_many(
+    session: AsyncSession,
+    drafts: Sequence[tuple[dict[str, str | None], PersonDraft, uuid.UUID | None]],
+    window: int,
+    birth_reach: tuple[int, int] = (NO_LIMIT, NO_LIMIT),
+) -> list[list[uuid.UUID]]:
+    """Each draft's candidates, in the drafts' order. A draft is (keys by part, the person,
+    the household they belong to, whose members are not compared). Birth dates farther
+    apart than `birth_reach` (days for exact dates, years when either is estimated) are
+    left out."""
+    if not drafts:
+        return []
+    # Straight to asyncpg: a few thousand drafts bring back a few hundred thousand
+    # candidates in a registry of 500,000 people; through the ORM's result that cost more
+    # than the query.
+    raw = await driver_connection(session)
+    rows = await raw.fetch(
+        _MANY,
+        list(range(len(drafts))),
+        [keys.get("given") for keys, _, _ in drafts],
+        [keys.get("father") for keys, _, _ in drafts],
+        [keys.get("grandfather") for keys, _, _ in drafts],
+        [draft.sex for _, draft, _ in drafts],
+        [draft.birth_date.year for _, draft, _ in drafts],
+        [household for _, _, household in drafts],
+        window,
+        birth_reach[0],
+        birth_reach[1],
+        [draft.birth_date for _, draft, _ in drafts],
+        [draft.birth_date_estimated for _, draft, _ in drafts],
+    )
+    return [row[0] for row in rows]
+
+
+async def candidate_names(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    """What a candidate's score mostly depends on, read before the rest (household,
+    identifiers) to leave out the many candidates that cannot reach the threshold: id ->
+    (given, father, grandfather name, birth date, estimated)."""
+    if not ids:
+        return {}
+    raw = await driver_connection(session)
+    rows = await raw.fetch(
+        "SELECT id, given_name, father_name, grandfather_name, birth_date, birth_date_estimated"
+        " FROM individual WHERE id = ANY($1::uuid[])",
+        list(ids),
+    )
+    return {row[0]: row for row in rows}
+
+
+# One array parameter, however many ids (an IN list stops at 32,767 parameters).
+_DETAILS = f"""
+SELECT i.id, i.household_id, i.given_name, i.father_name, i.grandfather_name, i.sex,
+       i.birth_date, i.birth_date_estimated, h.locality_code, h.region_code, h.registry_number,
+       ARRAY(SELECT ARRAY[d.type::text, d.value::text] FROM identifier d
+             WHERE d.individual_id = i.id
+               AND d.type IN ({", ".join(f"'{kind}'" for kind in SHARED_IDENTIFIER_TYPES)}))
+FROM individual i LEFT JOIN household h ON h.id = i.household_id
+WHERE i.id = ANY($1::uuid[])
+"""  # noqa: S608 (constants of the model, no input)
+
+
+async def candidate_details(
+    session: AsyncSession, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Candidate]:
+    if not ids:
+        return {}
+    raw = await driver_connection(session)
+    rows = await raw.fetch(_DETAILS, list(ids))
+    return {
+        row[0]: Candidate(
+            individual_id=row[0],
+            household_id=row[1],
+            given_name=row[2],
+            father_name=row[3],
+            grandfather_name=row[4],
+            sex=row[5],
+            birth_date=row[6],
+            birth_date_estimated=row[7],
+            locality_code=row[8],
+            region_code=row[9],
+            registry_number=row[10],
+            shared_identifiers=frozenset((kind, value) for kind, value in row[11]),
+        )
+        for row in rows
+    }
+
+
+_PAIR_COLUMNS = ("id", "individual_id", "candidate_id", "score", "reasons", "status")
+
+
+async def add_pairs(session: AsyncSession, pairs: list[dict[str, Any]]) -> None:
+    """New open pairs, with COPY: a big batch flags thousands."""
+    if not pairs:
+        return
+    raw = await driver_connection(session)
+    await raw.copy_records_to_table(
+        "duplicate_pair",
+        records=[
+            (
+                pair["id"],
+                pair["individual_id"],
+                pair["candidate_id"],
+                pair["score"],
+                orjson.dumps(pair["reasons"]).decode(),
+                "open",
+            )
+            for pair in pairs
+        ],
+        columns=_PAIR_COLUMNS,
+    )

@@ -1,0 +1,158 @@
+"""`/exports`: the registry as CSV, JSON Lines or Excel files, filtered as the lists are."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
+
+from services.beneficiaries.access import REGISTRY_STAFF, allowed_regions
+from services.beneficiaries.clock import today
+from services.beneficiaries.exports import repository, stream
+from services.beneficiaries.exports.fields import (
+    CATALOGUE,
+    Resource,
+    check_filters,
+    select_fields,
+)
+from services.beneficiaries.exports.formats import MEDIA_TYPES, ExportFormat
+from services.beneficiaries.filters import RegistryFilters, registry_filters
+from shared.auth import Principal, require_roles
+from shared.db import StreamSession
+
+router = APIRouter(prefix="/api/v1/beneficiaries/exports", tags=["exports"])
+# Registry staff export everything (registrars their regions'); analysts non-personal fields.
+ExportReader = Annotated[Principal, Depends(require_roles(*REGISTRY_STAFF, "analyst"))]
+Filters = Annotated[RegistryFilters, Depends(registry_filters)]
+
+_FORMATS_DOC = (
+    "CSV is UTF-8 with a byte-order mark and a header row; lists are joined with ';'; text "
+    "that a spreadsheet would run as a formula (starting with = + - @, tab or carriage "
+    "return, phone numbers included) is prefixed with a single quote. JSON Lines has one "
+    "object per row, lists as arrays. XLSX has typed cells (dates as dates), one sheet per "
+    "1,048,575 rows. Dates are ISO 8601. Streamed: the answer starts at once, whatever the "
+    "size. Analysts may export only non-personal fields (`personal: false` in "
+    "`GET /exports/fields`) and may not filter by name or identifier; every export is "
+    "recorded on the audit trail."
+)
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {media_type: {} for media_type in MEDIA_TYPES.values()}},
+    403: {
+        "description": "Not a role that exports, or an analyst asking for a personal field "
+        "or filtering by name or identifier"
+    },
+    422: {"description": "An unknown field (path `query.fields`) or a bad filter"},
+}
+
+
+def _fields_query(resource: Resource) -> Any:
+    return Query(
+        description=f"Comma-separated {resource} fields, in the order wanted; default: all "
+        "you may see. One of: " + ", ".join(CATALOGUE[resource]) + "."
+    )
+
+
+class FieldDoc(BaseModel):
+    name: str
+    kind: str
+    description: str
+    personal: bool
+
+
+class FieldCatalogue(BaseModel):
+    households: list[FieldDoc]
+    individuals: list[FieldDoc]
+
+
+@router.get("/fields", response_model=FieldCatalogue)
+async def export_fields(_: ExportReader) -> FieldCatalogue:
+    """The fields each export can have; `personal` ones are for registry staff only."""
+    docs = {
+        resource: [
+            FieldDoc(name=f.name, kind=f.kind, description=f.description, personal=f.personal)
+            for f in fields.values()
+        ]
+        for resource, fields in CATALOGUE.items()
+    }
+    return FieldCatalogue(**docs)
+
+
+@router.get(
+    "/households.{export_format}",
+    response_class=stream.ExportResponse,
+    responses=_RESPONSES,
+    summary="Households as CSV, JSON Lines or XLSX",
+    description="One row per active household, in registry-number order, with its head's "
+    "names, phone, sex and age. Filters as `GET /households` (a person filter keeps the "
+    "households with a present member matching). " + _FORMATS_DOC,
+)
+async def export_households(
+    export_format: ExportFormat,
+    request: Request,
+    session: StreamSession,
+    principal: ExportReader,
+    filters: Filters,
+    fields: Annotated[str | None, _fields_query("households")] = None,
+) -> stream.ExportResponse:
+    return _export("households", export_format, request, session, principal, filters, fields)
+
+
+@router.get(
+    "/individuals.{export_format}",
+    response_class=stream.ExportResponse,
+    responses=_RESPONSES,
+    summary="Individuals as CSV, JSON Lines or XLSX",
+    description="One row per present member of an active household, household by household "
+    "in registry-number order, each head first; identifiers one column per type. Filters as "
+    "`GET /individuals` (person filters apply to the person). " + _FORMATS_DOC,
+)
+async def export_individuals(
+    export_format: ExportFormat,
+    request: Request,
+    session: StreamSession,
+    principal: ExportReader,
+    filters: Filters,
+    fields: Annotated[str | None, _fields_query("individuals")] = None,
+) -> stream.ExportResponse:
+    return _export("individuals", export_format, request, session, principal, filters, fields)
+
+
+def _export(
+    resource: Resource,
+    export_format: ExportFormat,
+    request: Request,
+    session: StreamSession,
+    principal: Principal,
+    filters: RegistryFilters,
+    requested_fields: str | None,
+) -> stream.ExportResponse:
+    personal_allowed = principal.has_any_role(REGISTRY_STAFF)
+    chosen = select_fields(resource, requested_fields, personal_allowed)
+    check_filters(filters, personal_allowed)
+    as_of = today()
+    build = (
+        repository.household_export if resource == "households" else repository.individual_export
+    )
+    export = stream.Export(
+        resource=resource,
+        export_format=export_format,
+        fields=chosen,
+        filters=filters,
+        principal=principal,
+        statement=build(chosen, filters, allowed_regions(principal), as_of),
+    )
+    chunks = stream.export_chunks(
+        export, session, request.app.state.database, request.app.state.audit
+    )
+    return stream.ExportResponse(
+        chunks,
+        media_type=MEDIA_TYPES[export_format],
+        headers={
+            "Content-Disposition": (
+                f'attachment; filename="{resource}-{as_of.isoformat()}.{export_format.value}"'
+            ),
+            # Personal data: no copy in a browser's or a proxy's cache.
+            "Cache-Control": "no-store",
+        },
+    )

@@ -1,0 +1,1 @@
+"""Households and their members: registration, updates, membership changes."""

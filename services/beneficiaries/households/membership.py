@@ -1,0 +1,306 @@
+"""Membership changes: joining, leaving, a new head, a split, a merge. Each closes the
+affected membership spans and opens new ones; nothing is overwritten."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date
+
+from services.beneficiaries.access import ensure_region
+from services.beneficiaries.dedup.service import flag_new_people
+from services.beneficiaries.households import repository
+from services.beneficiaries.households.documents import HouseholdDocument
+from services.beneficiaries.households.schemas import (
+    HeadChange,
+    MemberAdd,
+    MemberLeave,
+    Merge,
+    Split,
+)
+from services.beneficiaries.households.service import (
+    Registrar,
+    _flush,
+    add_people,
+    check_identifiers_free,
+    document,
+    get_for_write,
+    resolve_location,
+)
+from services.beneficiaries.households.versions import touch
+from services.beneficiaries.models import Household as HouseholdRow
+from services.beneficiaries.models import Individual, Membership
+from services.beneficiaries.pmt.scoring import rescore_households
+from shared.errors import Conflict, NotFound, UnprocessableEntity
+
+
+async def _members(ctx: Registrar, household: HouseholdRow) -> dict[uuid.UUID, Individual]:
+    found = await repository.active_members(ctx.session, [household.id], for_update=True)
+    return {person.id: person for person in found.get(household.id, [])}
+
+
+def _member(members: dict[uuid.UUID, Individual], individual_id: uuid.UUID) -> Individual:
+    person = members.get(individual_id)
+    if person is None:
+        raise NotFound("This person is not a present member of the household.")
+    return person
+
+
+async def _finish(
+    ctx: Registrar,
+    households: Sequence[HouseholdRow],
+    action: str,
+    detail: dict,
+    people: Sequence[Individual] = (),
+) -> None:
+    """A new version of each household (its members changed) and of each person changed;
+    rescore; audit. A household created by this request keeps version 1."""
+    for household in households:
+        household.updated_by = ctx.principal.subject
+        if household.id not in ctx.session.info.get("created_households", ()):
+            touch(ctx.session, household)
+    touch(ctx.session, *people)
+    await _flush(ctx.session)
+    await rescore_households(ctx.session, [h.id for h in households])
+    for household in households:
+        await ctx.audit.record_write(
+            ctx.session, ctx.principal, action, "household", household.id, household.id, detail
+        )
+
+
+async def add_member(
+    ctx: Registrar, household_id: uuid.UUID, data: MemberAdd, if_match: str | None
+) -> HouseholdDocument:
+    household = await get_for_write(ctx, household_id, if_match)
+    member = data.member
+    if member.id and await repository.existing_individual_ids(ctx.session, [member.id]):
+        raise Conflict("A person with this id is registered already.", existing_id=str(member.id))
+    await check_identifiers_free(ctx.session, [(i.type, i.value) for i in member.identifiers])
+    [person] = await add_people(
+        ctx.session, household.id, [member], started_on=data.joined_on, reason=data.reason,
+        actor=ctx.principal.subject,
+    )  # fmt: skip
+    household.member_count += 1
+    await _flush(ctx.session)
+    await flag_new_people(
+        ctx.session, household, [person],
+        threshold=ctx.settings.dedup_threshold, window=ctx.settings.dedup_birth_year_window,
+    )  # fmt: skip
+    await _finish(
+        ctx, [household], "member_joined", {"individual_id": str(person.id), "reason": data.reason}
+    )
+    return await document(ctx.session, household.id)
+
+
+async def member_leaves(
+    ctx: Registrar,
+    household_id: uuid.UUID,
+    individual_id: uuid.UUID,
+    data: MemberLeave,
+    if_match: str | None,
+) -> HouseholdDocument:
+    household = await get_for_write(ctx, household_id, if_match)
+    members = await _members(ctx, household)
+    person = _member(members, individual_id)
+    if person.relationship_to_head == "head" and len(members) > 1:
+        raise Conflict("The head cannot leave while others remain: change the head first.")
+    person.status = "deceased" if data.reason == "death" else "left"
+    if data.reason == "death":
+        person.deceased_on = data.left_on
+    person.household_id = None
+    person.updated_by = ctx.principal.subject
+    await repository.close_memberships(
+        ctx.session, household.id, [person.id], ended_on=data.left_on, reason=data.reason
+    )
+    household.member_count = len(members) - 1
+    if household.member_count == 0:
+        household.status = "dissolved"
+    await _finish(
+        ctx, [household], "member_left", {"individual_id": str(person.id), "reason": data.reason}
+    )
+    return await document(ctx.session, household.id)
+
+
+async def change_head(
+    ctx: Registrar, household_id: uuid.UUID, data: HeadChange, if_match: str | None
+) -> HouseholdDocument:
+    household = await get_for_write(ctx, household_id, if_match)
+    members = await _members(ctx, household)
+    new_head = _member(members, data.individual_id)
+    if new_head.relationship_to_head == "head":
+        raise Conflict("This person is the head already.")
+    old_head = next((m for m in members.values() if m.relationship_to_head == "head"), None)
+    if old_head is not None:
+        if data.former_head_relationship in (None, "head"):
+            raise UnprocessableEntity(
+                "Say what the former head becomes to the new head.",
+                errors=[{"path": "body.former_head_relationship", "message": "required"}],
+            )
+        await _set_relationship(
+            ctx, household, old_head, data.former_head_relationship, data.changed_on
+        )
+        await _flush(ctx.session)  # the old head steps down before the new one steps up
+    await _set_relationship(ctx, household, new_head, "head", data.changed_on)
+    await _finish(
+        ctx, [household], "head_changed", {"individual_id": str(new_head.id), "reason": data.reason}
+    )
+    return await document(ctx.session, household.id)
+
+
+async def _set_relationship(
+    ctx: Registrar, household: HouseholdRow, person: Individual, relationship: str, on: date
+) -> None:
+    await repository.close_memberships(
+        ctx.session, household.id, [person.id], ended_on=on, reason="relationship_changed"
+    )
+    person.relationship_to_head = relationship
+    person.updated_by = ctx.principal.subject
+    ctx.session.add(
+        Membership(
+            household_id=household.id,
+            individual_id=person.id,
+            relationship_to_head=relationship,
+            started_on=on,
+            start_reason="relationship_changed",
+            recorded_by=ctx.principal.subject,
+        )
+    )
+
+
+async def split(
+    ctx: Registrar, household_id: uuid.UUID, data: Split, if_match: str | None
+) -> tuple[HouseholdDocument, HouseholdDocument]:
+    """Members leave to found a new household. Returns (this household, the new one)."""
+    session, actor = ctx.session, ctx.principal.subject
+    household = await get_for_write(ctx, household_id, if_match)
+    members = await _members(ctx, household)
+    moving = {m.individual_id: m.relationship_to_head for m in data.members}
+    for individual_id in moving:
+        _member(members, individual_id)
+    staying = [m for m in members.values() if m.id not in moving]
+    if not staying:
+        raise Conflict("Everyone would leave: register the move as a change of location instead.")
+    head_moves = any(members[i].relationship_to_head == "head" for i in moving)
+    if head_moves:
+        new_head = next((m for m in staying if m.id == data.remaining_head_id), None)
+        if new_head is None:
+            raise UnprocessableEntity(
+                "The head leaves: name who heads the household that stays.",
+                errors=[{"path": "body.remaining_head_id", "message": "a member who stays"}],
+            )
+    location = await resolve_location(session, data.location.locality_code, data.location.area)
+    ensure_region(ctx.principal, location.region_code)
+    new_id = data.new_household_id or uuid.uuid4()
+    if await repository.existing_household_ids(session, [new_id]):
+        raise Conflict("A household with this id exists already.", existing_id=str(new_id))
+
+    created = HouseholdRow(
+        id=new_id,
+        region_code=location.region_code,
+        commune_code=location.commune_code,
+        locality_code=location.locality_code,
+        area=location.area,
+        address=data.location.address,
+        gps_latitude=data.location.gps.latitude if data.location.gps else None,
+        gps_longitude=data.location.gps.longitude if data.location.gps else None,
+        **data.living_conditions.model_dump(),
+        displacement_status=data.displacement_status or household.displacement_status,
+        registration_source=household.registration_source,
+        registration_date=data.split_on,
+        consent_given=household.consent_given,
+        consent_date=household.consent_date,
+        consent_scope=list(household.consent_scope or []),
+        consent_method=household.consent_method,
+        consent_notice_version=household.consent_notice_version,
+        member_count=len(moving),
+        created_by=actor,
+        updated_by=actor,
+    )
+    session.add(created)
+    await _flush(session)
+    await _move(
+        ctx, [(members[i], relationship) for i, relationship in moving.items()],
+        household.id, created.id, data.split_on, "split", data.note,
+    )  # fmt: skip
+    await _flush(session)
+    if head_moves:
+        await _set_relationship(ctx, household, new_head, "head", data.split_on)
+    household.member_count = len(staying)
+    detail = {"new_household_id": str(created.id), "moved": len(moving)}
+    session.info.setdefault("created_households", set()).add(created.id)
+    moved_people = [members[i] for i in moving]
+    if head_moves:
+        moved_people.append(new_head)
+    await _finish(ctx, [household, created], "split", detail, moved_people)
+    return await document(session, household.id), await document(session, created.id)
+
+
+async def _move(
+    ctx: Registrar,
+    people: list[tuple[Individual, str]],
+    source_id: uuid.UUID,
+    target_id: uuid.UUID,
+    on: date,
+    reason: str,
+    note: str | None,
+) -> None:
+    """People leave one household for another: their membership there is closed, a new
+    one opened (each naming the other household), their record follows."""
+    session, actor = ctx.session, ctx.principal.subject
+    await repository.close_memberships(
+        session, source_id, [person.id for person, _ in people], ended_on=on, reason=reason,
+        related_household_id=target_id,
+    )  # fmt: skip
+    for person, relationship in people:
+        person.household_id = target_id
+        person.relationship_to_head = relationship
+        person.updated_by = actor
+        session.add(
+            Membership(
+                household_id=target_id, individual_id=person.id,
+                relationship_to_head=relationship, started_on=on, start_reason=reason,
+                related_household_id=source_id, recorded_by=actor, note=note,
+            )
+        )  # fmt: skip
+
+
+async def merge(
+    ctx: Registrar, household_id: uuid.UUID, data: Merge, if_match: str | None
+) -> HouseholdDocument:
+    """The source household's members join this one; the source is closed as merged."""
+    session = ctx.session
+    if data.source_household_id == household_id:
+        raise UnprocessableEntity(
+            "A household cannot merge into itself.",
+            errors=[{"path": "body.source_household_id", "message": "another household"}],
+        )
+    household = await get_for_write(ctx, household_id, if_match)
+    source = await repository.get_household(session, data.source_household_id, for_update=True)
+    if source is None:
+        raise NotFound("No such source household.")
+    ensure_region(ctx.principal, source.region_code)
+    if source.status != "active":
+        raise Conflict(f"The source household is {source.status}.")
+    joining = await _members(ctx, source)
+    given = {m.individual_id: m.relationship_to_head for m in data.members}
+    if set(given) != set(joining):
+        raise UnprocessableEntity(
+            "List every present member of the source household, and only them.",
+            errors=[{"path": "body.members", "message": "must match the source's members"}],
+        )
+    await _move(
+        ctx, [(joining[i], relationship) for i, relationship in given.items()],
+        source.id, household.id, data.merged_on, "merge", data.note,
+    )  # fmt: skip
+    household.member_count += len(joining)
+    source.member_count = 0
+    source.status = "merged"
+    source.merged_into_id = household.id
+    await _finish(
+        ctx,
+        [household, source],
+        "merge",
+        {"source_household_id": str(source.id), "target_household_id": str(household.id)},
+        list(joining.values()),
+    )
+    return await document(session, household.id)

@@ -1,0 +1,1 @@
+"""Bulk import: many validated households written at once."""

@@ -1,0 +1,361 @@
+"""Running an import: read the file once, validate each household, write the valid ones in
+batches with COPY, then flag probable duplicates (within the file and against the registry).
+
+The households are written in one transaction, committed at the end: `all_or_nothing`
+(the default) keeps validating after the first error, to report every bad row, but writes
+nothing; `valid_only` writes the households without errors. Progress, errors and the
+cancel flag go through their own short transactions, so they are seen while the import runs.
+A worker that dies leaves nothing half-written; its job goes stale and starts again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import uuid
+from collections.abc import AsyncGenerator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.beneficiaries.config import BeneficiariesSettings
+from services.beneficiaries.dedup.service import flag_many, people_of
+from services.beneficiaries.households.schemas import HouseholdWrite
+from services.beneficiaries.imports import repository
+from services.beneficiaries.imports.columns import map_headers
+from services.beneficiaries.imports.parse import ParsedHousehold, RowError, households, records
+from services.beneficiaries.imports.reader import UnreadableFile, rows
+from services.beneficiaries.imports.writer import active_formula, write_households
+from services.beneficiaries.models import SHARED_IDENTIFIER_TYPES, AdminArea, AuditEvent, ImportJob
+from shared.audit import AuditTrail, copy_rows
+from shared.auth import Principal
+from shared.db import Database
+from shared.logs import get_logger
+
+BATCH = 1000  # households written per COPY
+STALE_AFTER_SECONDS = 120
+_log = get_logger("inds.beneficiaries.imports")
+T = TypeVar("T")
+
+
+class Cancelled(Exception):
+    pass
+
+
+class Refused(Exception):
+    """All or nothing, and something was wrong: roll everything back."""
+
+
+@dataclass
+class _Seen:
+    """Identifiers and submissions of households checked but not written yet (the batch
+    being checked; every batch after the first error, all or nothing): the database knows
+    the written ones."""
+
+    identifiers: set[tuple[str, str]] = field(default_factory=set)
+    submissions: set[tuple[str, str]] = field(default_factory=set)
+
+    def clear(self) -> None:
+        self.identifiers.clear()
+        self.submissions.clear()
+
+
+def upload_path(settings: BeneficiariesSettings, job: ImportJob) -> Path:
+    return settings.imports_folder() / f"{job.id}.{job.file_format}"
+
+
+async def run_pending(
+    database: Database, settings: BeneficiariesSettings, audit: AuditTrail
+) -> int:
+    ran = 0
+    while True:
+        async with database.sessionmaker() as session, session.begin():
+            job = await repository.claim_job(session, STALE_AFTER_SECONDS)
+        if job is None:
+            return ran
+        await run(database, settings, audit, job)
+        ran += 1
+
+
+async def run(
+    database: Database, settings: BeneficiariesSettings, audit: AuditTrail, job: ImportJob
+) -> None:
+    started = datetime.now(UTC)
+    _log.info("import started", job_id=str(job.id), rows_bytes=job.file_bytes)
+    try:
+        async with database.sessionmaker() as session, session.begin():
+            await repository.clear_errors(session, job.id)
+            earlier = await repository.done_with_same_file(session, job)
+        if earlier is not None:
+            await _finish(
+                database, job.id, "done",
+                f"This file was imported already (import {earlier.id}): nothing new was saved.",
+            )  # fmt: skip
+            return
+        outcome = await _import(database, settings, audit, job)
+        await _finish(database, job.id, "done", outcome)
+    except Cancelled:
+        await _finish(database, job.id, "cancelled", "Cancelled: nothing was saved.")
+    except Refused as refusal:
+        await _finish(database, job.id, "failed", str(refusal))
+    except UnreadableFile as exc:
+        async with database.sessionmaker() as session, session.begin():
+            await repository.add_errors(session, job.id, [RowError(1, None, None, str(exc))])
+            await repository.report(session, job.id, error_count=1)
+        await _finish(database, job.id, "failed", f"{exc} Nothing was saved.")
+    except Exception:
+        _log.error("import failed", job_id=str(job.id), exc_info=True)
+        await _finish(
+            database, job.id, "failed", "The import failed on our side; nothing was saved."
+        )
+    finally:
+        _log.info(
+            "import finished", job_id=str(job.id),
+            seconds=round((datetime.now(UTC) - started).total_seconds(), 1),
+        )  # fmt: skip
+
+
+async def _finish(database: Database, job_id: uuid.UUID, status: str, message: str) -> None:
+    async with database.sessionmaker() as session, session.begin():
+        await repository.report(
+            session, job_id, status=status, message=message[:500], finished_at=datetime.now(UTC)
+        )
+
+
+class _Progress:
+    """Counters reported after each batch, with the errors found since the last report."""
+
+    def __init__(self, database: Database, job_id: uuid.UUID) -> None:
+        self.database = database
+        self.job_id = job_id
+        self.rows = self.created = self.people = self.skipped = self.errors = 0
+        self.pending: list[RowError] = []
+
+    async def report(self, **extra: object) -> None:
+        async with self.database.sessionmaker() as session, session.begin():
+            await repository.add_errors(session, self.job_id, self.pending)
+            cancel = await repository.report(
+                session, self.job_id,
+                processed_rows=self.rows, households_created=self.created,
+                individuals_created=self.people, households_skipped=self.skipped,
+                error_count=self.errors, **extra,
+            )  # fmt: skip
+        self.pending = []
+        if cancel:
+            raise Cancelled
+
+
+async def _import(
+    database: Database, settings: BeneficiariesSettings, audit: AuditTrail, job: ImportJob
+) -> str:
+    path = upload_path(settings, job)
+    lines = rows(path, job.file_format)
+    header = next(lines, None)
+    if header is None:
+        raise UnreadableFile("The file is empty.")
+    columns, missing = map_headers(header)
+    if missing:
+        raise UnreadableFile(
+            "Columns are missing: " + ", ".join(missing) + " (see GET /imports/template.csv)."
+        )
+    progress = _Progress(database, job.id)
+    principal = Principal(subject=job.created_by, roles=frozenset({"data_manager"}))
+    all_or_nothing = job.mode == "all_or_nothing"
+    seen = _Seen()
+    flagged = 0
+
+    async with database.sessionmaker() as session, session.begin():
+        localities = {
+            area.code: area
+            for area in (await session.execute(select(AdminArea).where(AdminArea.level == 3)))
+            .scalars()
+            .all()
+        }
+        formula = await active_formula(session)
+        await progress.report(status="importing")
+
+        async def write(batch: list[ParsedHousehold]) -> None:
+            """Check, write, flag and audit one batch. Each batch is flagged against the
+            registry and the batches before it, already written: memory stays one batch's."""
+            nonlocal flagged
+            valid = await _check(session, batch, localities, seen, progress)
+            progress.rows += sum(len(parsed.rows) for parsed in batch)
+            if valid and not (all_or_nothing and progress.errors):
+                written = await write_households(
+                    session, valid, localities, actor=job.created_by, formula=formula,
+                    start_reason="imported",
+                )  # fmt: skip
+                progress.created += written.households
+                progress.people += written.individuals
+                flagged += await flag_many(
+                    session,
+                    people_of(valid, localities),
+                    threshold=settings.dedup_threshold,
+                    window=settings.dedup_birth_year_window,
+                )
+                await copy_rows(
+                    session,
+                    AuditEvent.__table__.name,
+                    [
+                        audit.row(principal, "import", "household", household.id, household.id,
+                                  {"import_id": str(job.id)})
+                        for household in valid
+                    ],
+                )  # fmt: skip
+                # Written: the database checks these from now on.
+                seen.clear()
+            await progress.report(duplicates_flagged=flagged)
+
+        parsed = _batches(households(records(lines, columns)), BATCH)
+        async with contextlib.aclosing(_read_ahead(parsed)) as batches:
+            async for batch in batches:
+                await write(batch)
+
+        if all_or_nothing and progress.errors:
+            raise Refused(
+                f"{progress.errors} problem(s) found (see errors.csv); all or nothing: "
+                "nothing was saved."
+            )
+    skipped = f", {progress.skipped} already in the registry" if progress.skipped else ""
+    problems = (
+        f", {progress.errors} problem(s) left out (see errors.csv)" if progress.errors else ""
+    )
+    return (
+        f"{progress.created} households and {progress.people} people imported{skipped}"
+        f"{problems}; {flagged} probable duplicate(s) to review."
+    )
+
+
+def _batches(items: Iterator[T], size: int) -> Iterator[list[T]]:
+    while batch := list(itertools.islice(items, size)):
+        yield batch
+
+
+async def _read_ahead(items: Iterator[T]) -> AsyncGenerator[T, None]:
+    """The next item is made in a worker thread while the caller works on this one: reading
+    and validating the file goes on while the database writes the batch before."""
+    end = object()
+    ahead = asyncio.ensure_future(asyncio.to_thread(next, items, end))
+    try:
+        while (item := await ahead) is not end:
+            ahead = asyncio.ensure_future(asyncio.to_thread(next, items, end))
+            yield item  # type: ignore[misc]
+    finally:
+        # Stopped early (an error, a cancel): the file is not closed under the thread.
+        await asyncio.wait([ahead])
+        if not ahead.cancelled():
+            ahead.exception()
+
+
+async def _check(
+    session: AsyncSession,
+    batch: list[ParsedHousehold],
+    localities: dict[str, AdminArea],
+    seen: _Seen,
+    progress: _Progress,
+) -> list[HouseholdWrite]:
+    """The batch's households that can be written; the others' problems go to `progress`.
+    Households already in the registry (the same file, or a corrected one, imported again)
+    are skipped, not errors."""
+    candidates = [p for p in batch if p.household is not None]
+    for parsed in batch:
+        if parsed.household is None:
+            _fail(progress, parsed.errors)
+    existing = await repository.existing_households(
+        session, [p.household.id for p in candidates if p.household and p.household.id]
+    )
+    pairs = [
+        (i.type, i.value)
+        for p in candidates
+        for m in p.household.members  # type: ignore[union-attr]
+        for i in m.identifiers
+    ]
+    registered = await repository.registered_identifiers(session, pairs)
+    submissions = [
+        (p.household.registration.source, p.household.registration.submission_id)  # type: ignore[union-attr]
+        for p in candidates
+        if p.household and p.household.registration.submission_id
+    ]
+    submitted = await repository.registered_submissions(session, submissions)
+    valid: list[HouseholdWrite] = []
+    for parsed in candidates:
+        household = parsed.household
+        assert household is not None
+        if household.id in existing:
+            progress.skipped += 1
+            continue
+        errors: list[RowError] = []
+        locality = localities.get(household.location.locality_code)
+        if locality is None:
+            errors.append(
+                RowError(
+                    parsed.rows[0],
+                    "locality_code",
+                    household.location.locality_code,
+                    "not a known locality",
+                )
+            )
+        elif not (household.location.area or locality.area):
+            errors.append(
+                RowError(
+                    parsed.rows[0], "area", "", "this locality has urban and rural parts: say which"
+                )
+            )
+        submission = (household.registration.source, household.registration.submission_id)
+        if household.registration.submission_id and (
+            submission in submitted or submission in seen.submissions
+        ):
+            errors.append(
+                RowError(
+                    parsed.rows[0],
+                    "submission_id",
+                    submission[1],
+                    "this submission is registered already",
+                )
+            )
+        for row, member in zip(parsed.rows, household.members, strict=True):
+            for identifier in member.identifiers:
+                pair = (identifier.type, identifier.value)
+                if identifier.type in SHARED_IDENTIFIER_TYPES:
+                    continue
+                if pair in registered:
+                    errors.append(
+                        RowError(
+                            row,
+                            identifier.type,
+                            identifier.value,
+                            "registered already to someone in the registry",
+                        )
+                    )
+                elif pair in seen.identifiers:
+                    errors.append(
+                        RowError(
+                            row,
+                            identifier.type,
+                            identifier.value,
+                            "given to someone else earlier in this file",
+                        )
+                    )
+        if errors:
+            _fail(progress, errors)
+            continue
+        for member in household.members:
+            seen.identifiers.update(
+                (i.type, i.value)
+                for i in member.identifiers
+                if i.type not in SHARED_IDENTIFIER_TYPES
+            )
+        if household.registration.submission_id:
+            seen.submissions.add(submission)  # type: ignore[arg-type]
+        valid.append(household)
+    return valid
+
+
+def _fail(progress: _Progress, errors: list[RowError]) -> None:
+    progress.errors += len(errors)
+    progress.pending.extend(errors)

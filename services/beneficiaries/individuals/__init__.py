@@ -1,0 +1,1 @@
+"""People in the registry: search across households, read, correct."""

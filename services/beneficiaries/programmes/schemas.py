@@ -1,0 +1,191 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StringConstraints,
+    field_validator,
+)
+
+ProgrammeCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{1,31}$")]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+# Money and thresholds are whole numbers: 30000.0 or "30000" is refused, not coerced.
+Amount = Annotated[StrictInt, Field(ge=0, le=10**15)]
+Threshold = Annotated[StrictInt, Field(gt=0, le=10**12)]
+BenefitPeriod = Literal["monthly", "quarterly", "yearly", "one_off"]
+ProgrammeStatus = Literal["active", "closed"]
+EnrollmentStatus = Literal["active", "suspended", "exited"]
+
+
+def _not_blank(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be blank")
+    return value
+
+
+Reason = Annotated[str, StringConstraints(max_length=1000), AfterValidator(_not_blank)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_not_blank)]
+
+_ELIGIBILITY_HELP = (
+    "Conditions in the rule form: all/any/not, {field, op, value} on household fields, "
+    "any_member and count_members on member fields. Checked when saved."
+)
+
+
+class ProgrammeCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: ProgrammeCode = Field(description="A short slug, e.g. `pnsf`; never changes.")
+    name_fr: Name
+    name_en: Name
+    description: str | None = Field(default=None, max_length=4000)
+    pmt_max_consumption: Threshold | None = Field(
+        default=None,
+        description="Eligible when predicted consumption (DJF per person per year) is at most "
+        "this. Empty: no PMT condition.",
+    )
+    eligibility: dict[str, Any] | None = Field(default=None, description=_ELIGIBILITY_HELP)
+    benefit_amount: Amount = Field(description="Per period, in minor units (DJF: francs).")
+    benefit_currency: Currency = "DJF"
+    benefit_period: BenefitPeriod
+    status: ProgrammeStatus = "active"
+    start_date: date | None = None
+    end_date: date | None = None
+
+
+class ProgrammeUpdate(BaseModel):
+    """Only the fields sent change; `null` clears an optional field. The code never changes:
+    payrolls and statistics are keyed on it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name_fr: Name | None = None
+    name_en: Name | None = None
+    description: str | None = Field(default=None, max_length=4000)
+    pmt_max_consumption: Threshold | None = None
+    eligibility: dict[str, Any] | None = Field(default=None, description=_ELIGIBILITY_HELP)
+    benefit_amount: Amount | None = None
+    benefit_currency: Currency | None = None
+    benefit_period: BenefitPeriod | None = None
+    status: ProgrammeStatus | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+
+    # Runs only for fields the client sent: these the record cannot do without.
+    @field_validator(
+        "name_fr",
+        "name_en",
+        "benefit_amount",
+        "benefit_currency",
+        "benefit_period",
+        "status",
+        mode="before",
+    )
+    @classmethod
+    def _not_emptied(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("cannot be emptied")
+        return value
+
+
+class Programme(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    code: str
+    name_fr: str
+    name_en: str
+    description: str | None
+    pmt_max_consumption: int | None
+    eligibility: dict[str, Any] | None
+    benefit_amount: int
+    benefit_currency: str
+    benefit_period: str
+    status: str
+    start_date: date | None
+    end_date: date | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    created_by: str | None
+
+
+class EligibilityReason(BaseModel):
+    path: str = Field(description="Which condition: `pmt` or a path into the rule.")
+    condition: str
+    found: Any = Field(description="What the household has instead (null: not recorded).")
+
+
+class Eligibility(BaseModel):
+    """The outcome of the eligibility check, as stored with an enrollment."""
+
+    eligible: bool
+    checked_on: date
+    pmt: dict[str, Any]
+    rule: dict[str, Any]
+    reasons: list[EligibilityReason]
+    overridden: bool = False
+
+
+class EnrollmentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    household_id: uuid.UUID
+    enrolled_on: date | None = Field(default=None, description="Default: today.")
+    override_reason: Reason | None = Field(
+        default=None,
+        description="Enroll although not eligible (data_manager or admin only), and why.",
+    )
+
+
+class StatusChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    effective_on: date | None = Field(default=None, description="Default: today.")
+    reason: Reason
+
+
+class EnrollmentEvent(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    from_status: str | None
+    to_status: str
+    effective_on: date
+    reason: str | None
+    actor: str | None
+    request_id: str | None
+    recorded_at: datetime
+
+
+class Enrollment(BaseModel):
+    id: uuid.UUID
+    programme: str = Field(description="The programme's code.")
+    household_id: uuid.UUID
+    status: EnrollmentStatus
+    enrolled_on: date
+    status_since: date
+    eligibility: dict[str, Any]
+    override_reason: str | None
+    overridden_by: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    created_by: str | None
+
+
+class EnrollmentWithHistory(Enrollment):
+    history: list[EnrollmentEvent]
+
+
+class EligibilityCheck(BaseModel):
+    programme: str
+    household_id: uuid.UUID
+    eligibility: Eligibility

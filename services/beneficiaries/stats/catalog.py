@@ -1,0 +1,221 @@
+"""What can be counted and by what: the measures, the dimensions and their value sets, the
+filters. Pure data, shared by the query validation, the SQL builder and `GET /stats/catalog`,
+so the three cannot disagree."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from services.beneficiaries.models import AREAS, LEGAL_STATUSES, SEXES
+
+Measure = Literal["households", "individuals", "enrollments"]
+FilterType = Literal["list[string]", "boolean", "integer", "date"]
+
+MEASURES: dict[Measure, str] = {
+    "households": "Active households. Person dimensions and filters (sex, age_group, "
+    "legal_status, disability) describe the household head.",
+    "individuals": "Active members of active households. Household dimensions and filters "
+    "describe the person's household.",
+    "enrollments": "Enrollment records (a household in a programme) of active households, "
+    "whatever their status unless filtered by enrollment_status. Person dimensions describe "
+    "the household head. A household that left a programme and came back has two.",
+}
+
+MAX_DIMENSIONS = 5
+
+# Mirrors the check constraint on enrollment.status.
+ENROLLMENT_STATUSES = ("active", "suspended", "exited")
+
+# (lowest age, label), youngest first; an age group holds ages up to the next one's lowest.
+AGE_GROUPS: tuple[tuple[int, str], ...] = (
+    (0, "0-4"),
+    (5, "5-14"),
+    (15, "15-24"),
+    (25, "25-64"),
+    (65, "65+"),
+)
+# Counts are of the registry as it is now; with an `as_of` in the past, people born after it
+# are still counted, in their own group rather than silently among the 0-4.
+NOT_YET_BORN = "not_yet_born"
+UNSCORED = "unscored"
+
+# Where a dimension's value comes from: the household, the person (the individual counted,
+# or the household head when households or enrollments are counted), or the enrollment.
+Level = Literal["household", "person", "enrollment"]
+# Where its possible values are known: fixed here, read from a table, or open.
+ValueSource = Literal["fixed", "settings", "admin_area", "programme", "open"]
+
+
+@dataclass(frozen=True)
+class Dimension:
+    name: str
+    level: Level
+    description: str
+    values: ValueSource
+    boolean: bool = False
+    # The admin_area level whose codes are this dimension's values.
+    area_level: int | None = None
+
+
+DIMENSIONS: dict[str, Dimension] = {
+    dimension.name: dimension
+    for dimension in (
+        Dimension(
+            "region", "household", "Region (admin level 1) code.", "admin_area", area_level=1
+        ),
+        Dimension(
+            "commune",
+            "household",
+            "Commune or sub-prefecture (admin level 2) code.",
+            "admin_area",
+            area_level=2,
+        ),
+        Dimension(
+            "locality", "household", "Locality (admin level 3) code.", "admin_area", area_level=3
+        ),
+        Dimension("area", "household", "Urban or rural, as recorded on the household.", "fixed"),
+        Dimension(
+            "refugee_village",
+            "household",
+            "Whether the household lives in a refugee village (Ali Addeh, Holl Holl, Markazi).",
+            "fixed",
+            boolean=True,
+        ),
+        Dimension(
+            "displacement_status",
+            "household",
+            "The household's displacement status as recorded ('none' when not displaced).",
+            "open",
+        ),
+        Dimension(
+            "pmt_band",
+            "household",
+            "Band of predicted consumption (DJF per person per year, exp of the PMT score); "
+            "'unscored' when the household has no score.",
+            "settings",
+        ),
+        Dimension("sex", "person", "Sex (null: a household with no recorded head).", "fixed"),
+        Dimension(
+            "age_group",
+            "person",
+            "Age in completed years on `as_of` (default today), from the birth date; "
+            f"'{NOT_YET_BORN}' for people born after `as_of`.",
+            "fixed",
+        ),
+        Dimension("legal_status", "person", "National, refugee, asylum seeker...", "fixed"),
+        Dimension(
+            "disability",
+            "person",
+            "Whether the person has a disability (Washington Group: a lot of difficulty or "
+            "cannot do at all in any domain).",
+            "fixed",
+            boolean=True,
+        ),
+        Dimension(
+            "programme",
+            "enrollment",
+            "Programme code. Counting households or individuals, a household enrolled in two "
+            "programmes counts in both groups (the total counts it once), and null groups "
+            "those with no enrollment.",
+            "programme",
+        ),
+        Dimension(
+            "enrollment_status",
+            "enrollment",
+            "Current status of the enrollment (active, suspended, exited). Counting "
+            "households or individuals, a household counts in the group of each of its "
+            "enrollments' statuses, and null groups those with no enrollment.",
+            "fixed",
+        ),
+    )
+}
+
+# Labels where the value alone is not plain words.
+VALUE_LABELS = {
+    "F": "female",
+    "M": "male",
+    "asylum_seeker": "asylum seeker",
+    "0-4": "aged 0 to 4",
+    "5-14": "aged 5 to 14",
+    "15-24": "aged 15 to 24",
+    "25-64": "aged 25 to 64",
+    "65+": "aged 65 and over",
+    NOT_YET_BORN: "born after as_of",
+    UNSCORED: "no PMT score",
+}
+
+FIXED_VALUES: dict[str, tuple[str, ...]] = {
+    "area": AREAS,
+    "sex": SEXES,
+    "legal_status": LEGAL_STATUSES,
+    "enrollment_status": ENROLLMENT_STATUSES,
+    "age_group": (NOT_YET_BORN, *(label for _, label in AGE_GROUPS)),
+}
+
+# Filters that are not a dimension's values: ranges.
+RANGE_FILTERS: dict[str, tuple[FilterType, str]] = {
+    "pmt_min": (
+        "integer",
+        "Predicted consumption (DJF per person per year) at least this; unscored "
+        "households are left out.",
+    ),
+    "pmt_max": (
+        "integer",
+        "Predicted consumption (DJF per person per year) at most this; unscored "
+        "households are left out.",
+    ),
+    "registered_from": ("date", "Household registered on or after this date."),
+    "registered_to": ("date", "Household registered on or before this date."),
+}
+
+
+@dataclass(frozen=True)
+class PmtBand:
+    value: str
+    label: str
+    # ln of the band's lower edge in DJF: the stored score is ln(consumption), so comparing
+    # the score itself costs nothing per row.
+    lowest_score: Decimal | None
+
+
+def pmt_bands(edges: list[int]) -> tuple[PmtBand, ...]:
+    """The bands the edges cut, lowest first (`unscored` is not among them):
+    [60000, 100000] -> "<60000", "60000-99999", ">=100000". A band holds consumption from its
+    lower edge included to the next edge excluded."""
+    ordered = sorted(set(edges))
+    if not ordered or ordered[0] <= 0:
+        raise ValueError("PMT band edges must be positive amounts")
+    bands = [PmtBand(f"<{ordered[0]}", f"below {ordered[0]} DJF", None)]
+    for lower, upper in itertools.pairwise(ordered):
+        label = f"{lower} to {upper - 1} DJF"
+        bands.append(PmtBand(f"{lower}-{upper - 1}", label, log_consumption(lower)))
+    last = ordered[-1]
+    bands.append(PmtBand(f">={last}", f"{last} DJF and over", log_consumption(last)))
+    return tuple(bands)
+
+
+def pmt_band_values(edges: list[int]) -> tuple[str, ...]:
+    """The pmt_band values in their order: the bands, then `unscored`."""
+    return (*(band.value for band in pmt_bands(edges)), UNSCORED)
+
+
+def log_consumption(amount: int) -> Decimal:
+    """ln(amount) to 12 places, far more than the stored score's 5, so score >= ln(edge)
+    decides as exp(score) >= edge would."""
+    return Decimal(repr(math.log(amount))).quantize(Decimal("1e-12"))
+
+
+def years_before(day: date, years: int) -> date:
+    """The day `years` years before `day`; 29 February falls back to the 28th.
+
+    Someone born on or before `years_before(as_of, n)` is at least n years old on `as_of`
+    (the same rule as households.derived.age_on)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)

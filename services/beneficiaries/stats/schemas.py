@@ -1,0 +1,199 @@
+"""The `/stats` query and answers. The query refuses unknown parameters: a misspelt filter
+silently ignored would give the indicators service wrong numbers that look right."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from services.beneficiaries.stats.catalog import (
+    DIMENSIONS,
+    FIXED_VALUES,
+    MAX_DIMENSIONS,
+    FilterType,
+    Level,
+    Measure,
+)
+
+FilterValue = list[str] | bool | int | date
+DimensionValue = str | bool | None
+
+_LIST_HELP = "One or more values, repeated or comma-separated."
+
+
+def _split(value: Any) -> Any:
+    """`x=a,b` and `x=a&x=b` both give [a, b]: the query-string forms clients use."""
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    if not all(isinstance(item, str) for item in items):
+        return value  # let the field's type report it
+    return [part.strip() for item in items for part in item.split(",")]
+
+
+def _distinct(values: list[str]) -> list[str]:
+    if any(not value for value in values):
+        raise ValueError("empty value")
+    return list(dict.fromkeys(values))
+
+
+class StatsQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    measure: Measure = Field(description="What is counted.")
+    group_by: list[str] = Field(
+        default_factory=list,
+        description=f"Up to {MAX_DIMENSIONS} dimensions, comma-separated (see /stats/catalog).",
+    )
+    as_of: date | None = Field(
+        default=None, description="The day ages are computed on (default: today in Djibouti)."
+    )
+
+    region: list[str] = Field(default_factory=list, description=_LIST_HELP)
+    commune: list[str] = Field(default_factory=list, description=_LIST_HELP)
+    locality: list[str] = Field(default_factory=list, description=_LIST_HELP)
+    area: list[str] = Field(default_factory=list, description=_LIST_HELP)
+    refugee_village: bool | None = None
+    displacement_status: list[str] = Field(default_factory=list, description=_LIST_HELP)
+    pmt_band: list[str] = Field(default_factory=list, description=_LIST_HELP)
+    sex: list[str] = Field(default_factory=list, description=_LIST_HELP)
+    age_group: list[str] = Field(default_factory=list, description=_LIST_HELP)
+    legal_status: list[str] = Field(default_factory=list, description=_LIST_HELP)
+    disability: bool | None = None
+    programme: list[str] = Field(default_factory=list, description=_LIST_HELP)
+    enrollment_status: list[str] = Field(default_factory=list, description=_LIST_HELP)
+
+    pmt_min: int | None = Field(default=None, ge=1, description="DJF per person per year.")
+    pmt_max: int | None = Field(default=None, ge=1, description="DJF per person per year.")
+    registered_from: date | None = None
+    registered_to: date | None = None
+
+    @field_validator(
+        "group_by",
+        "region",
+        "commune",
+        "locality",
+        "area",
+        "displacement_status",
+        "pmt_band",
+        "sex",
+        "age_group",
+        "legal_status",
+        "programme",
+        "enrollment_status",
+        mode="before",
+    )
+    @classmethod
+    def _split_lists(cls, value: Any) -> Any:
+        return _split(value)
+
+    @field_validator("group_by")
+    @classmethod
+    def _known_dimensions(cls, value: list[str]) -> list[str]:
+        if any(not name for name in value):
+            raise ValueError("empty dimension name")
+        unknown = [name for name in value if name not in DIMENSIONS]
+        if unknown:
+            raise ValueError("unknown dimension; known: " + ", ".join(DIMENSIONS))
+        if len(set(value)) != len(value):
+            raise ValueError("a dimension is named more than once")
+        if len(value) > MAX_DIMENSIONS:
+            raise ValueError(f"at most {MAX_DIMENSIONS} dimensions")
+        return value
+
+    @field_validator(
+        "region",
+        "commune",
+        "locality",
+        "area",
+        "displacement_status",
+        "pmt_band",
+        "sex",
+        "age_group",
+        "legal_status",
+        "programme",
+        "enrollment_status",
+    )
+    @classmethod
+    def _known_values(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        value = _distinct(value)
+        # The bad value is not echoed: the shared rule for validation messages.
+        allowed = FIXED_VALUES.get(str(info.field_name))
+        if allowed is not None and not set(value) <= set(allowed):
+            raise ValueError("unknown value; expected one of: " + ", ".join(allowed))
+        return value
+
+    @field_validator("pmt_max")
+    @classmethod
+    def _pmt_range(cls, value: int | None, info: ValidationInfo) -> int | None:
+        lowest = info.data.get("pmt_min")
+        if value is not None and lowest is not None and value < lowest:
+            raise ValueError("must not be below pmt_min")
+        return value
+
+    @field_validator("registered_to")
+    @classmethod
+    def _registration_range(cls, value: date | None, info: ValidationInfo) -> date | None:
+        earliest = info.data.get("registered_from")
+        if value is not None and earliest is not None and value < earliest:
+            raise ValueError("must not be before registered_from")
+        return value
+
+    def dimension_filters(self) -> dict[str, tuple[Any, ...]]:
+        """Each dimension filtered on -> the values it may take."""
+        filters: dict[str, tuple[Any, ...]] = {}
+        for name in DIMENSIONS:
+            value = getattr(self, name)
+            if isinstance(value, bool):
+                filters[name] = (value,)
+            elif value:
+                filters[name] = tuple(value)
+        return filters
+
+
+class StatsAnswer(BaseModel):
+    measure: Measure
+    group_by: list[str]
+    filters: dict[str, FilterValue] = Field(
+        description="The filters applied, region limits of the caller's account included."
+    )
+    as_of: date
+    rows: list[dict[str, DimensionValue | int]] = Field(
+        description="One row per combination of dimension values that has units, ordered by "
+        "the dimensions; `count` is the number of units in it."
+    )
+    total: int = Field(description="Distinct units matching the filters, whatever the grouping.")
+
+
+class CatalogValue(BaseModel):
+    value: str | bool
+    label: str
+
+
+class CatalogMeasure(BaseModel):
+    name: Measure
+    description: str
+
+
+class CatalogDimension(BaseModel):
+    name: str
+    level: Level
+    description: str
+    values: list[CatalogValue] | None = Field(
+        description="The possible values, or null when the set is open."
+    )
+
+
+class CatalogFilter(BaseModel):
+    name: str
+    type: FilterType
+    description: str
+
+
+class StatsCatalog(BaseModel):
+    measures: list[CatalogMeasure]
+    dimensions: list[CatalogDimension]
+    filters: list[CatalogFilter]
+    max_dimensions: int

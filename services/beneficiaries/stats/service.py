@@ -1,0 +1,174 @@
+"""Statistics requests: the caller's region limits, the checks that need the settings or the
+database, and the answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.beneficiaries.access import allowed_regions
+from services.beneficiaries.clock import today
+from services.beneficiaries.config import BeneficiariesSettings
+from services.beneficiaries.stats import repository
+from services.beneficiaries.stats.catalog import (
+    DIMENSIONS,
+    FIXED_VALUES,
+    MAX_DIMENSIONS,
+    MEASURES,
+    RANGE_FILTERS,
+    UNSCORED,
+    VALUE_LABELS,
+    Dimension,
+    pmt_band_values,
+    pmt_bands,
+)
+from services.beneficiaries.stats.repository import CODE_DIMENSIONS, StatsSpec
+from services.beneficiaries.stats.schemas import (
+    CatalogDimension,
+    CatalogFilter,
+    CatalogMeasure,
+    CatalogValue,
+    FilterValue,
+    StatsAnswer,
+    StatsCatalog,
+    StatsQuery,
+)
+from shared.auth import Principal
+from shared.errors import Forbidden, UnprocessableEntity
+
+# Djibouti keeps UTC+3 all year: a fixed offset needs no time-zone database on the host.
+
+
+async def statistics(
+    session: AsyncSession,
+    query: StatsQuery,
+    principal: Principal,
+    settings: BeneficiariesSettings,
+) -> StatsAnswer:
+    edges = tuple(settings.pmt_band_edges)
+    bands = pmt_band_values(list(edges))
+    if not set(query.pmt_band) <= set(bands):
+        raise UnprocessableEntity(
+            "Unknown PMT band.",
+            errors=[{"path": "query.pmt_band", "message": "expected one of: " + ", ".join(bands)}],
+        )
+    filters = query.dimension_filters()
+    check_codes = {name: filters[name] for name in CODE_DIMENSIONS if name in filters}
+    _limit_to_allowed_regions(filters, principal)
+
+    as_of = query.as_of or today()
+    spec = StatsSpec(
+        measure=query.measure,
+        group_by=tuple(query.group_by),
+        as_of=as_of,
+        pmt_edges=edges,
+        filters=filters,
+        pmt_min=query.pmt_min,
+        pmt_max=query.pmt_max,
+        registered_from=query.registered_from,
+        registered_to=query.registered_to,
+        check_codes=check_codes,
+    )
+    counts = await repository.count(session, spec)
+    if counts.unknown_codes:
+        raise UnprocessableEntity(
+            "Unknown codes in the filters.",
+            errors=[
+                {"path": f"query.{name}", "message": "unknown code: " + ", ".join(codes)}
+                for name, codes in counts.unknown_codes.items()
+            ],
+        )
+    return StatsAnswer(
+        measure=query.measure,
+        group_by=list(query.group_by),
+        filters=_applied(filters, query),
+        as_of=as_of,
+        rows=counts.rows,
+        total=counts.total,
+    )
+
+
+def _limit_to_allowed_regions(filters: dict[str, tuple[Any, ...]], principal: Principal) -> None:
+    """A registrar limited to regions counts only there: asking for another region is
+    refused (a zero would read as "nobody there"); asking for none means theirs."""
+    regions = allowed_regions(principal)
+    if regions is None:
+        return
+    asked = filters.get("region")
+    if asked is None:
+        filters["region"] = tuple(regions)
+        return
+    outside = [code for code in asked if code not in regions]
+    if outside:
+        raise Forbidden(f"Your account may not read statistics of region {', '.join(outside)}.")
+
+
+def _applied(filters: dict[str, tuple[Any, ...]], query: StatsQuery) -> dict[str, FilterValue]:
+    applied: dict[str, FilterValue] = {}
+    for name, values in filters.items():
+        applied[name] = values[0] if DIMENSIONS[name].boolean else list(values)
+    for name in RANGE_FILTERS:
+        value = getattr(query, name)
+        if value is not None:
+            applied[name] = value
+    return applied
+
+
+async def catalog(session: AsyncSession, settings: BeneficiariesSettings) -> StatsCatalog:
+    references = await repository.reference_values(session)
+    dimensions = []
+    for dimension in DIMENSIONS.values():
+        values = _values_of(dimension, references, settings)
+        dimensions.append(
+            CatalogDimension(
+                name=dimension.name,
+                level=dimension.level,
+                description=dimension.description,
+                values=values,
+            )
+        )
+    filters = [
+        CatalogFilter(
+            name=dimension.name,
+            type="boolean" if dimension.boolean else "list[string]",
+            description=f"Only units whose {dimension.name} is one of the values given "
+            "(same values and same household/head/person meaning as the dimension).",
+        )
+        for dimension in DIMENSIONS.values()
+    ]
+    filters += [
+        CatalogFilter(name=name, type=kind, description=description)
+        for name, (kind, description) in RANGE_FILTERS.items()
+    ]
+    return StatsCatalog(
+        measures=[CatalogMeasure(name=name, description=text) for name, text in MEASURES.items()],
+        dimensions=dimensions,
+        filters=filters,
+        max_dimensions=MAX_DIMENSIONS,
+    )
+
+
+def _values_of(
+    dimension: Dimension,
+    references: dict[str, list[repository.ReferenceValue]],
+    settings: BeneficiariesSettings,
+) -> list[CatalogValue] | None:
+    if dimension.boolean:
+        return [CatalogValue(value=True, label="yes"), CatalogValue(value=False, label="no")]
+    if dimension.values == "fixed":
+        return [
+            CatalogValue(value=value, label=VALUE_LABELS.get(value, value.replace("_", " ")))
+            for value in FIXED_VALUES[dimension.name]
+        ]
+    if dimension.values == "settings":
+        bands = pmt_bands(list(settings.pmt_band_edges))
+        return [CatalogValue(value=band.value, label=band.label) for band in bands] + [
+            CatalogValue(value=UNSCORED, label=VALUE_LABELS[UNSCORED])
+        ]
+    if dimension.values in ("admin_area", "programme"):
+        return [
+            CatalogValue(value=reference.code, label=reference.label)
+            for reference in references[dimension.name]
+        ]
+    return None

@@ -1,0 +1,109 @@
+"""`/sync`: what field apps send after working offline, and what they pull to stay current."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Header, Query, Request, Response
+
+from services.beneficiaries.access import Staff
+from services.beneficiaries.deps import Audit, Settings
+from services.beneficiaries.households.service import Registrar
+from services.beneficiaries.idempotency import replayed, store_answer
+from services.beneficiaries.sync import batch, changes
+from services.beneficiaries.sync.schemas import (
+    MAX_OPERATIONS,
+    ChangesPage,
+    SyncBatch,
+    SyncBatchResult,
+)
+from shared.db import DbSession, ReadSession
+from shared.errors import PreconditionRequired
+
+router = APIRouter(prefix="/api/v1/beneficiaries", tags=["sync"])
+
+RequiredIdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=128,
+        description="Required: a retried batch with the same key gets the first answer back "
+        "and changes nothing.",
+    ),
+]
+
+
+@router.post(
+    "/sync/batch",
+    response_model=SyncBatchResult,
+    responses={
+        428: {"description": "No Idempotency-Key"},
+        422: {"description": f"Not a batch, or more than {MAX_OPERATIONS} operations"},
+    },
+)
+async def sync_batch(
+    data: SyncBatch,
+    request: Request,
+    session: DbSession,
+    principal: Staff,
+    audit: Audit,
+    settings: Settings,
+    idempotency_key: RequiredIdempotencyKey = None,
+) -> Response:
+    """Apply a device's offline operations in order, each on its own: one bad operation
+    never rejects the others. Each gets a result: `created`, `updated`, `unchanged` (it was
+    applied already: a retry), `conflict` (the record changed since `base_version`; the
+    current one comes with it), `invalid` (with field errors) or `forbidden` (another
+    region). The answer is 200 whatever the items' outcomes; a retry with the same
+    `Idempotency-Key` gets it back and changes nothing."""
+    if not idempotency_key:
+        raise PreconditionRequired("Send an Idempotency-Key: a retried batch must not apply twice.")
+    replay = await replayed(session, principal, idempotency_key, request, data)
+    if replay is not None:
+        return replay
+    answer = await batch.apply(Registrar(session, principal, audit, settings), data.operations)
+    body = orjson.dumps(answer, default=str)  # asyncpg's own UUID type too
+    await store_answer(session, principal, idempotency_key, request, data, 200, orjson.loads(body))
+    return Response(body, media_type="application/json")
+
+
+@router.get("/sync/changes", response_model=ChangesPage)
+async def sync_changes(
+    session: ReadSession,
+    principal: Staff,
+    audit: Audit,
+    since: Annotated[
+        str | None,
+        Query(description="`next_cursor` of the last call; absent on a device's first sync."),
+    ] = None,
+    region: Annotated[
+        list[str],
+        Query(
+            description="Region codes (repeat, or separate with commas). Registrars: their "
+            "token's regions by default, never others."
+        ),
+    ] = [],  # noqa: B006 (FastAPI copies defaults)
+    limit: Annotated[int, Query(ge=1, le=500)] = 500,
+) -> Response:
+    """Households changed since `since`, in change order, each as `GET /households/{id}`
+    answers it, and the cursor to send next time. Follow `has_more` until it is false; a
+    change is never missed nor sent twice, whatever else writes meanwhile."""
+    answer = await changes.changes(session, principal, since, region, limit)
+    await audit.record_reads(
+        principal,
+        "household",
+        [record for document in answer.documents for record in document.read_records()],
+        {"view": "sync"},
+    )
+    items = b",".join(
+        b'{"household_id":"%s","version":%d,"household":%s}'
+        % (str(document.id).encode(), document.version, document.json.encode())
+        for document in answer.documents
+    )
+    body = b'{"changes":[%s],"next_cursor":%s,"has_more":%s}' % (
+        items,
+        orjson.dumps(answer.next_cursor),
+        b"true" if answer.has_more else b"false",
+    )
+    return Response(body, media_type="application/json")

@@ -1,0 +1,1 @@
+"""Funding: partners, projects, agreements, transactions, payment cycles."""

@@ -1,0 +1,1 @@
+"""The gateway: the single public entry (identities, tokens, routing, limits, docs)."""

@@ -1,0 +1,1 @@
+"""API clients and users: who may get a token, with which roles."""

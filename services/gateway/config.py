@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+
+class BootstrapClient(BaseModel):
+    """An API client the gateway makes sure exists, with this secret, at every start."""
+
+    client_id: str
+    secret: SecretStr
+    roles: list[str]
+    regions: list[str] = []
+    partner_id: str | None = None
+    name: str | None = None
+
+
+class GatewaySettings(ServiceSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="INDS_GATEWAY_", extra="ignore", validate_by_name=True
+    )
+
+    service_name: str = "gateway"
+    port: int | None = 8000
+
+    bootstrap_admin_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "INDS_BOOTSTRAP_ADMIN_SECRET", "INDS_GATEWAY_BOOTSTRAP_ADMIN_SECRET"
+        ),
+    )
+    # JSON list: the services' own identities (role `service`) and, for demos, one per role.
+    bootstrap_clients: list[BootstrapClient] = []
+
+    token_ttl_seconds: int = 900
+    signing_algorithm: str = "EdDSA"
+    # How often a gateway re-reads the signing keys another replica may have rotated.
+    key_refresh_seconds: float = 30.0
+
+    rate_limit_per_second: float = 50.0
+    rate_limit_burst: int = 200
+    body_limits: dict[str, int] = {"/api/v1/beneficiaries/imports": 512 * 1024 * 1024}
+    upstream_connect_timeout: float = 2.0
+    upstream_timeout: float = 30.0
+    # Per path prefix: how long the gateway waits for a service to start answering and
+    # between two chunks of its answer (exports stream for long, but never stall).
+    route_timeouts: dict[str, float] = {}
+    upstream_retries: int = 2
+    upstream_max_connections: int = 512
+    health_timeout: float = 2.0
+
+    cors_origins: list[str] = []
+
+    @field_validator("signing_algorithm")
+    @classmethod
+    def _known_algorithm(cls, value: str) -> str:
+        if value not in ("EdDSA", "RS256"):
+            raise ValueError("signing_algorithm must be EdDSA or RS256")
+        return value
+
+    def upstreams(self) -> dict[str, str]:
+        return {
+            "beneficiaries": self.common.beneficiaries_url,
+            "funding": self.common.funding_url,
+            "indicators": self.common.indicators_url,
+        }
+
+
+@lru_cache
+def get_settings() -> GatewaySettings:
+    return GatewaySettings()

@@ -1,0 +1,1 @@
+"""One OpenAPI document and docs page for the whole platform."""

@@ -1,0 +1,106 @@
+"""Merging the services' OpenAPI documents into the gateway's own.
+
+Each service already serves its paths under its public prefix (`/api/v1/<service>/...`), so
+paths are taken as they are; a schema name two services use for different shapes is
+prefixed with the service's name, and its references rewritten.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from typing import Any
+
+import httpx
+
+from shared.logs import get_logger
+
+_log = get_logger("inds.gateway.openapi")
+_REF_PREFIX = "#/components/schemas/"
+
+
+class ServiceSpecs:
+    """The services' documents, re-fetched at most every `ttl` seconds; the last good copy
+    serves while a service is down."""
+
+    def __init__(self, upstreams: dict[str, str], ttl_seconds: float = 60.0) -> None:
+        self.upstreams = upstreams
+        self.ttl = ttl_seconds
+        self._specs: dict[str, dict[str, Any]] = {}
+        self._fetched_at: dict[str, float] = {}
+
+    async def get(self, client: httpx.AsyncClient) -> dict[str, dict[str, Any] | None]:
+        result: dict[str, dict[str, Any] | None] = {}
+        for name, url in self.upstreams.items():
+            if time.monotonic() - self._fetched_at.get(name, float("-inf")) >= self.ttl:
+                try:
+                    response = await client.get(url.rstrip("/") + "/openapi.json", timeout=3.0)
+                    response.raise_for_status()
+                    self._specs[name] = response.json()
+                    self._fetched_at[name] = time.monotonic()
+                except (httpx.HTTPError, ValueError) as exc:
+                    _log.warning(
+                        "service openapi unavailable", service=name, error=type(exc).__name__
+                    )
+            result[name] = self._specs.get(name)
+        return result
+
+
+def merge(gateway: dict[str, Any], services: dict[str, dict[str, Any] | None]) -> dict[str, Any]:
+    merged = copy.deepcopy(gateway)
+    paths: dict[str, Any] = merged.setdefault("paths", {})
+    components: dict[str, Any] = merged.setdefault("components", {})
+    schemas: dict[str, Any] = components.setdefault("schemas", {})
+    security_schemes: dict[str, Any] = components.setdefault("securitySchemes", {})
+    missing: list[str] = []
+    tags = {tag["name"] for tag in merged.get("tags", [])}
+
+    for name, spec in services.items():
+        if spec is None:
+            missing.append(name)
+            continue
+        spec = copy.deepcopy(spec)
+        prefix = f"/api/v1/{name}"
+        own_schemas = spec.get("components", {}).get("schemas", {})
+        renames = {
+            schema_name: f"{name.capitalize()}{schema_name}"
+            for schema_name, schema in own_schemas.items()
+            if schema_name in schemas and schemas[schema_name] != schema
+        }
+        if renames:
+            spec = _rename_refs(spec, renames)
+            own_schemas = {renames.get(k, k): v for k, v in spec["components"]["schemas"].items()}
+        schemas.update(own_schemas)
+        security_schemes.update(spec.get("components", {}).get("securitySchemes", {}))
+        for path, item in spec.get("paths", {}).items():
+            if path == prefix or path.startswith(prefix + "/"):
+                paths[path] = item
+        for tag in spec.get("tags", []):
+            if tag["name"] not in tags:
+                merged.setdefault("tags", []).append(tag)
+                tags.add(tag["name"])
+
+    if missing:
+        info = merged.setdefault("info", {})
+        info["description"] = (
+            info.get("description", "")
+            + "\n\n**Not shown (service unavailable): "
+            + ", ".join(missing)
+            + ".**"
+        )
+    return merged
+
+
+def _rename_refs(node: Any, renames: dict[str, str]) -> Any:
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str) and value.startswith(_REF_PREFIX):
+                target = value[len(_REF_PREFIX) :]
+                out[key] = _REF_PREFIX + renames.get(target, target)
+            else:
+                out[key] = _rename_refs(value, renames)
+        return out
+    if isinstance(node, list):
+        return [_rename_refs(item, renames) for item in node]
+    return node

@@ -1,0 +1,1 @@
+"""Routing `/api/v1/<service>/...` to the services, streaming both ways."""

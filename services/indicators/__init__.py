@@ -1,0 +1,1 @@
+"""Monitoring and evaluation: indicator definitions, targets, computed results."""

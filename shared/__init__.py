@@ -1,0 +1,1 @@
+"""Framework-level kit shared by every INDS service. Imports no service."""

@@ -1,0 +1,83 @@
+"""One real PostgreSQL per test session (embedded, or `INDS_TEST_DATABASE_URL`), the four
+service databases migrated once, and each test inside a transaction that rolls back."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from inds.embedded_db import EmbeddedPostgres
+from inds.migrate import drop_databases, ensure_databases, service_database_urls, upgrade_on
+from inds.paths import SERVICES
+from shared.db import Database
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    external = os.environ.get("INDS_TEST_DATABASE_URL")
+    if external:
+        yield external
+        return
+    folder = Path(tempfile.mkdtemp(prefix="inds-test-"))
+    server = EmbeddedPostgres(folder / "pg")
+    try:
+        yield server.start(throwaway=True)
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+async def database_urls(postgres_url: str) -> AsyncIterator[dict[str, str]]:
+    """service -> URL of its freshly migrated test database (unique names, so a shared
+    server can host several runs)."""
+    suffix = uuid.uuid4().hex[:8]
+    names = {service: f"inds_test_{suffix}_{service}" for service in SERVICES}
+    await ensure_databases(postgres_url, names)
+    urls = service_database_urls(postgres_url, names)
+    try:
+        for service, url in urls.items():
+            engine = create_async_engine(url, poolclass=NullPool)
+            async with engine.begin() as connection:
+                await connection.run_sync(upgrade_on, service)
+            await engine.dispose()
+        yield urls
+    finally:
+        await drop_databases(postgres_url, list(names.values()))
+
+
+@pytest.fixture(scope="session")
+async def engines(database_urls: dict[str, str]) -> AsyncIterator[dict[str, AsyncEngine]]:
+    created = {service: create_async_engine(url) for service, url in database_urls.items()}
+    yield created
+    for engine in created.values():
+        await engine.dispose()
+
+
+async def _rolled_back(engine: AsyncEngine) -> AsyncIterator[Database]:
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        try:
+            yield Database.bound_to(connection)
+        finally:
+            await transaction.rollback()
+
+
+@pytest.fixture
+async def gateway_db(engines: dict[str, AsyncEngine]) -> AsyncIterator[Database]:
+    async for database in _rolled_back(engines["gateway"]):
+        yield database
+
+
+@pytest.fixture
+async def beneficiaries_db(engines: dict[str, AsyncEngine]) -> AsyncIterator[Database]:
+    async for database in _rolled_back(engines["beneficiaries"]):
+        yield database

@@ -1,0 +1,327 @@
+"""The real thing: `inds up --demo` in its own process (embedded PostgreSQL, three services,
+the gateway), used over HTTP the way a partner system would, then stopped with Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from tests.support.upstream import free_port
+
+pytestmark = pytest.mark.e2e
+INDS = str(Path(sys.executable).parent / "inds")
+SERVICES = ("beneficiaries", "funding", "indicators")
+
+
+@dataclass
+class RunningStack:
+    process: subprocess.Popen[bytes]
+    url: str
+    data_dir: Path
+    output: list[str] = field(default_factory=list)
+    reader: threading.Thread | None = None
+
+    @property
+    def credentials(self) -> dict[str, str]:
+        return json.loads((self.data_dir / "dev-credentials.json").read_text())
+
+    @property
+    def state(self) -> dict:
+        return json.loads((self.data_dir / "stack.json").read_text())
+
+    def token(self, client_id: str) -> str:
+        response = httpx.post(
+            f"{self.url}/auth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(client_id, self.credentials[client_id]),
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["access_token"]
+
+    def headers(self, client_id: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(client_id)}"}
+
+
+def start_stack(data_dir: Path, port: int) -> RunningStack:
+    """`inds up --demo`, returned once it says it is running (demo registry loaded)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INDS_")}
+    env.update({"INDS_DATA_DIR": str(data_dir), "INDS_GATEWAY_PORT": str(port)})
+    process = subprocess.Popen(
+        [INDS, "up", "--demo"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    stack = RunningStack(process, f"http://127.0.0.1:{port}", data_dir)
+    stack.reader = threading.Thread(target=_collect, args=(process, stack.output), daemon=True)
+    stack.reader.start()
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            stack.reader.join(timeout=5)
+            pytest.fail(f"inds up exited with {process.returncode}:\n{''.join(stack.output)}")
+        if any("Press Ctrl-C to stop" in line for line in stack.output):
+            return stack
+        time.sleep(0.3)
+    stop_stack(stack)
+    pytest.fail("the stack did not say it was running in 180 s")
+
+
+def _collect(process: subprocess.Popen[bytes], lines: list[str]) -> None:
+    assert process.stdout is not None
+    for line in process.stdout:
+        lines.append(line.decode(errors="replace"))
+
+
+def stop_stack(stack: RunningStack) -> str:
+    if stack.process.poll() is None:
+        stack.process.send_signal(signal.SIGINT)
+    try:
+        stack.process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        stack.process.kill()
+        stack.process.wait()
+    if stack.reader is not None:
+        stack.reader.join(timeout=10)
+    return "".join(stack.output)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    running = start_stack(tmp_path_factory.mktemp("stack") / "data", free_port())
+    yield running
+    stop_stack(running)
+
+
+def test_each_service_answers_through_the_gateway(stack: RunningStack) -> None:
+    headers = stack.headers("admin")
+    for service in SERVICES:
+        response = httpx.get(f"{stack.url}/api/v1/{service}/me", headers=headers)
+        assert response.status_code == 200, response.text
+        assert response.json() == {
+            "service": service,
+            "subject": "client:admin",
+            "roles": ["admin"],
+            "regions": [],
+            "partner_id": None,
+        }
+    health = httpx.get(f"{stack.url}/health").json()
+    assert health["services"] == dict.fromkeys(SERVICES, "ready")
+
+    spec = httpx.get(f"{stack.url}/openapi.json").json()
+    assert {f"/api/v1/{service}/me" for service in SERVICES} <= set(spec["paths"])
+    assert "/auth/token" in spec["paths"]
+
+
+def test_demo_clients_carry_their_roles(stack: RunningStack) -> None:
+    me = httpx.get(
+        f"{stack.url}/api/v1/beneficiaries/me", headers=stack.headers("demo-registrar")
+    ).json()
+    assert me["roles"] == ["registrar"]
+    assert me["regions"] == ["DJ-AS", "DJ-DJ"]
+    partner = httpx.get(f"{stack.url}/api/v1/funding/me", headers=stack.headers("demo-partner"))
+    assert partner.json()["partner_id"] == "wfp"
+
+
+def test_401_without_a_valid_token_and_403_with_the_wrong_role(stack: RunningStack) -> None:
+    for service in SERVICES:
+        response = httpx.get(f"{stack.url}/api/v1/{service}/me")
+        assert response.status_code == 401
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.headers["www-authenticate"].startswith("Bearer")
+
+    token = stack.token("admin")
+    tampered = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    response = httpx.get(
+        f"{stack.url}/api/v1/funding/me", headers={"Authorization": f"Bearer {tampered}"}
+    )
+    assert response.status_code == 401
+
+    analyst = httpx.get(f"{stack.url}/api/v1/admin/clients", headers=stack.headers("demo-analyst"))
+    assert analyst.status_code == 403
+    assert analyst.headers["content-type"] == "application/problem+json"
+
+
+def test_request_id_is_echoed_and_reaches_the_service(stack: RunningStack) -> None:
+    response = httpx.get(
+        f"{stack.url}/api/v1/indicators/me",
+        headers={**stack.headers("admin"), "X-Request-ID": "e2e-trace-4711"},
+    )
+    assert response.headers["x-request-id"] == "e2e-trace-4711"
+    log = Path(stack.state["processes"]["indicators"]["log"])
+    deadline = time.monotonic() + 10
+    while "e2e-trace-4711" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    lines = [json.loads(line) for line in log.read_text().splitlines() if "e2e-trace-4711" in line]
+    assert lines and lines[0]["path"] == "/api/v1/indicators/me"
+
+
+def test_a_killed_service_gives_503_while_the_others_answer(stack: RunningStack) -> None:
+    headers = stack.headers("admin")
+    funding_pid = stack.state["processes"]["funding"]["pid"]
+    psutil.Process(funding_pid).kill()
+    psutil.Process(funding_pid).wait(10) if psutil.pid_exists(funding_pid) else None
+
+    down = httpx.get(f"{stack.url}/api/v1/funding/me", headers={**headers, "X-Request-ID": "k1"})
+    assert down.status_code == 503
+    assert down.headers["content-type"] == "application/problem+json"
+    assert down.json()["request_id"] == "k1"
+
+    for service in ("beneficiaries", "indicators"):
+        assert httpx.get(f"{stack.url}/api/v1/{service}/me", headers=headers).status_code == 200
+    health = httpx.get(f"{stack.url}/health").json()
+    assert health["status"] == "degraded"
+    assert health["services"]["funding"] == "unavailable"
+
+
+def test_ctrl_c_stops_everything_and_the_next_start_reuses_the_data(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path / "data"
+    first = start_stack(data_dir, free_port())
+    admin = first.headers("admin")
+    created = httpx.post(
+        f"{first.url}/api/v1/admin/users",
+        json={
+            "username": "fieldagent",
+            "full_name": "F A",
+            "roles": ["registrar"],
+            "password": "field-agent-password",
+        },
+        headers=admin,
+    )
+    assert created.status_code == 201
+    pids = [p["pid"] for p in first.state["processes"].values()]
+    postgres_pid = int((data_dir / "pg" / "postmaster.pid").read_text().split()[0])
+    secret = first.credentials["admin"]
+    token = admin["Authorization"].removeprefix("Bearer ")
+
+    output = stop_stack(first)
+    assert first.process.returncode == 0, output
+    for pid in [*pids, postgres_pid]:
+        assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert not (data_dir / "pg" / "postmaster.pid").exists()
+
+    logs = "".join(path.read_text() for path in (data_dir / "logs").glob("*.log"))
+    assert secret not in logs
+    assert token not in logs
+
+    second = start_stack(data_dir, free_port())
+    try:
+        login = httpx.post(
+            f"{second.url}/auth/token",
+            data={
+                "grant_type": "password",
+                "username": "fieldagent",
+                "password": "field-agent-password",
+            },
+        )
+        assert login.status_code == 200
+    finally:
+        stop_stack(second)
+
+
+def test_a_household_registered_through_the_gateway_is_counted_and_audited(
+    stack: RunningStack,
+) -> None:
+    from tests.beneficiaries.payloads import household
+
+    registrar = stack.headers("demo-registrar")
+    analyst = stack.headers("demo-analyst")
+    base = f"{stack.url}/api/v1/beneficiaries"
+
+    def women_in_djibouti() -> int:
+        answer = httpx.get(
+            f"{base}/stats",
+            params={"measure": "individuals", "region": "DJ-DJ", "sex": "F"},
+            headers=analyst,
+        )
+        assert answer.status_code == 200, answer.text
+        return answer.json()["total"]
+
+    before = women_in_djibouti()
+    created = httpx.post(f"{base}/households", json=household(), headers=registrar)
+    assert created.status_code == 201, created.text
+    household_id = created.json()["id"]
+    read = httpx.get(f"{base}/households/{household_id}", headers=registrar)
+    assert read.status_code == 200
+    assert read.headers["etag"] == '"v1"'
+    assert httpx.get(f"{base}/households/{household_id}", headers=analyst).status_code == 403
+    assert women_in_djibouti() == before + 2
+
+    manager = stack.headers("demo-data-manager")
+    trail = httpx.get(
+        f"{base}/audit", params={"household_id": household_id}, headers=manager
+    ).json()["items"]
+    assert {(entry["action"], entry["actor"]) for entry in trail} >= {
+        ("create", "client:demo-registrar"),
+        ("read", "client:demo-registrar"),
+    }
+
+
+def test_inds_seed_and_inds_import_load_households_through_the_gateway(
+    stack: RunningStack, tmp_path: Path
+) -> None:
+    """The commands a data manager runs: a synthetic registry straight into the stack, then
+    their own file, one row of which is wrong (valid_only: the rest goes in, the row's
+    problem comes back as errors.csv)."""
+    manager = stack.headers("demo-data-manager")
+    analyst = stack.headers("demo-analyst")
+    base = f"{stack.url}/api/v1/beneficiaries"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INDS_")}
+    env.update(
+        {
+            "INDS_GATEWAY_URL": stack.url,
+            "INDS_CLIENT_ID": "demo-data-manager",
+            "INDS_CLIENT_SECRET": stack.credentials["demo-data-manager"],
+        }
+    )
+
+    def households() -> int:
+        answer = httpx.get(f"{base}/stats", params={"measure": "households"}, headers=analyst)
+        assert answer.status_code == 200, answer.text
+        return answer.json()["total"]
+
+    before = households()
+    seeded = subprocess.run(
+        [INDS, "seed", "--households", "40", "--seed", "11", "--api", stack.url],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert seeded.returncode == 0, seeded.stdout + seeded.stderr
+    assert households() == before + 40
+
+    file = tmp_path / "mine.csv"
+    made = subprocess.run(
+        [INDS, "seed", "--households", "5", "--seed", "12", "--out", str(file)],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stdout + made.stderr
+    lines = file.read_text().splitlines()
+    header = lines[0].split(",")
+    cells = lines[1].split(",")
+    cells[header.index("sex")] = "X"
+    lines[1] = ",".join(cells)
+    file.write_text("\n".join(lines) + "\n")
+
+    imported = subprocess.run(
+        [INDS, "import", str(file), "--mode", "valid_only"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    assert "4 households" in imported.stdout, imported.stdout
+    assert households() == before + 44
+    errors = file.with_suffix(".errors.csv").read_text()
+    assert "sex" in errors and ",X," in errors
+
+    jobs = httpx.get(f"{base}/imports", headers=manager)
+    assert jobs.status_code == 200, jobs.text
+    assert {job["status"] for job in jobs.json()["items"]} == {"done"}

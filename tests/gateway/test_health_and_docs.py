@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import httpx
+
+from services.gateway.docs.openapi import merge
+
+
+async def test_health_reports_each_service(gateway: httpx.AsyncClient) -> None:
+    response = await gateway.get("/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["services"] == {
+        "beneficiaries": "ready",
+        "funding": "unavailable",
+        "indicators": "unavailable",
+    }
+    assert body["status"] == "degraded"
+    assert (await gateway.get("/ready")).json()["status"] == "ready"
+
+
+async def test_metrics_are_prometheus_text(gateway: httpx.AsyncClient) -> None:
+    await gateway.get("/health")
+    response = await gateway.get("/metrics")
+    assert response.status_code == 200
+    assert "inds_http_requests_total" in response.text
+
+
+async def test_openapi_merges_the_services_under_their_prefixes(gateway: httpx.AsyncClient) -> None:
+    spec = (await gateway.get("/openapi.json")).json()
+    assert "/auth/token" in spec["paths"]
+    assert "/api/v1/admin/clients" in spec["paths"]
+    assert "/api/v1/beneficiaries/echo" in spec["paths"]
+    assert "funding" in spec["info"]["description"]  # down, and said so
+
+    docs = await gateway.get("/docs")
+    assert docs.status_code == 200
+    assert "/openapi.json" in docs.text
+
+
+def test_merge_renames_clashing_schemas_and_rewrites_references() -> None:
+    gateway = {
+        "openapi": "3.1.0",
+        "info": {"title": "g", "version": "1"},
+        "paths": {"/auth/token": {}},
+        "components": {"schemas": {"Page": {"type": "object", "title": "gateway page"}}},
+    }
+    ref = {"$ref": "#/components/schemas/Page"}
+    service = {
+        "paths": {
+            "/api/v1/funding/projects": {
+                "get": {"responses": {"200": {"content": {"a": {"schema": ref}}}}}
+            },
+            "/health": {"get": {}},
+        },
+        "components": {
+            "schemas": {"Page": {"type": "object", "title": "funding page"}, "Project": {}}
+        },
+    }
+    merged = merge(gateway, {"funding": service, "indicators": None})
+    assert set(merged["paths"]) == {"/auth/token", "/api/v1/funding/projects"}
+    schemas = merged["components"]["schemas"]
+    assert schemas["Page"]["title"] == "gateway page"
+    assert schemas["FundingPage"]["title"] == "funding page"
+    assert "Project" in schemas
+    operation = merged["paths"]["/api/v1/funding/projects"]["get"]
+    assert operation["responses"]["200"]["content"]["a"]["schema"] == {
+        "$ref": "#/components/schemas/FundingPage"
+    }
+    assert "indicators" in merged["info"]["description"]
+    assert gateway["components"]["schemas"].keys() == {"Page"}, "the input is not modified"

@@ -1,0 +1,126 @@
+"""A real HTTP server on a free port, in the test's event loop: what the gateway proxies to
+in its own tests (the end-to-end tests use the real services)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@asynccontextmanager
+async def running(app, port: int | None = None, lifespan: str = "off") -> AsyncIterator[str]:
+    port = port or free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan=lifespan
+    )
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def _echo(request: Request) -> Response:
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+    return JSONResponse(
+        {
+            "method": request.method,
+            "path": request.url.path,
+            "raw_path": request.scope["raw_path"].decode(),
+            "query": request.scope["query_string"].decode(),
+            "headers": {k: v for k, v in request.headers.items()},
+            "body_size": size,
+        },
+        headers={"X-Upstream": "echo", "Set-Cookie": "a=b"},
+    )
+
+
+async def _slow(request: Request) -> Response:
+    await asyncio.sleep(float(request.query_params.get("seconds", "5")))
+    return JSONResponse({"slept": True})
+
+
+async def _stream(request: Request) -> Response:
+    chunks = int(request.query_params.get("chunks", "10"))
+    size = int(request.query_params.get("size", "1024"))
+
+    async def body() -> AsyncIterator[bytes]:
+        for index in range(chunks):
+            yield bytes([65 + index % 26]) * size
+
+    return StreamingResponse(body(), media_type="application/octet-stream")
+
+
+async def _problem(_: Request) -> Response:
+    return JSONResponse(
+        {"type": "https://example.org/conflict", "title": "Conflict", "status": 409, "detail": "x"},
+        status_code=409,
+        media_type="application/problem+json",
+    )
+
+
+async def _ready(_: Request) -> Response:
+    return JSONResponse({"status": "ready"})
+
+
+OPENAPI = {
+    "openapi": "3.1.0",
+    "info": {"title": "upstream", "version": "1"},
+    "paths": {
+        "/api/v1/beneficiaries/echo": {
+            "get": {
+                "responses": {
+                    "200": {
+                        "description": "ok",
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Page"}}
+                        },
+                    }
+                }
+            }
+        },
+        "/health": {"get": {"responses": {"200": {"description": "ok"}}}},
+    },
+    "components": {"schemas": {"Page": {"type": "object", "title": "Registry page"}}},
+}
+
+
+async def _openapi(_: Request) -> Response:
+    return JSONResponse(OPENAPI)
+
+
+PREFIX = "/api/v1/beneficiaries"
+upstream_app = Starlette(
+    routes=[
+        Route(f"{PREFIX}/echo", _echo, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
+        Route(f"{PREFIX}/echo/{{rest:path}}", _echo, methods=["GET", "POST"]),
+        Route(f"{PREFIX}/slow", _slow),
+        Route(f"{PREFIX}/stream", _stream),
+        Route(f"{PREFIX}/problem", _problem),
+        Route("/ready", _ready),
+        Route("/openapi.json", _openapi),
+    ]
+)
