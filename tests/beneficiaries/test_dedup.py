@@ -203,7 +203,7 @@ def test_estimated_birth_dates_compare_by_year() -> None:
     assert birth_similarity(exact, date(1989, 7, 1), estimated=True) == 0.0
 
 
-@pytest.mark.parametrize("threshold", [0.0, 0.5, 0.62, 0.7, 0.8, 0.95])
+@pytest.mark.parametrize("threshold", [0.62, 0.7, 0.8, 0.95])
 def test_birth_dates_left_out_of_the_lookup_could_not_reach_the_threshold(
     threshold: float,
 ) -> None:
@@ -243,5 +243,4 @@ def test_birth_dates_left_out_of_the_lookup_could_not_reach_the_threshold(
                     left_out += 1
                     assert score(draft, twin).score < threshold, (offset, estimated)
     assert kept
-    if threshold >= 0.7:
-        assert left_out  # the bound does leave pairs out at the thresholds in use
+    assert left_out  # the bound does leave pairs out

@@ -526,6 +526,18 @@ async def test_a_registrar_limited_to_regions_counts_only_there(
     )
     assert elsewhere.status_code == 403
     assert elsewhere.headers["content-type"] == "application/problem+json"
+    for place in ({"locality": "DJ-DJ-BALBALA-PK12"}, {"commune": "DJ-TA-TADJOURAH"}):
+        other_region = await registry.get(
+            STATS,
+            params={"measure": "households", **place},
+            headers=as_role(tokens, "registrar", regions=["DJ-AS"]),
+        )
+        assert other_region.status_code == 403, place
+    own_locality = await stats(
+        registry, tokens, "registrar", ["DJ-AS"], measure="households",
+        locality="DJ-AS-ALIADDEH-VILLAGE",
+    )  # fmt: skip
+    assert own_locality["total"] == 1
 
     unlimited = await stats(registry, tokens, "registrar", measure="households")
     assert unlimited["total"] == 5

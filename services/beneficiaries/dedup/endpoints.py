@@ -11,7 +11,6 @@ from fastapi import APIRouter, Depends, Query
 from services.beneficiaries.access import Manager, Staff
 from services.beneficiaries.areas import repository as areas
 from services.beneficiaries.dedup import repository, service
-from services.beneficiaries.dedup.matching import PersonDraft
 from services.beneficiaries.dedup.schemas import (
     CandidateOut,
     DedupCheck,
@@ -24,7 +23,7 @@ from services.beneficiaries.dedup.schemas import (
 )
 from services.beneficiaries.deps import Audit, Settings
 from services.beneficiaries.households import repository as households
-from services.beneficiaries.models import SHARED_IDENTIFIER_TYPES, DuplicatePair
+from services.beneficiaries.models import DuplicatePair
 from shared.db import DbSession
 from shared.pagination import Page, PageParams, page_of, page_params
 
@@ -43,19 +42,7 @@ async def check_draft(
         locality = await areas.get(session, data.locality_code)
         region = locality.region_code if locality else None
     drafts = [
-        PersonDraft(
-            given_name=person.given_name,
-            father_name=person.father_name,
-            grandfather_name=person.grandfather_name,
-            sex=person.sex,
-            birth_date=person.birth_date,
-            birth_date_estimated=person.birth_date_estimated,
-            locality_code=data.locality_code,
-            region_code=region,
-            shared_identifiers=frozenset(
-                (i.type, i.value) for i in person.identifiers if i.type in SHARED_IDENTIFIER_TYPES
-            ),
-        )
+        service.draft_of(person, data.locality_code, region, person.identifiers)
         for person in data.people
     ]
     owners: dict[tuple[str, str], list[IdentifierConflict]] = {}

@@ -121,7 +121,7 @@ def _names_and_birth(
 
 # What `score` can add to the name and birth-date part: same locality (more than same
 # region) and a shared identifier; and what its rounding to 4 decimals can gain.
-_LOCALITY_BONUS, _IDENTIFIER_BONUS, _ROUNDING = 0.03, 0.05, 0.00005
+_LOCALITY_BONUS, _REGION_BONUS, _IDENTIFIER_BONUS, _ROUNDING = 0.03, 0.01, 0.05, 0.00005
 
 
 NO_LIMIT = 1_000_000
@@ -197,14 +197,14 @@ def score(draft: PersonDraft, candidate: Candidate) -> Match:
     )
     if draft.locality_code and draft.locality_code == candidate.locality_code:
         reasons["same_locality"] = True
-        total += 0.03
+        total += _LOCALITY_BONUS
     elif draft.region_code and draft.region_code == candidate.region_code:
         reasons["same_region"] = True
-        total += 0.01
+        total += _REGION_BONUS
     shared = draft.shared_identifiers & candidate.shared_identifiers
     if shared:
         reasons["shared_identifiers"] = sorted(kind for kind, _ in shared)
-        total += 0.05
+        total += _IDENTIFIER_BONUS
     if different:
         reasons["different_name"] = True
         total = min(total, DISQUALIFIED)

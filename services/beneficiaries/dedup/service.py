@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -70,18 +70,26 @@ async def find_matches_many(
 
 
 def draft_of(
-    individual: Individual, household: Household | None, shared: set[tuple[str, str]]
+    person: Any,
+    locality_code: str | None,
+    region_code: str | None,
+    identifiers: Iterable[Any],
 ) -> PersonDraft:
+    """What matching compares of a person (a saved record, a member written, a draft
+    checked): names, sex, birth date, where they live, and the identifiers a family
+    shares (a unique one is a clash, not a likeness)."""
     return PersonDraft(
-        given_name=individual.given_name,
-        father_name=individual.father_name,
-        grandfather_name=individual.grandfather_name,
-        sex=individual.sex,
-        birth_date=individual.birth_date,
-        birth_date_estimated=individual.birth_date_estimated,
-        locality_code=household.locality_code if household else None,
-        region_code=household.region_code if household else None,
-        shared_identifiers=frozenset(shared),
+        given_name=person.given_name,
+        father_name=person.father_name,
+        grandfather_name=person.grandfather_name,
+        sex=person.sex,
+        birth_date=person.birth_date,
+        birth_date_estimated=person.birth_date_estimated,
+        locality_code=locality_code,
+        region_code=region_code,
+        shared_identifiers=frozenset(
+            (i.type, i.value) for i in identifiers if i.type in SHARED_IDENTIFIER_TYPES
+        ),
     )
 
 
@@ -103,12 +111,9 @@ async def flag_new_people(
                 person,
                 draft_of(
                     person,
-                    household,
-                    {
-                        (i.type, i.value)
-                        for i in identifiers.get(person.id, [])
-                        if i.type in SHARED_IDENTIFIER_TYPES
-                    },
+                    household.locality_code,
+                    household.region_code,
+                    identifiers.get(person.id, []),
                 ),
             )
             for person in people
@@ -141,21 +146,7 @@ def people_of(
         locality = localities[household.location.locality_code]
         for member in household.members:
             assert member.id is not None and household.id is not None  # written with them
-            draft = PersonDraft(
-                given_name=member.given_name,
-                father_name=member.father_name,
-                grandfather_name=member.grandfather_name,
-                sex=member.sex,
-                birth_date=member.birth_date,
-                birth_date_estimated=member.birth_date_estimated,
-                locality_code=locality.code,
-                region_code=locality.region_code,
-                shared_identifiers=frozenset(
-                    (i.type, i.value)
-                    for i in member.identifiers
-                    if i.type in SHARED_IDENTIFIER_TYPES
-                ),
-            )
+            draft = draft_of(member, locality.code, locality.region_code, member.identifiers)
             people.append((NewPerson(member.id, household.id), draft))
     return people
 

@@ -18,7 +18,6 @@ from sqlalchemy.sql.elements import ColumnElement
 from services.beneficiaries.filters import RegistryFilters
 from services.beneficiaries.models import (
     UNIQUE_IDENTIFIER_TYPES,
-    DuplicatePair,
     Enrollment,
     Household,
     Identifier,
@@ -135,17 +134,6 @@ async def replace_identifiers(
             session.add(Identifier(individual_id=individual_id, type=id_type, value=value))
 
 
-async def open_memberships(
-    session: AsyncSession, household_id: uuid.UUID, individual_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, Membership]:
-    statement = select(Membership).where(
-        Membership.household_id == household_id,
-        Membership.individual_id.in_(individual_ids),
-        Membership.ended_on.is_(None),
-    )
-    return {m.individual_id: m for m in (await session.execute(statement)).scalars()}
-
-
 async def close_memberships(
     session: AsyncSession,
     household_id: uuid.UUID,
@@ -175,25 +163,6 @@ async def membership_history(
         .order_by(Membership.started_on, Membership.recorded_at, Membership.id)
     )
     return (await session.execute(statement)).scalars().all()
-
-
-_OTHER_PERSON = Individual.__table__.alias("other")
-
-
-async def open_duplicate_flags(
-    session: AsyncSession, individual_ids: Sequence[uuid.UUID]
-) -> list[tuple[DuplicatePair, uuid.UUID | None]]:
-    """Open pairs touching these people, with the other person's household."""
-    if not individual_ids:
-        return []
-    other = _OTHER_PERSON
-    statement = (
-        select(DuplicatePair, other.c.household_id)
-        .join(other, other.c.id == DuplicatePair.candidate_id)
-        .where(DuplicatePair.individual_id.in_(individual_ids), DuplicatePair.status == "open")
-        .order_by(DuplicatePair.score.desc())
-    )
-    return [(pair, household) for pair, household in (await session.execute(statement)).all()]
 
 
 def name_conditions(person: type[Individual] | Any, name: str) -> list[ColumnElement[bool]]:

@@ -7,7 +7,7 @@ import re
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -461,7 +461,3 @@ class IndividualUpdate(Strict):
     lactating: bool | None = None
     education_level: EducationLevel | None = None
     occupation: str | None = Field(default=None, max_length=100)
-
-
-def dump(model: BaseModel) -> dict[str, Any]:
-    return model.model_dump(mode="json")

@@ -10,15 +10,11 @@ from services.beneficiaries.models import PmtFormula, PmtJob
 from services.beneficiaries.pmt import repository
 from services.beneficiaries.pmt.schemas import PmtFormulaCreate
 from services.beneficiaries.pmt.schemas import PmtJob as PmtJobView
-from services.beneficiaries.pmt.scoring import Formula, formula_errors
+from services.beneficiaries.pmt.scoring import formula_errors
 from shared.audit import AuditTrail
 from shared.auth import Principal
 from shared.errors import NotFound, UnprocessableEntity
 from shared.pagination import Page, PageParams, page_of
-
-
-def compile_formula(formula: PmtFormula) -> Formula:
-    return Formula.from_json(formula.version, formula.urban, formula.rural)
 
 
 async def create_formula(

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.beneficiaries.access import allowed_regions
+from services.beneficiaries.areas import repository as areas
 from services.beneficiaries.clock import today
 from services.beneficiaries.config import BeneficiariesSettings
 from services.beneficiaries.stats import repository
@@ -55,7 +56,7 @@ async def statistics(
         )
     filters = query.dimension_filters()
     check_codes = {name: filters[name] for name in CODE_DIMENSIONS if name in filters}
-    _limit_to_allowed_regions(filters, principal)
+    await _limit_to_allowed_regions(session, filters, principal)
 
     as_of = query.as_of or today()
     spec = StatsSpec(
@@ -89,19 +90,25 @@ async def statistics(
     )
 
 
-def _limit_to_allowed_regions(filters: dict[str, tuple[Any, ...]], principal: Principal) -> None:
-    """A registrar limited to regions counts only there: asking for another region is
-    refused (a zero would read as "nobody there"); asking for none means theirs."""
+async def _limit_to_allowed_regions(
+    session: AsyncSession, filters: dict[str, tuple[Any, ...]], principal: Principal
+) -> None:
+    """A registrar limited to regions counts only there: asking for another region, or a
+    commune or locality of one, is refused (a zero would read as "nobody there"); asking
+    for none means theirs."""
     regions = allowed_regions(principal)
     if regions is None:
         return
-    asked = filters.get("region")
-    if asked is None:
-        filters["region"] = tuple(regions)
-        return
-    outside = [code for code in asked if code not in regions]
+    places = {code for name in ("commune", "locality") for code in filters.get(name, ())}
+    areas_asked = await areas.get_many(session, places)
+    outside = sorted(
+        {code for code in filters.get("region", ()) if code not in regions}
+        | {code for code, area in areas_asked.items() if area.region_code not in regions}
+    )
     if outside:
-        raise Forbidden(f"Your account may not read statistics of region {', '.join(outside)}.")
+        raise Forbidden(f"Your account may not read statistics of {', '.join(outside)}.")
+    if "region" not in filters:
+        filters["region"] = tuple(regions)
 
 
 def _applied(filters: dict[str, tuple[Any, ...]], query: StatsQuery) -> dict[str, FilterValue]:
