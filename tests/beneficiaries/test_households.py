@@ -248,6 +248,52 @@ async def test_put_creates_replays_and_replaces(
     assert ended == {body["members"][0]["id"]: None, created.json()["members"][1]["id"]: "removed"}
 
 
+async def test_relationships_changed_by_put_or_patch_are_kept_in_the_history(
+    registry: httpx.AsyncClient, registrar: dict[str, str]
+) -> None:
+    body = with_ids(household())
+    url = f"{BASE}/households/{body['id']}"
+    assert (await registry.put(url, json=body, headers=registrar)).status_code == 201
+    head, child = body["members"]
+    head["relationship_to_head"], child["relationship_to_head"] = "parent", "head"
+    body["members"] = [child, head]
+    swapped = await registry.put(url, json=body, headers={**registrar, "If-Match": '"v1"'})
+    assert swapped.status_code == 200, swapped.text
+
+    person = await registry.get(f"{BASE}/individuals/{head['id']}", headers=registrar)
+    corrected = await registry.patch(
+        f"{BASE}/individuals/{head['id']}",
+        json={"relationship_to_head": "other_relative"},
+        headers={**registrar, "If-Match": person.headers["etag"]},
+    )
+    assert corrected.status_code == 200, corrected.text
+
+    history = (await registry.get(f"{url}/history", headers=registrar)).json()
+    spans = sorted(
+        (s["individual_id"] == head["id"], s["relationship_to_head"], s["end_reason"] or "")
+        for s in history
+    )
+    assert spans == [
+        (False, "child", "relationship_changed"),
+        (False, "head", ""),
+        (True, "head", "relationship_changed"),
+        (True, "other_relative", ""),
+        (True, "parent", "relationship_changed"),
+    ]
+
+    # Replacing the household with only its own fields changed leaves its people's versions.
+    before = await registry.get(f"{BASE}/individuals/{child['id']}", headers=registrar)
+    current = await registry.get(url, headers=registrar)
+    head["relationship_to_head"] = "other_relative"
+    body["displacement_status"] = "returnee"
+    replaced = await registry.put(
+        url, json=body, headers={**registrar, "If-Match": current.headers["etag"]}
+    )
+    assert replaced.headers["x-outcome"] == "updated"
+    after = await registry.get(f"{BASE}/individuals/{child['id']}", headers=registrar)
+    assert after.headers["etag"] == before.headers["etag"]
+
+
 async def test_membership_changes_are_recorded_not_overwritten(
     registry: httpx.AsyncClient, registrar: dict[str, str]
 ) -> None:

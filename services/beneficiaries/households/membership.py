@@ -25,6 +25,7 @@ from services.beneficiaries.households.service import (
     check_identifiers_free,
     document,
     get_for_write,
+    record_relationship,
     resolve_location,
 )
 from services.beneficiaries.households.versions import touch
@@ -136,35 +137,18 @@ async def change_head(
                 "Say what the former head becomes to the new head.",
                 errors=[{"path": "body.former_head_relationship", "message": "required"}],
             )
-        await _set_relationship(
-            ctx, household, old_head, data.former_head_relationship, data.changed_on
-        )
+        await record_relationship(
+            ctx.session, household.id, old_head, data.former_head_relationship,
+            on=data.changed_on, actor=ctx.principal.subject,
+        )  # fmt: skip
         await _flush(ctx.session)  # the old head steps down before the new one steps up
-    await _set_relationship(ctx, household, new_head, "head", data.changed_on)
+    await record_relationship(
+        ctx.session, household.id, new_head, "head", on=data.changed_on, actor=ctx.principal.subject
+    )
     await _finish(
         ctx, [household], "head_changed", {"individual_id": str(new_head.id), "reason": data.reason}
     )
     return await document(ctx.session, household.id)
-
-
-async def _set_relationship(
-    ctx: Registrar, household: HouseholdRow, person: Individual, relationship: str, on: date
-) -> None:
-    await repository.close_memberships(
-        ctx.session, household.id, [person.id], ended_on=on, reason="relationship_changed"
-    )
-    person.relationship_to_head = relationship
-    person.updated_by = ctx.principal.subject
-    ctx.session.add(
-        Membership(
-            household_id=household.id,
-            individual_id=person.id,
-            relationship_to_head=relationship,
-            started_on=on,
-            start_reason="relationship_changed",
-            recorded_by=ctx.principal.subject,
-        )
-    )
 
 
 async def split(
@@ -224,7 +208,9 @@ async def split(
     )  # fmt: skip
     await _flush(session)
     if head_moves:
-        await _set_relationship(ctx, household, new_head, "head", data.split_on)
+        await record_relationship(
+            session, household.id, new_head, "head", on=data.split_on, actor=actor
+        )
     household.member_count = len(staying)
     detail = {"new_household_id": str(created.id), "moved": len(moving)}
     session.info.setdefault("created_households", set()).add(created.id)

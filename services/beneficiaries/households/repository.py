@@ -120,18 +120,26 @@ async def unique_identifier_owners(
 
 
 async def replace_identifiers(
-    session: AsyncSession, individual_id: uuid.UUID, pairs: Sequence[tuple[str, str]]
-) -> None:
-    current = (await identifiers_of(session, [individual_id]))[individual_id]
+    session: AsyncSession,
+    individual_id: uuid.UUID,
+    pairs: Iterable[tuple[str, str]],
+    current: Sequence[Identifier],
+) -> bool:
+    """Make the person's identifiers `pairs`, given those they hold (`current`). Returns
+    whether anything changed."""
     wanted = set(pairs)
+    have = {(i.type, i.value) for i in current}
+    if wanted == have:
+        return False
     for identifier in current:
         if (identifier.type, identifier.value) not in wanted:
             await session.delete(identifier)
-    have = {(i.type, i.value) for i in current}
     await session.flush()
-    for id_type, value in pairs:
-        if (id_type, value) not in have:
-            session.add(Identifier(individual_id=individual_id, type=id_type, value=value))
+    session.add_all(
+        Identifier(individual_id=individual_id, type=kind, value=value)
+        for kind, value in sorted(wanted - have)
+    )
+    return True
 
 
 async def close_memberships(

@@ -165,6 +165,34 @@ async def check_identifiers_free(
             )
 
 
+async def record_relationship(
+    session: AsyncSession,
+    household_id: uuid.UUID,
+    person: Individual,
+    relationship: str,
+    *,
+    on: date,
+    actor: str,
+) -> None:
+    """A member's relationship to the head changes: their membership span closes and a
+    new one opens, so the history keeps who was what, when."""
+    await repository.close_memberships(
+        session, household_id, [person.id], ended_on=on, reason="relationship_changed"
+    )
+    person.relationship_to_head = relationship
+    person.updated_by = actor
+    session.add(
+        Membership(
+            household_id=household_id,
+            individual_id=person.id,
+            relationship_to_head=relationship,
+            started_on=on,
+            start_reason="relationship_changed",
+            recorded_by=actor,
+        )
+    )
+
+
 async def _flush(session: AsyncSession) -> None:
     """A unique index hit here means a concurrent write registered the same thing first."""
     try:
@@ -402,6 +430,7 @@ async def _replace(ctx: Registrar, household: HouseholdRow, data: HouseholdWrite
     await repository.close_memberships(
         session, household.id, [p.id for p in leaving], ended_on=today(), reason="removed"
     )
+    changed_people: dict[uuid.UUID, Individual] = {}
     # The old head steps down before the new one steps up: one head at any moment.
     for person_id, member in sent.items():
         person = current.get(person_id)
@@ -409,18 +438,31 @@ async def _replace(ctx: Registrar, household: HouseholdRow, data: HouseholdWrite
             person is not None
             and person.relationship_to_head == "head" != member.relationship_to_head
         ):
-            person.relationship_to_head = member.relationship_to_head
+            await record_relationship(
+                session, household.id, person, member.relationship_to_head, on=today(), actor=actor
+            )
+            changed_people[person.id] = person
     await _flush(session)
+    held = await repository.identifiers_of(session, list(current))
     for member in data.members:
         person = current.get(member.id) if member.id else None
         if person is None:
             continue
+        changed = person.relationship_to_head != member.relationship_to_head
+        if changed:
+            await record_relationship(
+                session, household.id, person, member.relationship_to_head, on=today(), actor=actor
+            )
         for column, value in _person_columns(member).items():
-            setattr(person, column, value)
-        person.updated_by = actor
-        await repository.replace_identifiers(
-            session, person.id, [(i.type, i.value) for i in member.identifiers]
-        )
+            if getattr(person, column) != value:
+                setattr(person, column, value)
+                changed = True
+        wanted = [(i.type, i.value) for i in member.identifiers]
+        if await repository.replace_identifiers(session, person.id, wanted, held[person.id]):
+            changed = True
+        if changed:
+            person.updated_by = actor
+            changed_people[person.id] = person
     joining = [m for m in data.members if not (m.id and m.id in current)]
     new_people = await add_people(
         session, household.id, joining, started_on=today(), reason="joined", actor=actor
@@ -430,7 +472,7 @@ async def _replace(ctx: Registrar, household: HouseholdRow, data: HouseholdWrite
         setattr(household, column, value)
     household.member_count = len(data.members)
     household.updated_by = actor
-    touch(session, household, *(current[m.id] for m in data.members if m.id in current))
+    touch(session, household, *changed_people.values())
     await _flush(session)
     await rescore_households(session, [household.id])
     if new_people:

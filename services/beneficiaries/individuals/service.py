@@ -7,10 +7,16 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.beneficiaries.access import ensure_region
+from services.beneficiaries.clock import today
 from services.beneficiaries.households import repository
 from services.beneficiaries.households.derived import individual_columns
 from services.beneficiaries.households.schemas import IndividualUpdate
-from services.beneficiaries.households.service import Registrar, _flush, check_identifiers_free
+from services.beneficiaries.households.service import (
+    Registrar,
+    _flush,
+    check_identifiers_free,
+    record_relationship,
+)
 from services.beneficiaries.households.versions import touch
 from services.beneficiaries.households.views import member_view
 from services.beneficiaries.individuals.schemas import Individual
@@ -102,16 +108,19 @@ async def update(
         )
     changed = [field for field, value in changes.items() if getattr(person, field) != value]
     for field in changed:
-        setattr(person, field, changes[field])
+        if field == "relationship_to_head" and household is not None:
+            await record_relationship(
+                session, household.id, person, changes[field], on=today(),
+                actor=ctx.principal.subject,
+            )  # fmt: skip
+        else:
+            setattr(person, field, changes[field])
     if data.identifiers is not None:
         pairs = sorted({(i.type, i.value) for i in data.identifiers})
-        current = sorted(
-            (i.type, i.value)
-            for i in (await repository.identifiers_of(session, [person.id])).get(person.id, [])
-        )
-        if pairs != current:
+        current = (await repository.identifiers_of(session, [person.id]))[person.id]
+        if set(pairs) != {(i.type, i.value) for i in current}:
             await check_identifiers_free(session, pairs, allowed_owners=[person.id])
-            await repository.replace_identifiers(session, person.id, pairs)
+            await repository.replace_identifiers(session, person.id, pairs, current)
             changed.append("identifiers")
     if changed:
         _derive(person)
