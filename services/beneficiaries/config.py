@@ -4,16 +4,18 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
+
+IMPORTS_PATH = "/api/v1/beneficiaries/imports"
 
 
 class BeneficiariesSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="INDS_BENEFICIARIES_", extra="ignore")
 
     service_name: str = "beneficiaries"
-    body_limits: dict[str, int] = {"/api/v1/beneficiaries/imports": 512 * 1024 * 1024}
     # Read audit rows are written in batches this often (seconds); None: only on flush.
     audit_flush_interval: float | None = 0.2
     # A pair scoring at least this is flagged as a probable duplicate.
@@ -28,8 +30,14 @@ class BeneficiariesSettings(ServiceSettings):
     import_dir: Path | None = None
     # How often the import worker looks for queued imports (seconds); None: never.
     import_poll_interval: float | None = 1.0
-    # The largest import file accepted (the gateway applies its own limit too).
+    # The largest import file accepted (the gateway applies its own limit too); the body
+    # limit of the upload route follows, with room for the multipart envelope.
     import_max_bytes: int = 512 * 1024 * 1024
+
+    @model_validator(mode="after")
+    def _upload_body_limit(self) -> BeneficiariesSettings:
+        self.body_limits.setdefault(IMPORTS_PATH, self.import_max_bytes + 1024 * 1024)
+        return self
 
     def imports_folder(self) -> Path:
         folder = self.import_dir or Path(tempfile.gettempdir()) / "inds-imports"

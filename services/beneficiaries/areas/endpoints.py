@@ -8,7 +8,7 @@ from services.beneficiaries.areas import repository
 from services.beneficiaries.areas.schemas import AdminArea, AdminAreaCreate
 from services.beneficiaries.models import AdminArea as AdminAreaRow
 from shared.auth import CurrentPrincipal, Principal, require_roles
-from shared.db import DbSession
+from shared.db import DbSession, ReadSession
 from shared.errors import Conflict, UnprocessableEntity
 
 router = APIRouter(prefix="/api/v1/beneficiaries/admin-areas", tags=["admin areas"])
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api/v1/beneficiaries/admin-areas", tags=["admin area
 
 @router.get("", response_model=list[AdminArea], summary="Regions, communes and localities")
 async def list_admin_areas(
-    session: DbSession,
+    session: ReadSession,
     _: CurrentPrincipal,
     level: Annotated[int | None, Query(ge=1, le=3)] = None,
     parent_code: str | None = None,

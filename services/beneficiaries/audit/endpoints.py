@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from services.beneficiaries.access import Manager
 from services.beneficiaries.audit import repository
 from services.beneficiaries.deps import Audit
-from shared.db import DbSession
+from shared.db import ReadSession
 from shared.pagination import Page, PageParams, page_of, page_params
 
 router = APIRouter(prefix="/api/v1/beneficiaries/audit", tags=["audit"])
@@ -33,7 +33,7 @@ class AuditEntry(BaseModel):
 
 @router.get("", response_model=Page[AuditEntry])
 async def read_audit_trail(
-    session: DbSession,
+    session: ReadSession,
     _: Manager,
     audit: Audit,
     paging: Annotated[PageParams, Depends(page_params)],

@@ -24,7 +24,7 @@ from services.beneficiaries.dedup.schemas import (
 from services.beneficiaries.deps import Audit, Settings
 from services.beneficiaries.households import repository as households
 from services.beneficiaries.models import DuplicatePair
-from shared.db import DbSession
+from shared.db import DbSession, ReadSession
 from shared.pagination import Page, PageParams, page_of, page_params
 
 router = APIRouter(prefix="/api/v1/beneficiaries", tags=["deduplication"])
@@ -127,7 +127,7 @@ def _read_rows(views: list[DuplicatePairOut]) -> list[tuple[uuid.UUID, uuid.UUID
 
 @router.get("/duplicates", response_model=Page[DuplicatePairOut])
 async def list_duplicates(
-    session: DbSession,
+    session: ReadSession,
     principal: Manager,
     audit: Audit,
     paging: Annotated[PageParams, Depends(page_params)],
@@ -145,7 +145,7 @@ async def list_duplicates(
 
 @router.get("/duplicates/{pair_id}", response_model=DuplicatePairOut)
 async def get_duplicate(
-    pair_id: uuid.UUID, session: DbSession, principal: Manager, audit: Audit
+    pair_id: uuid.UUID, session: ReadSession, principal: Manager, audit: Audit
 ) -> DuplicatePairOut:
     [view] = await _pair_views(session, [await service.get_pair(session, pair_id)])
     await audit.record_reads(principal, "individual", _read_rows([view]))

@@ -23,7 +23,7 @@ from services.beneficiaries.imports.reader import UnreadableFile, sniff_format
 from services.beneficiaries.imports.schemas import ImportJob
 from services.beneficiaries.imports.templates import template_csv, template_xlsx
 from services.beneficiaries.models import ImportJob as ImportJobRow
-from shared.db import DbSession, StreamSession
+from shared.db import DbSession, ReadSession, StreamSession
 from shared.errors import Conflict, NotFound, ProblemError, UnprocessableEntity
 from shared.pagination import Page, PageParams, page_of, page_params
 
@@ -120,7 +120,7 @@ async def start_import(
 
 @router.get("", response_model=Page[ImportJob])
 async def list_imports(
-    session: DbSession, _: Manager, paging: Annotated[PageParams, Depends(page_params)]
+    session: ReadSession, _: Manager, paging: Annotated[PageParams, Depends(page_params)]
 ) -> Page[ImportJob]:
     """Imports, the most recent first."""
     rows = await repository.list_jobs(session, paging)
@@ -131,7 +131,7 @@ async def list_imports(
 
 
 @router.get("/{job_id}", response_model=ImportJob)
-async def get_import(job_id: uuid.UUID, session: DbSession, _: Manager) -> ImportJob:
+async def get_import(job_id: uuid.UUID, session: ReadSession, _: Manager) -> ImportJob:
     return ImportJob.model_validate(await _job(session, job_id))
 
 

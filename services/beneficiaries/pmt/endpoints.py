@@ -12,7 +12,7 @@ from services.beneficiaries.idempotency import replayed, store_answer
 from services.beneficiaries.pmt import service
 from services.beneficiaries.pmt.schemas import PmtFormula, PmtFormulaCreate, PmtJob, PmtVariable
 from services.beneficiaries.pmt.variables import CATALOGUE
-from shared.db import DbSession
+from shared.db import DbSession, ReadSession
 from shared.idempotency import IdempotencyKey
 from shared.pagination import Page, PageParams, page_params
 
@@ -55,7 +55,7 @@ async def create_formula(
 
 
 @router.get("/pmt-formulas", response_model=Page[PmtFormula])
-async def list_formulas(session: DbSession, _: Staff, paging: Paging) -> Page[PmtFormula]:
+async def list_formulas(session: ReadSession, _: Staff, paging: Paging) -> Page[PmtFormula]:
     """Newest version first."""
     page = await service.list_formulas(session, paging)
     return Page[PmtFormula](
@@ -64,7 +64,7 @@ async def list_formulas(session: DbSession, _: Staff, paging: Paging) -> Page[Pm
 
 
 @router.get("/pmt-formulas/{version}", response_model=PmtFormula)
-async def get_formula(version: int, session: DbSession, _: Staff) -> PmtFormula:
+async def get_formula(version: int, session: ReadSession, _: Staff) -> PmtFormula:
     return PmtFormula.model_validate(await service.get_formula(session, version))
 
 
@@ -84,5 +84,5 @@ async def activate_formula(
 
 
 @router.get("/pmt-jobs/{job_id}", response_model=PmtJob)
-async def get_job(job_id: uuid.UUID, session: DbSession, _: Staff) -> PmtJob:
+async def get_job(job_id: uuid.UUID, session: ReadSession, _: Staff) -> PmtJob:
     return service.job_view(await service.get_job(session, job_id))

@@ -34,7 +34,7 @@ from services.beneficiaries.programmes.schemas import (
     StatusChange,
 )
 from shared.auth import Principal, require_roles
-from shared.db import DbSession, StreamSession
+from shared.db import DbSession, ReadSession, StreamSession
 from shared.etag import IfMatch, etag
 from shared.idempotency import IdempotencyKey
 from shared.pagination import Page, PageParams, page_params
@@ -91,7 +91,7 @@ async def create_programme(
 
 @router.get("/programmes", response_model=Page[Programme])
 async def list_programmes(
-    session: DbSession,
+    session: ReadSession,
     _: ProgrammeReader,
     paging: Paging,
     status: ProgrammeStatus | None = None,
@@ -105,7 +105,7 @@ async def list_programmes(
 
 @router.get("/programmes/{code}", response_model=Programme)
 async def get_programme(
-    code: str, session: DbSession, _: ProgrammeReader, response: Response
+    code: str, session: ReadSession, _: ProgrammeReader, response: Response
 ) -> Programme:
     """With its version as `ETag`, to send back in `If-Match` when changing it."""
     return programme_view(await service.get(session, code), response)
@@ -131,7 +131,7 @@ async def update_programme(
 
 @router.get("/programmes/{code}/eligibility/{household_id}", response_model=EligibilityCheck)
 async def check_eligibility(
-    code: str, household_id: uuid.UUID, request: Request, session: DbSession, principal: Staff
+    code: str, household_id: uuid.UUID, request: Request, session: ReadSession, principal: Staff
 ) -> EligibilityCheck:
     """Whether a household would be enrolled, and if not, which conditions it fails."""
     eligibility = await service.check_eligibility(session, code, household_id, principal, today())
@@ -196,7 +196,7 @@ async def stream_enrollments(
 
 @router.get("/enrollments/{enrollment_id}", response_model=EnrollmentWithHistory)
 async def get_enrollment(
-    enrollment_id: uuid.UUID, request: Request, session: DbSession, principal: EnrollmentViewer
+    enrollment_id: uuid.UUID, request: Request, session: ReadSession, principal: EnrollmentViewer
 ) -> EnrollmentWithHistory:
     enrollment, code, events = await enrollments.get(session, enrollment_id, principal)
     await request.app.state.audit.record_reads(

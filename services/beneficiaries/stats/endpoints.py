@@ -11,7 +11,7 @@ from services.beneficiaries.access import StatsReader
 from services.beneficiaries.stats import service
 from services.beneficiaries.stats.catalog import MAX_DIMENSIONS
 from services.beneficiaries.stats.schemas import StatsAnswer, StatsCatalog, StatsQuery
-from shared.db import DbSession
+from shared.db import ReadSession
 
 router = APIRouter(prefix="/api/v1/beneficiaries/stats", tags=["statistics"])
 
@@ -56,7 +56,7 @@ query. The answer never holds a name, identifier, record id or birth date.
 async def get_statistics(
     query: Annotated[StatsQuery, Query()],
     request: Request,
-    session: DbSession,
+    session: ReadSession,
     principal: StatsReader,
 ) -> StatsAnswer:
     return await service.statistics(session, query, principal, request.app.state.settings)
@@ -67,5 +67,5 @@ async def get_statistics(
     response_model=StatsCatalog,
     summary="Measures, dimensions with their values, and filters of /stats",
 )
-async def get_catalog(request: Request, session: DbSession, _: StatsReader) -> StatsCatalog:
+async def get_catalog(request: Request, session: ReadSession, _: StatsReader) -> StatsCatalog:
     return await service.catalog(session, request.app.state.settings)
