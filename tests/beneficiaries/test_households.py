@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 import httpx
 import pytest
@@ -249,7 +250,7 @@ async def test_put_creates_replays_and_replaces(
 
 
 async def test_relationships_changed_by_put_or_patch_are_kept_in_the_history(
-    registry: httpx.AsyncClient, registrar: dict[str, str]
+    registry: httpx.AsyncClient, registrar: dict[str, str], tokens: TokenFactory
 ) -> None:
     body = with_ids(household())
     url = f"{BASE}/households/{body['id']}"
@@ -280,6 +281,10 @@ async def test_relationships_changed_by_put_or_patch_are_kept_in_the_history(
         (True, "other_relative", ""),
         (True, "parent", "relationship_changed"),
     ]
+    elsewhere = as_role(tokens, "registrar", regions=["DJ-OB"])
+    assert (await registry.get(f"{url}/history", headers=elsewhere)).status_code == 403
+    unknown = f"{BASE}/households/{uuid.uuid4()}/history"
+    assert (await registry.get(unknown, headers=registrar)).status_code == 404
 
     # Replacing the household with only its own fields changed leaves its people's versions.
     before = await registry.get(f"{BASE}/individuals/{child['id']}", headers=registrar)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request, Response, status
 
-from services.beneficiaries.access import Staff, allowed_regions
+from services.beneficiaries.access import Staff, allowed_regions, ensure_region
 from services.beneficiaries.deps import Audit, Settings
 from services.beneficiaries.filters import RegistryFilters, registry_filters
 from services.beneficiaries.households import membership, repository, service
@@ -22,12 +22,14 @@ from services.beneficiaries.households.schemas import (
     HouseholdWrite,
     MemberAdd,
     MemberLeave,
+    MembershipSpan,
     Merge,
     Split,
 )
 from services.beneficiaries.households.service import Registrar
 from services.beneficiaries.idempotency import replayed, store_answer
 from shared.db import DbSession, ReadSession
+from shared.errors import NotFound
 from shared.etag import IfMatch, etag, if_match_versions
 from shared.idempotency import IdempotencyKey
 from shared.pagination import Page, PageParams, page_of, page_params
@@ -213,28 +215,21 @@ async def merge_households(
     return _answer(await membership.merge(ctx, household_id, data, if_match))
 
 
-@router.get("/households/{household_id}/history", tags=["membership"])
+@router.get(
+    "/households/{household_id}/history",
+    tags=["membership"],
+    response_model=list[MembershipSpan],
+)
 async def membership_history(
     household_id: uuid.UUID, session: ReadSession, principal: Staff, audit: Audit
-) -> list[dict]:
+) -> list[MembershipSpan]:
     """Every membership span of the household, closed ones included, oldest first."""
-    await service.get(session, principal, household_id)
+    household = await repository.get_household(session, household_id)
+    if household is None:
+        raise NotFound("No such household.")
+    ensure_region(principal, household.region_code)
     spans = await repository.membership_history(session, household_id)
     await audit.record_reads(
         principal, "household", [(household_id, household_id)], {"view": "history"}
     )
-    return [
-        {
-            "individual_id": span.individual_id,
-            "relationship_to_head": span.relationship_to_head,
-            "started_on": span.started_on,
-            "start_reason": span.start_reason,
-            "ended_on": span.ended_on,
-            "end_reason": span.end_reason,
-            "related_household_id": span.related_household_id,
-            "note": span.note,
-            "recorded_by": span.recorded_by,
-            "recorded_at": span.recorded_at,
-        }
-        for span in spans
-    ]
+    return [MembershipSpan.model_validate(span) for span in spans]

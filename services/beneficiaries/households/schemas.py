@@ -367,6 +367,23 @@ class HouseholdSummary(BaseModel):
     version: int
 
 
+class MembershipSpan(BaseModel):
+    """A person's membership of the household as one relationship, from start to end."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    individual_id: uuid.UUID
+    relationship_to_head: str
+    started_on: date
+    start_reason: str
+    ended_on: date | None
+    end_reason: str | None
+    related_household_id: uuid.UUID | None
+    note: str | None
+    recorded_by: str
+    recorded_at: datetime
+
+
 class MemberAdd(Strict):
     member: MemberIn
     joined_on: PastDate
