@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from fastapi import Query
 
 from services.beneficiaries.households.schemas import normalise_identifier
+from services.beneficiaries.programmes.schemas import EnrollmentStatus
 from shared.errors import UnprocessableEntity
 
 IDENTIFIER_ALIASES = {
@@ -79,7 +80,7 @@ async def registry_filters(
     ] = None,
     sex: Literal["F", "M"] | None = None,
     programme: Annotated[str | None, Query(description="Programme code, e.g. pnsf")] = None,
-    enrollment_status: Literal["active", "suspended", "exited"] | None = None,
+    enrollment_status: EnrollmentStatus | None = None,
     pmt_min: Annotated[
         int | None, Query(gt=0, description="Predicted consumption, DJF/person/year, at least")
     ] = None,

@@ -131,6 +131,15 @@ async def test_households_created_offline_are_registered_together(
         [first["id"], second["id"]]
     )
     assert all(detail["via"] == "sync" for _, _, detail in audited), "written by the fast path"
+    async with beneficiaries_db.sessionmaker() as session:
+        batches = (
+            await session.execute(
+                select(AuditEvent.actor, AuditEvent.detail).where(AuditEvent.action == "sync_batch")
+            )
+        ).all()
+    assert [tuple(row) for row in batches] == [
+        ("user:registrar", {"device_id": "TAB-007", "counts": {"created": 2}})
+    ]
 
 
 async def test_the_fast_path_writes_what_the_one_household_service_writes(

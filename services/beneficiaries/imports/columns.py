@@ -7,13 +7,13 @@ Headers are matched without regard to case, accents, spaces or hyphens, in Engli
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import get_args
 
+from services.beneficiaries.households.schemas import IdentifierType, WashingtonGroupDomain
 from services.beneficiaries.names import fold
 
-WASHINGTON_GROUP = ("seeing", "hearing", "walking", "cognition", "self_care", "communication")
-IDENTIFIER_COLUMNS = (
-    "national_id", "birth_certificate", "unhcr_individual", "unhcr_case", "wfp_scope", "phone",
-)  # fmt: skip
+WASHINGTON_GROUP = get_args(WashingtonGroupDomain)
+IDENTIFIER_COLUMNS = get_args(IdentifierType)
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,10 @@ import math
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, get_args
 
 from services.beneficiaries.models import AREAS, LEGAL_STATUSES, SEXES
+from services.beneficiaries.programmes.schemas import EnrollmentStatus
 
 Measure = Literal["households", "individuals", "enrollments"]
 FilterType = Literal["list[string]", "boolean", "integer", "date"]
@@ -28,8 +29,7 @@ MEASURES: dict[Measure, str] = {
 
 MAX_DIMENSIONS = 5
 
-# Mirrors the check constraint on enrollment.status.
-ENROLLMENT_STATUSES = ("active", "suspended", "exited")
+ENROLLMENT_STATUSES = get_args(EnrollmentStatus)
 
 # (lowest age, label), youngest first; an age group holds ages up to the next one's lowest.
 AGE_GROUPS: tuple[tuple[int, str], ...] = (

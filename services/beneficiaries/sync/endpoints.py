@@ -63,6 +63,11 @@ async def sync_batch(
     if replay is not None:
         return replay
     answer = await batch.apply(Registrar(session, principal, audit, settings), data.operations)
+    # Which device sent what, for field supervision (each change has its own row too).
+    await audit.record_write(
+        session, principal, "sync_batch", "device", None, None,
+        {"device_id": data.device_id, "counts": answer["counts"]},
+    )  # fmt: skip
     body = orjson.dumps(answer, default=str)  # asyncpg's own UUID type too
     await store_answer(session, principal, idempotency_key, request, data, 200, orjson.loads(body))
     return Response(body, media_type="application/json")

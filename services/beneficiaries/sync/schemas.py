@@ -112,7 +112,9 @@ def parse_operation(raw: Any) -> Operation:
 class SyncBatch(Strict):
     """Up to 500 operations, applied in order, each on its own."""
 
-    device_id: str | None = Field(default=None, max_length=64)
+    device_id: str | None = Field(
+        default=None, max_length=64, description="The sending device, kept in the audit trail."
+    )
     operations: list[Any] = Field(
         max_length=MAX_OPERATIONS,
         description="Each one of: household.put, member.add, member.leave, member.update, "
