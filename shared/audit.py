@@ -96,6 +96,11 @@ class AuditTrail:
         row = self.row(principal, action, resource_type, resource_id, household_id, detail)
         await session.execute(insert(self.model), [row])
 
+    async def record_writes(self, session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+        """Many `row`s in the caller's transaction, with COPY (a bulk write audits
+        thousands of records)."""
+        await copy_rows(session, self.model.__table__.name, rows)  # type: ignore[attr-defined]
+
     async def record_reads(
         self,
         principal: Principal,

@@ -31,8 +31,8 @@ from services.beneficiaries.imports.columns import map_headers
 from services.beneficiaries.imports.parse import ParsedHousehold, RowError, households, records
 from services.beneficiaries.imports.reader import UnreadableFile, rows
 from services.beneficiaries.imports.writer import active_formula, write_households
-from services.beneficiaries.models import SHARED_IDENTIFIER_TYPES, AdminArea, AuditEvent, ImportJob
-from shared.audit import AuditTrail, copy_rows
+from services.beneficiaries.models import SHARED_IDENTIFIER_TYPES, AdminArea, ImportJob
+from shared.audit import AuditTrail
 from shared.auth import Principal
 from shared.db import Database
 from shared.logs import get_logger
@@ -198,9 +198,8 @@ async def _import(
                     threshold=settings.dedup_threshold,
                     window=settings.dedup_birth_year_window,
                 )
-                await copy_rows(
+                await audit.record_writes(
                     session,
-                    AuditEvent.__table__.name,
                     [
                         audit.row(principal, "import", "household", household.id, household.id,
                                   {"import_id": str(job.id)})

@@ -64,7 +64,6 @@ from services.beneficiaries.sync.schemas import (
     Operation,
     parse_operation,
 )
-from shared.audit import copy_rows
 from shared.errors import (
     Conflict,
     Forbidden,
@@ -307,7 +306,7 @@ async def _write_new_households(ctx: Registrar, new: list[_New]) -> bool:
                 threshold=ctx.settings.dedup_threshold,
                 window=ctx.settings.dedup_birth_year_window,
             )
-            await copy_rows(session, ctx.audit.model.__table__.name, audit_rows)  # type: ignore[attr-defined]
+            await ctx.audit.record_writes(session, audit_rows)
     except (IntegrityError, IntegrityConstraintViolationError):
         return False
     return True
