@@ -21,10 +21,10 @@ from inds.migrate import drop_databases, ensure_databases, service_database_urls
 from inds.synthetic.generator import RegistryGenerator
 from services.beneficiaries.app import create_app
 from services.beneficiaries.dedup.matching import Candidate, PersonDraft, score, within_reach
+from services.beneficiaries.households import repository as households_repository
 from services.beneficiaries.households.schemas import Household
 from services.beneficiaries.models import AuditEvent, DuplicatePair, Individual
 from services.beneficiaries.models import Household as HouseholdRow
-from services.beneficiaries.sync import repository as sync_repository
 from shared.db import Database
 from tests.beneficiaries.conftest import as_role, registry_settings
 from tests.beneficiaries.payloads import BASE, household, member, with_ids
@@ -420,10 +420,10 @@ async def test_the_fast_path_falls_back_to_one_by_one_when_the_registry_moved(
     await results(registry, registrar, [put(holder)])
 
     # As if another request registered the identifier between the check and the write.
-    async def nothing_taken(*_: Any) -> sync_repository.Taken:
-        return sync_repository.Taken()
+    async def nothing_taken(*_: Any) -> households_repository.Taken:
+        return households_repository.Taken()
 
-    monkeypatch.setattr(sync_repository, "taken", nothing_taken)
+    monkeypatch.setattr(households_repository, "taken", nothing_taken)
     fine, clashing = new_household(), new_household(identifiers=national("7777777777"))
     answer = await results(registry, registrar, [put(fine), put(clashing)])
     assert [r["status"] for r in answer] == ["created", "conflict"]

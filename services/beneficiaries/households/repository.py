@@ -26,6 +26,7 @@ from services.beneficiaries.models import (
     Programme,
 )
 from services.beneficiaries.names import fold, phonetic_key
+from shared.db import driver_connection
 from shared.pagination import PageParams, keyset_page
 
 
@@ -460,3 +461,62 @@ def _keys(name: str) -> list[str]:
         if key and key not in keys:
             keys.append(key)
     return keys
+
+
+@dataclass
+class Taken:
+    """Which of the ids, identifiers and submissions asked about are in the registry."""
+
+    households: set[uuid.UUID] = field(default_factory=set)
+    individuals: set[uuid.UUID] = field(default_factory=set)
+    identifiers: set[tuple[str, str]] = field(default_factory=set)
+    submissions: set[tuple[str, str]] = field(default_factory=set)
+
+
+# One round trip for the four checks; each branch is an index lookup per value asked.
+_TAKEN = f"""
+SELECT 'household', h.id::text, NULL FROM household h WHERE h.id = ANY($1::uuid[])
+UNION ALL
+SELECT 'individual', i.id::text, NULL FROM individual i WHERE i.id = ANY($2::uuid[])
+UNION ALL
+SELECT 'identifier', d.type, d.value
+FROM identifier d JOIN unnest($3::text[], $4::text[]) AS w(type, value)
+  ON d.type = w.type AND d.value = w.value
+WHERE d.type IN ({", ".join(f"'{kind}'" for kind in UNIQUE_IDENTIFIER_TYPES)})
+UNION ALL
+SELECT 'submission', h.registration_source, h.submission_id
+FROM household h JOIN unnest($5::text[], $6::text[]) AS s(source, submission)
+  ON h.registration_source = s.source AND h.submission_id = s.submission
+WHERE h.submission_id IS NOT NULL
+"""  # noqa: S608 (constants of the model, no input)
+
+
+async def taken(
+    session: AsyncSession,
+    household_ids: Sequence[uuid.UUID],
+    individual_ids: Sequence[uuid.UUID],
+    identifiers: Sequence[tuple[str, str]],
+    submissions: Sequence[tuple[str, str]],
+) -> Taken:
+    """What a batch of new households (a sync batch, an import) would clash with."""
+    raw = await driver_connection(session)
+    rows = await raw.fetch(
+        _TAKEN,
+        list(household_ids),
+        list(individual_ids),
+        [kind for kind, _ in identifiers],
+        [value for _, value in identifiers],
+        [source for source, _ in submissions],
+        [submission for _, submission in submissions],
+    )
+    found = Taken()
+    for kind, first, second in rows:
+        if kind == "household":
+            found.households.add(uuid.UUID(first))
+        elif kind == "individual":
+            found.individuals.add(uuid.UUID(first))
+        elif kind == "identifier":
+            found.identifiers.add((first, second))
+        else:
+            found.submissions.add((first, second))
+    return found

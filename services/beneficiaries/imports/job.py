@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.beneficiaries.config import BeneficiariesSettings
 from services.beneficiaries.dedup.service import flag_many, people_of
+from services.beneficiaries.households import repository as households_repository
 from services.beneficiaries.households.schemas import HouseholdWrite
 from services.beneficiaries.imports import repository
 from services.beneficiaries.imports.columns import map_headers
@@ -265,22 +266,19 @@ async def _check(
     for parsed in batch:
         if parsed.household is None:
             _fail(progress, parsed.errors)
-    existing = await repository.existing_households(
-        session, [p.household.id for p in candidates if p.household and p.household.id]
+    writes = [p.household for p in candidates if p.household is not None]
+    taken = await households_repository.taken(
+        session,
+        [data.id for data in writes if data.id],
+        [],
+        [(i.type, i.value) for data in writes for m in data.members for i in m.identifiers],
+        [
+            (data.registration.source, data.registration.submission_id)
+            for data in writes
+            if data.registration.submission_id
+        ],
     )
-    pairs = [
-        (i.type, i.value)
-        for p in candidates
-        for m in p.household.members  # type: ignore[union-attr]
-        for i in m.identifiers
-    ]
-    registered = await repository.registered_identifiers(session, pairs)
-    submissions = [
-        (p.household.registration.source, p.household.registration.submission_id)  # type: ignore[union-attr]
-        for p in candidates
-        if p.household and p.household.registration.submission_id
-    ]
-    submitted = await repository.registered_submissions(session, submissions)
+    existing, registered, submitted = taken.households, taken.identifiers, taken.submissions
     valid: list[HouseholdWrite] = []
     for parsed in candidates:
         household = parsed.household

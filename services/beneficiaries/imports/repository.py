@@ -9,11 +9,9 @@ from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.beneficiaries.models import (
-    UNIQUE_IDENTIFIER_TYPES,
     ImportJob,
     ImportRowError,
 )
-from shared.db import driver_connection
 from shared.pagination import PageParams, keyset_page
 
 
@@ -123,43 +121,3 @@ async def errors_of(session: AsyncSession, job_id: uuid.UUID) -> Any:
         .execution_options(yield_per=2000)
     )
     return await session.stream(statement)
-
-
-async def existing_households(session: AsyncSession, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
-    if not ids:
-        return set()
-    rows = await (await driver_connection(session)).fetch(
-        "SELECT id FROM household WHERE id = ANY($1::uuid[])", list(ids)
-    )
-    return {row[0] for row in rows}
-
-
-async def registered_identifiers(
-    session: AsyncSession, pairs: Sequence[tuple[str, str]]
-) -> set[tuple[str, str]]:
-    wanted = [pair for pair in pairs if pair[0] in UNIQUE_IDENTIFIER_TYPES]
-    if not wanted:
-        return set()
-    rows = await (await driver_connection(session)).fetch(
-        "SELECT i.type, i.value FROM identifier i"
-        " JOIN unnest($1::text[], $2::text[]) AS w(type, value)"
-        " ON i.type = w.type AND i.value = w.value",
-        [kind for kind, _ in wanted],
-        [value for _, value in wanted],
-    )
-    return {(row[0], row[1]) for row in rows}
-
-
-async def registered_submissions(
-    session: AsyncSession, pairs: Sequence[tuple[str, str]]
-) -> set[tuple[str, str]]:
-    if not pairs:
-        return set()
-    rows = await (await driver_connection(session)).fetch(
-        "SELECT h.registration_source, h.submission_id FROM household h"
-        " JOIN unnest($1::text[], $2::text[]) AS w(source, submission)"
-        " ON h.registration_source = w.source AND h.submission_id = w.submission",
-        [source for source, _ in pairs],
-        [submission for _, submission in pairs],
-    )
-    return {(row[0], row[1]) for row in rows}

@@ -224,7 +224,7 @@ async def _plan(ctx: Registrar, items: list[_Item]) -> tuple[list[_New], list[_I
     if not candidates:
         return [], items
     writes = [item.op.household for item in candidates]  # type: ignore[union-attr]
-    taken = await repository.taken(
+    taken = await households.taken(
         ctx.session,
         [item.op.household_id for item in candidates],  # type: ignore[union-attr]
         [m.id for data in writes for m in data.members if m.id is not None],
