@@ -24,14 +24,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.beneficiaries.config import BeneficiariesSettings
-from services.beneficiaries.dedup.service import flag_many, people_of
 from services.beneficiaries.households import repository as households_repository
 from services.beneficiaries.households.schemas import HouseholdWrite
 from services.beneficiaries.imports import repository
 from services.beneficiaries.imports.columns import map_headers
 from services.beneficiaries.imports.parse import ParsedHousehold, RowError, households, records
 from services.beneficiaries.imports.reader import UnreadableFile, rows
-from services.beneficiaries.imports.writer import active_formula, write_households
+from services.beneficiaries.imports.writer import active_formula, register_households
 from services.beneficiaries.models import SHARED_IDENTIFIER_TYPES, AdminArea, ImportJob
 from shared.audit import AuditTrail
 from shared.auth import Principal
@@ -187,26 +186,14 @@ async def _import(
             valid = await _check(session, batch, localities, seen, progress)
             progress.rows += sum(len(parsed.rows) for parsed in batch)
             if valid and not (all_or_nothing and progress.errors):
-                written = await write_households(
-                    session, valid, localities, actor=job.created_by, formula=formula,
-                    start_reason="imported",
+                written, pairs = await register_households(
+                    session, valid, localities, principal=principal, audit=audit,
+                    settings=settings, formula=formula, action="import",
+                    detail=lambda _: {"import_id": str(job.id)}, start_reason="imported",
                 )  # fmt: skip
                 progress.created += written.households
                 progress.people += written.individuals
-                flagged += await flag_many(
-                    session,
-                    people_of(valid, localities),
-                    threshold=settings.dedup_threshold,
-                    window=settings.dedup_birth_year_window,
-                )
-                await audit.record_writes(
-                    session,
-                    [
-                        audit.row(principal, "import", "household", household.id, household.id,
-                                  {"import_id": str(job.id)})
-                        for household in valid
-                    ],
-                )  # fmt: skip
+                flagged += pairs
                 # Written: the database checks these from now on.
                 seen.clear()
             await progress.report(duplicates_flagged=flagged)

@@ -10,19 +10,24 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.beneficiaries.clock import today
+from services.beneficiaries.config import BeneficiariesSettings
+from services.beneficiaries.dedup.service import flag_many, people_of
 from services.beneficiaries.households.derived import individual_columns
 from services.beneficiaries.households.schemas import HouseholdWrite
 from services.beneficiaries.models import AdminArea
 from services.beneficiaries.pmt import repository as pmt_repository
 from services.beneficiaries.pmt.scoring import Formula, score_households
 from services.beneficiaries.pmt.variables import HouseholdFacts, MemberFacts
+from shared.audit import AuditTrail
+from shared.auth import Principal
 from shared.db import driver_connection
 
 HOUSEHOLD_COLUMNS = (
@@ -168,3 +173,36 @@ async def write_households(
         "identifier", records=identifier_rows, columns=IDENTIFIER_COLUMNS
     )
     return Written(len(household_rows), len(individual_rows), len(identifier_rows))
+
+
+async def register_households(
+    session: AsyncSession,
+    households: Sequence[HouseholdWrite],
+    localities: dict[str, AdminArea],
+    *,
+    principal: Principal,
+    audit: AuditTrail,
+    settings: BeneficiariesSettings,
+    formula: Formula | None,
+    action: str,
+    detail: Callable[[HouseholdWrite], dict[str, Any]],
+    start_reason: str = "registered",
+) -> tuple[Written, int]:
+    """What an import batch and a sync batch's new households both go through: written
+    with COPY, their people flagged for probable duplicates in a few statements, an audit
+    row each. Returns what was written and the number of pairs flagged."""
+    written = await write_households(
+        session, households, localities, actor=principal.subject, formula=formula,
+        start_reason=start_reason,
+    )  # fmt: skip
+    flagged = await flag_many(
+        session,
+        people_of(households, localities),
+        threshold=settings.dedup_threshold,
+        window=settings.dedup_birth_year_window,
+    )
+    await audit.record_writes(
+        session,
+        [audit.row(principal, action, "household", h.id, h.id, detail(h)) for h in households],
+    )
+    return written, flagged

@@ -39,14 +39,13 @@ from sqlalchemy.exc import IntegrityError
 
 from services.beneficiaries.access import allowed_regions, ensure_region
 from services.beneficiaries.areas import repository as areas
-from services.beneficiaries.dedup.service import flag_many, people_of
 from services.beneficiaries.households import membership, service
 from services.beneficiaries.households import repository as households
 from services.beneficiaries.households.documents import household_document
 from services.beneficiaries.households.schemas import HouseholdWrite
 from services.beneficiaries.households.service import Registrar
 from services.beneficiaries.households.versions import next_change
-from services.beneficiaries.imports.writer import active_formula, write_households
+from services.beneficiaries.imports.writer import active_formula, register_households
 from services.beneficiaries.individuals import service as individuals
 from services.beneficiaries.individuals.service import PERSON_FIELDS
 from services.beneficiaries.models import (
@@ -279,34 +278,16 @@ async def _write_new_households(ctx: Registrar, new: list[_New]) -> bool:
             member.id = member.id or uuid.uuid4()
         writes.append(data)
     localities = {h.locality.code: h.locality for h in new}
-    people = people_of(writes, localities)
-    audit_rows = [
-        ctx.audit.row(
-            principal,
-            "create",
-            "household",
-            data.id,
-            data.id,
-            {"members": len(data.members), "source": data.registration.source, "via": "sync"},
-        )
-        for data in writes
-    ]
     try:
         async with session.begin_nested():
-            await write_households(
-                session,
-                writes,
-                localities,
-                actor=principal.subject,
-                formula=await active_formula(session),
-            )
-            await flag_many(
-                session,
-                people,
-                threshold=ctx.settings.dedup_threshold,
-                window=ctx.settings.dedup_birth_year_window,
-            )
-            await ctx.audit.record_writes(session, audit_rows)
+            await register_households(
+                session, writes, localities, principal=principal, audit=ctx.audit,
+                settings=ctx.settings, formula=await active_formula(session), action="create",
+                detail=lambda data: {
+                    "members": len(data.members), "source": data.registration.source,
+                    "via": "sync",
+                },
+            )  # fmt: skip
     except (IntegrityError, IntegrityConstraintViolationError):
         return False
     return True
