@@ -26,6 +26,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy services shared inds
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.gateway_throughput

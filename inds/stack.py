@@ -14,6 +14,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -22,7 +23,7 @@ from inds.embedded_db import EmbeddedPostgres
 from inds.paths import REPO_ROOT, SERVICES
 
 BACKENDS = ("beneficiaries", "funding", "indicators")
-DEMO_CLIENTS = [
+DEMO_CLIENTS: list[dict[str, Any]] = [
     {"client_id": "demo-registrar", "roles": ["registrar"], "regions": ["DJ-DJ", "DJ-AS"]},
     {"client_id": "demo-data-manager", "roles": ["data_manager"]},
     {"client_id": "demo-finance-officer", "roles": ["finance_officer"]},

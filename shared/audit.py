@@ -54,6 +54,7 @@ class AuditTrail:
         max_queue: int = 50_000,
     ) -> None:
         self.model = model
+        self._table: str = model.__table__.name  # type: ignore[attr-defined]
         self.flush_interval = flush_interval
         self.batch_size = batch_size
         self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=max_queue)
@@ -99,7 +100,7 @@ class AuditTrail:
     async def record_writes(self, session: AsyncSession, rows: list[dict[str, Any]]) -> None:
         """Many `row`s in the caller's transaction, with COPY (a bulk write audits
         thousands of records)."""
-        await copy_rows(session, self.model.__table__.name, rows)  # type: ignore[attr-defined]
+        await copy_rows(session, self._table, rows)
 
     async def record_reads(
         self,
@@ -135,6 +136,6 @@ class AuditTrail:
                     return written
                 assert self._database is not None, "audit trail not started"
                 async with self._database.sessionmaker() as session, session.begin():
-                    await copy_rows(session, self.model.__table__.name, self._pending)
+                    await self.record_writes(session, self._pending)
                 written += len(self._pending)
                 self._pending = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
+from collections.abc import MutableMapping
 from contextvars import ContextVar
 from typing import Any
 
@@ -31,7 +32,7 @@ def reset_request_service(token) -> None:
     _request_service.reset(token)
 
 
-def _add_context(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+def _add_context(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     event.setdefault("service", _request_service.get() or _process_service)
     request_id = current_request_id()
     if request_id:
@@ -39,7 +40,7 @@ def _add_context(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
-def _scrub_exception(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+def _scrub_exception(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     exc_info = event.pop("exc_info", None)
     if exc_info:
         if exc_info is True:

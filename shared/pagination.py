@@ -17,11 +17,13 @@ import orjson
 from fastapi import Query
 from pydantic import BaseModel
 from sqlalchemy import Select, tuple_
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
 from shared.errors import ProblemError
 
 T = TypeVar("T")
+Selected = TypeVar("Selected", bound=Select[*tuple[Any, ...]])
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 
@@ -64,13 +66,13 @@ def decode_cursor(cursor: str, types: Sequence[type]) -> list[Any]:
 
 
 def keyset_page(
-    statement: Select[Any],
-    order_by: Sequence[ColumnElement[Any]],
+    statement: Selected,
+    order_by: Sequence[ColumnElement[Any] | QueryableAttribute[Any]],
     params: PageParams,
     types: Sequence[type],
     *,
     descending: bool = False,
-) -> Select[Any]:
+) -> Selected:
     """`statement` ordered by `order_by` (ascending, or all descending), after the cursor,
     one row more than the page so the caller knows whether there is a next page."""
     if params.cursor:

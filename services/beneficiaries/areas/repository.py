@@ -3,8 +3,9 @@ from __future__ import annotations
 import csv
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -64,4 +65,4 @@ async def load_reference_file(session: AsyncSession, path: Path = REFERENCE_FILE
     result = await session.execute(
         insert(AdminArea).values(values).on_conflict_do_nothing(index_elements=["code"])
     )
-    return result.rowcount or 0
+    return cast(CursorResult[Any], result).rowcount or 0

@@ -3,6 +3,7 @@ import and the synthetic registry agree."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -17,7 +18,7 @@ def individual_columns(
     father_name: str | None,
     grandfather_name: str | None,
     birth_date: date,
-    disability: dict[str, int] | None,
+    disability: Mapping[Any, int] | None,
 ) -> dict[str, Any]:
     return {
         "name_folded": full_name_folded(given_name, father_name, grandfather_name),

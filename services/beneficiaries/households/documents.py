@@ -106,7 +106,8 @@ class HouseholdDocument:
 
     def read_records(self) -> list[tuple[uuid.UUID, uuid.UUID | None]]:
         """The audit rows a read of this household means: the household and each person."""
-        return [(self.id, self.id)] + [(member, self.id) for member in self.member_ids]
+        household: uuid.UUID | None = self.id
+        return [(self.id, household)] + [(member, household) for member in self.member_ids]
 
 
 async def household_documents(

@@ -165,6 +165,7 @@ async def split(
     if not staying:
         raise Conflict("Everyone would leave: register the move as a change of location instead.")
     head_moves = any(members[i].relationship_to_head == "head" for i in moving)
+    new_head = None
     if head_moves:
         new_head = next((m for m in staying if m.id == data.remaining_head_id), None)
         if new_head is None:
@@ -207,7 +208,7 @@ async def split(
         household.id, created.id, data.split_on, "split", data.note,
     )  # fmt: skip
     await _flush(session)
-    if head_moves:
+    if new_head is not None:
         await record_relationship(
             session, household.id, new_head, "head", on=data.split_on, actor=actor
         )
@@ -215,7 +216,7 @@ async def split(
     detail = {"new_household_id": str(created.id), "moved": len(moving)}
     session.info.setdefault("created_households", set()).add(created.id)
     moved_people = [members[i] for i in moving]
-    if head_moves:
+    if new_head is not None:
         moved_people.append(new_head)
     await _finish(ctx, [household, created], "split", detail, moved_people)
     return await document(session, household.id), await document(session, created.id)

@@ -376,7 +376,7 @@ async def list_households(
     filters: RegistryFilters,
     regions: Sequence[str] | None,
     params: PageParams,
-) -> Sequence[Row[Any]]:
+) -> Sequence[Row[*tuple[Any, ...]]]:
     head = aliased(Individual)
     statement = select(
         Household, head.given_name, head.father_name, head.grandfather_name
@@ -393,8 +393,7 @@ async def list_households(
         # Few people match: their households through the ids found first. The person
         # filters go with the search (one member is the one searched for and of that sex
         # and status), as in the other branch.
-        person = {"legal_status": filters.legal_status, "sex": filters.sex}
-        matching = _matching(replace(searched, **person))
+        matching = _matching(replace(searched, legal_status=filters.legal_status, sex=filters.sex))
         others = replace(filters, name=None, identifier=None, legal_status=None, sex=None)
         statement = statement.where(
             Household.id.in_(select(matching.c.household_id)),
@@ -411,13 +410,13 @@ async def list_individuals(
     filters: RegistryFilters,
     regions: Sequence[str] | None,
     params: PageParams,
-) -> Sequence[Row[Any]]:
+) -> Sequence[Row[*tuple[Any, ...]]]:
     """Summary rows (the person's columns, then registry number, region, locality), in
     name order."""
     searched = _searched(filters)
     others = RegistryFilters(legal_status=filters.legal_status, sex=filters.sex)
 
-    def page(*conditions: ColumnElement[bool]) -> Select[Any]:
+    def page(*conditions: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
         statement = (
             select(*SUMMARY_COLUMNS, *HOUSEHOLD_COLUMNS)
             .join(Household, Household.id == Individual.household_id)

@@ -433,21 +433,23 @@ async def _replace(ctx: Registrar, household: HouseholdRow, data: HouseholdWrite
     changed_people: dict[uuid.UUID, Individual] = {}
     # The old head steps down before the new one steps up: one head at any moment.
     for person_id, member in sent.items():
-        person = current.get(person_id)
+        stepping_down = current.get(person_id)
         if (
-            person is not None
-            and person.relationship_to_head == "head" != member.relationship_to_head
+            stepping_down is not None
+            and stepping_down.relationship_to_head == "head" != member.relationship_to_head
         ):
             await record_relationship(
-                session, household.id, person, member.relationship_to_head, on=today(), actor=actor
-            )
-            changed_people[person.id] = person
+                session, household.id, stepping_down, member.relationship_to_head, on=today(),
+                actor=actor,
+            )  # fmt: skip
+            changed_people[stepping_down.id] = stepping_down
     await _flush(session)
     held = await repository.identifiers_of(session, list(current))
     for member in data.members:
-        person = current.get(member.id) if member.id else None
-        if person is None:
+        kept = current.get(member.id) if member.id else None
+        if kept is None:
             continue
+        person = kept
         changed = person.relationship_to_head != member.relationship_to_head
         if changed:
             await record_relationship(

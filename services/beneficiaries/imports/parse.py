@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -305,6 +305,6 @@ def _value(rows: list[tuple[int, dict]], row: int, column: str | None) -> str | 
     return None
 
 
-def _message(error: dict) -> str:
+def _message(error: Mapping[str, Any]) -> str:
     message = error.get("msg", "invalid")
     return message.removeprefix("Value error, ")

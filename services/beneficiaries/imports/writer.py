@@ -78,8 +78,12 @@ async def write_households(
     formula: Formula | None,
     start_reason: str = "registered",
 ) -> Written:
-    household_rows, individual_rows, membership_rows, identifier_rows = [], [], [], []
-    facts, members_facts = [], []
+    household_rows: list[list[Any]] = []
+    individual_rows: list[tuple[Any, ...]] = []
+    membership_rows: list[tuple[Any, ...]] = []
+    identifier_rows: list[tuple[Any, ...]] = []
+    facts: list[HouseholdFacts] = []
+    members_facts: list[MemberFacts] = []
     for data in households:
         locality = localities[data.location.locality_code]
         household_id = data.id or uuid.uuid4()
