@@ -99,6 +99,15 @@ async def registry_filters(
         str | None, Query(description="type:value, e.g. unhcr:ABC-123 or phone:77123456")
     ] = None,
 ) -> RegistryFilters:
+    inverted = []
+    if pmt_min is not None and pmt_max is not None and pmt_max < pmt_min:
+        inverted.append({"path": "query.pmt_max", "message": "must not be below pmt_min"})
+    if registered_from and registered_to and registered_to < registered_from:
+        inverted.append(
+            {"path": "query.registered_to", "message": "must not be before registered_from"}
+        )
+    if inverted:
+        raise UnprocessableEntity("A range ends before it starts.", errors=inverted)
     return RegistryFilters(
         region=region,
         commune=commune,

@@ -468,6 +468,14 @@ async def test_lists_filter_and_search_names_across_spellings(
         f"{BASE}/households", params={"identifier": "passport:1"}, headers=registrar
     )
     assert bad.status_code == 422
+    for inverted, path in (
+        ({"pmt_min": "90000", "pmt_max": "60000"}, "query.pmt_max"),
+        ({"registered_from": "2026-03-01", "registered_to": "2026-02-01"}, "query.registered_to"),
+    ):
+        for listing in ("households", "individuals"):
+            answer = await registry.get(f"{BASE}/{listing}", params=inverted, headers=registrar)
+            assert answer.status_code == 422
+            assert [e["path"] for e in answer.json()["errors"]] == [path]
 
 
 async def test_listing_pages_with_a_cursor(
