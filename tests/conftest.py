@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
 
 from inds.embedded_db import EmbeddedPostgres
-from inds.migrate import drop_databases, ensure_databases, service_database_urls, upgrade_on
 from inds.paths import SERVICES
 from shared.db import Database
+from tests.support.databases import migrated_databases
+from tests.support.tokens import TokenFactory
 
 
 @pytest.fixture(scope="session")
@@ -36,22 +36,19 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def tokens() -> TokenFactory:
+    """The key service tests sign their tokens with (the apps under test trust it)."""
+    return TokenFactory()
+
+
+@pytest.fixture(scope="session")
 async def database_urls(postgres_url: str) -> AsyncIterator[dict[str, str]]:
     """service -> URL of its freshly migrated test database (unique names, so a shared
     server can host several runs)."""
     suffix = uuid.uuid4().hex[:8]
     names = {service: f"inds_test_{suffix}_{service}" for service in SERVICES}
-    await ensure_databases(postgres_url, names)
-    urls = service_database_urls(postgres_url, names)
-    try:
-        for service, url in urls.items():
-            engine = create_async_engine(url, poolclass=NullPool)
-            async with engine.begin() as connection:
-                await connection.run_sync(upgrade_on, service)
-            await engine.dispose()
+    async with migrated_databases(postgres_url, names) as urls:
         yield urls
-    finally:
-        await drop_databases(postgres_url, list(names.values()))
 
 
 @pytest.fixture(scope="session")

@@ -13,13 +13,6 @@ from shared.settings import CommonSettings
 from tests.support.apps import serve
 from tests.support.tokens import TokenFactory
 
-BASE = "/api/v1/beneficiaries"
-
-
-@pytest.fixture(scope="session")
-def tokens() -> TokenFactory:
-    return TokenFactory()
-
 
 def registry_settings(tokens: TokenFactory, **overrides: object) -> BeneficiariesSettings:
     common = CommonSettings(environment="test", jwt_public_jwks=tokens.jwks_json)
@@ -44,3 +37,13 @@ async def registry(
 
 def as_role(tokens: TokenFactory, *roles: str, regions: list[str] | None = None) -> dict[str, str]:
     return tokens.bearer(sub=f"user:{roles[0]}", roles=list(roles), regions=regions or [])
+
+
+@pytest.fixture
+def registrar(tokens: TokenFactory) -> dict[str, str]:
+    return as_role(tokens, "registrar")
+
+
+@pytest.fixture
+def manager(tokens: TokenFactory) -> dict[str, str]:
+    return as_role(tokens, "data_manager")

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.beneficiaries.households.derived import individual_columns
 from services.beneficiaries.models import Household, Identifier, Individual, Membership
+from shared.db import Database
 
 LOCALITY_REGION = {
     "DJ-DJ-BALBALA-PK12": ("DJ-DJ", "DJ-DJ-BALBALA", "urban"),
@@ -93,4 +94,12 @@ async def add_household(
         for id_type, value in person.identifiers:
             session.add(Identifier(individual_id=individual.id, type=id_type, value=value))
     await session.flush()
+    return household
+
+
+async def save_household(database: Database, members: list[Person], **fields: Any) -> Household:
+    """`add_household` in a session of its own, committed."""
+    async with database.sessionmaker() as session:
+        household = await add_household(session, members, **fields)
+        await session.commit()
     return household

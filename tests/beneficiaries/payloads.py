@@ -6,8 +6,6 @@ import copy
 import uuid
 from typing import Any
 
-BASE = "/api/v1/beneficiaries"
-
 
 def member(
     given: str,
@@ -73,3 +71,24 @@ def with_ids(body: dict[str, Any]) -> dict[str, Any]:
     for person in body["members"]:
         person["id"] = str(uuid.uuid4())
     return body
+
+
+# An eligibility rule: households of refugee villages with a member who has a disability.
+REFUGEES_WITH_DISABILITY = {
+    "all": [
+        {"field": "is_refugee_village", "op": "eq", "value": True},
+        {"any_member": {"field": "has_disability", "op": "eq", "value": True}},
+    ]
+}
+
+
+def programme(code: str = "pnsf", **fields: Any) -> dict[str, Any]:
+    return {
+        "code": code,
+        "name_fr": "Programme National de Solidarité Famille",
+        "name_en": "National Family Solidarity Programme",
+        "pmt_max_consumption": 120_000,
+        "benefit_amount": 30_000,
+        "benefit_period": "quarterly",
+        **fields,
+    }

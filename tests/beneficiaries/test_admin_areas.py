@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import httpx
 
-from tests.beneficiaries.conftest import BASE, as_role
+from tests.beneficiaries.conftest import as_role
+from tests.beneficiaries.helpers import BASE
 from tests.support.tokens import TokenFactory
 
 

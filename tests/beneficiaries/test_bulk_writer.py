@@ -10,7 +10,7 @@ from services.beneficiaries.households.schemas import HouseholdWrite
 from services.beneficiaries.imports.writer import write_households
 from shared.db import Database
 from tests.beneficiaries.conftest import as_role
-from tests.beneficiaries.payloads import BASE
+from tests.beneficiaries.helpers import BASE
 from tests.support.tokens import TokenFactory
 
 

@@ -5,29 +5,14 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.beneficiaries.conftest import as_role
-from tests.beneficiaries.payloads import BASE, household, member
-from tests.support.tokens import TokenFactory
+from tests.beneficiaries.helpers import BASE, register
+from tests.beneficiaries.payloads import household, member
 
 
-@pytest.fixture
-def registrar(tokens: TokenFactory) -> dict[str, str]:
-    return as_role(tokens, "registrar")
-
-
-@pytest.fixture
-def manager(tokens: TokenFactory) -> dict[str, str]:
-    return as_role(tokens, "data_manager")
-
-
-async def register(
+async def register_members(
     client: httpx.AsyncClient, headers: dict[str, str], *members: dict, **kw
 ) -> dict:
-    response = await client.post(
-        f"{BASE}/households", json=household(list(members), **kw), headers=headers
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
+    return await register(client, headers, household(list(members), **kw))
 
 
 def mohamed(**fields) -> dict:
@@ -46,11 +31,11 @@ def mohamed(**fields) -> dict:
 async def test_spelling_variants_are_flagged_but_saved(
     registry: httpx.AsyncClient, registrar: dict[str, str], given, father, grandfather, birth_date
 ) -> None:
-    first = await register(registry, registrar, mohamed())
+    first = await register_members(registry, registrar, mohamed())
     again = member(
         given, father, grandfather, sex="M", birth_date=birth_date, birth_date_estimated=True
     )
-    second = await register(registry, registrar, again, locality="DJ-DJ-BALBALA-HODAN")
+    second = await register_members(registry, registrar, again, locality="DJ-DJ-BALBALA-HODAN")
     flags = second["possible_duplicates"]
     assert [f["candidate_id"] for f in flags] == [first["members"][0]["id"]]
     assert flags[0]["candidate_household_id"] == first["id"]
@@ -70,15 +55,15 @@ async def test_spelling_variants_are_flagged_but_saved(
 async def test_relatives_and_namesakes_are_not_flagged(
     registry: httpx.AsyncClient, registrar: dict[str, str], relative: dict
 ) -> None:
-    await register(registry, registrar, mohamed())
-    second = await register(registry, registrar, relative)
+    await register_members(registry, registrar, mohamed())
+    second = await register_members(registry, registrar, relative)
     assert second["possible_duplicates"] == []
 
 
 async def test_draft_check_saves_nothing(
     registry: httpx.AsyncClient, registrar: dict[str, str]
 ) -> None:
-    first = await register(
+    first = await register_members(
         registry, registrar, mohamed(identifiers=[{"type": "national_id", "value": "DJ-1985-777"}])
     )
     draft = {
@@ -109,10 +94,10 @@ async def test_draft_check_saves_nothing(
 async def test_a_manager_resolves_pairs(
     registry: httpx.AsyncClient, registrar: dict[str, str], manager: dict[str, str]
 ) -> None:
-    original = await register(
+    original = await register_members(
         registry, registrar, mohamed(identifiers=[{"type": "national_id", "value": "111"}])
     )
-    again = await register(
+    again = await register_members(
         registry, registrar,
         member("Maxamed", "Cali", "Faarax", sex="M", birth_date="1985-03-02",
                identifiers=[{"type": "wfp_scope", "value": "SCOPE-9"}]),
@@ -169,8 +154,8 @@ async def test_a_manager_resolves_pairs(
 async def test_not_duplicate_closes_the_pair(
     registry: httpx.AsyncClient, registrar: dict[str, str], manager: dict[str, str]
 ) -> None:
-    await register(registry, registrar, mohamed())
-    await register(
+    await register_members(registry, registrar, mohamed())
+    await register_members(
         registry, registrar, member("Mohamed", "Ali", "Farah", sex="M", birth_date="1985-03-02")
     )
     [pair] = (await registry.get(f"{BASE}/duplicates", headers=manager)).json()["items"]

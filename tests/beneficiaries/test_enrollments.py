@@ -16,32 +16,19 @@ from services.beneficiaries.models import AuditEvent, Enrollment, Household, Pro
 from services.beneficiaries.programmes import stream
 from shared.auth import Principal
 from shared.db import Database
-from tests.beneficiaries.conftest import BASE, as_role
-from tests.beneficiaries.factories import Person, add_household
+from tests.beneficiaries.conftest import as_role
+from tests.beneficiaries.factories import Person, save_household
+from tests.beneficiaries.helpers import BASE
+from tests.beneficiaries.payloads import REFUGEES_WITH_DISABILITY, programme
 from tests.support.tokens import TokenFactory
 
 # exp(11) = 59,874 DJF and exp(12) = 162,755 DJF per person per year.
 POOR, NOT_POOR = Decimal("11"), Decimal("12")
-REFUGEES_WITH_DISABILITY = {
-    "all": [
-        {"field": "is_refugee_village", "op": "eq", "value": True},
-        {"any_member": {"field": "has_disability", "op": "eq", "value": True}},
-    ]
-}
 
 
 async def add_programme(client: httpx.AsyncClient, tokens: TokenFactory, **fields) -> dict:
-    body = {
-        "code": "pnsf",
-        "name_fr": "Programme National de Solidarité Famille",
-        "name_en": "National Family Solidarity Programme",
-        "pmt_max_consumption": 120_000,
-        "benefit_amount": 30_000,
-        "benefit_period": "quarterly",
-        **fields,
-    }
     response = await client.post(
-        f"{BASE}/programmes", json=body, headers=as_role(tokens, "data_manager")
+        f"{BASE}/programmes", json=programme(**fields), headers=as_role(tokens, "data_manager")
     )
     assert response.status_code == 201, response.text
     return response.json()
@@ -55,12 +42,9 @@ async def household(
     members: list[Person] | None = None,
     **fields,
 ) -> Household:
-    async with db.sessionmaker() as session:
-        row = await add_household(
-            session, members or [Person("Fatouma")], locality=locality, pmt_score=score, **fields
-        )
-        await session.commit()
-    return row
+    return await save_household(
+        db, members or [Person("Fatouma")], locality=locality, pmt_score=score, **fields
+    )
 
 
 async def enroll(

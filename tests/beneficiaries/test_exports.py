@@ -28,7 +28,8 @@ from services.beneficiaries.models import AuditEvent
 from shared.db import Database
 from tests.beneficiaries.conftest import as_role
 from tests.beneficiaries.factories import Person, add_household
-from tests.beneficiaries.payloads import BASE, household, member
+from tests.beneficiaries.helpers import BASE, register
+from tests.beneficiaries.payloads import household, member
 from tests.support.tokens import TokenFactory
 
 EXPORTS = f"{BASE}/exports"
@@ -38,11 +39,6 @@ PERSONAL = {
     for resource, fields in CATALOGUE.items()
 }
 INJECTION = '=HYPERLINK("http://evil","x")'
-
-
-@pytest.fixture
-def staff(tokens: TokenFactory) -> dict[str, str]:
-    return as_role(tokens, "data_manager")
 
 
 def rows_of(response: httpx.Response, export_format: str) -> list[dict[str, Any]]:
@@ -87,14 +83,6 @@ async def export(
     return await client.get(f"{EXPORTS}/{resource}.{export_format}", params=params, headers=headers)
 
 
-async def register(
-    client: httpx.AsyncClient, body: dict[str, Any], headers: dict[str, str]
-) -> dict:
-    response = await client.post(f"{BASE}/households", json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
 def refugee_household() -> dict[str, Any]:
     return household(
         [
@@ -131,20 +119,20 @@ def refugee_household() -> dict[str, Any]:
 
 
 @pytest.fixture
-async def two_households(registry: httpx.AsyncClient, staff: dict[str, str]) -> list[dict]:
+async def two_households(registry: httpx.AsyncClient, manager: dict[str, str]) -> list[dict]:
     """Fatouma's in Balbala (Djibouti) and Amina's, refugees, in Ali Addeh (Ali Sabieh)."""
     return [
-        await register(registry, household(), staff),
-        await register(registry, refugee_household(), staff),
+        await register(registry, manager, household()),
+        await register(registry, manager, refugee_household()),
     ]
 
 
 @pytest.mark.parametrize("export_format", FORMATS)
 async def test_households_come_out_whole_in_each_format(
-    registry: httpx.AsyncClient, staff: dict[str, str], two_households: list[dict], export_format
+    registry: httpx.AsyncClient, manager: dict[str, str], two_households: list[dict], export_format
 ) -> None:
     balbala, ali_addeh = two_households
-    response = await export(registry, "households", export_format, staff)
+    response = await export(registry, "households", export_format, manager)
     rows = rows_of(response, export_format)
 
     assert [list(row) for row in rows] == [[f.name for f in HOUSEHOLD_FIELDS]] * 2
@@ -196,10 +184,10 @@ async def test_households_come_out_whole_in_each_format(
 
 @pytest.mark.parametrize("export_format", FORMATS)
 async def test_individuals_have_one_column_per_identifier_type_and_domain(
-    registry: httpx.AsyncClient, staff: dict[str, str], two_households: list[dict], export_format
+    registry: httpx.AsyncClient, manager: dict[str, str], two_households: list[dict], export_format
 ) -> None:
     _, ali_addeh = two_households
-    response = await export(registry, "individuals", export_format, staff, region="DJ-AS")
+    response = await export(registry, "individuals", export_format, manager, region="DJ-AS")
     rows = rows_of(response, export_format)
 
     assert list(rows[0]) == [f.name for f in INDIVIDUAL_FIELDS]
@@ -245,11 +233,11 @@ async def test_individuals_have_one_column_per_identifier_type_and_domain(
 
 
 async def test_csv_and_json_lines_say_the_same(
-    registry: httpx.AsyncClient, staff: dict[str, str], two_households: list[dict]
+    registry: httpx.AsyncClient, manager: dict[str, str], two_households: list[dict]
 ) -> None:
     for resource in ("households", "individuals"):
-        from_csv = rows_of(await export(registry, resource, "csv", staff), "csv")
-        from_json = rows_of(await export(registry, resource, "jsonl", staff), "jsonl")
+        from_csv = rows_of(await export(registry, resource, "csv", manager), "csv")
+        from_json = rows_of(await export(registry, resource, "jsonl", manager), "jsonl")
         assert len(from_json) == len(from_csv) > 0
         for csv_row, json_row in zip(from_csv, from_json, strict=True):
             assert {k: v.removeprefix("'") for k, v in csv_row.items()} == {
@@ -258,30 +246,30 @@ async def test_csv_and_json_lines_say_the_same(
 
 
 async def test_files_are_named_for_the_day_and_not_cached(
-    registry: httpx.AsyncClient, staff: dict[str, str], two_households: list[dict]
+    registry: httpx.AsyncClient, manager: dict[str, str], two_households: list[dict]
 ) -> None:
     for export_format, media_type in (
         ("csv", "text/csv; charset=utf-8"),
         ("jsonl", "application/x-ndjson"),
         ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     ):
-        response = await export(registry, "individuals", export_format, staff)
+        response = await export(registry, "individuals", export_format, manager)
         assert response.headers["content-type"] == media_type
         assert response.headers["content-disposition"] == (
             f'attachment; filename="individuals-{today().isoformat()}.{export_format}"'
         )
         assert response.headers["cache-control"] == "no-store"
-    unknown = await registry.get(f"{EXPORTS}/individuals.pdf", headers=staff)
+    unknown = await registry.get(f"{EXPORTS}/individuals.pdf", headers=manager)
     assert unknown.status_code == 422
 
 
 async def test_the_list_filters_apply(
-    registry: httpx.AsyncClient, staff: dict[str, str], two_households: list[dict]
+    registry: httpx.AsyncClient, manager: dict[str, str], two_households: list[dict]
 ) -> None:
     balbala, ali_addeh = two_households
 
     async def numbers(resource: str, **params: Any) -> list[str]:
-        rows = rows_of(await export(registry, resource, "jsonl", staff, **params), "jsonl")
+        rows = rows_of(await export(registry, resource, "jsonl", manager, **params), "jsonl")
         return [row["registry_number"] for row in rows]
 
     assert await numbers("households", region="DJ-AS") == [ali_addeh["registry_number"]]
@@ -293,19 +281,21 @@ async def test_the_list_filters_apply(
         ali_addeh["registry_number"]
     ]
     # ...and in the individuals export it keeps the people.
-    people = rows_of(await export(registry, "individuals", "jsonl", staff, sex="M"), "jsonl")
+    people = rows_of(await export(registry, "individuals", "jsonl", manager, sex="M"), "jsonl")
     assert [p["given_name"] for p in people] == ["Omar"]
-    people = rows_of(await export(registry, "individuals", "jsonl", staff, name="mohamed"), "jsonl")
+    people = rows_of(
+        await export(registry, "individuals", "jsonl", manager, name="mohamed"), "jsonl"
+    )
     assert people == []
     assert await numbers("households", registered_from="2026-03-03") == []
 
 
 async def test_fields_choose_the_columns_and_their_order(
-    registry: httpx.AsyncClient, staff: dict[str, str], two_households: list[dict]
+    registry: httpx.AsyncClient, manager: dict[str, str], two_households: list[dict]
 ) -> None:
     wanted = "member_count, registry_number,head_phone,member_count"
     for export_format in FORMATS:
-        response = await export(registry, "households", export_format, staff, fields=wanted)
+        response = await export(registry, "households", export_format, manager, fields=wanted)
         rows = rows_of(response, export_format)
         assert [list(row) for row in rows] == [
             ["member_count", "registry_number", "head_phone"]
@@ -314,10 +304,10 @@ async def test_fields_choose_the_columns_and_their_order(
 
 
 async def test_an_unknown_field_is_a_422_naming_it(
-    registry: httpx.AsyncClient, staff: dict[str, str]
+    registry: httpx.AsyncClient, manager: dict[str, str]
 ) -> None:
     response = await export(
-        registry, "individuals", "csv", staff, fields="given_name,salary,phone,head_phone"
+        registry, "individuals", "csv", manager, fields="given_name,salary,phone,head_phone"
     )
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
@@ -407,7 +397,7 @@ async def test_the_field_catalogue_is_published(
 
 
 async def test_formulas_do_not_come_back_out_as_formulas(
-    registry: httpx.AsyncClient, staff: dict[str, str]
+    registry: httpx.AsyncClient, manager: dict[str, str]
 ) -> None:
     # Names refuse = + @ (name validation), so the free-text fields carry the payloads.
     body = household(
@@ -415,24 +405,24 @@ async def test_formulas_do_not_come_back_out_as_formulas(
         registration={"source": "door_to_door", "date": "2026-03-02", "enumerator_id": "+1+1"},
     )
     body["location"]["address"] = INJECTION
-    await register(registry, body, staff)
+    await register(registry, manager, body)
     household_fields = "address,enumerator_id,dwelling_type"
 
     # CSV: quoted, so a spreadsheet shows text.
     rows = rows_of(
-        await export(registry, "households", "csv", staff, fields=household_fields), "csv"
+        await export(registry, "households", "csv", manager, fields=household_fields), "csv"
     )
     assert rows == [
         {"address": "'" + INJECTION, "enumerator_id": "'+1+1", "dwelling_type": "shack"}
     ]
     people = rows_of(
-        await export(registry, "individuals", "csv", staff, fields="occupation,given_name"),
+        await export(registry, "individuals", "csv", manager, fields="occupation,given_name"),
         "csv",
     )
     assert people == [{"occupation": "'@SUM(1+1)*cmd|' /C calc'!A0", "given_name": "Fatouma"}]
 
     # XLSX: the exact text, in string cells marked to stay text; no formula anywhere.
-    response = await export(registry, "households", "xlsx", staff, fields=household_fields)
+    response = await export(registry, "households", "xlsx", manager, fields=household_fields)
     sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
     address, enumerator, dwelling = sheet[2]
     assert (address.value, address.data_type, address.quotePrefix) == (INJECTION, "s", True)
@@ -443,14 +433,14 @@ async def test_formulas_do_not_come_back_out_as_formulas(
 
     # JSON Lines is data: as registered.
     rows = rows_of(
-        await export(registry, "households", "jsonl", staff, fields=household_fields), "jsonl"
+        await export(registry, "households", "jsonl", manager, fields=household_fields), "jsonl"
     )
     assert rows[0]["address"] == INJECTION
 
 
 async def test_every_export_is_audited_without_personal_data(
     registry: httpx.AsyncClient,
-    staff: dict[str, str],
+    manager: dict[str, str],
     two_households: list[dict],
     registry_app: FastAPI,
     beneficiaries_db: Database,
@@ -460,13 +450,13 @@ async def test_every_export_is_audited_without_personal_data(
     async with beneficiaries_db.sessionmaker() as session:
         before = await session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()))
 
-    headers = staff | {"X-Request-ID": "export-1"}
+    headers = manager | {"X-Request-ID": "export-1"}
     response = await export(
         registry, "individuals", "xlsx", headers, name="Amina", identifier="phone:77001122"
     )
     assert len(rows_of(response, "xlsx")) == 1
     anonymous = await export(
-        registry, "households", "csv", staff, fields="region_code,member_count", region="DJ-DJ"
+        registry, "households", "csv", manager, fields="region_code,member_count", region="DJ-DJ"
     )
     assert len(rows_of(anonymous, "csv")) == 1
 
@@ -511,12 +501,12 @@ async def test_every_export_is_audited_without_personal_data(
 
 async def test_households_export_records_a_read_per_household(
     registry: httpx.AsyncClient,
-    staff: dict[str, str],
+    manager: dict[str, str],
     two_households: list[dict],
     registry_app: FastAPI,
     beneficiaries_db: Database,
 ) -> None:
-    await export(registry, "households", "jsonl", staff)
+    await export(registry, "households", "jsonl", manager)
     await registry_app.state.audit.flush()
     async with beneficiaries_db.sessionmaker() as session:
         reads = (
@@ -591,7 +581,7 @@ async def collect(
 async def test_exports_stream_batch_by_batch(
     registry: httpx.AsyncClient,
     registry_app: FastAPI,
-    staff: dict[str, str],
+    manager: dict[str, str],
     beneficiaries_db: Database,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -600,7 +590,7 @@ async def test_exports_stream_batch_by_batch(
 
     for export_format in FORMATS:
         messages = await collect(
-            registry_app, f"{EXPORTS}/individuals.{export_format}?fields=given_name", staff
+            registry_app, f"{EXPORTS}/individuals.{export_format}?fields=given_name", manager
         )
         bodies = [m for m in messages if m["type"] == "http.response.body"]
         # Begin, one chunk per batch of 2 of the 14 people, end, and the closing message:
@@ -619,7 +609,7 @@ async def test_exports_stream_batch_by_batch(
 async def test_a_client_that_goes_away_still_leaves_the_export_on_the_trail(
     registry: httpx.AsyncClient,
     registry_app: FastAPI,
-    staff: dict[str, str],
+    manager: dict[str, str],
     beneficiaries_db: Database,
     monkeypatch: pytest.MonkeyPatch,
     when: str,
@@ -643,10 +633,10 @@ async def test_a_client_that_goes_away_still_leaves_the_export_on_the_trail(
             await record_reads(*args, **kwargs)
 
         monkeypatch.setattr(audit, "record_reads", slow_reads)
-        messages = await collect(registry_app, f"{EXPORTS}/households.csv", staff, gone=gone)
+        messages = await collect(registry_app, f"{EXPORTS}/households.csv", manager, gone=gone)
     else:
         messages = await collect(
-            registry_app, f"{EXPORTS}/households.csv", staff, disconnect_after=3
+            registry_app, f"{EXPORTS}/households.csv", manager, disconnect_after=3
         )
     sent = [m for m in messages if m["type"] == "http.response.body"]
     assert len(sent) < 1 + 4 + 2

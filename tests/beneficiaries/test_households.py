@@ -7,25 +7,16 @@ import uuid
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from services.beneficiaries.households.schemas import Household
 from services.beneficiaries.models import AuditEvent, Individual
 from services.beneficiaries.models import Household as HouseholdRow
 from shared.db import Database
 from tests.beneficiaries.conftest import as_role
-from tests.beneficiaries.payloads import BASE, household, member, with_ids
+from tests.beneficiaries.helpers import BASE, count
+from tests.beneficiaries.payloads import household, member, with_ids
 from tests.support.tokens import TokenFactory
-
-
-@pytest.fixture
-def registrar(tokens: TokenFactory) -> dict[str, str]:
-    return as_role(tokens, "registrar")
-
-
-async def count(database: Database, model: type) -> int:
-    async with database.sessionmaker() as session:
-        return await session.scalar(select(func.count()).select_from(model))
 
 
 async def test_register_and_read_a_household(

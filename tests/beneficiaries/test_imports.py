@@ -18,16 +18,11 @@ from inds.synthetic.generator import RegistryGenerator
 from services.beneficiaries.imports.job import run_pending
 from shared.db import Database
 from tests.beneficiaries.conftest import as_role
-from tests.beneficiaries.payloads import BASE
+from tests.beneficiaries.helpers import BASE
 from tests.support.apps import serve
 from tests.support.tokens import TokenFactory
 
 IMPORTS = f"{BASE}/imports"
-
-
-@pytest.fixture
-def manager(tokens: TokenFactory) -> dict[str, str]:
-    return as_role(tokens, "data_manager")
 
 
 @pytest.fixture

@@ -20,8 +20,9 @@ from services.beneficiaries.pmt import worker
 from services.beneficiaries.pmt.scoring import rescore_households
 from services.beneficiaries.pmt.worker import run_pending_jobs
 from shared.db import Database
-from tests.beneficiaries.conftest import BASE, as_role, registry_settings
-from tests.beneficiaries.factories import Person, add_household
+from tests.beneficiaries.conftest import as_role, registry_settings
+from tests.beneficiaries.factories import Person, add_household, save_household
+from tests.beneficiaries.helpers import BASE
 from tests.support.apps import serve
 from tests.support.tokens import TokenFactory
 
@@ -244,9 +245,7 @@ async def test_a_job_orphaned_by_a_crash_is_taken_over_and_resumes_where_it_stop
 async def test_a_running_job_with_a_live_worker_is_not_taken(
     registry: httpx.AsyncClient, tokens: TokenFactory, beneficiaries_db: Database
 ) -> None:
-    async with beneficiaries_db.sessionmaker() as session:
-        household = await add_household(session, [Person("H")])
-        await session.commit()
+    household = await save_household(beneficiaries_db, [Person("H")])
     manager = as_role(tokens, "data_manager")
     version = await create_formula(registry, manager, formula())
     job_id = (
@@ -268,9 +267,9 @@ async def test_a_running_job_with_a_live_worker_is_not_taken(
 async def test_activating_another_formula_makes_it_the_only_active_one_and_cancels_the_old_job(
     registry: httpx.AsyncClient, tokens: TokenFactory, beneficiaries_db: Database
 ) -> None:
-    async with beneficiaries_db.sessionmaker() as session:
-        household = await add_household(session, [Person("H")], locality="DJ-OB-OBOCK-MARKAZI")
-        await session.commit()
+    household = await save_household(
+        beneficiaries_db, [Person("H")], locality="DJ-OB-OBOCK-MARKAZI"
+    )
     manager = as_role(tokens, "admin")
     first = await create_formula(registry, manager, formula("first"))
     second = await create_formula(
@@ -304,9 +303,7 @@ async def test_activating_another_formula_makes_it_the_only_active_one_and_cance
 async def test_a_score_no_column_can_hold_is_left_empty_and_the_job_still_finishes(
     registry: httpx.AsyncClient, tokens: TokenFactory, beneficiaries_db: Database
 ) -> None:
-    async with beneficiaries_db.sessionmaker() as session:
-        household = await add_household(session, [Person("H")])
-        await session.commit()
+    household = await save_household(beneficiaries_db, [Person("H")])
     manager = as_role(tokens, "data_manager")
     version = await create_formula(
         registry, manager, formula(urban={"intercept": 5000.0, "terms": []})
@@ -433,9 +430,7 @@ async def test_a_job_that_breaks_is_marked_failed_without_personal_data(
     beneficiaries_db: Database,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    async with beneficiaries_db.sessionmaker() as session:
-        await add_household(session, [Person("Fatouma")])
-        await session.commit()
+    await save_household(beneficiaries_db, [Person("Fatouma")])
     manager = as_role(tokens, "data_manager")
     version = await create_formula(registry, manager, formula())
     job_id = (

@@ -9,27 +9,10 @@ from sqlalchemy import select
 from services.beneficiaries.models import AuditEvent
 from services.beneficiaries.programmes import rules
 from shared.db import Database
-from tests.beneficiaries.conftest import BASE, as_role
+from tests.beneficiaries.conftest import as_role
+from tests.beneficiaries.helpers import BASE
+from tests.beneficiaries.payloads import REFUGEES_WITH_DISABILITY, programme
 from tests.support.tokens import TokenFactory
-
-REFUGEES_WITH_DISABILITY = {
-    "all": [
-        {"field": "is_refugee_village", "op": "eq", "value": True},
-        {"any_member": {"field": "has_disability", "op": "eq", "value": True}},
-    ]
-}
-
-
-def programme(code: str = "pnsf", **fields) -> dict:
-    return {
-        "code": code,
-        "name_fr": "Programme National de Solidarité Famille",
-        "name_en": "National Family Solidarity Programme",
-        "pmt_max_consumption": 120_000,
-        "benefit_amount": 30_000,
-        "benefit_period": "quarterly",
-        **fields,
-    }
 
 
 async def test_a_manager_creates_a_programme_that_others_can_read(

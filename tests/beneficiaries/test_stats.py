@@ -31,8 +31,9 @@ from services.beneficiaries.households.derived import age_on
 from services.beneficiaries.models import Enrollment, Household, Programme
 from services.beneficiaries.stats.catalog import AGE_GROUPS, years_before
 from shared.db import Database
-from tests.beneficiaries.conftest import BASE, as_role, registry_settings
+from tests.beneficiaries.conftest import as_role, registry_settings
 from tests.beneficiaries.factories import Person, add_household
+from tests.beneficiaries.helpers import BASE
 from tests.support.apps import serve
 from tests.support.tokens import TokenFactory
 

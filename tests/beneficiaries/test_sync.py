@@ -17,7 +17,6 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from inds.migrate import drop_databases, ensure_databases, service_database_urls, upgrade_on
 from inds.synthetic.generator import RegistryGenerator
 from services.beneficiaries.app import create_app
 from services.beneficiaries.dedup.matching import Candidate, PersonDraft, score, within_reach
@@ -27,22 +26,14 @@ from services.beneficiaries.models import AuditEvent, DuplicatePair, Individual
 from services.beneficiaries.models import Household as HouseholdRow
 from shared.db import Database
 from tests.beneficiaries.conftest import as_role, registry_settings
-from tests.beneficiaries.payloads import BASE, household, member, with_ids
+from tests.beneficiaries.helpers import BASE, count
+from tests.beneficiaries.payloads import household, member, with_ids
 from tests.support.apps import serve
+from tests.support.databases import migrated_databases
 from tests.support.tokens import TokenFactory
 
 BATCH = f"{BASE}/sync/batch"
 CHANGES = f"{BASE}/sync/changes"
-
-
-@pytest.fixture
-def registrar(tokens: TokenFactory) -> dict[str, str]:
-    return as_role(tokens, "registrar")
-
-
-@pytest.fixture
-def manager(tokens: TokenFactory) -> dict[str, str]:
-    return as_role(tokens, "data_manager")
 
 
 async def send(
@@ -82,11 +73,6 @@ def new_household(locality: str = "DJ-DJ-BALBALA-PK12", **member_fields: Any) ->
     body = with_ids(household(locality=locality))
     body["members"][0].update(member_fields)
     return body
-
-
-async def count(database: Database, model: type, *where: Any) -> int:
-    async with database.sessionmaker() as session:
-        return await session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 # -- POST /sync/batch ----------------------------------------------------------------------
@@ -518,16 +504,8 @@ async def test_people_of_one_batch_are_flagged_once_against_each_other(
 @pytest.fixture(scope="module")
 async def feed_url(postgres_url: str) -> AsyncIterator[str]:
     name = f"inds_test_{uuid.uuid4().hex[:8]}_sync_feed"
-    await ensure_databases(postgres_url, {"beneficiaries": name})
-    url = service_database_urls(postgres_url, {"beneficiaries": name})["beneficiaries"]
-    try:
-        engine = create_async_engine(url, poolclass=NullPool)
-        async with engine.begin() as connection:
-            await connection.run_sync(upgrade_on, "beneficiaries")
-        await engine.dispose()
-        yield url
-    finally:
-        await drop_databases(postgres_url, [name])
+    async with migrated_databases(postgres_url, {"beneficiaries": name}) as urls:
+        yield urls["beneficiaries"]
 
 
 @pytest.fixture

@@ -56,9 +56,14 @@ async def get_token(client: httpx.AsyncClient, client_id: str, secret: str) -> s
     return response.json()["access_token"]
 
 
+async def bearer_headers(client: httpx.AsyncClient, client_id: str, secret: str) -> dict[str, str]:
+    """An Authorization header with a fresh token for the client."""
+    return {"Authorization": f"Bearer {await get_token(client, client_id, secret)}"}
+
+
 @pytest.fixture
 async def admin_headers(gateway: httpx.AsyncClient) -> dict[str, str]:
-    return {"Authorization": f"Bearer {await get_token(gateway, 'admin', ADMIN_SECRET)}"}
+    return await bearer_headers(gateway, "admin", ADMIN_SECRET)
 
 
 async def create_client(

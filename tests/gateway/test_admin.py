@@ -3,7 +3,7 @@ from __future__ import annotations
 import httpx
 import jwt
 
-from tests.gateway.conftest import create_client, get_token
+from tests.gateway.conftest import bearer_headers, create_client, get_token
 
 
 async def test_created_client_shows_its_secret_once(
@@ -131,7 +131,7 @@ async def test_admin_api_needs_an_admin(
     gateway: httpx.AsyncClient, admin_headers: dict[str, str]
 ) -> None:
     client_id, secret = await create_client(gateway, admin_headers, "analyst-1")
-    analyst = {"Authorization": f"Bearer {await get_token(gateway, client_id, secret)}"}
+    analyst = await bearer_headers(gateway, client_id, secret)
 
     forbidden = await gateway.get("/api/v1/admin/clients", headers=analyst)
     assert forbidden.status_code == 403

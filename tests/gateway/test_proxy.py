@@ -3,44 +3,38 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import httpx
-import pytest
 
 from services.gateway.app import create_app
 from shared.db import Database
-from tests.gateway.conftest import ADMIN_SECRET, gateway_settings, get_token
+from tests.gateway.conftest import ADMIN_SECRET, bearer_headers, gateway_settings
 from tests.support.apps import serve
 
 ECHO = "/api/v1/beneficiaries/echo"
 
 
-@pytest.fixture
-async def auth(gateway: httpx.AsyncClient) -> dict[str, str]:
-    return {"Authorization": f"Bearer {await get_token(gateway, 'admin', ADMIN_SECRET)}"}
-
-
 async def test_request_reaches_the_service_as_sent(
-    gateway: httpx.AsyncClient, auth: dict[str, str]
+    gateway: httpx.AsyncClient, admin_headers: dict[str, str]
 ) -> None:
     response = await gateway.get(
         ECHO + "/caf%C3%A9%2Fx",
         params={"name": "Hassan", "region": "DJ-AS"},
-        headers={**auth, "X-Request-ID": "field-app-42"},
+        headers={**admin_headers, "X-Request-ID": "field-app-42"},
     )
     assert response.status_code == 200
     seen = response.json()
     assert seen["raw_path"] == ECHO + "/caf%C3%A9%2Fx"
     assert seen["query"] == "name=Hassan&region=DJ-AS"
     assert seen["headers"]["x-request-id"] == "field-app-42"
-    assert seen["headers"]["authorization"] == auth["Authorization"]
+    assert seen["headers"]["authorization"] == admin_headers["Authorization"]
     assert seen["headers"]["x-forwarded-for"] == "203.0.113.7"
     assert response.headers["x-request-id"] == "field-app-42"
     assert response.headers["x-upstream"] == "echo"
     assert len(response.headers.get_list("date")) <= 1
 
 
-async def test_bodies_go_through(gateway: httpx.AsyncClient, auth: dict[str, str]) -> None:
+async def test_bodies_go_through(gateway: httpx.AsyncClient, admin_headers: dict[str, str]) -> None:
     payload = b"x" * 300_000
-    posted = await gateway.post(ECHO, content=payload, headers=auth)
+    posted = await gateway.post(ECHO, content=payload, headers=admin_headers)
     assert posted.json()["body_size"] == len(payload)
     assert posted.json()["method"] == "POST"
 
@@ -48,14 +42,14 @@ async def test_bodies_go_through(gateway: httpx.AsyncClient, auth: dict[str, str
         for _ in range(10):
             yield b"y" * 10_000
 
-    streamed = await gateway.put(ECHO, content=chunks(), headers=auth)
+    streamed = await gateway.put(ECHO, content=chunks(), headers=admin_headers)
     assert streamed.json()["body_size"] == 100_000
 
 
 async def test_service_problems_pass_through_unchanged(
-    gateway: httpx.AsyncClient, auth: dict[str, str]
+    gateway: httpx.AsyncClient, admin_headers: dict[str, str]
 ) -> None:
-    response = await gateway.get("/api/v1/beneficiaries/problem", headers=auth)
+    response = await gateway.get("/api/v1/beneficiaries/problem", headers=admin_headers)
     assert response.status_code == 409
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json() == {
@@ -66,9 +60,11 @@ async def test_service_problems_pass_through_unchanged(
     }
 
 
-async def test_long_answers_stream_whole(gateway: httpx.AsyncClient, auth: dict[str, str]) -> None:
+async def test_long_answers_stream_whole(
+    gateway: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
     response = await gateway.get(
-        "/api/v1/beneficiaries/stream", params={"chunks": 40, "size": 65536}, headers=auth
+        "/api/v1/beneficiaries/stream", params={"chunks": 40, "size": 65536}, headers=admin_headers
     )
     assert response.status_code == 200
     assert len(response.content) == 40 * 65536
@@ -86,9 +82,9 @@ async def test_no_or_bad_token_stops_at_the_gateway(gateway: httpx.AsyncClient) 
 
 
 async def test_unreachable_service_is_503_and_others_still_answer(
-    gateway: httpx.AsyncClient, auth: dict[str, str]
+    gateway: httpx.AsyncClient, admin_headers: dict[str, str]
 ) -> None:
-    down = await gateway.get("/api/v1/funding/projects", headers=auth)
+    down = await gateway.get("/api/v1/funding/projects", headers=admin_headers)
     assert down.status_code == 503
     assert down.headers["content-type"] == "application/problem+json"
     problem = down.json()
@@ -96,10 +92,10 @@ async def test_unreachable_service_is_503_and_others_still_answer(
     assert problem["request_id"] == down.headers["x-request-id"]
     assert "funding" in problem["detail"]
 
-    posted = await gateway.post("/api/v1/indicators/runs", json={}, headers=auth)
+    posted = await gateway.post("/api/v1/indicators/runs", json={}, headers=admin_headers)
     assert posted.status_code == 503
 
-    assert (await gateway.get(ECHO, headers=auth)).status_code == 200
+    assert (await gateway.get(ECHO, headers=admin_headers)).status_code == 200
 
 
 async def test_slow_service_is_504_after_the_route_timeout(
@@ -107,7 +103,7 @@ async def test_slow_service_is_504_after_the_route_timeout(
 ) -> None:
     settings = gateway_settings(upstream_url, route_timeouts={"/api/v1/beneficiaries/slow": 0.3})
     async with serve(create_app(settings), gateway_db, "http://gateway.test") as gateway:
-        auth = {"Authorization": f"Bearer {await get_token(gateway, 'admin', ADMIN_SECRET)}"}
+        auth = await bearer_headers(gateway, "admin", ADMIN_SECRET)
         response = await gateway.get(
             "/api/v1/beneficiaries/slow", params={"seconds": 5}, headers=auth
         )
@@ -123,7 +119,7 @@ async def test_oversized_bodies_are_413(gateway_db: Database, upstream_url: str)
         upstream_url, max_body_bytes=1000, body_limits={ECHO + "/big": 5000}
     )
     async with serve(create_app(settings), gateway_db, "http://gateway.test") as gateway:
-        auth = {"Authorization": f"Bearer {await get_token(gateway, 'admin', ADMIN_SECRET)}"}
+        auth = await bearer_headers(gateway, "admin", ADMIN_SECRET)
         declared = await gateway.post(ECHO, content=b"x" * 1001, headers=auth)
         assert declared.status_code == 413
         assert declared.headers["content-type"] == "application/problem+json"
@@ -145,7 +141,7 @@ async def test_rate_limit_answers_429_with_retry_after(
     settings = gateway_settings(upstream_url, rate_limit_per_second=0.2, rate_limit_burst=3)
     async with serve(create_app(settings), gateway_db, "http://gateway.test") as gateway:
         # The token request spends one of this address's three.
-        auth = {"Authorization": f"Bearer {await get_token(gateway, 'admin', ADMIN_SECRET)}"}
+        auth = await bearer_headers(gateway, "admin", ADMIN_SECRET)
         statuses = [(await gateway.get(ECHO, headers=auth)).status_code for _ in range(4)]
         assert statuses[:3] == [200, 200, 200]
         assert statuses[3] == 429

@@ -55,11 +55,6 @@ async def write_then_fail(session: DbSession) -> None:
     raise Conflict("refused after writing")
 
 
-@pytest.fixture(scope="session")
-def tokens() -> TokenFactory:
-    return TokenFactory()
-
-
 @pytest.fixture
 async def service(
     beneficiaries_db: Database, tokens: TokenFactory
