@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import argparse
 import collections
-import time
 from datetime import date
 
+from bench.common import Stopwatch
 from inds.synthetic.generator import RegistryGenerator
 from services.beneficiaries.config import BeneficiariesSettings
 from services.beneficiaries.dedup.matching import Candidate, PersonDraft, score
@@ -32,7 +32,7 @@ def main() -> None:
     settings = BeneficiariesSettings()
     window = settings.dedup_birth_year_window
 
-    started = time.perf_counter()
+    watch = Stopwatch()
     generator = RegistryGenerator(seed=args.seed, duplicate_rate=0.015)
     people: list[tuple[str, str, Candidate]] = []
     for household in generator.households(args.households):
@@ -82,7 +82,7 @@ def main() -> None:
         scores.append(((i, j) in truth, score(draft, candidate).score))
     print(
         f"{len(people)} people, {len(truth)} planted duplicates, {len(pairs)} candidate pairs "
-        f"({time.perf_counter() - started:.0f} s)"
+        f"({watch.seconds:.0f} s)"
     )
     for threshold in sorted({0.6, 0.65, 0.7, 0.75, 0.8, settings.dedup_threshold}):
         found = sum(1 for is_true, value in scores if is_true and value >= threshold)

@@ -6,30 +6,31 @@ Target (issue 4): peak memory growth < 100 MB for an export of the whole registr
 
     python -m bench.export_memory [--households 85000] [--formats csv,jsonl,xlsx]
 
-The files go to /dev/null as they arrive, except XLSX, kept in a temporary file long enough
-to count its rows (a ZIP is read from its end). Rows are counted in what arrived and checked
-against the count the service put on the audit trail. An admin exports (every field, and a
-read row per record on the audit trail: the costliest case).
+The files go to /dev/null as they arrive, except XLSX, kept in a temporary folder (removed
+when the script ends, on error too) long enough to count its rows (a ZIP is read from its
+end). Rows are counted in what arrived and checked against the count the service put on the
+audit trail. An admin exports (every field, and a read row per record on the audit trail:
+the costliest case).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 import threading
 import time
 import zipfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import psutil
 
-from bench.registry_reads import FORMULA
+from bench.common import Stopwatch, scratch_folder
 from bench.registry_seed import seed_stack
-from bench.stack import admin_token, bench_stack
+from bench.stack import BENEFICIARIES as BASE
+from bench.stack import auth_headers, bench_stack, gateway_url
 
-BASE = "/api/v1/beneficiaries"
 MB = 1024 * 1024
 SAMPLE_SECONDS = 0.05
 
@@ -68,7 +69,7 @@ class RssSampler:
             self._sample()
 
 
-def xlsx_rows(path: str) -> int:
+def xlsx_rows(path: Path) -> int:
     """Data rows in every sheet of an XLSX file (each sheet has a header row)."""
     rows = 0
     with zipfile.ZipFile(path) as archive:
@@ -103,20 +104,9 @@ def main() -> None:
     parser.add_argument("--resources", default="individuals,households")
     args = parser.parse_args()
 
-    with bench_stack() as stack:
-        gateway = stack.processes["gateway"].url
-
-        def headers() -> dict[str, str]:
-            return {"Authorization": f"Bearer {admin_token(stack)}"}
-
-        formula = httpx.post(f"{gateway}{BASE}/pmt-formulas", json=FORMULA, headers=headers())
-        formula.raise_for_status()
-        httpx.post(
-            f"{gateway}{BASE}/pmt-formulas/{formula.json()['version']}/activate", headers=headers()
-        ).raise_for_status()
-        assert stack.server_url is not None
-        seeded = seed_stack(stack.server_url, args.households, args.seed, args.duplicate_rate)
-        print(f"seeded {seeded.households} households, {seeded.individuals} people")
+    with bench_stack() as stack, scratch_folder("inds-export-bench-") as scratch:
+        seeded = seed_stack(stack, args.households, args.seed, args.duplicate_rate)
+        print(seeded.line())
 
         processes = {
             name: psutil.Process(stack.processes[name].popen.pid)
@@ -133,41 +123,36 @@ def main() -> None:
             f"{'service +MB':>11} {'gateway +MB':>11}"
         )
         timeout = httpx.Timeout(30.0, read=120.0)
-        with httpx.Client(base_url=gateway, timeout=timeout) as client:
+        with httpx.Client(base_url=gateway_url(stack), timeout=timeout) as client:
             for resource in args.resources.split(","):
                 for export_format in args.formats.split(","):
                     name = f"{resource}.{export_format}"
                     time.sleep(1.0)  # let the previous export's audit rows be flushed
-                    client.headers.update(headers())
+                    client.headers.update(auth_headers(stack))
                     baseline = sampler.now()
-                    content_file = None
+                    # XLSX is kept to be counted (removed just after; the whole folder at the
+                    # end, whatever happens); the rest goes to /dev/null.
+                    content_file = scratch / name if export_format == "xlsx" else None
                     size = lines = 0
-                    with sampler:
-                        started = time.perf_counter()
-                        with client.stream("GET", f"{BASE}/exports/{name}") as response:
-                            assert response.status_code == 200, response.read()
-                            if export_format == "xlsx":
-                                handle, content_file = tempfile.mkstemp(suffix=".xlsx")
-                                sink = os.fdopen(handle, "wb")
-                            else:
-                                sink = open(os.devnull, "wb")  # noqa: SIM115
-                            with sink:
-                                for chunk in response.iter_raw(1 << 16):
-                                    size += len(chunk)
-                                    lines += chunk.count(b"\n")
-                                    sink.write(chunk)
-                        seconds = time.perf_counter() - started
-                    try:
-                        if export_format == "xlsx":
-                            assert content_file is not None
-                            rows = xlsx_rows(content_file)
-                        else:
-                            # CSV: the header line; no field of the synthetic registry holds
-                            # a line break.
-                            rows = lines - (1 if export_format == "csv" else 0)
-                    finally:
-                        if content_file:
-                            os.unlink(content_file)
+                    with (
+                        sampler,
+                        Stopwatch() as watch,
+                        client.stream("GET", f"{BASE}/exports/{name}") as response,
+                    ):
+                        assert response.status_code == 200, response.read()
+                        with open(content_file or os.devnull, "wb") as sink:
+                            for chunk in response.iter_raw(1 << 16):
+                                size += len(chunk)
+                                lines += chunk.count(b"\n")
+                                sink.write(chunk)
+                    seconds = watch.seconds
+                    if content_file is not None:
+                        rows = xlsx_rows(content_file)
+                        content_file.unlink()
+                    else:
+                        # CSV: the header line; no field of the synthetic registry holds a
+                        # line break.
+                        rows = lines - (1 if export_format == "csv" else 0)
                     recorded = last_export_rows(client)
                     assert rows == recorded, (name, rows, recorded)
                     growth = {n: (sampler.peaks[n] - baseline[n]) / MB for n in baseline}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 
 from bench.load import run_load
-from bench.stack import admin_token, bench_stack
+from bench.stack import auth_headers, bench_stack, gateway_url
 
 
 def main() -> None:
@@ -21,9 +21,9 @@ def main() -> None:
     args = parser.parse_args()
 
     with bench_stack() as stack:
-        headers = {"Authorization": f"Bearer {admin_token(stack)}"}
+        headers = auth_headers(stack)
         service = stack.processes["beneficiaries"].url
-        gateway = stack.processes["gateway"].url
+        gateway = gateway_url(stack)
         path = "/api/v1/beneficiaries/me"
         run_load("warm-up", gateway, path, headers, concurrency=args.concurrency, seconds=2)
         direct = run_load(

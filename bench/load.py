@@ -1,20 +1,27 @@
 """A closed-loop HTTP load: `concurrency` clients, each sending its next request when the
 last one answered, for `seconds`. Uses wrk when it is installed (it costs the machine least),
-otherwise a Python aiohttp client in its own process."""
+otherwise a Python aiohttp client in its own process.
+
+A library for the other benchmarks; run as a module, it is that child process:
+
+    python -m bench.load < job.json    (prints the figures as one JSON line)
+"""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import re
 import shutil
-import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
+
+from bench.common import percentiles, scratch_folder
 
 
 @dataclass(frozen=True)
@@ -66,47 +73,60 @@ def run_load(
     headers = dict(headers or {})
     if any(call.body for call in calls):
         headers.setdefault("Content-Type", "application/json")
-    if tool == "wrk":
-        return _wrk(label, base_url, calls, headers, concurrency, seconds)
-    return _python(label, base_url, calls, headers, concurrency, seconds)
+    job = LoadJob(base_url, calls, headers, concurrency, seconds)
+    data, tool_name = (_wrk(job), "wrk") if tool == "wrk" else (_python(job), "python-aiohttp")
+    if data.get("first_failure"):
+        print(f"  {label}: first failed answer: {data['first_failure']}")
+    return LoadResult(
+        label, data["requests"], data["errors"], data["seconds"], data["p50"], data["p95"],
+        data["p99"], tool_name,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LoadJob:
+    """What either load generator is asked to do."""
+
+    base_url: str
+    calls: list[Call]
+    headers: dict[str, str]
+    concurrency: int
+    seconds: float
 
 
 WRK_SCRIPT = Path(__file__).with_name("wrk_report.lua")
 
 
-def _wrk(
-    label: str,
-    base_url: str,
-    calls: list[Call],
-    headers: dict[str, str],
-    concurrency: int,
-    seconds: float,
-) -> LoadResult:
+def _wrk(job: LoadJob) -> dict[str, Any]:
     table = ",\n".join(
-        f"{{{_lua(c.method)}, {_lua(c.path)}, {_lua(c.body) if c.body else 'nil'}}}" for c in calls
+        f"{{{_lua(c.method)}, {_lua(c.path)}, {_lua(c.body) if c.body else 'nil'}}}"
+        for c in job.calls
     )
     script = (
         f"local calls = {{\n{table}\n}}\nlocal i = 0\n"
         "request = function()\n  i = i % #calls + 1\n  local c = calls[i]\n"
         "  return wrk.format(c[1], c[2], nil, c[3])\nend\n" + WRK_SCRIPT.read_text()
     )
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
-        handle.write(script)
-    command = ["wrk", "-t", "1", "-c", str(concurrency), "-d", f"{seconds:g}s", "-s", handle.name]
-    for name, value in headers.items():
-        command += ["-H", f"{name}: {value}"]
-    finished = subprocess.run([*command, base_url], capture_output=True, text=True, check=True)
+    with scratch_folder("inds-bench-wrk-") as folder:
+        script_path = folder / "load.lua"
+        script_path.write_text(script)
+        command = ["wrk", "-t", "1", "-c", str(job.concurrency), "-d", f"{job.seconds:g}s"]
+        command += ["-s", str(script_path)]
+        for name, value in job.headers.items():
+            command += ["-H", f"{name}: {value}"]
+        finished = subprocess.run(
+            [*command, job.base_url], capture_output=True, text=True, check=True
+        )
     output = finished.stdout
     match = re.search(r"^JSON (.*)$", output, re.MULTILINE)
     assert match, output + finished.stderr
     data = json.loads(match.group(1))
     failure = re.search(r"^FIRST FAILURE (.*)$", output, re.MULTILINE)
-    if failure:
-        print(f"  {label}: first failed answer: {failure.group(1)}")
-    return LoadResult(
-        label, data["requests"], data["errors"] + data["status"], data["seconds"],
-        data["p50"], data["p95"], data["p99"], "wrk",
-    )  # fmt: skip
+    return {
+        **data,
+        "errors": data["errors"] + data["status"],
+        "first_failure": failure.group(1) if failure else None,
+    }
 
 
 def _lua(text: str) -> str:
@@ -114,65 +134,56 @@ def _lua(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def _python(
-    label: str,
-    base_url: str,
-    calls: list[Call],
-    headers: dict[str, str],
-    concurrency: int,
-    seconds: float,
-) -> LoadResult:
-    """Runs in a child process so the generator's CPU is not counted in this process."""
-    payload = json.dumps(
-        {
-            "base_url": base_url,
-            "calls": [[c.method, c.path, c.body] for c in calls],
-            "headers": headers,
-            "concurrency": concurrency,
-            "seconds": seconds,
-        }
-    )
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-        handle.write(payload)
-    output = subprocess.run(
-        [sys.executable, "-m", "bench.load", handle.name],
+def _python(job: LoadJob) -> dict[str, Any]:
+    """Runs in a child process so the generator's CPU is not counted in this process; the
+    job goes to its standard input (no file to clean up)."""
+    finished = subprocess.run(
+        [sys.executable, "-m", "bench.load"],
+        input=json.dumps(asdict(job)),
         capture_output=True,
         text=True,
-        check=True,
-    ).stdout
-    data = json.loads(output)
-    return LoadResult(
-        label, data["requests"], data["errors"], data["seconds"], data["p50"], data["p95"],
-        data["p99"], "python-aiohttp",
-    )  # fmt: skip
+    )
+    if finished.returncode != 0:
+        raise RuntimeError(f"the Python load generator failed:\n{finished.stderr}")
+    return json.loads(finished.stdout)
 
 
 async def _python_load(
-    base_url: str, calls: list[list], headers: dict[str, str], concurrency: int, seconds: float
-) -> dict:
+    base_url: str,
+    calls: list[dict[str, Any]],
+    headers: dict[str, str],
+    concurrency: int,
+    seconds: float,
+) -> dict[str, Any]:
     import aiohttp
 
     latencies: list[float] = []
     errors = 0
+    first_failure: str | None = None
     deadline = time.perf_counter() + seconds
 
     counter = 0
 
     async def worker(session: aiohttp.ClientSession) -> None:
-        nonlocal errors, counter
+        nonlocal errors, counter, first_failure
         while time.perf_counter() < deadline:
-            method, path, body = calls[counter % len(calls)]
+            call = calls[counter % len(calls)]
             counter += 1
             started = time.perf_counter()
             try:
                 async with session.request(
-                    method, base_url + path, headers=headers, data=body
+                    call["method"], base_url + call["path"], headers=headers, data=call["body"]
                 ) as response:
-                    await response.read()
+                    body = await response.read()
                     if response.status >= 400:
                         errors += 1
-            except aiohttp.ClientError:
+                        if first_failure is None:
+                            text = " ".join(body[:300].decode(errors="replace").split())
+                            first_failure = f"{response.status} {text}"
+            except aiohttp.ClientError as error:
                 errors += 1
+                if first_failure is None:
+                    first_failure = repr(error)
             latencies.append((time.perf_counter() - started) * 1000)
 
     connector = aiohttp.TCPConnector(limit=concurrency)
@@ -180,23 +191,30 @@ async def _python_load(
         started = time.perf_counter()
         await asyncio.gather(*(worker(session) for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
-    quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
+    p50, p95, p99 = percentiles(latencies, 50, 95, 99)
     return {
         "requests": len(latencies),
         "errors": errors,
         "seconds": elapsed,
-        "p50": quantiles[49],
-        "p95": quantiles[94],
-        "p99": quantiles[98],
+        "p50": p50,
+        "p95": p95,
+        "p99": p99,
+        "first_failure": first_failure,
     }
 
 
-if __name__ == "__main__":
-    args = json.loads(Path(sys.argv[1]).read_text())
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.parse_args()
+    job = json.loads(sys.stdin.read())
     try:
         import uvloop
 
         uvloop.install()
     except ImportError:
         pass
-    print(json.dumps(asyncio.run(_python_load(**args))))
+    print(json.dumps(asyncio.run(_python_load(**job))))
+
+
+if __name__ == "__main__":
+    main()

@@ -12,35 +12,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
 from urllib.parse import urlencode
 
 import httpx
 
+from bench.common import Stopwatch, latency_figures
 from bench.load import Call, run_load
 from bench.registry_seed import seed_stack
-from bench.stack import admin_token, bench_stack
-
-BASE = "/api/v1/beneficiaries"
-FORMULA = {
-    "name": "bench",
-    "urban": {"intercept": 12.1, "terms": [
-        {"variable": "log_household_size", "coefficient": -0.35},
-        {"variable": "rooms_per_person", "coefficient": 0.25},
-        {"variable": "asset:refrigerator", "coefficient": 0.3},
-        {"variable": "wall_material", "equals": "cement", "coefficient": 0.2},
-    ]},
-    "rural": {"intercept": 11.6, "terms": [
-        {"variable": "log_household_size", "coefficient": -0.3},
-        {"variable": "asset:goats", "coefficient": 0.15},
-        {"variable": "water_source", "equals": "surface", "coefficient": -0.2},
-    ]},
-}  # fmt: skip
-
-
-def percentile(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
+from bench.stack import BENEFICIARIES as BASE
+from bench.stack import auth_headers, bench_stack, gateway_url
 
 
 def main() -> None:
@@ -52,29 +32,13 @@ def main() -> None:
     args = parser.parse_args()
 
     with bench_stack() as stack:
-        gateway = stack.processes["gateway"].url
+        gateway = gateway_url(stack)
         service = stack.processes["beneficiaries"].url
-
-        def headers() -> dict[str, str]:
-            return {"Authorization": f"Bearer {admin_token(stack)}"}
-
-        formula = httpx.post(f"{gateway}{BASE}/pmt-formulas", json=FORMULA, headers=headers())
-        formula.raise_for_status()
-        activated = httpx.post(
-            f"{gateway}{BASE}/pmt-formulas/{formula.json()['version']}/activate", headers=headers()
-        )
-        activated.raise_for_status()
-
-        assert stack.server_url is not None
-        seeded = seed_stack(stack.server_url, args.households, args.seed, args.duplicate_rate)
-        print(
-            f"seeded {seeded.households} households, {seeded.individuals} people in "
-            f"{seeded.seconds:.1f} s ({seeded.individuals / seeded.seconds:.0f} people/s, "
-            "validation, keys, PMT and COPY included)"
-        )
+        seeded = seed_stack(stack, args.households, args.seed, args.duplicate_rate)
+        print(seeded.line())
 
         # -- get by id, direct and through the gateway ------------------------------------
-        auth = headers()
+        auth = auth_headers(stack)
         calls = [Call(f"{BASE}/households/{hid}") for hid in seeded.household_ids]
         run_load("warm-up", gateway, calls, auth, seconds=3)
         direct = run_load("get by id, direct", service, calls, auth, seconds=args.seconds)
@@ -87,17 +51,17 @@ def main() -> None:
 
         # -- name search ------------------------------------------------------------------
         searches = [Call(f"{BASE}/individuals?" + urlencode({"name": n})) for n in seeded.names]
-        first = httpx.get(gateway + searches[0].path, headers=headers())
+        first = httpx.get(gateway + searches[0].path, headers=auth_headers(stack))
         assert first.status_code == 200, first.text
         for concurrency in (1, 8):
             result = run_load(
-                f"name search, gateway, {concurrency} clients", gateway, searches, headers(),
-                concurrency=concurrency, seconds=args.seconds,
+                f"name search, gateway, {concurrency} clients", gateway, searches,
+                auth_headers(stack), concurrency=concurrency, seconds=args.seconds,
             )  # fmt: skip
             print(result.line())
 
         # -- duplicate check: recall and latency -------------------------------------------
-        auth = headers()
+        auth = auth_headers(stack)
         found = 0
         latencies: list[float] = []
         missed: dict[str, int] = {}
@@ -112,9 +76,9 @@ def main() -> None:
                         "birth_date_estimated")}],
                 }  # fmt: skip
                 drafts.append(json.dumps(draft))
-                started = time.perf_counter()
-                answer = client.post(f"{BASE}/dedup/check", json=draft)
-                latencies.append((time.perf_counter() - started) * 1000)
+                with Stopwatch() as watch:
+                    answer = client.post(f"{BASE}/dedup/check", json=draft)
+                latencies.append(watch.ms)
                 answer.raise_for_status()
                 candidates = {c["individual_id"] for c in answer.json()["results"][0]["candidates"]}
                 if original_id in candidates:
@@ -124,8 +88,7 @@ def main() -> None:
         recall = found / len(seeded.duplicates) if seeded.duplicates else 0.0
         print(
             f"duplicate check, one client: {len(latencies)} planted duplicates, recall "
-            f"{recall:.1%} (target >= 95 %), p50 {percentile(latencies, 50):.1f} ms, "
-            f"p95 {percentile(latencies, 95):.1f} ms (target <= 50 ms)"
+            f"{recall:.1%} (target >= 95 %), {latency_figures(latencies)} (target p95 <= 50 ms)"
         )
         if missed:
             print(f"  missed, by what was changed: {missed}")
@@ -134,15 +97,16 @@ def main() -> None:
                        concurrency=8, seconds=args.seconds).line())  # fmt: skip
 
         # -- statistics -------------------------------------------------------------------
-        with httpx.Client(base_url=gateway, headers=headers(), timeout=60) as client:
+        with httpx.Client(base_url=gateway, headers=auth_headers(stack), timeout=60) as client:
             for group_by in ("region,sex,age_group,legal_status", "region,area,pmt_band,programme"):
                 timings = []
                 for _ in range(5):
-                    started = time.perf_counter()
-                    answer = client.get(
-                        f"{BASE}/stats", params={"measure": "individuals", "group_by": group_by}
-                    )
-                    timings.append((time.perf_counter() - started) * 1000)
+                    with Stopwatch() as watch:
+                        answer = client.get(
+                            f"{BASE}/stats",
+                            params={"measure": "individuals", "group_by": group_by},
+                        )
+                    timings.append(watch.ms)
                     answer.raise_for_status()
                 print(
                     f"stats individuals by {group_by}: {len(answer.json()['rows'])} rows, "

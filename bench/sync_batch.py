@@ -18,32 +18,23 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
-import time
 import uuid
 from typing import Any
 
 import httpx
 
-from bench.registry_reads import FORMULA
+from bench.common import Stopwatch, latency_figures
 from bench.registry_seed import seed_stack
-from bench.stack import admin_token, bench_stack
+from bench.stack import BENEFICIARIES as BASE
+from bench.stack import auth_headers, bench_stack, gateway_url
 from inds.synthetic.generator import RegistryGenerator
 
-BASE = "/api/v1/beneficiaries"
 UNIQUE_TYPES = ("national_id", "birth_certificate", "unhcr_individual", "wfp_scope")
 MEMBER_FIELDS = (
     "id", "given_name", "father_name", "grandfather_name", "sex", "birth_date",
     "birth_date_estimated", "relationship_to_head", "legal_status", "nationality",
     "country_of_origin", "disability", "pregnant", "lactating", "education_level", "occupation",
 )  # fmt: skip
-
-
-def percentile(values: list[float], q: int) -> float:
-    # Inclusive: with 20 batches, p95 lies between the two slowest, never beyond them.
-    if len(values) < 2:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
 def new_households(seed: int, count: int) -> list[dict[str, Any]]:
@@ -86,6 +77,23 @@ def edited(document: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+def follow_changes(client: httpx.Client, cursor: str | None) -> tuple[str | None, int, int]:
+    """Page through the change feed from `cursor` to its end: the cursor at the end, the
+    pages and the changes read."""
+    pages = changes = 0
+    while True:
+        page = client.get(
+            f"{BASE}/sync/changes", params={"limit": 500, **({"since": cursor} if cursor else {})}
+        )
+        page.raise_for_status()
+        data = page.json()
+        pages += 1
+        changes += len(data["changes"])
+        cursor = data["next_cursor"]
+        if not data["has_more"]:
+            return cursor, pages, changes
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--households", type=int, default=85_000)
@@ -99,46 +107,24 @@ def main() -> None:
     fresh = args.size - args.updates - args.stale
 
     with bench_stack() as stack:
-        gateway = stack.processes["gateway"].url
-
-        def headers() -> dict[str, str]:
-            return {"Authorization": f"Bearer {admin_token(stack)}"}
-
-        with httpx.Client(base_url=gateway, headers=headers(), timeout=120) as client:
-            formula = client.post(f"{BASE}/pmt-formulas", json=FORMULA)
-            formula.raise_for_status()
-            client.post(f"{BASE}/pmt-formulas/{formula.json()['version']}/activate")
-
-        assert stack.server_url is not None
-        seeded = seed_stack(stack.server_url, args.households, args.seed, 0.015)
-        print(
-            f"seeded {seeded.households} households, {seeded.individuals} people in "
-            f"{seeded.seconds:.1f} s"
-        )
+        seeded = seed_stack(stack, args.households, args.seed, 0.015)
+        print(seeded.line())
         existing = list(seeded.household_ids)
         random.Random(args.seed).shuffle(existing)
         per_batch = args.updates + args.stale
         if len(existing) < per_batch * args.batches:
             raise SystemExit("not enough seeded households sampled: use fewer updates")
 
-        with httpx.Client(base_url=gateway, timeout=120) as client:
-            client.headers.update(headers())
+        with httpx.Client(base_url=gateway_url(stack), timeout=120) as client:
+            client.headers.update(auth_headers(stack))
             # Drain to the end: the feed after the seed is where the batches' changes start.
-            cursor = None
-            while True:
-                page = client.get(
-                    f"{BASE}/sync/changes",
-                    params={"limit": 500, **({"since": cursor} if cursor else {})},
-                ).json()
-                cursor = page["next_cursor"]
-                if not page["has_more"]:
-                    break
+            cursor, _, _ = follow_changes(client, None)
 
             timings: list[float] = []
             totals: dict[str, int] = {}
             sent: list[tuple[str, dict[str, Any]]] = []
             for number in range(args.batches):
-                client.headers.update(headers())
+                client.headers.update(auth_headers(stack))
                 operations: list[dict[str, Any]] = [
                     {"op": "household.put", "household_id": h["id"], "household": h}
                     for h in new_households(10_000 + number, fresh)
@@ -161,34 +147,35 @@ def main() -> None:
                 random.Random(number).shuffle(operations)
                 key = f"bench-{uuid.uuid4()}"
                 body = {"device_id": f"TAB-{number:03d}", "operations": operations}
-                started = time.perf_counter()
-                answer = client.post(
-                    f"{BASE}/sync/batch", json=body, headers={"Idempotency-Key": key}
-                )
-                elapsed = time.perf_counter() - started
+                with Stopwatch() as watch:
+                    answer = client.post(
+                        f"{BASE}/sync/batch", json=body, headers={"Idempotency-Key": key}
+                    )
                 answer.raise_for_status()
                 counts = answer.json()["counts"]
                 for status, n in counts.items():
                     totals[status] = totals.get(status, 0) + n
-                timings.append(elapsed)
+                timings.append(watch.ms)
                 sent.append((key, body))
-                print(f"  batch {number + 1:>2}: {elapsed * 1000:7.0f} ms  {counts}")
+                print(f"  batch {number + 1:>2}: {watch.ms:7.0f} ms  {counts}")
 
             items = args.size * len(timings)
             print(
                 f"{len(timings)} batches of {args.size} ({fresh} new households, {args.updates} "
-                f"replacements, {args.stale} stale), one at a time: p50 "
-                f"{percentile(timings, 50) * 1000:.0f} ms, p95 {percentile(timings, 95) * 1000:.0f}"
-                f" ms, max {max(timings) * 1000:.0f} ms (target p95 < 2000 ms); "
-                f"{items / sum(timings):.0f} items/s; outcomes {totals}"
+                f"replacements, {args.stale} stale), one at a time: "
+                f"{latency_figures(timings, digits=0)}, max {max(timings):.0f} ms "
+                f"(target p95 < 2000 ms); {items / (sum(timings) / 1000):.0f} items/s; "
+                f"outcomes {totals}"
             )
 
             key, body = sent[-1]
-            started = time.perf_counter()
-            replay = client.post(f"{BASE}/sync/batch", json=body, headers={"Idempotency-Key": key})
+            with Stopwatch() as watch:
+                replay = client.post(
+                    f"{BASE}/sync/batch", json=body, headers={"Idempotency-Key": key}
+                )
             print(
-                f"replay of the last batch (same key): {(time.perf_counter() - started) * 1000:.0f}"
-                f" ms, {replay.headers.get('idempotent-replayed')=}"
+                f"replay of the last batch (same key): {watch.ms:.0f} ms, "
+                f"{replay.headers.get('idempotent-replayed')=}"
             )
 
             # The same kind of households through the one-household service: each new
@@ -203,42 +190,32 @@ def main() -> None:
                 slow_ops.append(
                     {"op": "household.put", "household_id": household["id"], "household": household}
                 )
-            started = time.perf_counter()
-            slow = client.post(
-                f"{BASE}/sync/batch", json={"operations": slow_ops},
-                headers={"Idempotency-Key": f"bench-{uuid.uuid4()}"},
-            )  # fmt: skip
-            slow_seconds = time.perf_counter() - started
+            with Stopwatch() as watch:
+                slow = client.post(
+                    f"{BASE}/sync/batch", json={"operations": slow_ops},
+                    headers={"Idempotency-Key": f"bench-{uuid.uuid4()}"},
+                )  # fmt: skip
             print(
                 f"{args.slow_sample} new households one by one (one-household service): "
-                f"{slow_seconds * 1000:.0f} ms, {slow_seconds * 1000 / args.slow_sample:.1f} ms "
+                f"{watch.ms:.0f} ms, {watch.ms / args.slow_sample:.1f} ms "
                 f"each; {slow.json()['counts']}"
             )
 
-            pages, changes, started = 0, 0, time.perf_counter()
-            while True:
-                page = client.get(f"{BASE}/sync/changes", params={"since": cursor, "limit": 500})
-                page.raise_for_status()
-                data = page.json()
-                pages += 1
-                changes += len(data["changes"])
-                cursor = data["next_cursor"]
-                if not data["has_more"]:
-                    break
-            seconds = time.perf_counter() - started
+            with Stopwatch() as watch:
+                cursor, pages, changes = follow_changes(client, cursor)
             print(
                 f"change feed after the batches: {changes} households in {pages} pages of <= 500,"
-                f" {seconds * 1000 / pages:.0f} ms a page"
+                f" {watch.ms / pages:.0f} ms a page"
             )
-            regional, started = 0, time.perf_counter()
-            region_page = client.get(
-                f"{BASE}/sync/changes", params={"region": "DJ-OB,DJ-AS", "limit": 500}
-            )
-            region_page.raise_for_status()
-            regional = len(region_page.json()["changes"])
+            with Stopwatch() as watch:
+                region_page = client.get(
+                    f"{BASE}/sync/changes", params={"region": "DJ-OB,DJ-AS", "limit": 500}
+                )
+                region_page.raise_for_status()
+                regional = len(region_page.json()["changes"])
             print(
                 f"first sync of a device for DJ-OB and DJ-AS (from the beginning): first page of "
-                f"{regional} in {(time.perf_counter() - started) * 1000:.0f} ms"
+                f"{regional} in {watch.ms:.0f} ms"
             )
 
 

@@ -1,10 +1,19 @@
 -- Prints wrk's totals and latency percentiles as one JSON line for bench/load.py, and the
 -- first failed answer, if any (to say why).
-local first_failure = nil
+--
+-- request() and response() run in each thread's own Lua state, done() in the main one: the
+-- first failure is kept in a global of the thread's state and read back with thread:get().
+local threads = {}
+
+setup = function(thread)
+  table.insert(threads, thread)
+end
+
+first_failure = nil
 
 response = function(status, headers, body)
   if status >= 400 and first_failure == nil then
-    first_failure = status .. " " .. string.sub(body or "", 1, 300)
+    first_failure = status .. " " .. string.gsub(string.sub(body or "", 1, 300), "%s+", " ")
   end
 end
 
@@ -16,7 +25,11 @@ done = function(summary, latency, requests)
       .. '"p50": %f, "p95": %f, "p99": %f}\n',
     summary.requests, errors, summary.errors.status, summary.duration / 1e6,
     latency:percentile(50) / 1e3, latency:percentile(95) / 1e3, latency:percentile(99) / 1e3))
-  if first_failure then
-    io.write("FIRST FAILURE " .. first_failure .. "\n")
+  for _, thread in ipairs(threads) do
+    local failure = thread:get("first_failure")
+    if failure then
+      io.write("FIRST FAILURE " .. failure .. "\n")
+      break
+    end
   end
 end

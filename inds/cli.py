@@ -246,7 +246,13 @@ def seed(
     out: Annotated[
         Path | None, typer.Option(help="Write a file: .csv (import format) or .jsonl.")
     ] = None,
-    api: Annotated[str | None, typer.Option(help="Import into the stack at this URL.")] = None,
+    api: Annotated[
+        str | None,
+        typer.Option(
+            help="Import into the stack at this URL (with neither --out nor --api: "
+            "INDS_GATEWAY_URL, if set)."
+        ),
+    ] = None,
 ) -> None:
     """Generate a realistic synthetic Djiboutian registry, deterministic for a seed, with
     planted duplicates listed beside it (<file>.duplicates.csv)."""
@@ -255,8 +261,10 @@ def seed(
     from inds.synthetic.files import write_csv, write_duplicates, write_jsonl
     from inds.synthetic.generator import RegistryGenerator
 
+    if api is None and out is None:
+        api = os.environ.get("INDS_GATEWAY_URL") or None
     if (out is None) == (api is None):
-        raise typer.BadParameter("give one of --out FILE or --api URL")
+        raise typer.BadParameter("give one of --out FILE or --api URL (or set INDS_GATEWAY_URL)")
     generator = RegistryGenerator(seed=seed_value, duplicate_rate=duplicate_rate)
     target = out or Path(tempfile.mkdtemp(prefix="inds-seed-")) / f"registry-{seed_value}.csv"
     target.parent.mkdir(parents=True, exist_ok=True)
