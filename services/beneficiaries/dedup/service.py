@@ -21,6 +21,7 @@ from services.beneficiaries.dedup.matching import (
     within_reach,
 )
 from services.beneficiaries.households import repository as households
+from services.beneficiaries.households.leaving import leave
 from services.beneficiaries.households.schemas import HouseholdWrite
 from services.beneficiaries.households.versions import touch
 from services.beneficiaries.models import (
@@ -269,22 +270,13 @@ async def _move_identifiers(session: AsyncSession, from_id: uuid.UUID, to_id: uu
 
 
 async def _leave_household(session: AsyncSession, person: Individual, actor: str) -> uuid.UUID:
-    household = await households.get_household(session, person.household_id, for_update=True)  # type: ignore[arg-type]
+    assert person.household_id is not None
+    household = await households.get_household(session, person.household_id, for_update=True)
     assert household is not None
-    members = (await households.active_members(session, [household.id])).get(household.id, [])
-    others = [m for m in members if m.id != person.id]
-    if person.relationship_to_head == "head" and others:
-        raise Conflict(
-            f"The record to merge away heads household {household.registry_number}: "
-            "change its head first."
-        )
-    await households.close_memberships(
-        session, household.id, [person.id], ended_on=today(), reason="duplicate"
-    )
-    household.member_count = len(others)
-    household.updated_by = actor
+    members = await households.active_members(session, [household.id], for_update=True)
+    await leave(
+        session, household, person, members.get(household.id, []), on=today(),
+        reason="duplicate", actor=actor,
+    )  # fmt: skip
     touch(session, household)
-    if not others:
-        household.status = "dissolved"
-    person.household_id = None
     return household.id

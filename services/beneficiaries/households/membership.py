@@ -11,6 +11,7 @@ from services.beneficiaries.access import ensure_region
 from services.beneficiaries.dedup.service import flag_new_people
 from services.beneficiaries.households import repository
 from services.beneficiaries.households.documents import HouseholdDocument
+from services.beneficiaries.households.leaving import leave
 from services.beneficiaries.households.schemas import (
     HeadChange,
     MemberAdd,
@@ -103,19 +104,13 @@ async def member_leaves(
     household = await get_for_write(ctx, household_id, if_match)
     members = await _members(ctx, household)
     person = _member(members, individual_id)
-    if person.relationship_to_head == "head" and len(members) > 1:
-        raise Conflict("The head cannot leave while others remain: change the head first.")
+    await leave(
+        ctx.session, household, person, members.values(), on=data.left_on, reason=data.reason,
+        actor=ctx.principal.subject,
+    )  # fmt: skip
     person.status = "deceased" if data.reason == "death" else "left"
     if data.reason == "death":
         person.deceased_on = data.left_on
-    person.household_id = None
-    person.updated_by = ctx.principal.subject
-    await repository.close_memberships(
-        ctx.session, household.id, [person.id], ended_on=data.left_on, reason=data.reason
-    )
-    household.member_count = len(members) - 1
-    if household.member_count == 0:
-        household.status = "dissolved"
     await _finish(
         ctx, [household], "member_left", {"individual_id": str(person.id), "reason": data.reason}
     )
