@@ -12,8 +12,10 @@ from http import HTTPStatus
 from typing import Any
 
 import orjson
+from asyncpg import PostgresError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -149,6 +151,29 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _handle_problem)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _handle_validation)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _handle_http)  # type: ignore[arg-type]
+    app.add_exception_handler(DBAPIError, _handle_database)  # type: ignore[arg-type]
+    app.add_exception_handler(PostgresError, _handle_database)  # type: ignore[arg-type]
+
+
+# Text PostgreSQL cannot store, whatever the column: a NUL character in text (22021) or a
+# \u0000 escape in jsonb (22P05). Always the client's input, wherever it came in.
+_UNSTORABLE_TEXT = {"22021", "22P05"}
+
+
+async def _handle_database(request: Request, exc: Exception) -> Response:
+    """The client's text that PostgreSQL refuses is a 422 (the transaction is rolled back:
+    nothing is saved); any other database error stays a 500."""
+    driver_error = getattr(exc, "orig", None)  # SQLAlchemy's wrapper of the driver's error
+    causes = (exc, driver_error, getattr(driver_error, "__cause__", None))
+    if not any(getattr(cause, "sqlstate", None) in _UNSTORABLE_TEXT for cause in causes):
+        raise exc
+    return problem_response(
+        422,
+        type="validation-error",
+        title="Invalid request",
+        detail="Text must not contain NUL characters (\\u0000).",
+        instance=request.url.path,
+    )
 
 
 async def _handle_problem(request: Request, exc: ProblemError) -> Response:

@@ -381,6 +381,13 @@ async def test_only_managers_change_formulas(
     assert shown.status_code == 200 and shown.json()["is_active"] is False
     missing = await registry.post(f"{BASE}/pmt-formulas/999999/activate", headers=manager)
     assert missing.status_code == 404
+    for beyond in (0, 2**31, 10**20):  # no version, even past the integer column's range
+        assert (
+            await registry.get(f"{BASE}/pmt-formulas/{beyond}", headers=registrar)
+        ).status_code == 422
+        assert (
+            await registry.post(f"{BASE}/pmt-formulas/{beyond}/activate", headers=manager)
+        ).status_code == 422
 
 
 async def test_a_retried_create_with_the_same_idempotency_key_saves_one_formula(

@@ -47,6 +47,25 @@ async def test_a_manager_creates_a_programme_that_others_can_read(
     assert again.status_code == 409
 
 
+async def test_text_postgresql_cannot_store_is_refused_and_nothing_is_saved(
+    registry: httpx.AsyncClient, tokens: TokenFactory
+) -> None:
+    manager = as_role(tokens, "data_manager")
+    hidden = programme(description="ligne\u0000cachée")
+    refused = await registry.post(f"{BASE}/programmes", json=hidden, headers=manager)
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert "NUL" in refused.json()["detail"]
+    assert (await registry.get(f"{BASE}/programmes/pnsf", headers=manager)).status_code == 404
+    created = await registry.post(f"{BASE}/programmes", json=programme(), headers=manager)
+    assert created.status_code == 201, "the session is usable again"
+
+    searched = await registry.get(
+        f"{BASE}/individuals", params={"name": "Ali\u0000 Omar"}, headers=manager
+    )
+    assert searched.status_code == 200, searched.text  # the NUL is not part of any name key
+
+
 async def test_only_managers_create_or_change_programmes(
     registry: httpx.AsyncClient, tokens: TokenFactory
 ) -> None:

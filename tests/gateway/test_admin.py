@@ -31,6 +31,19 @@ async def test_created_client_shows_its_secret_once(
     assert claims["roles"] == ["partner"]
 
 
+async def test_a_name_postgresql_cannot_store_is_a_422_and_no_client(
+    gateway: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    refused = await gateway.post(
+        "/api/v1/admin/clients",
+        json={"client_id": "su", "name": "a\u0000b", "roles": ["analyst"]},
+        headers=admin_headers,
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert (await gateway.get("/api/v1/admin/clients/su", headers=admin_headers)).status_code == 404
+
+
 async def test_duplicate_client_is_a_conflict(
     gateway: httpx.AsyncClient, admin_headers: dict[str, str]
 ) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
 
 from services.beneficiaries.access import Manager, Staff
 from services.beneficiaries.idempotency import replayed, store_answer
@@ -54,6 +54,10 @@ async def create_formula(
     return view
 
 
+# Versions are numbered 1, 2, ... in an integer column: anything else names no formula.
+FormulaVersion = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
 @router.get("/pmt-formulas", response_model=Page[PmtFormula])
 async def list_formulas(session: ReadSession, _: Staff, paging: Paging) -> Page[PmtFormula]:
     """Newest version first."""
@@ -64,7 +68,7 @@ async def list_formulas(session: ReadSession, _: Staff, paging: Paging) -> Page[
 
 
 @router.get("/pmt-formulas/{version}", response_model=PmtFormula)
-async def get_formula(version: int, session: ReadSession, _: Staff) -> PmtFormula:
+async def get_formula(version: FormulaVersion, session: ReadSession, _: Staff) -> PmtFormula:
     return PmtFormula.model_validate(await service.get_formula(session, version))
 
 
@@ -75,7 +79,11 @@ async def get_formula(version: int, session: ReadSession, _: Staff) -> PmtFormul
     summary="Make this the active formula and recompute every score",
 )
 async def activate_formula(
-    version: int, request: Request, response: Response, session: DbSession, principal: Manager
+    version: FormulaVersion,
+    request: Request,
+    response: Response,
+    session: DbSession,
+    principal: Manager,
 ) -> PmtJob:
     """The recomputation runs in the background: follow it at the job's URL (`Location`)."""
     job = await service.activate_formula(session, version, principal, request.app.state.audit)
