@@ -203,6 +203,22 @@ async def test_a_blank_consent_is_not_read_as_refused(
     assert [(p["row"], p["column"]) for p in problems] == [("2", "consent_given")]
 
 
+async def test_a_cell_postgresql_cannot_store_is_a_row_error(
+    registry: httpx.AsyncClient, registry_app: FastAPI, manager: dict
+) -> None:
+    households = synthetic(2)
+    households[1]["members"][0]["given_name"] = "Fat\u0000ouma"
+    job = (await upload(registry, manager, to_csv(households), mode="valid_only")).json()
+    finished = await run(registry, registry_app, job["id"], manager)
+    assert finished["status"] == "done", finished
+    assert finished["households_created"] == 1
+    problems = await errors_csv(registry, job["id"], manager)
+    first_rows = 2 + len(households[0]["members"])
+    assert [(p["row"], p["column"], p["message"]) for p in problems] == [
+        (str(first_rows), "given_name", "must not contain NUL characters")
+    ]
+
+
 async def test_identifiers_clash_within_the_file_and_with_the_registry(
     registry: httpx.AsyncClient, registry_app: FastAPI, manager: dict
 ) -> None:

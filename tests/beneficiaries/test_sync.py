@@ -179,6 +179,8 @@ async def test_one_bad_item_never_rejects_the_others(
     future["members"][1]["birth_date"] = "2099-01-01"
     unknown = new_household(locality="DJ-DJ-BALBALA-PK12")
     unknown["location"]["locality_code"] = "DJ-XX-NOWHERE"
+    unstorable = new_household()
+    unstorable["members"][0]["occupation"] = "pêcheur\u0000"  # PostgreSQL cannot store it
     answer = await results(
         registry,
         registrar,
@@ -192,10 +194,11 @@ async def test_one_bad_item_never_rejects_the_others(
              "member": member("Nasra", relationship="child"), "joined_on": "2026-01-02",
              "reason": "birth"},
             put(unknown),
+            put(unstorable),
         ],
     )  # fmt: skip
     assert [r["status"] for r in answer] == [
-        "created", "invalid", "invalid", "invalid", "created", "invalid", "invalid",
+        "created", "invalid", "invalid", "invalid", "created", "invalid", "invalid", "invalid",
     ]  # fmt: skip
     assert answer[1]["errors"][0]["path"] == "household.members.1.birth_date"
     assert answer[1]["household_id"] == future["id"]
@@ -203,6 +206,9 @@ async def test_one_bad_item_never_rejects_the_others(
     assert answer[5]["message"] == "No household with this id."
     assert answer[6]["errors"] == [
         {"path": "household.location.locality_code", "message": "not a known locality"}
+    ]
+    assert answer[7]["errors"] == [
+        {"path": "household.members.0.occupation", "message": "must not contain NUL characters"}
     ]
     assert await count(beneficiaries_db, HouseholdRow) == 2
     assert await count(beneficiaries_db, Individual) == 4

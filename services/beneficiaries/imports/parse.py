@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from services.beneficiaries.households.schemas import HouseholdWrite
 from services.beneficiaries.imports.columns import IDENTIFIER_COLUMNS, WASHINGTON_GROUP
+from shared.text import NUL, NUL_MESSAGE
 
 # Imported households get ids derived from where they come from and their key in the file:
 # the same file (or a corrected one) imported again names the same households.
@@ -104,6 +105,14 @@ def parse_household(rows: list[tuple[int, dict]]) -> ParsedHousehold:
     first = rows[0][1]
     key = first.get("household_key", "")
     parsed = ParsedHousehold(key, numbers)
+    parsed.errors.extend(
+        RowError(number, column, None, NUL_MESSAGE)
+        for number, record in rows
+        for column, value in record.items()
+        if NUL in value
+    )
+    if parsed.errors:
+        return parsed
     if not key:
         parsed.errors.append(
             RowError(numbers[0], "household_key", "", "a household key is required")

@@ -20,6 +20,7 @@ from services.beneficiaries.households.schemas import (
     MemberLeave,
     Strict,
 )
+from shared.text import NUL_MESSAGE, nul_paths
 
 MAX_OPERATIONS = 500
 
@@ -93,6 +94,12 @@ def parse_operation(raw: Any) -> Operation:
     """One operation, or `InvalidOperation` with its field errors (paths inside the
     operation: `household.members.0.birth_date`)."""
     op = raw.get("op") if isinstance(raw, dict) else None
+    unstorable = nul_paths(raw)
+    if unstorable:
+        raise InvalidOperation(
+            op if op in OPERATION_NAMES else None,
+            [{"path": path, "message": NUL_MESSAGE} for path in unstorable],
+        )
     try:
         return _operation.validate_python(raw)
     except ValidationError as exc:
