@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
+from inds.client import authenticated_client
 from inds.synthetic.generator import RegistryGenerator
 from services.beneficiaries.areas import repository as areas
 from services.beneficiaries.households.schemas import HouseholdWrite
@@ -48,11 +48,7 @@ PNSF = {
 
 
 def load(gateway_url: str, admin_secret: str, server_url: str, households: int = 400) -> str:
-    with httpx.Client(base_url=gateway_url, timeout=60) as client:
-        token = client.post(
-            "/auth/token", data={"grant_type": "client_credentials"}, auth=("admin", admin_secret)
-        ).json()["access_token"]
-        client.headers["Authorization"] = f"Bearer {token}"
+    with authenticated_client(gateway_url, "admin", admin_secret) as client:
         existing = client.get(f"{BASE}/households", params={"limit": 1})
         existing.raise_for_status()
         if existing.json()["items"]:
