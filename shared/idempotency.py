@@ -5,6 +5,7 @@ the same key with another body is refused."""
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Annotated, Any
 
 import orjson
@@ -30,7 +31,14 @@ class IdempotencyKeyReused(ProblemError):
 
 
 def request_hash(payload: Any) -> str:
-    return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    try:
+        canonical = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        # What orjson refuses but a JSON body can hold (integers past 64 bits, lone
+        # surrogate escapes): the standard library, all escaped. The same payload always
+        # takes the same path, so its hash is stable.
+        canonical = json.dumps(payload, sort_keys=True, default=str).encode()
+    return hashlib.sha256(canonical).hexdigest()
 
 
 async def stored_answer(

@@ -4,6 +4,7 @@ feed a device pulls to stay current."""
 from __future__ import annotations
 
 import copy
+import json
 import random
 import uuid
 from collections.abc import AsyncIterator
@@ -212,6 +213,25 @@ async def test_one_bad_item_never_rejects_the_others(
     ]
     assert await count(beneficiaries_db, HouseholdRow) == 2
     assert await count(beneficiaries_db, Individual) == 4
+
+
+async def test_operations_json_allows_but_python_cannot_hash_are_invalid_items(
+    registry: httpx.AsyncClient, registrar: dict[str, str]
+) -> None:
+    """Integers past 64 bits and lone surrogate escapes are valid JSON: each operation
+    holding them is answered invalid, and a retry gets the same answer back."""
+    operations = [
+        {"op": "household.put", "household_id": str(uuid.uuid4()), "household": {"x": "\ud915"}},
+        10**20,
+        ["\ud915", -(10**25)],
+    ]
+    body = json.dumps({"operations": operations})  # surrogates escaped, as a device sends them
+    headers = {**registrar, "Idempotency-Key": "odd-json", "Content-Type": "application/json"}
+    first = await registry.post(BATCH, content=body, headers=headers)
+    assert first.status_code == 200, first.text
+    assert first.json()["counts"] == {"invalid": 3}
+    again = await registry.post(BATCH, content=body, headers=headers)
+    assert again.json() == first.json()
 
 
 async def test_a_batch_needs_an_idempotency_key_and_holds_at_most_500(
