@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import orjson
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
 from services.beneficiaries.clock import today
 from services.beneficiaries.models import AuditEvent, Enrollment, Household, Programme
+from services.beneficiaries.programmes import repository as programme_repository
 from services.beneficiaries.programmes import stream
 from shared.auth import Principal
 from shared.db import Database
@@ -219,6 +222,32 @@ async def test_a_household_is_enrolled_once_at_a_time_and_may_return_after_exit(
     again = await enroll(registry, staff, home.id)
     assert again.status_code == 201
     assert again.json()["id"] != first["id"]
+
+
+async def test_an_enrollment_racing_another_is_a_409_naming_the_winner(
+    registry: httpx.AsyncClient,
+    tokens: TokenFactory,
+    beneficiaries_db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await add_programme(registry, tokens)
+    home = await household(beneficiaries_db)
+    staff = as_role(tokens, "registrar")
+    first = (await enroll(registry, staff, home.id)).json()
+
+    # As if the other request enrolled the household between the check and the insert.
+    looked_up = programme_repository.current_enrollment
+    calls = 0
+
+    async def not_yet(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return None if calls == 1 else await looked_up(*args, **kwargs)
+
+    monkeypatch.setattr(programme_repository, "current_enrollment", not_yet)
+    racing = await enroll(registry, staff, home.id)
+    assert racing.status_code == 409, racing.text
+    assert racing.json()["enrollment_id"] == first["id"]
 
 
 async def test_a_registrar_acts_only_in_the_regions_of_their_token(

@@ -11,8 +11,10 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -266,6 +268,50 @@ def test_a_household_registered_through_the_gateway_is_counted_and_audited(
         ("create", "client:demo-registrar"),
         ("read", "client:demo-registrar"),
     }
+
+
+def test_writes_racing_each_other_get_one_winner_and_clear_answers(stack: RunningStack) -> None:
+    """What a device retrying before its first try has finished, or two desks at once,
+    send: one write wins, the others are answered as a retry or a conflict, never a 500."""
+    from tests.beneficiaries.payloads import household, member, with_ids
+
+    base = f"{stack.url}/api/v1/beneficiaries"
+    manager = stack.headers("demo-data-manager")
+
+    def race(send: Any, times: int = 6) -> list[httpx.Response]:
+        with ThreadPoolExecutor(times) as pool:
+            return list(pool.map(lambda _: send(), range(times)))
+
+    body = with_ids(household())
+    puts = race(lambda: httpx.put(f"{base}/households/{body['id']}", json=body, headers=manager))
+    assert sorted(p.headers.get("x-outcome", str(p.status_code)) for p in puts) == [
+        "created",
+        *["unchanged"] * 5,
+    ]
+
+    nid = [{"type": "national_id", "value": "3141592653"}]
+    names = iter(["Ayan", "Bilan", "Caaliya", "Deeqa", "Elmi", "Hibo"])
+    holders = race(
+        lambda: httpx.post(
+            f"{base}/households", json=household([member(next(names), identifiers=nid)]),
+            headers=manager,
+        )
+    )  # fmt: skip
+    assert sorted(h.status_code for h in holders) == [201, *[409] * 5]
+
+    programme = {"code": "course", "name_fr": "Course", "name_en": "Race",
+                 "benefit_amount": 1000, "benefit_period": "monthly"}  # fmt: skip
+    assert httpx.post(f"{base}/programmes", json=programme, headers=manager).status_code == 201
+    home = httpx.post(f"{base}/households", json=household(), headers=manager).json()
+    enrolled = race(
+        lambda: httpx.post(
+            f"{base}/programmes/course/enrollments", json={"household_id": home["id"]},
+            headers=manager,
+        )
+    )  # fmt: skip
+    assert sorted(e.status_code for e in enrolled) == [201, *[409] * 5]
+    winner = next(e.json()["id"] for e in enrolled if e.status_code == 201)
+    assert {e.json()["enrollment_id"] for e in enrolled if e.status_code == 409} == {winner}
 
 
 def test_inds_seed_and_inds_import_load_households_through_the_gateway(

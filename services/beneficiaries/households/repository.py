@@ -30,6 +30,14 @@ from shared.db import driver_connection
 from shared.pagination import PageParams, keyset_page
 
 
+async def lock_household_id(session: AsyncSession, household_id: uuid.UUID) -> None:
+    """Until the transaction ends, other requests taking this lock for the same id wait,
+    whether or not a household has the id yet (a row lock needs the row)."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:id, 0))"), {"id": str(household_id)}
+    )
+
+
 async def get_household(
     session: AsyncSession, household_id: uuid.UUID, *, for_update: bool = False
 ) -> Household | None:

@@ -386,6 +386,9 @@ async def replace(
             "The id in the body differs from the one in the path.",
             errors=[{"path": "body.id", "message": "must match the path"}],
         )
+    # Two PUTs of the same new household (a device retrying while its first try is still
+    # running) are taken one after the other: the second finds the first's household.
+    await repository.lock_household_id(session, household_id)
     household = await repository.get_household(session, household_id, for_update=True)
     if household is None:
         return await create(ctx, data, household_id), "created"

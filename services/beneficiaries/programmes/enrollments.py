@@ -85,9 +85,11 @@ async def enroll(
         overridden_by=principal.subject if overridden else None,
         created_by=principal.subject,
     )
-    repository.add(session, enrollment)
     try:
+        # Added inside the savepoint, so that its failure takes the row out of the session
+        # too: the lookup below would otherwise flush it again.
         async with session.begin_nested():
+            repository.add(session, enrollment)
             await session.flush()
     except IntegrityError as exc:  # enrolled by a concurrent request a moment ago
         existing = await repository.current_enrollment(session, programme.id, data.household_id)

@@ -49,9 +49,9 @@ async def create(
     if await repository.get_programme(session, data.code) is not None:
         raise Conflict(f"A programme with code '{data.code}' already exists.")
     programme = Programme(**data.model_dump(), created_by=principal.subject)
-    repository.add(session, programme)
     try:
         async with session.begin_nested():
+            repository.add(session, programme)
             await session.flush()
     except IntegrityError as exc:  # created by someone else a moment ago
         raise Conflict(f"A programme with code '{data.code}' already exists.") from exc
