@@ -202,6 +202,19 @@ def test_ctrl_c_stops_everything_and_the_next_start_reuses_the_data(
         headers=admin,
     )
     assert created.status_code == 201
+    # Personal data that must reach the registry's database, never the logs: a name sent,
+    # searched for and refused, and an identifier that clashes.
+    from tests.beneficiaries.payloads import household, member
+
+    base = f"{first.url}/api/v1/beneficiaries"
+    nid = [{"type": "national_id", "value": "2718281828"}]
+    person = household([member("Qamarwaris", "Dhuxulow", identifiers=nid)])
+    assert httpx.post(f"{base}/households", json=person, headers=admin).status_code == 201
+    assert httpx.post(f"{base}/households", json=person, headers=admin).status_code == 409
+    person["members"][0]["birth_date"] = "2999-01-01"
+    assert httpx.post(f"{base}/households", json=person, headers=admin).status_code == 422
+    found = httpx.get(f"{base}/individuals", params={"name": "Qamarwaris"}, headers=admin)
+    assert found.status_code == 200 and len(found.json()["items"]) == 1
     pids = [p["pid"] for p in first.state["processes"].values()]
     postgres_pid = int((data_dir / "pg" / "postmaster.pid").read_text().split()[0])
     secret = first.credentials["admin"]
@@ -216,6 +229,9 @@ def test_ctrl_c_stops_everything_and_the_next_start_reuses_the_data(
     logs = "".join(path.read_text() for path in (data_dir / "logs").glob("*.log"))
     assert secret not in logs
     assert token not in logs
+    assert "field-agent-password" not in logs
+    for personal in ("Qamarwaris", "Dhuxulow", "2718281828", "2999-01-01"):
+        assert personal not in logs, personal
 
     second = start_stack(data_dir, free_port())
     try:
