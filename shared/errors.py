@@ -162,7 +162,19 @@ _UNSTORABLE_TEXT = {"22021", "22P05"}
 
 async def _handle_database(request: Request, exc: Exception) -> Response:
     """The client's text that PostgreSQL refuses is a 422 (the transaction is rolled back:
-    nothing is saved); any other database error stays a 500."""
+    nothing is saved); a connection the server dropped (a restart, a failover) is a 503 to
+    retry — SQLAlchemy has by then replaced the pool's connections, so the retry finds
+    fresh ones (checking each connection before use would cost a round trip a request);
+    any other database error stays a 500."""
+    if getattr(exc, "connection_invalidated", False):
+        return problem_response(
+            503,
+            type="database-unavailable",
+            title="Database unavailable",
+            detail="The connection to the database was lost; nothing was saved. Retry.",
+            instance=request.url.path,
+            headers={"Retry-After": "1"},
+        )
     driver_error = getattr(exc, "orig", None)  # SQLAlchemy's wrapper of the driver's error
     causes = (exc, driver_error, getattr(driver_error, "__cause__", None))
     if not any(getattr(cause, "sqlstate", None) in _UNSTORABLE_TEXT for cause in causes):

@@ -3,6 +3,7 @@ the gateway), used over HTTP the way a partner system would, then stopped with C
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -328,6 +329,51 @@ def test_writes_racing_each_other_get_one_winner_and_clear_answers(stack: Runnin
     assert sorted(e.status_code for e in enrolled) == [201, *[409] * 5]
     winner = next(e.json()["id"] for e in enrolled if e.status_code == 201)
     assert {e.json()["enrollment_id"] for e in enrolled if e.status_code == 409} == {winner}
+
+
+def test_requests_survive_the_database_dropping_every_connection(stack: RunningStack) -> None:
+    """A PostgreSQL restart or failover closes the pooled connections: the request that
+    meets a dropped one is answered 503 (retry, nothing saved), never a 500, and the
+    requests after it work."""
+    import asyncpg
+
+    base = f"{stack.url}/api/v1/beneficiaries"
+    manager = stack.headers("demo-data-manager")
+    token = httpx.post(
+        f"{stack.url}/auth/token",
+        data={"grant_type": "client_credentials"},
+        auth=("admin", stack.credentials["admin"]),
+    )
+    assert token.status_code == 200
+    for _ in range(5):  # the pool holds connections now
+        assert httpx.get(f"{base}/households", headers=manager).status_code == 200
+
+    async def drop_connections() -> int:
+        connection = await asyncpg.connect(stack.state["database_url"])
+        try:
+            return await connection.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+            )
+        finally:
+            await connection.close()
+
+    assert asyncio.run(drop_connections()) > 0
+    answers = [httpx.get(f"{base}/households", headers=manager) for _ in range(4)]
+    assert answers[0].status_code in (200, 503)
+    if answers[0].status_code == 503:
+        assert answers[0].headers["content-type"] == "application/problem+json"
+        assert answers[0].headers["retry-after"] == "1"
+    assert [answer.status_code for answer in answers[1:]] == [200] * 3
+    tokens = [
+        httpx.post(
+            f"{stack.url}/auth/token",
+            data={"grant_type": "client_credentials"},
+            auth=("admin", stack.credentials["admin"]),
+        ).status_code
+        for _ in range(3)
+    ]
+    assert tokens[0] in (200, 503) and tokens[1:] == [200, 200], "the gateway's connections too"
 
 
 def test_inds_seed_and_inds_import_load_households_through_the_gateway(
