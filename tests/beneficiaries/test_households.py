@@ -238,6 +238,9 @@ async def test_put_creates_replays_and_replaces(
     history = (await registry.get(f"{url}/history", headers=registrar)).json()
     ended = {span["individual_id"]: span["end_reason"] for span in history}
     assert ended == {body["members"][0]["id"]: None, created.json()["members"][1]["id"]: "removed"}
+    removed = created.json()["members"][1]["id"]
+    gone = await registry.get(f"{BASE}/individuals/{removed}", headers=registrar)
+    assert (gone.json()["status"], gone.headers["etag"]) == ("left", '"v2"')
 
 
 async def test_relationships_changed_by_put_or_patch_are_kept_in_the_history(

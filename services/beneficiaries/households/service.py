@@ -426,14 +426,16 @@ async def _replace(ctx: Registrar, household: HouseholdRow, data: HouseholdWrite
         )
     await check_identifiers_free(session, _pairs(data.members), allowed_owners=current)
 
+    changed_people: dict[uuid.UUID, Individual] = {}
     leaving = [person for person_id, person in current.items() if person_id not in sent]
     for person in leaving:
         person.status = "left"
         person.household_id = None
+        person.updated_by = actor
+        changed_people[person.id] = person
     await repository.close_memberships(
         session, household.id, [p.id for p in leaving], ended_on=today(), reason="removed"
     )
-    changed_people: dict[uuid.UUID, Individual] = {}
     # The old head steps down before the new one steps up: one head at any moment.
     for person_id, member in sent.items():
         stepping_down = current.get(person_id)
