@@ -337,6 +337,9 @@ async def test_membership_changes_are_recorded_not_overwritten(
     assert new_head.status_code == 200, new_head.text
     relationships = {m["id"]: m["relationship_to_head"] for m in new_head.json()["members"]}
     assert relationships[child_id] == "head" and relationships[head_id] == "parent"
+    for changed in (child_id, head_id):  # their records changed: new versions
+        person = await registry.get(f"{BASE}/individuals/{changed}", headers=registrar)
+        assert person.headers["etag"] == '"v2"'
 
     left = await registry.post(
         f"{url}/members/{baby_id}/leave",
@@ -344,6 +347,8 @@ async def test_membership_changes_are_recorded_not_overwritten(
         headers={**registrar, "If-Match": '"v3"'},
     )
     assert left.json()["member_count"] == 2
+    baby = await registry.get(f"{BASE}/individuals/{baby_id}", headers=registrar)
+    assert (baby.json()["status"], baby.headers["etag"]) == ("deceased", '"v2"')
 
     history = (await registry.get(f"{url}/history", headers=registrar)).json()
     spans = [(s["individual_id"], s["relationship_to_head"], s["end_reason"]) for s in history]

@@ -112,8 +112,9 @@ async def member_leaves(
     if data.reason == "death":
         person.deceased_on = data.left_on
     await _finish(
-        ctx, [household], "member_left", {"individual_id": str(person.id), "reason": data.reason}
-    )
+        ctx, [household], "member_left", {"individual_id": str(person.id), "reason": data.reason},
+        [person],
+    )  # fmt: skip
     return await document(ctx.session, household.id)
 
 
@@ -140,9 +141,9 @@ async def change_head(
     await record_relationship(
         ctx.session, household.id, new_head, "head", on=data.changed_on, actor=ctx.principal.subject
     )
-    await _finish(
-        ctx, [household], "head_changed", {"individual_id": str(new_head.id), "reason": data.reason}
-    )
+    detail = {"individual_id": str(new_head.id), "reason": data.reason}
+    changed = [new_head, *([old_head] if old_head is not None else [])]
+    await _finish(ctx, [household], "head_changed", detail, changed)
     return await document(ctx.session, household.id)
 
 
