@@ -219,6 +219,16 @@ async def test_a_cell_postgresql_cannot_store_is_a_row_error(
     ]
 
 
+async def test_columns_not_recognised_are_named_in_the_outcome(
+    registry: httpx.AsyncClient, registry_app: FastAPI, manager: dict
+) -> None:
+    misspelt = ["occupaton" if column == "occupation" else column for column in HEADER]
+    job = (await upload(registry, manager, to_csv(synthetic(2), header=misspelt))).json()
+    finished = await run(registry, registry_app, job["id"], manager)
+    assert finished["status"] == "done", finished
+    assert finished["message"].endswith("Columns not recognised, left out: occupaton.")
+
+
 async def test_identifiers_clash_within_the_file_and_with_the_registry(
     registry: httpx.AsyncClient, registry_app: FastAPI, manager: dict
 ) -> None:

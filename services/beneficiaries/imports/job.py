@@ -163,6 +163,14 @@ async def _import(
         raise UnreadableFile(
             "Columns are missing: " + ", ".join(missing) + " (see GET /imports/template.csv)."
         )
+    # A misspelt optional header would drop its column without a word: say which were.
+    unrecognised = [h.strip() for h, c in zip(header, columns, strict=False) if c is None and h]
+    ignored = (
+        f" Columns not recognised, left out: {', '.join(unrecognised[:10])}"
+        f"{' and more' if len(unrecognised) > 10 else ''}."
+        if unrecognised
+        else ""
+    )
     progress = _Progress(database, job.id)
     principal = Principal(subject=job.created_by, roles=frozenset({"data_manager"}))
     all_or_nothing = job.mode == "all_or_nothing"
@@ -206,7 +214,7 @@ async def _import(
         if all_or_nothing and progress.errors:
             raise Refused(
                 f"{progress.errors} problem(s) found (see errors.csv); all or nothing: "
-                "nothing was saved."
+                f"nothing was saved.{ignored}"
             )
     skipped = f", {progress.skipped} already in the registry" if progress.skipped else ""
     problems = (
@@ -214,7 +222,7 @@ async def _import(
     )
     return (
         f"{progress.created} households and {progress.people} people imported{skipped}"
-        f"{problems}; {flagged} probable duplicate(s) to review."
+        f"{problems}; {flagged} probable duplicate(s) to review.{ignored}"
     )
 
 
