@@ -55,6 +55,13 @@ async def write_then_fail(session: DbSession) -> None:
     raise Conflict("refused after writing")
 
 
+@probe.get("/database-error")
+async def database_error(session: DbSession) -> None:
+    from sqlalchemy import text
+
+    await session.execute(text("SELECT 1 / 0"))  # an error of ours, not of the input
+
+
 @pytest.fixture
 async def service(
     beneficiaries_db: Database, tokens: TokenFactory

@@ -91,6 +91,13 @@ async def test_unexpected_error_is_500_without_details_or_personal_data_in_logs(
     assert not any("Fatouma" in json.dumps(entry) for entry in logged)
 
 
+async def test_a_database_error_of_ours_stays_a_500(service: httpx.AsyncClient) -> None:
+    """Only text PostgreSQL cannot store (422) and a dropped connection (503) are the
+    database's errors answered otherwise."""
+    body = assert_problem(await service.get(f"{PROBE}/database-error"), 500)
+    assert "division" not in json.dumps(body)
+
+
 async def test_a_failed_request_writes_nothing(
     service: httpx.AsyncClient, beneficiaries_db: Database
 ) -> None:
