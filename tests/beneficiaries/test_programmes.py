@@ -66,6 +66,20 @@ async def test_text_postgresql_cannot_store_is_refused_and_nothing_is_saved(
     assert searched.status_code == 200, searched.text  # the NUL is not part of any name key
 
 
+async def test_rules_nested_absurdly_deep_are_a_422(
+    registry: httpx.AsyncClient, tokens: TokenFactory
+) -> None:
+    rule: dict = {"field": "rooms", "op": "gte", "value": 1}
+    for _ in range(400):
+        rule = {"all": [rule]}
+    headers = as_role(tokens, "data_manager") | {"Idempotency-Key": "deep-rules"}
+    answer = await registry.post(
+        f"{BASE}/programmes", json=programme(eligibility=rule), headers=headers
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["path"] == "body.eligibility"
+
+
 async def test_only_managers_create_or_change_programmes(
     registry: httpx.AsyncClient, tokens: TokenFactory
 ) -> None:

@@ -234,6 +234,17 @@ async def test_operations_json_allows_but_python_cannot_hash_are_invalid_items(
     assert again.json() == first.json()
 
 
+async def test_an_operation_nested_absurdly_deep_is_refused_by_its_index(
+    registry: httpx.AsyncClient, registrar: dict[str, str]
+) -> None:
+    deep: Any = {"op": "member.update"}
+    for _ in range(40):
+        deep = {"nested": [deep]}
+    answer = await send(registry, registrar, [put(new_household()), deep])
+    assert answer.status_code == 422, answer.text
+    assert [e["path"] for e in answer.json()["errors"]] == ["body.operations.1"]
+
+
 async def test_a_batch_needs_an_idempotency_key_and_holds_at_most_500(
     registry: httpx.AsyncClient, registrar: dict[str, str]
 ) -> None:

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from services.beneficiaries.households.schemas import HouseholdWrite
 from services.beneficiaries.imports.columns import IDENTIFIER_COLUMNS, WASHINGTON_GROUP
-from shared.text import NUL, NUL_MESSAGE
+from shared.free_json import NUL, NUL_MESSAGE
 
 # Imported households get ids derived from where they come from and their key in the file:
 # the same file (or a corrected one) imported again names the same households.

@@ -14,6 +14,8 @@ from pydantic import (
     field_validator,
 )
 
+from shared.free_json import within_depth
+
 ProgrammeCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{1,31}$")]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 # Money and thresholds are whole numbers: 30000.0 or "30000" is refused, not coerced.
@@ -34,6 +36,7 @@ def _not_blank(value: str) -> str:
 Reason = Annotated[str, StringConstraints(max_length=1000), AfterValidator(_not_blank)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_not_blank)]
 
+Rules = Annotated[dict[str, Any], AfterValidator(within_depth)]
 _ELIGIBILITY_HELP = (
     "Conditions in the rule form: all/any/not, {field, op, value} on household fields, "
     "any_member and count_members on member fields. Checked when saved."
@@ -52,7 +55,7 @@ class ProgrammeCreate(BaseModel):
         description="Eligible when predicted consumption (DJF per person per year) is at most "
         "this. Empty: no PMT condition.",
     )
-    eligibility: dict[str, Any] | None = Field(default=None, description=_ELIGIBILITY_HELP)
+    eligibility: Rules | None = Field(default=None, description=_ELIGIBILITY_HELP)
     benefit_amount: Amount = Field(description="Per period, in minor units (DJF: francs).")
     benefit_currency: Currency = "DJF"
     benefit_period: BenefitPeriod
@@ -71,7 +74,7 @@ class ProgrammeUpdate(BaseModel):
     name_en: Name | None = None
     description: str | None = Field(default=None, max_length=4000)
     pmt_max_consumption: Threshold | None = None
-    eligibility: dict[str, Any] | None = Field(default=None, description=_ELIGIBILITY_HELP)
+    eligibility: Rules | None = Field(default=None, description=_ELIGIBILITY_HELP)
     benefit_amount: Amount | None = None
     benefit_currency: Currency | None = None
     benefit_period: BenefitPeriod | None = None

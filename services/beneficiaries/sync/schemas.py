@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import AfterValidator, BaseModel, Field, TypeAdapter, ValidationError
 
 from services.beneficiaries.households.schemas import (
     HeadChange,
@@ -20,7 +20,7 @@ from services.beneficiaries.households.schemas import (
     MemberLeave,
     Strict,
 )
-from shared.text import NUL_MESSAGE, nul_paths
+from shared.free_json import NUL_MESSAGE, nul_paths, within_depth
 
 MAX_OPERATIONS = 500
 
@@ -122,7 +122,7 @@ class SyncBatch(Strict):
     device_id: str | None = Field(
         default=None, max_length=64, description="The sending device, kept in the audit trail."
     )
-    operations: list[Any] = Field(
+    operations: list[Annotated[Any, AfterValidator(within_depth)]] = Field(
         max_length=MAX_OPERATIONS,
         description="Each one of: household.put, member.add, member.leave, member.update, "
         "head.change, told apart by `op`; each is validated on its own.",
