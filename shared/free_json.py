@@ -1,9 +1,8 @@
-"""Checks for the free-form JSON clients may send (a sync batch's operations, a programme's
-eligibility rules) that no model describes: what PostgreSQL cannot store, and nesting deep
-enough to exhaust a parser's or serialiser's recursion. Answered per item where input comes in
-pieces answered one by one (a sync batch's operations, an import's rows), so the one bad piece
-is named; a request as a whole is answered 422 by the error handlers when the database
-refuses it."""
+"""Checks for the free-form JSON clients may send that no model describes (a sync batch's
+operations, a programme's eligibility rules): text PostgreSQL cannot store (a NUL character)
+and nesting deep enough to exhaust a serialiser's recursion. Sync batches and imports check NUL
+per item, so the one bad item is named; anywhere else the error handlers answer 422 when the
+database refuses the text."""
 
 from __future__ import annotations
 
