@@ -19,6 +19,7 @@ from shared.health import HealthEndpoint, liveness, operations_router
 from shared.http_client import ServiceTokenProvider
 from shared.logs import configure_logging
 from shared.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from shared.problem_docs import document_problems
 from shared.settings import ServiceSettings
 
 LifespanHook = Callable[[FastAPI], Awaitable[None]]
@@ -85,6 +86,7 @@ def create_service_app(
     app.state.token_verifier = token_verifier or token_verifier_for(settings)
     app.state.service_token = service_token_provider_for(settings)
     install_error_handlers(app)
+    document_problems(app)
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=settings.max_body_bytes, limits=settings.body_limits
     )

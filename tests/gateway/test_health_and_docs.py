@@ -32,6 +32,14 @@ async def test_openapi_merges_the_services_under_their_prefixes(gateway: httpx.A
     assert "/api/v1/beneficiaries/echo" in spec["paths"]
     assert "funding" in spec["info"]["description"]  # down, and said so
 
+    # Errors are documented as what they are: problem details, a 422 included.
+    token_errors = spec["paths"]["/auth/token"]["post"]["responses"]
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    assert token_errors["422"]["content"] == problem
+    assert token_errors["401"]["content"] == problem
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    assert spec["components"]["schemas"]["Problem"]["required"] == ["type", "title", "status"]
+
     docs = await gateway.get("/docs")
     assert docs.status_code == 200
     assert "/openapi.json" in docs.text

@@ -1,0 +1,73 @@
+"""The OpenAPI document says what errors really look like: every error answer is an RFC 9457
+problem (`application/problem+json`), a 422 included, not FastAPI's default
+`HTTPValidationError` body."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "An error, as RFC 9457 problem details. Some problems add members of "
+    "their own (e.g. `existing_id` on a 409).",
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string", "format": "uri", "description": "What kind of problem."},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string", "description": "What went wrong, for a person to read."},
+        "instance": {"type": "string", "description": "The path of the request."},
+        "request_id": {"type": "string", "description": "Quote it when asking for help."},
+        "errors": {
+            "type": "array",
+            "description": "Each invalid field (422): where, and why. Values are not echoed.",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "path": {"type": "string", "examples": ["body.members.0.birth_date"]},
+                    "message": {"type": "string"},
+                    "type": {"type": "string"},
+                },
+            },
+        },
+    },
+    "additionalProperties": True,
+}
+_PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+_METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
+
+
+def document_problems(app: FastAPI) -> None:
+    """From now on `app.openapi()` documents its error answers as problems."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = with_problems(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def with_problems(spec: dict[str, Any]) -> dict[str, Any]:
+    for item in spec.get("paths", {}).values():
+        for method, operation in item.items():
+            if method not in _METHODS:
+                continue
+            responses = operation.setdefault("responses", {})
+            for code, response in responses.items():
+                if code.startswith(("4", "5")):
+                    response["content"] = _PROBLEM
+            if "422" in responses:
+                responses["422"]["description"] = "Invalid request: `errors` names each field."
+            responses.setdefault(
+                "default", {"description": "Any other error.", "content": _PROBLEM}
+            )
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    schemas["Problem"] = PROBLEM_SCHEMA
+    return spec
