@@ -46,6 +46,17 @@ async def test_bodies_go_through(gateway: httpx.AsyncClient, admin_headers: dict
     assert streamed.json()["body_size"] == 100_000
 
 
+async def test_a_service_asking_for_a_quick_retry_is_retried_for_safe_requests_only(
+    gateway: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    flaky = "/api/v1/beneficiaries/flaky"
+    read = await gateway.get(flaky, params={"key": "read"}, headers=admin_headers)
+    assert (read.status_code, read.json()) == (200, {"answered": True})
+    write = await gateway.post(flaky, params={"key": "write"}, headers=admin_headers)
+    assert write.status_code == 503  # a write is the caller's to repeat
+    assert write.headers["retry-after"] == "1"
+
+
 async def test_service_problems_pass_through_unchanged(
     gateway: httpx.AsyncClient, admin_headers: dict[str, str]
 ) -> None:

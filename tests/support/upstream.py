@@ -82,6 +82,23 @@ async def _problem(_: Request) -> Response:
     )
 
 
+_refused_once: set[str] = set()
+
+
+async def _flaky(request: Request) -> Response:
+    """503 with Retry-After the first time a key is asked for, then an answer."""
+    key = request.method + request.query_params.get("key", "")
+    if key not in _refused_once:
+        _refused_once.add(key)
+        return JSONResponse(
+            {"type": "https://example.org/database-unavailable", "title": "x", "status": 503},
+            status_code=503,
+            media_type="application/problem+json",
+            headers={"Retry-After": "1"},
+        )
+    return JSONResponse({"answered": True})
+
+
 async def _ready(_: Request) -> Response:
     return JSONResponse({"status": "ready"})
 
@@ -120,6 +137,7 @@ upstream_app = Starlette(
         Route(f"{PREFIX}/slow", _slow),
         Route(f"{PREFIX}/stream", _stream),
         Route(f"{PREFIX}/problem", _problem),
+        Route(f"{PREFIX}/flaky", _flaky, methods=["GET", "POST"]),
         Route("/ready", _ready),
         Route("/openapi.json", _openapi),
     ]

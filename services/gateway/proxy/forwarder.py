@@ -123,6 +123,9 @@ class Forwarder:
                     timeout=timeout,
                     compress=False,
                 ) as upstream:
+                    if attempt + 1 < attempts and _asks_for_a_quick_retry(upstream):
+                        await asyncio.sleep(0.05 * (2**attempt))
+                        continue
                     await relay.stream(upstream)
                 return
             except Exception as exc:
@@ -148,6 +151,13 @@ class Forwarder:
                 )
                 await _problem(scope, receive, send, status, detail, type_=type_)
                 return
+
+
+def _asks_for_a_quick_retry(upstream: aiohttp.ClientResponse) -> bool:
+    """A service's 503 with `Retry-After` of a second at most (its database dropped a
+    connection, say): a request safe to repeat is repeated here rather than failed."""
+    wait = upstream.headers.get("Retry-After", "")
+    return upstream.status == 503 and wait.isdigit() and int(wait) <= 1
 
 
 def _failure(exc: Exception, service: str, read_timeout: float) -> tuple[int, str, str]:
