@@ -98,6 +98,10 @@ class UnprocessableEntity(ProblemError):
     status, type, title = 422, "validation-error", "Invalid request"
 
 
+class DatabaseUnavailable(ProblemError):
+    status, type, title = 503, "database-unavailable", "Database unavailable"
+
+
 def problem_body(
     status: int,
     *,
@@ -166,26 +170,18 @@ async def _handle_database(request: Request, exc: Exception) -> Response:
     retry — SQLAlchemy has by then replaced the pool's connections, so the retry finds
     fresh ones (checking each connection before use would cost a round trip a request);
     any other database error stays a 500."""
-    if getattr(exc, "connection_invalidated", False):
-        return problem_response(
-            503,
-            type="database-unavailable",
-            title="Database unavailable",
-            detail="The connection to the database was lost; nothing was saved. Retry.",
-            instance=request.url.path,
-            headers={"Retry-After": "1"},
-        )
     driver_error = getattr(exc, "orig", None)  # SQLAlchemy's wrapper of the driver's error
     causes = (exc, driver_error, getattr(driver_error, "__cause__", None))
-    if not any(getattr(cause, "sqlstate", None) in _UNSTORABLE_TEXT for cause in causes):
+    if getattr(exc, "connection_invalidated", False):
+        problem: ProblemError = DatabaseUnavailable(
+            "The connection to the database was lost; nothing was saved. Retry.",
+            headers={"Retry-After": "1"},
+        )
+    elif any(getattr(cause, "sqlstate", None) in _UNSTORABLE_TEXT for cause in causes):
+        problem = UnprocessableEntity("Text must not contain NUL characters (\\u0000).")
+    else:
         raise exc
-    return problem_response(
-        422,
-        type="validation-error",
-        title="Invalid request",
-        detail="Text must not contain NUL characters (\\u0000).",
-        instance=request.url.path,
-    )
+    return problem.to_response(request.url.path)
 
 
 async def _handle_problem(request: Request, exc: ProblemError) -> Response:
