@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 
 import httpx
@@ -50,9 +51,10 @@ async def test_a_service_asking_for_a_quick_retry_is_retried_for_safe_requests_o
     gateway: httpx.AsyncClient, admin_headers: dict[str, str]
 ) -> None:
     flaky = "/api/v1/beneficiaries/flaky"
-    read = await gateway.get(flaky, params={"key": "read"}, headers=admin_headers)
+    key = uuid.uuid4().hex  # the upstream refuses each key once
+    read = await gateway.get(flaky, params={"key": key}, headers=admin_headers)
     assert (read.status_code, read.json()) == (200, {"answered": True})
-    write = await gateway.post(flaky, params={"key": "write"}, headers=admin_headers)
+    write = await gateway.post(flaky, params={"key": key}, headers=admin_headers)
     assert write.status_code == 503  # a write is the caller's to repeat
     assert write.headers["retry-after"] == "1"
 

@@ -427,14 +427,14 @@ async def _replace(ctx: Registrar, household: HouseholdRow, data: HouseholdWrite
     await check_identifiers_free(session, _pairs(data.members), allowed_owners=current)
 
     changed_people: dict[uuid.UUID, Individual] = {}
-    leaving = [person for person_id, person in current.items() if person_id not in sent]
-    for person in leaving:
-        person.status = "left"
-        person.household_id = None
-        person.updated_by = actor
-        changed_people[person.id] = person
+    leaving = [gone for gone_id, gone in current.items() if gone_id not in sent]
+    for gone in leaving:
+        gone.status = "left"
+        gone.household_id = None
+        gone.updated_by = actor
+        changed_people[gone.id] = gone
     await repository.close_memberships(
-        session, household.id, [p.id for p in leaving], ended_on=today(), reason="removed"
+        session, household.id, [gone.id for gone in leaving], ended_on=today(), reason="removed"
     )
     # The old head steps down before the new one steps up: one head at any moment.
     for person_id, member in sent.items():
@@ -451,10 +451,9 @@ async def _replace(ctx: Registrar, household: HouseholdRow, data: HouseholdWrite
     await _flush(session)
     held = await repository.identifiers_of(session, list(current))
     for member in data.members:
-        kept = current.get(member.id) if member.id else None
-        if kept is None:
+        person = current.get(member.id) if member.id else None
+        if person is None:
             continue
-        person = kept
         changed = person.relationship_to_head != member.relationship_to_head
         if changed:
             await record_relationship(

@@ -19,6 +19,8 @@ from shared.pagination import Page, PageParams, page_params
 PREFIX = "/api/v1/beneficiaries"
 router = APIRouter(prefix=PREFIX, tags=["proxy means test"])
 Paging = Annotated[PageParams, Depends(page_params)]
+# Versions are numbered 1, 2, ... in an integer column: anything else names no formula.
+FormulaVersion = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.get("/pmt-variables", response_model=list[PmtVariable])
@@ -52,10 +54,6 @@ async def create_formula(
     view = PmtFormula.model_validate(formula)
     await store_answer(session, principal, idempotency_key, request, data, 201, view)
     return view
-
-
-# Versions are numbered 1, 2, ... in an integer column: anything else names no formula.
-FormulaVersion = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.get("/pmt-formulas", response_model=Page[PmtFormula])

@@ -124,7 +124,7 @@ class Forwarder:
                     compress=False,
                 ) as upstream:
                     if attempt + 1 < attempts and _asks_for_a_quick_retry(upstream):
-                        await asyncio.sleep(0.05 * (2**attempt))
+                        await _pause_before_retry(attempt)
                         continue
                     await relay.stream(upstream)
                 return
@@ -143,7 +143,7 @@ class Forwarder:
                     exc, aiohttp.ClientConnectorError | aiohttp.ServerDisconnectedError
                 )
                 if retriable and attempt + 1 < attempts:
-                    await asyncio.sleep(0.05 * (2**attempt))
+                    await _pause_before_retry(attempt)
                     continue
                 status, type_, detail = _failure(exc, service, read_timeout)
                 _log.warning(
@@ -151,6 +151,10 @@ class Forwarder:
                 )
                 await _problem(scope, receive, send, status, detail, type_=type_)
                 return
+
+
+async def _pause_before_retry(attempt: int) -> None:
+    await asyncio.sleep(0.05 * (2**attempt))
 
 
 def _asks_for_a_quick_retry(upstream: aiohttp.ClientResponse) -> bool:
