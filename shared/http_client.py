@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Protocol
 
 import httpx
 from httpx_aiohttp import AiohttpTransport
@@ -38,6 +39,12 @@ class RetryingTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+class TokenSource(Protocol):
+    """What `create_http_client` asks for the bearer token of each call."""
+
+    async def token(self) -> str: ...
 
 
 class ServiceTokenProvider:
@@ -78,8 +85,13 @@ def create_http_client(
     timeout: float = 10.0,
     connect_timeout: float = 3.0,
     retries: int = 2,
-    token_provider: ServiceTokenProvider | None = None,
+    token_provider: TokenSource | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> httpx.AsyncClient:
+    """A client for `base_url`. `transport` replaces the network one (aiohttp, retrying
+    connections that never reached the server): tests pass `httpx.ASGITransport(app)` to
+    call an app in-process; `retries` then does not apply."""
+
     async def add_context(request: httpx.Request) -> None:
         request_id = current_request_id()
         if request_id:
@@ -87,9 +99,11 @@ def create_http_client(
         if token_provider is not None and "authorization" not in request.headers:
             request.headers["Authorization"] = f"Bearer {await token_provider.token()}"
 
+    if transport is None:
+        transport = RetryingTransport(AiohttpTransport(), retries=retries)
     return httpx.AsyncClient(
         base_url=base_url,
         timeout=httpx.Timeout(timeout, connect=connect_timeout),
-        transport=RetryingTransport(AiohttpTransport(), retries=retries),
+        transport=transport,
         event_hooks={"request": [add_context]},
     )

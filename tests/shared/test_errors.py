@@ -9,9 +9,8 @@ import pytest
 from sqlalchemy import text
 
 from shared.db import Database
+from tests.shared.kit_app import BASE, PROBE
 from tests.support.tokens import TokenFactory
-
-PROBE = "/api/v1/beneficiaries/_probe"
 
 
 def assert_problem(response: httpx.Response, status: int) -> dict:
@@ -26,8 +25,8 @@ def assert_problem(response: httpx.Response, status: int) -> dict:
 
 
 async def test_unknown_route_is_404(service: httpx.AsyncClient) -> None:
-    body = assert_problem(await service.get("/api/v1/beneficiaries/nowhere"), 404)
-    assert body["instance"] == "/api/v1/beneficiaries/nowhere"
+    body = assert_problem(await service.get(f"{BASE}/nowhere"), 404)
+    assert body["instance"] == f"{BASE}/nowhere"
 
 
 async def test_wrong_method_is_405(service: httpx.AsyncClient) -> None:

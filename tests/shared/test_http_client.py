@@ -47,7 +47,7 @@ async def test_request_id_and_service_token_travel_with_each_call() -> None:
             return "service-token"
 
     async with running(upstream_app) as url:
-        client = create_http_client(url, token_provider=FixedToken())  # type: ignore[arg-type]
+        client = create_http_client(url, token_provider=FixedToken())
         marker = set_request_id("req-77")
         try:
             seen = (await client.get("/api/v1/beneficiaries/echo")).json()["headers"]

@@ -13,9 +13,10 @@ import pytest
 
 from shared.auth import TokenVerifier
 from shared.errors import Unauthorized
+from tests.shared.kit_app import BASE
 from tests.support.tokens import AUDIENCE, ISSUER, TokenFactory
 
-ME = "/api/v1/beneficiaries/me"
+ME = f"{BASE}/me"
 
 
 def _b64(data: bytes) -> str:
@@ -39,7 +40,7 @@ async def test_a_valid_token_is_accepted(service: httpx.AsyncClient, tokens: Tok
     )
     assert response.status_code == 200
     assert response.json() == {
-        "service": "beneficiaries",
+        "service": "kit",
         "subject": "user:amina",
         "roles": ["registrar"],
         "regions": ["DJ-AS"],
