@@ -38,17 +38,37 @@ def main() -> None:
     for household in generator.households(args.households):
         location = household["location"]["locality_code"]
         for m in household["members"]:
-            people.append((m["id"], household["id"], Candidate(
-                individual_id=None, household_id=None, given_name=m["given_name"],  # type: ignore[arg-type]
-                father_name=m.get("father_name"), grandfather_name=m.get("grandfather_name"),
-                sex=m["sex"], birth_date=date.fromisoformat(m["birth_date"]),
-                birth_date_estimated=m.get("birth_date_estimated", False),
-                locality_code=location, region_code=location[:5],
-            )))  # fmt: skip
+            people.append(
+                (
+                    m["id"],
+                    household["id"],
+                    Candidate(
+                        individual_id=None,
+                        household_id=None,
+                        given_name=m["given_name"],  # type: ignore[arg-type]
+                        father_name=m.get("father_name"),
+                        grandfather_name=m.get("grandfather_name"),
+                        sex=m["sex"],
+                        birth_date=date.fromisoformat(m["birth_date"]),
+                        birth_date_estimated=m.get("birth_date_estimated", False),
+                        locality_code=location,
+                        region_code=location[:5],
+                    ),
+                )
+            )
     index: dict[tuple, list[int]] = collections.defaultdict(list)
     for position, (_, _, person) in enumerate(people):
-        keys = dict(zip(PARTS, (phonetic_key(person.given_name), phonetic_key(person.father_name),
-                                phonetic_key(person.grandfather_name)), strict=True))  # fmt: skip
+        keys = dict(
+            zip(
+                PARTS,
+                (
+                    phonetic_key(person.given_name),
+                    phonetic_key(person.father_name),
+                    phonetic_key(person.grandfather_name),
+                ),
+                strict=True,
+            )
+        )
         for first, second in NAME_PART_PAIRS:
             if keys[first] and keys[second]:
                 index[(first, second, keys[first], keys[second], person.sex)].append(position)
@@ -75,10 +95,15 @@ def main() -> None:
         candidate = people[j][2]
         draft_person = people[i][2]
         draft = PersonDraft(
-            draft_person.given_name, draft_person.father_name, draft_person.grandfather_name,
-            draft_person.sex, draft_person.birth_date, draft_person.birth_date_estimated,
-            draft_person.locality_code, draft_person.region_code,
-        )  # fmt: skip
+            draft_person.given_name,
+            draft_person.father_name,
+            draft_person.grandfather_name,
+            draft_person.sex,
+            draft_person.birth_date,
+            draft_person.birth_date_estimated,
+            draft_person.locality_code,
+            draft_person.region_code,
+        )
         scores.append(((i, j) in truth, score(draft, candidate).score))
     print(
         f"{len(people)} people, {len(truth)} planted duplicates, {len(pairs)} candidate pairs "

@@ -78,9 +78,15 @@ def run_load(
     if data.get("first_failure"):
         print(f"  {label}: first failed answer: {data['first_failure']}")
     return LoadResult(
-        label, data["requests"], data["errors"], data["seconds"], data["p50"], data["p95"],
-        data["p99"], tool_name,
-    )  # fmt: skip
+        label,
+        data["requests"],
+        data["errors"],
+        data["seconds"],
+        data["p50"],
+        data["p95"],
+        data["p99"],
+        tool_name,
+    )
 
 
 @dataclass(frozen=True)

@@ -55,9 +55,13 @@ def main() -> None:
         assert first.status_code == 200, first.text
         for concurrency in (1, 8):
             result = run_load(
-                f"name search, gateway, {concurrency} clients", gateway, searches,
-                auth_headers(stack), concurrency=concurrency, seconds=args.seconds,
-            )  # fmt: skip
+                f"name search, gateway, {concurrency} clients",
+                gateway,
+                searches,
+                auth_headers(stack),
+                concurrency=concurrency,
+                seconds=args.seconds,
+            )
             print(result.line())
 
         # -- duplicate check: recall and latency -------------------------------------------
@@ -71,10 +75,20 @@ def main() -> None:
                 person = household["members"][0]
                 draft = {
                     "locality_code": household["location"]["locality_code"],
-                    "people": [{key: person.get(key) for key in (
-                        "given_name", "father_name", "grandfather_name", "sex", "birth_date",
-                        "birth_date_estimated")}],
-                }  # fmt: skip
+                    "people": [
+                        {
+                            key: person.get(key)
+                            for key in (
+                                "given_name",
+                                "father_name",
+                                "grandfather_name",
+                                "sex",
+                                "birth_date",
+                                "birth_date_estimated",
+                            )
+                        }
+                    ],
+                }
                 drafts.append(json.dumps(draft))
                 with Stopwatch() as watch:
                     answer = client.post(f"{BASE}/dedup/check", json=draft)
@@ -93,8 +107,16 @@ def main() -> None:
         if missed:
             print(f"  missed, by what was changed: {missed}")
         checks = [Call(f"{BASE}/dedup/check", "POST", body) for body in drafts]
-        print(run_load("duplicate check, gateway, 8 clients", gateway, checks, auth,
-                       concurrency=8, seconds=args.seconds).line())  # fmt: skip
+        print(
+            run_load(
+                "duplicate check, gateway, 8 clients",
+                gateway,
+                checks,
+                auth,
+                concurrency=8,
+                seconds=args.seconds,
+            ).line()
+        )
 
         # -- statistics -------------------------------------------------------------------
         with httpx.Client(base_url=gateway, headers=auth_headers(stack), timeout=60) as client:

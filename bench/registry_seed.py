@@ -16,8 +16,9 @@ from bench.stack import activate_formula
 from inds.stack import Stack
 from inds.synthetic.generator import RegistryGenerator
 from services.beneficiaries.areas import repository as areas
-from services.beneficiaries.households.schemas import HouseholdWrite
-from services.beneficiaries.imports.writer import active_formula, write_households
+from services.beneficiaries.pmt.service import active_formula
+from services.beneficiaries.records.bulk import write_households
+from services.beneficiaries.records.schemas import HouseholdWrite
 from shared.settings import database_url_for
 
 

@@ -9,25 +9,30 @@ from contextlib import contextmanager
 import httpx
 
 from bench.common import scratch_folder
-from inds.stack import Stack, StackOptions
-from tests.support.upstream import free_port
+from inds.stack import Stack, StackOptions, free_port
 
 BENEFICIARIES = "/api/v1/beneficiaries"
 # The PMT formula the registry benchmarks activate, so that households get scored.
 FORMULA = {
     "name": "bench",
-    "urban": {"intercept": 12.1, "terms": [
-        {"variable": "log_household_size", "coefficient": -0.35},
-        {"variable": "rooms_per_person", "coefficient": 0.25},
-        {"variable": "asset:refrigerator", "coefficient": 0.3},
-        {"variable": "wall_material", "equals": "cement", "coefficient": 0.2},
-    ]},
-    "rural": {"intercept": 11.6, "terms": [
-        {"variable": "log_household_size", "coefficient": -0.3},
-        {"variable": "asset:goats", "coefficient": 0.15},
-        {"variable": "water_source", "equals": "surface", "coefficient": -0.2},
-    ]},
-}  # fmt: skip
+    "urban": {
+        "intercept": 12.1,
+        "terms": [
+            {"variable": "log_household_size", "coefficient": -0.35},
+            {"variable": "rooms_per_person", "coefficient": 0.25},
+            {"variable": "asset:refrigerator", "coefficient": 0.3},
+            {"variable": "wall_material", "equals": "cement", "coefficient": 0.2},
+        ],
+    },
+    "rural": {
+        "intercept": 11.6,
+        "terms": [
+            {"variable": "log_household_size", "coefficient": -0.3},
+            {"variable": "asset:goats", "coefficient": 0.15},
+            {"variable": "water_source", "equals": "surface", "coefficient": -0.2},
+        ],
+    },
+}
 
 
 @contextmanager

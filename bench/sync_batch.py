@@ -31,10 +31,23 @@ from inds.synthetic.generator import RegistryGenerator
 
 UNIQUE_TYPES = ("national_id", "birth_certificate", "unhcr_individual", "wfp_scope")
 MEMBER_FIELDS = (
-    "id", "given_name", "father_name", "grandfather_name", "sex", "birth_date",
-    "birth_date_estimated", "relationship_to_head", "legal_status", "nationality",
-    "country_of_origin", "disability", "pregnant", "lactating", "education_level", "occupation",
-)  # fmt: skip
+    "id",
+    "given_name",
+    "father_name",
+    "grandfather_name",
+    "sex",
+    "birth_date",
+    "birth_date_estimated",
+    "relationship_to_head",
+    "legal_status",
+    "nationality",
+    "country_of_origin",
+    "disability",
+    "pregnant",
+    "lactating",
+    "education_level",
+    "occupation",
+)
 
 
 def new_households(seed: int, count: int) -> list[dict[str, Any]]:
@@ -141,9 +154,13 @@ def main() -> None:
                         )
                         response.raise_for_status()
                     operations.append(
-                        {"op": "household.put", "household_id": household_id,
-                         "base_version": version, "household": edited(document)}
-                    )  # fmt: skip
+                        {
+                            "op": "household.put",
+                            "household_id": household_id,
+                            "base_version": version,
+                            "household": edited(document),
+                        }
+                    )
                 random.Random(number).shuffle(operations)
                 key = f"bench-{uuid.uuid4()}"
                 body = {"device_id": f"TAB-{number:03d}", "operations": operations}
@@ -192,9 +209,10 @@ def main() -> None:
                 )
             with Stopwatch() as watch:
                 slow = client.post(
-                    f"{BASE}/sync/batch", json={"operations": slow_ops},
+                    f"{BASE}/sync/batch",
+                    json={"operations": slow_ops},
                     headers={"Idempotency-Key": f"bench-{uuid.uuid4()}"},
-                )  # fmt: skip
+                )
             print(
                 f"{args.slow_sample} new households one by one (one-household service): "
                 f"{watch.ms:.0f} ms, {watch.ms / args.slow_sample:.1f} ms "

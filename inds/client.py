@@ -67,7 +67,9 @@ def import_file(client: httpx.Client, path: Path, mode: str, console: Console) -
             time.sleep(0.5)
             job = client.get(f"{IMPORTS}/{job['id']}").json()
             progress.update(
-                task, completed=job["processed_rows"], description=job["status"],
+                task,
+                completed=job["processed_rows"],
+                description=job["status"],
                 total=job.get("total_rows") or None,
-            )  # fmt: skip
+            )
     return job

@@ -11,31 +11,38 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from inds.client import authenticated_client
 from inds.synthetic.generator import RegistryGenerator
 from services.beneficiaries.areas import repository as areas
-from services.beneficiaries.households.schemas import HouseholdWrite
-from services.beneficiaries.imports.writer import active_formula, write_households
+from services.beneficiaries.pmt.service import active_formula
+from services.beneficiaries.records.bulk import write_households
+from services.beneficiaries.records.schemas import HouseholdWrite
 from shared.settings import database_url_for
 
 BASE = "/api/v1/beneficiaries"
 DEMO_FORMULA = {
     "name": "PMT 2025 (demo)",
     "description": "Illustrative coefficients, not the ministry's model.",
-    "urban": {"intercept": 12.2, "terms": [
-        {"variable": "log_household_size", "coefficient": -0.42},
-        {"variable": "rooms_per_person", "coefficient": 0.3},
-        {"variable": "asset:refrigerator", "coefficient": 0.25},
-        {"variable": "asset:television", "coefficient": 0.15},
-        {"variable": "wall_material", "equals": "cement", "coefficient": 0.18},
-        {"variable": "water_source", "equals": "piped_dwelling", "coefficient": 0.2},
-        {"variable": "head_female", "coefficient": -0.08},
-    ]},
-    "rural": {"intercept": 11.7, "terms": [
-        {"variable": "log_household_size", "coefficient": -0.35},
-        {"variable": "asset:goats", "coefficient": 0.12},
-        {"variable": "asset:camels", "coefficient": 0.3},
-        {"variable": "water_source", "equals": "surface", "coefficient": -0.2},
-        {"variable": "has_disabled_member", "coefficient": -0.1},
-    ]},
-}  # fmt: skip
+    "urban": {
+        "intercept": 12.2,
+        "terms": [
+            {"variable": "log_household_size", "coefficient": -0.42},
+            {"variable": "rooms_per_person", "coefficient": 0.3},
+            {"variable": "asset:refrigerator", "coefficient": 0.25},
+            {"variable": "asset:television", "coefficient": 0.15},
+            {"variable": "wall_material", "equals": "cement", "coefficient": 0.18},
+            {"variable": "water_source", "equals": "piped_dwelling", "coefficient": 0.2},
+            {"variable": "head_female", "coefficient": -0.08},
+        ],
+    },
+    "rural": {
+        "intercept": 11.7,
+        "terms": [
+            {"variable": "log_household_size", "coefficient": -0.35},
+            {"variable": "asset:goats", "coefficient": 0.12},
+            {"variable": "asset:camels", "coefficient": 0.3},
+            {"variable": "water_source", "equals": "surface", "coefficient": -0.2},
+            {"variable": "has_disabled_member", "coefficient": -0.1},
+        ],
+    },
+}
 PNSF = {
     "code": "pnsf",
     "name_fr": "Programme National de Solidarité Famille",

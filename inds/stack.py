@@ -186,10 +186,21 @@ class Stack:
         host = self.options.host if name == "gateway" else "127.0.0.1"
         workers = env.get(f"INDS_{name.upper()}_WORKERS", "1")
         command = [
-            sys.executable, "-m", "uvicorn", f"services.{name}.app:create_app", "--factory",
-            "--host", host, "--port", str(port), "--no-access-log",
-            "--timeout-graceful-shutdown", "10", "--workers", workers,
-        ]  # fmt: skip
+            sys.executable,
+            "-m",
+            "uvicorn",
+            f"services.{name}.app:create_app",
+            "--factory",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--timeout-graceful-shutdown",
+            "10",
+            "--workers",
+            workers,
+        ]
         with log_path.open("ab") as log:
             popen = subprocess.Popen(  # noqa: S603 - our own interpreter and module
                 command,
@@ -258,6 +269,13 @@ class Stack:
         if self.embedded is not None:
             self.embedded.stop()
         (self.data_dir / "stack.json").unlink(missing_ok=True)
+
+
+def free_port() -> int:
+    """A port nothing listens on now (the system's choice), on loopback."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _port_free(host: str, port: int) -> bool:

@@ -29,9 +29,15 @@ _log = get_logger("inds.audit")
 
 
 _COLUMNS = (
-    "actor", "roles", "action", "resource_type", "resource_id", "household_id", "request_id",
+    "actor",
+    "roles",
+    "action",
+    "resource_type",
+    "resource_id",
+    "household_id",
+    "request_id",
     "detail",
-)  # fmt: skip
+)
 
 
 async def copy_rows(session: AsyncSession, table: str, rows: list[dict[str, Any]]) -> None:

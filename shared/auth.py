@@ -12,7 +12,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args
 
 import httpx
 import jwt
@@ -23,7 +23,7 @@ from shared.errors import Forbidden, Unauthorized
 from shared.logs import get_logger
 
 ALLOWED_ALGORITHMS = ("EdDSA", "RS256")
-ROLES = (
+Role = Literal[
     "admin",
     "registrar",
     "data_manager",
@@ -33,7 +33,8 @@ ROLES = (
     "partner",
     "system",
     "service",
-)
+]
+ROLES: tuple[str, ...] = get_args(Role)
 _log = get_logger("inds.auth")
 KeySource = Callable[[], Awaitable[dict[str, Any]]]
 

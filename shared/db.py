@@ -81,6 +81,11 @@ def database_of(request: Request) -> Database:
     return request.app.state.database
 
 
+# The app's database, for work that needs sessions of its own (an export's audit row,
+# written after its read transaction ends).
+DatabaseOf = Annotated[Database, Depends(database_of)]
+
+
 async def _write_session(request: Request) -> AsyncIterator[AsyncSession]:
     async with database_of(request).sessionmaker() as session:
         try:

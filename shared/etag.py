@@ -1,5 +1,6 @@
-"""Optimistic concurrency over HTTP: a record's `version` is its ETag, and an update must
-send it back in `If-Match`.
+"""Optimistic concurrency over HTTP: a record's `version` is its ETag, and an update sends
+it back in `If-Match`. Endpoints turn the header into the version it names; services compare
+versions (shared/versioning.py).
 
 An update without `If-Match` is refused (428) rather than applied blindly: the point is that a
 client cannot overwrite a change it has not seen. `If-Match: *` is refused for the same reason.
@@ -10,17 +11,19 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import Header
+from fastapi import Depends, Header
 
-from shared.errors import PreconditionFailed, PreconditionRequired
+from shared.errors import PreconditionRequired
 
-IfMatch = Annotated[
+IfMatchHeader = Annotated[
     str | None,
     Header(
         alias="If-Match",
-        description='The `ETag` of the version you read, e.g. `"v3"`.',
+        description='The `ETag` of the version you read, e.g. `"v3"` (one tag).',
     ),
 ]
+# Versions start at 1: a header naming no usable version matches none.
+NO_VERSION = 0
 
 _ENTITY_TAG = re.compile(r'^(W/)?"?v(\d{1,10})"?$')
 
@@ -42,16 +45,23 @@ def if_match_versions(header: str) -> set[int]:
     return versions
 
 
-def require_if_match(header: str | None, current_version: int) -> None:
-    """Raise 428 when `If-Match` is absent (or `*`), 412 when it does not name
-    `current_version`; the 412 carries the current `ETag` so the client can re-read."""
-    if header is None or not header.strip() or header.strip() == "*":
+def version_named(header: str | None) -> int | None:
+    """The version an `If-Match` header names, None without the header. A blank header or
+    `*` is refused (428); a header naming no single strong tag names no version (a 412
+    follows, with the current ETag to send instead)."""
+    if header is None:
+        return None
+    if not header.strip() or header.strip() == "*":
         raise PreconditionRequired(
             "Send If-Match with the ETag of the version you read (GET it first)."
         )
-    if current_version not in if_match_versions(header):
-        raise PreconditionFailed(
-            "The record changed since you read it: read it again and reapply your change.",
-            headers={"ETag": etag(current_version)},
-            current_etag=etag(current_version),
-        )
+    versions = if_match_versions(header)
+    return versions.pop() if len(versions) == 1 else NO_VERSION
+
+
+async def _if_match(if_match: IfMatchHeader = None) -> int | None:
+    return version_named(if_match)
+
+
+# An endpoint's `If-Match`, as the version the client changed.
+ExpectedVersion = Annotated[int | None, Depends(_if_match)]

@@ -1,20 +1,31 @@
 """`Idempotency-Key` on POSTs: the first answer is stored with the write, in the same
 transaction; a retry with the same key and body gets that answer again and changes nothing;
-the same key with another body is refused."""
+the same key with another body is refused.
+
+Endpoints take an `IdempotentPost` (a dependency bound to their service's record table, see
+`idempotent_posts`) and run their write through it:
+
+    return await idempotent.run(data, lambda: service.create(...), status_code=201)
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 
 import orjson
-from fastapi import Header
+from fastapi import Header, Request
+from pydantic import BaseModel
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
-from shared.errors import ProblemError
+from shared.auth import CurrentPrincipal
+from shared.db import DbSession
+from shared.errors import PreconditionRequired, ProblemError
 
 IdempotencyKey = Annotated[
     str | None,
@@ -24,6 +35,16 @@ IdempotencyKey = Annotated[
         description="Send the same key when retrying: the write happens once.",
     ),
 ]
+RequiredIdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=128,
+        description="Required: a retried request with the same key gets the first answer "
+        "back and changes nothing.",
+    ),
+]
+Answer = TypeVar("Answer")
 
 
 class IdempotencyKeyReused(ProblemError):
@@ -86,3 +107,86 @@ async def remember(
         )
     )
     await session.flush()
+
+
+def _stored_body(answer: Any) -> Any:
+    if isinstance(answer, BaseModel):
+        return answer.model_dump(mode="json")
+    if isinstance(answer, Response):  # a body the endpoint rendered itself (JSON)
+        return orjson.loads(bytes(answer.body))
+    return answer
+
+
+@dataclass(frozen=True)
+class IdempotentPost:
+    """One POST, made safe to retry with its `Idempotency-Key` (none sent: it simply runs)."""
+
+    session: AsyncSession
+    principal: str
+    key: str | None
+    method: str
+    path: str
+    record: type
+
+    async def run(
+        self,
+        data: BaseModel,
+        write: Callable[[], Awaitable[Answer]],
+        *,
+        status_code: int,
+    ) -> Answer | JSONResponse:
+        """The stored answer of an earlier request with this key, or `write()`'s, stored."""
+        if self.key is None:
+            return await write()
+        # The path is part of the request: the same key and body sent to another
+        # programme's enrollments is another request.
+        fingerprint = request_hash(
+            {"method": self.method, "path": self.path, "body": data.model_dump(mode="json")}
+        )
+        replay = await stored_answer(
+            self.session, self.record, self.principal, self.key, fingerprint
+        )
+        if replay is not None:
+            return replay
+        answer = await write()
+        await remember(
+            self.session,
+            self.record,
+            self.principal,
+            self.key,
+            fingerprint,
+            status_code,
+            _stored_body(answer),
+        )
+        return answer
+
+
+def idempotent_posts(
+    record: type, *, required: bool = False
+) -> Callable[..., Awaitable[IdempotentPost]]:
+    """The dependency giving endpoints their `IdempotentPost`, answers kept in `record`'s
+    table; `required`: a request without a key is refused (428)."""
+
+    async def optional(
+        request: Request,
+        session: DbSession,
+        principal: CurrentPrincipal,
+        key: IdempotencyKey = None,
+    ) -> IdempotentPost:
+        return IdempotentPost(
+            session, principal.subject, key, request.method, request.url.path, record
+        )
+
+    async def mandatory(
+        request: Request,
+        session: DbSession,
+        principal: CurrentPrincipal,
+        key: RequiredIdempotencyKey = None,
+    ) -> IdempotentPost:
+        if not key:
+            raise PreconditionRequired(
+                "Send an Idempotency-Key: a retried request must not apply twice."
+            )
+        return await optional(request, session, principal, key)
+
+    return mandatory if required else optional

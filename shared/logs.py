@@ -11,7 +11,7 @@ import logging
 import sys
 import traceback
 from collections.abc import MutableMapping
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any
 
 import orjson
@@ -23,12 +23,12 @@ _process_service = "inds"
 _request_service: ContextVar[str | None] = ContextVar("inds_service", default=None)
 
 
-def set_request_service(service: str):
+def set_request_service(service: str) -> Token[str | None]:
     """Label the logs of the request being served (several apps can share a process)."""
     return _request_service.set(service)
 
 
-def reset_request_service(token) -> None:
+def reset_request_service(token: Token[str | None]) -> None:
     _request_service.reset(token)
 
 

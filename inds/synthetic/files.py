@@ -48,10 +48,18 @@ def import_rows(household: dict[str, Any]) -> Iterator[list[str]]:
         row = dict(shared)
         row["individual_key"] = member["id"]
         for key in (
-            "given_name", "father_name", "grandfather_name", "sex", "birth_date",
-            "relationship_to_head", "legal_status", "nationality", "country_of_origin",
-            "education_level", "occupation",
-        ):  # fmt: skip
+            "given_name",
+            "father_name",
+            "grandfather_name",
+            "sex",
+            "birth_date",
+            "relationship_to_head",
+            "legal_status",
+            "nationality",
+            "country_of_origin",
+            "education_level",
+            "occupation",
+        ):
             row[key] = member.get(key) or ""
         row["birth_date_estimated"] = "yes" if member.get("birth_date_estimated") else "no"
         row["pregnant"] = "yes" if member.get("pregnant") else "no"
@@ -102,9 +110,14 @@ def write_duplicates(path: Path, planted: list[PlantedDuplicate], *, imported: b
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(
-            ["original_household_id", "original_individual_id", "duplicate_household_id",
-             "duplicate_individual_id", "changes"]
-        )  # fmt: skip
+            [
+                "original_household_id",
+                "original_individual_id",
+                "duplicate_household_id",
+                "duplicate_individual_id",
+                "changes",
+            ]
+        )
         for duplicate in planted:
             original = ids(
                 duplicate.original_household_id,

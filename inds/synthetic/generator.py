@@ -20,75 +20,168 @@ from typing import Any
 from inds.synthetic.names import FEMALE, MALE
 
 REGIONS = {  # region -> (weight, [(locality, weight, area)])
-    "DJ-DJ": (50, [
-        ("DJ-DJ-BALBALA-PK12", 14, "urban"), ("DJ-DJ-BALBALA-HAYABLEH", 10, "urban"),
-        ("DJ-DJ-BALBALA-HODAN", 9, "urban"), ("DJ-DJ-BALBALA-WARABALEH", 7, "urban"),
-        ("DJ-DJ-BALBALA-LAYABLEH", 6, "urban"), ("DJ-DJ-BOULAOS-ARHIBA", 8, "urban"),
-        ("DJ-DJ-BOULAOS-DJEBEL", 6, "urban"), ("DJ-DJ-BOULAOS-Q7", 6, "urban"),
-        ("DJ-DJ-BOULAOS-CHEIKOSMAN", 5, "urban"), ("DJ-DJ-RASDIKA-Q1", 4, "urban"),
-        ("DJ-DJ-RASDIKA-Q2", 4, "urban"), ("DJ-DJ-RASDIKA-MARABOUT", 4, "urban"),
-        ("DJ-DJ-RASDIKA-HERON", 2, "urban"), ("DJ-DJ-RASDIKA-PLATEAU", 2, "urban"),
-    ]),
-    "DJ-AS": (12, [
-        ("DJ-AS-ALISABIEH-VILLE", 50, "urban"), ("DJ-AS-ALISABIEH-DASBIO", 12, "rural"),
-        ("DJ-AS-ALISABIEH-ASSAMO", 10, "rural"), ("DJ-AS-ALIADDEH-BOURG", 10, "rural"),
-        ("DJ-AS-HOLLHOLL-BOURG", 10, "rural"),
-    ]),
-    "DJ-DI": (12, [
-        ("DJ-DI-DIKHIL-VILLE", 45, "urban"), ("DJ-DI-DIKHIL-MOULOUD", 15, "rural"),
-        ("DJ-DI-DIKHIL-GAGGADE", 10, "rural"), ("DJ-DI-ASEYLA-VILLE", 15, "rural"),
-        ("DJ-DI-YOBOKI-VILLE", 15, "rural"),
-    ]),
-    "DJ-TA": (12, [
-        ("DJ-TA-TADJOURAH-VILLE", 45, "urban"), ("DJ-TA-TADJOURAH-AMBABO", 10, "rural"),
-        ("DJ-TA-DORRA-VILLE", 15, "rural"), ("DJ-TA-RANDA-VILLE", 15, "rural"),
-        ("DJ-TA-BALHO-VILLE", 15, "rural"),
-    ]),
-    "DJ-AR": (7, [
-        ("DJ-AR-ARTA-VILLE", 45, "urban"), ("DJ-AR-ARTA-WEA", 20, "rural"),
-        ("DJ-AR-ARTA-DAMERJOG", 20, "rural"), ("DJ-AR-ARTA-KARTA", 15, "rural"),
-    ]),
-    "DJ-OB": (7, [
-        ("DJ-OB-OBOCK-VILLE", 55, "urban"), ("DJ-OB-OBOCK-KHORANGAR", 20, "rural"),
-        ("DJ-OB-ALAILIDADDA-VILLE", 25, "rural"),
-    ]),
-}  # fmt: skip
+    "DJ-DJ": (
+        50,
+        [
+            ("DJ-DJ-BALBALA-PK12", 14, "urban"),
+            ("DJ-DJ-BALBALA-HAYABLEH", 10, "urban"),
+            ("DJ-DJ-BALBALA-HODAN", 9, "urban"),
+            ("DJ-DJ-BALBALA-WARABALEH", 7, "urban"),
+            ("DJ-DJ-BALBALA-LAYABLEH", 6, "urban"),
+            ("DJ-DJ-BOULAOS-ARHIBA", 8, "urban"),
+            ("DJ-DJ-BOULAOS-DJEBEL", 6, "urban"),
+            ("DJ-DJ-BOULAOS-Q7", 6, "urban"),
+            ("DJ-DJ-BOULAOS-CHEIKOSMAN", 5, "urban"),
+            ("DJ-DJ-RASDIKA-Q1", 4, "urban"),
+            ("DJ-DJ-RASDIKA-Q2", 4, "urban"),
+            ("DJ-DJ-RASDIKA-MARABOUT", 4, "urban"),
+            ("DJ-DJ-RASDIKA-HERON", 2, "urban"),
+            ("DJ-DJ-RASDIKA-PLATEAU", 2, "urban"),
+        ],
+    ),
+    "DJ-AS": (
+        12,
+        [
+            ("DJ-AS-ALISABIEH-VILLE", 50, "urban"),
+            ("DJ-AS-ALISABIEH-DASBIO", 12, "rural"),
+            ("DJ-AS-ALISABIEH-ASSAMO", 10, "rural"),
+            ("DJ-AS-ALIADDEH-BOURG", 10, "rural"),
+            ("DJ-AS-HOLLHOLL-BOURG", 10, "rural"),
+        ],
+    ),
+    "DJ-DI": (
+        12,
+        [
+            ("DJ-DI-DIKHIL-VILLE", 45, "urban"),
+            ("DJ-DI-DIKHIL-MOULOUD", 15, "rural"),
+            ("DJ-DI-DIKHIL-GAGGADE", 10, "rural"),
+            ("DJ-DI-ASEYLA-VILLE", 15, "rural"),
+            ("DJ-DI-YOBOKI-VILLE", 15, "rural"),
+        ],
+    ),
+    "DJ-TA": (
+        12,
+        [
+            ("DJ-TA-TADJOURAH-VILLE", 45, "urban"),
+            ("DJ-TA-TADJOURAH-AMBABO", 10, "rural"),
+            ("DJ-TA-DORRA-VILLE", 15, "rural"),
+            ("DJ-TA-RANDA-VILLE", 15, "rural"),
+            ("DJ-TA-BALHO-VILLE", 15, "rural"),
+        ],
+    ),
+    "DJ-AR": (
+        7,
+        [
+            ("DJ-AR-ARTA-VILLE", 45, "urban"),
+            ("DJ-AR-ARTA-WEA", 20, "rural"),
+            ("DJ-AR-ARTA-DAMERJOG", 20, "rural"),
+            ("DJ-AR-ARTA-KARTA", 15, "rural"),
+        ],
+    ),
+    "DJ-OB": (
+        7,
+        [
+            ("DJ-OB-OBOCK-VILLE", 55, "urban"),
+            ("DJ-OB-OBOCK-KHORANGAR", 20, "rural"),
+            ("DJ-OB-ALAILIDADDA-VILLE", 25, "rural"),
+        ],
+    ),
+}
 REFUGEE_LOCALITIES = [
-    ("DJ-AS-ALIADDEH-VILLAGE", 40, "rural"), ("DJ-AS-HOLLHOLL-VILLAGE", 20, "rural"),
-    ("DJ-OB-OBOCK-MARKAZI", 10, "rural"), ("DJ-DJ-BALBALA-PK12", 18, "urban"),
+    ("DJ-AS-ALIADDEH-VILLAGE", 40, "rural"),
+    ("DJ-AS-HOLLHOLL-VILLAGE", 20, "rural"),
+    ("DJ-OB-OBOCK-MARKAZI", 10, "rural"),
+    ("DJ-DJ-BALBALA-PK12", 18, "urban"),
     ("DJ-DJ-BALBALA-HAYABLEH", 12, "urban"),
-]  # fmt: skip
+]
 REFUGEE_ORIGINS = [("SO", 60), ("ET", 28), ("YE", 8), ("ER", 4)]
 REFUGEE_SHARE = 0.035
-HOUSEHOLD_SIZES = [(1, 4), (2, 7), (3, 10), (4, 12), (5, 13), (6, 13), (7, 12), (8, 10), (9, 7), (10, 5), (11, 4), (12, 3)]  # fmt: skip
+HOUSEHOLD_SIZES = [
+    (1, 4),
+    (2, 7),
+    (3, 10),
+    (4, 12),
+    (5, 13),
+    (6, 13),
+    (7, 12),
+    (8, 10),
+    (9, 7),
+    (10, 5),
+    (11, 4),
+    (12, 3),
+]
 
 URBAN_CONDITIONS = {
-    "dwelling_type": [("house", 35), ("apartment", 10), ("shack", 45), ("traditional_hut", 5), ("other", 5)],
+    "dwelling_type": [
+        ("house", 35),
+        ("apartment", 10),
+        ("shack", 45),
+        ("traditional_hut", 5),
+        ("other", 5),
+    ],
     "tenure": [("owner", 35), ("tenant", 40), ("free_lodging", 15), ("informal", 10)],
     "wall_material": [("cement", 35), ("stone", 15), ("sheet_metal", 40), ("wood", 10)],
     "roof_material": [("concrete", 20), ("sheet_metal", 70), ("wood", 5), ("tarpaulin", 5)],
     "floor_material": [("tiles", 15), ("cement", 60), ("earth", 20), ("sand", 5)],
-    "water_source": [("piped_dwelling", 30), ("piped_yard", 25), ("public_tap", 35), ("tanker", 10)],
-    "sanitation": [("flush_toilet", 25), ("improved_latrine", 45), ("traditional_latrine", 25), ("none", 5)],
+    "water_source": [
+        ("piped_dwelling", 30),
+        ("piped_yard", 25),
+        ("public_tap", 35),
+        ("tanker", 10),
+    ],
+    "sanitation": [
+        ("flush_toilet", 25),
+        ("improved_latrine", 45),
+        ("traditional_latrine", 25),
+        ("none", 5),
+    ],
     "lighting": [("electricity", 80), ("solar", 10), ("kerosene", 5), ("candles", 5)],
     "cooking_fuel": [("gas", 45), ("charcoal", 35), ("kerosene", 10), ("wood", 10)],
-}  # fmt: skip
+}
 RURAL_CONDITIONS = {
     "dwelling_type": [("traditional_hut", 55), ("house", 15), ("shack", 20), ("tent", 10)],
     "tenure": [("owner", 60), ("free_lodging", 25), ("informal", 15)],
     "wall_material": [("branches", 40), ("stone", 25), ("mud", 20), ("sheet_metal", 15)],
     "roof_material": [("thatch", 40), ("sheet_metal", 35), ("tarpaulin", 25)],
     "floor_material": [("earth", 65), ("sand", 25), ("cement", 10)],
-    "water_source": [("protected_well", 30), ("unprotected_well", 30), ("public_tap", 20), ("tanker", 10), ("surface", 10)],
+    "water_source": [
+        ("protected_well", 30),
+        ("unprotected_well", 30),
+        ("public_tap", 20),
+        ("tanker", 10),
+        ("surface", 10),
+    ],
     "sanitation": [("none", 45), ("traditional_latrine", 40), ("improved_latrine", 15)],
-    "lighting": [("solar", 35), ("kerosene", 25), ("candles", 15), ("none", 15), ("electricity", 10)],
+    "lighting": [
+        ("solar", 35),
+        ("kerosene", 25),
+        ("candles", 15),
+        ("none", 15),
+        ("electricity", 10),
+    ],
     "cooking_fuel": [("wood", 70), ("charcoal", 25), ("kerosene", 5)],
-}  # fmt: skip
-ASSETS = [("mobile_phone", 0.75), ("radio", 0.35), ("television", 0.35), ("refrigerator", 0.2),
-          ("goats", 0.3), ("sheep", 0.12), ("camels", 0.05), ("motorbike", 0.04), ("car", 0.04),
-          ("solar_panel", 0.12), ("sewing_machine", 0.04), ("computer", 0.03)]  # fmt: skip
-SHOCKS = [("drought", 0.15), ("job_loss", 0.08), ("illness", 0.1), ("death_of_earner", 0.03),
-          ("flood", 0.03)]  # fmt: skip
+}
+ASSETS = [
+    ("mobile_phone", 0.75),
+    ("radio", 0.35),
+    ("television", 0.35),
+    ("refrigerator", 0.2),
+    ("goats", 0.3),
+    ("sheep", 0.12),
+    ("camels", 0.05),
+    ("motorbike", 0.04),
+    ("car", 0.04),
+    ("solar_panel", 0.12),
+    ("sewing_machine", 0.04),
+    ("computer", 0.03),
+]
+SHOCKS = [
+    ("drought", 0.15),
+    ("job_loss", 0.08),
+    ("illness", 0.1),
+    ("death_of_earner", 0.03),
+    ("flood", 0.03),
+]
 WG_DOMAINS = ("seeing", "hearing", "walking", "cognition", "self_care", "communication")
 
 
@@ -201,9 +294,18 @@ class RegistryGenerator:
             record["pregnant"] = roll < 0.06
             record["lactating"] = 0.06 <= roll < 0.16
         if age >= 6:
-            record["education_level"] = _pick(self.rng, [
-                ("none", 35), ("koranic", 10), ("primary", 30), ("middle", 12),
-                ("secondary", 9), ("vocational", 2), ("tertiary", 2)])  # fmt: skip
+            record["education_level"] = _pick(
+                self.rng,
+                [
+                    ("none", 35),
+                    ("koranic", 10),
+                    ("primary", 30),
+                    ("middle", 12),
+                    ("secondary", 9),
+                    ("vocational", 2),
+                    ("tertiary", 2),
+                ],
+            )
         if legal_status in ("refugee", "asylum_seeker"):
             record["identifiers"].append(
                 {"type": "unhcr_individual", "value": f"DJI-{self._next('unhcr'):011d}"}
@@ -363,15 +465,21 @@ class RegistryGenerator:
             "id": self._uuid(),
             "location": {"locality_code": locality, "area": area},
             "living_conditions": conditions,
-            "displacement_status": legal_status if refugee else ("internally_displaced" if rng.random() < 0.01 else "none"),
+            "displacement_status": legal_status
+            if refugee
+            else ("internally_displaced" if rng.random() < 0.01 else "none"),
             "registration": registration,
             "consent": {
-                "given": True, "date": registered.isoformat(), "scope": ["programmes", "registry"],
-                "method": _pick(rng, [("thumbprint", 50), ("verbal", 30), ("written", 15), ("digital", 5)]),
+                "given": True,
+                "date": registered.isoformat(),
+                "scope": ["programmes", "registry"],
+                "method": _pick(
+                    rng, [("thumbprint", 50), ("verbal", 30), ("written", 15), ("digital", 5)]
+                ),
                 "notice_version": "2019-1" if registered.year < 2023 else "2023-1",
             },
             "members": members,
-        }  # fmt: skip
+        }
 
     # -- planted duplicates --------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anyio
 from fastapi import FastAPI
 
 from services.beneficiaries.areas import repository as areas
@@ -34,10 +35,11 @@ def create_app(settings: BeneficiariesSettings | None = None) -> FastAPI:
     import_worker = Poller("import-worker", settings.import_poll_interval)
 
     async def startup(app: FastAPI) -> None:
-        async with app.state.database.sessionmaker() as session, session.begin():
-            await areas.load_reference_file(session)
-        await audit.start(app.state.database)
         database = app.state.database
+        async with database.sessionmaker() as session, session.begin():
+            await areas.load_reference_file(session)
+        await anyio.Path(settings.imports_folder()).mkdir(parents=True, exist_ok=True)
+        await audit.start(database)
         await pmt_worker.start(lambda: run_pending_jobs(database))
         await import_worker.start(lambda: run_pending_imports(database, settings, audit))
 

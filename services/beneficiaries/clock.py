@@ -10,3 +10,8 @@ DJIBOUTI_TIME = timezone(timedelta(hours=3), "EAT")
 
 def today() -> date:
     return datetime.now(DJIBOUTI_TIME).date()
+
+
+def age_on(birth_date: date, on: date) -> int:
+    """Completed years on `on`."""
+    return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))

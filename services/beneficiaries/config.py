@@ -40,9 +40,8 @@ class BeneficiariesSettings(ServiceSettings):
         return self
 
     def imports_folder(self) -> Path:
-        folder = self.import_dir or Path(tempfile.gettempdir()) / "inds-imports"
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder
+        """Where uploads wait (the app creates it when it starts)."""
+        return self.import_dir or Path(tempfile.gettempdir()) / "inds-imports"
 
 
 @lru_cache

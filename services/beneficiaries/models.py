@@ -30,16 +30,24 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.models import AuditEventColumns, IdempotencyRecordColumns, Timestamps, new_metadata
+from services.beneficiaries.vocabulary import (
+    AREAS,
+    BENEFIT_PERIODS,
+    ENROLLMENT_STATUSES,
+    IDENTIFIER_TYPES,
+    LEGAL_STATUSES,
+    PROGRAMME_STATUSES,
+    SEXES,
+    UNIQUE_IDENTIFIER_TYPES,
+)
+from shared.models import (
+    AuditEventColumns,
+    IdempotencyRecordColumns,
+    Timestamps,
+    Versioned,
+    new_metadata,
+)
 
-AREAS = ("urban", "rural")
-SEXES = ("F", "M")
-LEGAL_STATUSES = ("national", "refugee", "asylum_seeker", "migrant", "other")
-UNIQUE_IDENTIFIER_TYPES = ("national_id", "birth_certificate", "unhcr_individual", "wfp_scope")
-# A UNHCR case number names a family group and a phone is often shared in a household:
-# looked up, but not unique.
-SHARED_IDENTIFIER_TYPES = ("unhcr_case", "phone")
-IDENTIFIER_TYPES = UNIQUE_IDENTIFIER_TYPES + SHARED_IDENTIFIER_TYPES
 NAME_PART_PAIRS = (("given", "father"), ("given", "grandfather"), ("father", "grandfather"))
 
 
@@ -71,7 +79,7 @@ class AdminArea(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class Household(Timestamps, Base):
+class Household(Timestamps, Versioned, Base):
     __tablename__ = "household"
     __table_args__ = (
         CheckConstraint(_in("area", AREAS), name="area"),
@@ -146,21 +154,11 @@ class Household(Timestamps, Base):
     change_txid: Mapped[int | None] = mapped_column(BigInteger)
     change_seq: Mapped[int | None] = mapped_column(BigInteger)
 
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    # The service bumps `version` once per change it makes (households/versions.py): a
-    # recomputed score or a flush in the middle of a request is not a new version.
-    # eager_defaults: server-set columns come back with the INSERT/UPDATE (async code cannot
-    # lazy-load them afterwards).
-    __mapper_args__ = {
-        "version_id_col": version,
-        "version_id_generator": False,
-        "eager_defaults": True,
-    }
     created_by: Mapped[str | None] = mapped_column(String(80))
     updated_by: Mapped[str | None] = mapped_column(String(80))
 
 
-class Individual(Timestamps, Base):
+class Individual(Timestamps, Versioned, Base):
     __tablename__ = "individual"
     __table_args__ = (
         CheckConstraint(_in("sex", SEXES), name="sex"),
@@ -232,16 +230,6 @@ class Individual(Timestamps, Base):
     occupation: Mapped[str | None] = mapped_column(String(100))
     deceased_on: Mapped[date | None] = mapped_column(Date)
 
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    # The service bumps `version` once per change it makes (households/versions.py): a
-    # recomputed score or a flush in the middle of a request is not a new version.
-    # eager_defaults: server-set columns come back with the INSERT/UPDATE (async code cannot
-    # lazy-load them afterwards).
-    __mapper_args__ = {
-        "version_id_col": version,
-        "version_id_generator": False,
-        "eager_defaults": True,
-    }
     created_by: Mapped[str | None] = mapped_column(String(80))
     updated_by: Mapped[str | None] = mapped_column(String(80))
 
@@ -344,13 +332,11 @@ class PmtJob(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class Programme(Timestamps, Base):
+class Programme(Timestamps, Versioned, Base):
     __tablename__ = "programme"
     __table_args__ = (
-        CheckConstraint("status IN ('active', 'closed')", name="status"),
-        CheckConstraint(
-            "benefit_period IN ('monthly', 'quarterly', 'yearly', 'one_off')", name="period"
-        ),
+        CheckConstraint(_in("status", PROGRAMME_STATUSES), name="status"),
+        CheckConstraint(_in("benefit_period", BENEFIT_PERIODS), name="period"),
         CheckConstraint("benefit_amount >= 0", name="benefit_amount"),
     )
 
@@ -370,17 +356,13 @@ class Programme(Timestamps, Base):
     status: Mapped[str] = mapped_column(String(12), default="active")
     start_date: Mapped[date | None] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    # eager_defaults: server-set columns come back with the INSERT/UPDATE (async code cannot
-    # lazy-load them afterwards).
-    __mapper_args__ = {"version_id_col": version, "eager_defaults": True}
     created_by: Mapped[str | None] = mapped_column(String(80))
 
 
-class Enrollment(Timestamps, Base):
+class Enrollment(Timestamps, Versioned, Base):
     __tablename__ = "enrollment"
     __table_args__ = (
-        CheckConstraint("status IN ('active', 'suspended', 'exited')", name="status"),
+        CheckConstraint(_in("status", ENROLLMENT_STATUSES), name="status"),
         # A household is in a programme at most once at a time; after an exit it may return.
         Index(
             "uq_enrollment_current",
@@ -402,10 +384,6 @@ class Enrollment(Timestamps, Base):
     eligibility: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     override_reason: Mapped[str | None] = mapped_column(Text)
     overridden_by: Mapped[str | None] = mapped_column(String(80))
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    # eager_defaults: server-set columns come back with the INSERT/UPDATE (async code cannot
-    # lazy-load them afterwards).
-    __mapper_args__ = {"version_id_col": version, "eager_defaults": True}
     created_by: Mapped[str | None] = mapped_column(String(80))
 
 
@@ -490,6 +468,8 @@ class ImportJob(Base):
     message: Mapped[str | None] = mapped_column(String(500))
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by: Mapped[str] = mapped_column(String(80))
+    # The uploader's roles: the import's writes are audited as theirs.
+    created_by_roles: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

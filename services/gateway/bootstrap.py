@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.accounts import repository
 from services.gateway.accounts.secrets import hash_secret, verify_secret
@@ -42,7 +43,7 @@ async def ensure_accounts(database: Database, settings: GatewaySettings) -> None
             await _upsert(session, client)
 
 
-async def _upsert(session, client: BootstrapClient) -> None:
+async def _upsert(session: AsyncSession, client: BootstrapClient) -> None:
     secret = client.secret.get_secret_value()
     account = await repository.get(session, "client", client.client_id)
     if account is None:

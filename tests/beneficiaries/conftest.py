@@ -7,19 +7,10 @@ import pytest
 from fastapi import FastAPI
 
 from services.beneficiaries.app import create_app
-from services.beneficiaries.config import BeneficiariesSettings
 from shared.db import Database
-from shared.settings import CommonSettings
 from tests.support.apps import serve
+from tests.support.registry import as_role, registry_settings
 from tests.support.tokens import TokenFactory
-
-
-def registry_settings(tokens: TokenFactory, **overrides: object) -> BeneficiariesSettings:
-    common = CommonSettings(environment="test", jwt_public_jwks=tokens.jwks_json)
-    overrides.setdefault("audit_flush_interval", None)  # tests flush explicitly
-    overrides.setdefault("pmt_job_poll_interval", None)
-    overrides.setdefault("import_poll_interval", None)
-    return BeneficiariesSettings(common=common, **overrides)
 
 
 @pytest.fixture
@@ -33,10 +24,6 @@ async def registry(
 ) -> AsyncIterator[httpx.AsyncClient]:
     async with serve(registry_app, beneficiaries_db, "http://beneficiaries.test") as client:
         yield client
-
-
-def as_role(tokens: TokenFactory, *roles: str, regions: list[str] | None = None) -> dict[str, str]:
-    return tokens.bearer(sub=f"user:{roles[0]}", roles=list(roles), regions=regions or [])
 
 
 @pytest.fixture

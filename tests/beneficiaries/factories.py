@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.beneficiaries.households.derived import individual_columns
 from services.beneficiaries.models import Household, Identifier, Individual, Membership
+from services.beneficiaries.records.mapping import derived_person_columns
 from shared.db import Database
 
 LOCALITY_REGION = {
@@ -71,13 +71,7 @@ async def add_household(
             birth_date=person.birth_date,
             legal_status=person.legal_status,
             disability=person.disability,
-            **individual_columns(
-                person.given_name,
-                person.father_name,
-                person.grandfather_name,
-                person.birth_date,
-                person.disability,
-            ),
+            **derived_person_columns(vars(person)),
             **person.extra,
         )
         session.add(individual)

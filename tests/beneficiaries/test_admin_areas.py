@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import httpx
 
-from tests.beneficiaries.conftest import as_role
 from tests.beneficiaries.helpers import BASE
+from tests.support.registry import as_role
 from tests.support.tokens import TokenFactory
 
 

@@ -69,12 +69,21 @@ async def test_draft_check_saves_nothing(
     draft = {
         "locality_code": "DJ-DJ-BALBALA-PK12",
         "people": [
-            {"given_name": "Muhammad", "father_name": "Ali", "grandfather_name": "Farah",
-             "sex": "M", "birth_date": "1985-03-02"},
-            {"given_name": "Amina", "sex": "F", "birth_date": "1999-09-09",
-             "identifiers": [{"type": "national_id", "value": "dj 1985 777"}]},
+            {
+                "given_name": "Muhammad",
+                "father_name": "Ali",
+                "grandfather_name": "Farah",
+                "sex": "M",
+                "birth_date": "1985-03-02",
+            },
+            {
+                "given_name": "Amina",
+                "sex": "F",
+                "birth_date": "1999-09-09",
+                "identifiers": [{"type": "national_id", "value": "dj 1985 777"}],
+            },
         ],
-    }  # fmt: skip
+    }
     checked = await registry.post(f"{BASE}/dedup/check", json=draft, headers=registrar)
     assert checked.status_code == 200, checked.text
     results = checked.json()["results"]
@@ -98,11 +107,18 @@ async def test_a_manager_resolves_pairs(
         registry, registrar, mohamed(identifiers=[{"type": "national_id", "value": "111"}])
     )
     again = await register_members(
-        registry, registrar,
-        member("Maxamed", "Cali", "Faarax", sex="M", birth_date="1985-03-02",
-               identifiers=[{"type": "wfp_scope", "value": "SCOPE-9"}]),
+        registry,
+        registrar,
+        member(
+            "Maxamed",
+            "Cali",
+            "Faarax",
+            sex="M",
+            birth_date="1985-03-02",
+            identifiers=[{"type": "wfp_scope", "value": "SCOPE-9"}],
+        ),
         member("Sahra", "Maxamed", "Cali", birth_date="2010-01-01", relationship="child"),
-    )  # fmt: skip
+    )
     assert (await registry.get(f"{BASE}/duplicates", headers=registrar)).status_code == 403
     pairs = (await registry.get(f"{BASE}/duplicates", headers=manager)).json()["items"]
     assert len(pairs) == 1
@@ -118,10 +134,14 @@ async def test_a_manager_resolves_pairs(
     child = next(m for m in again["members"] if m["given_name"] == "Sahra")
     changed = await registry.post(
         f"{BASE}/households/{again['id']}/head",
-        json={"individual_id": child["id"], "changed_on": "2026-03-03", "reason": "other",
-              "former_head_relationship": "parent"},
+        json={
+            "individual_id": child["id"],
+            "changed_on": "2026-03-03",
+            "reason": "other",
+            "former_head_relationship": "parent",
+        },
         headers={**registrar, "If-Match": '"v1"'},
-    )  # fmt: skip
+    )
     assert changed.status_code == 200, changed.text
 
     merged = await registry.post(
@@ -214,14 +234,29 @@ def test_birth_dates_left_out_of_the_lookup_could_not_reach_the_threshold(
                 estimated = draft_estimated or candidate_estimated
                 within = offset <= days or (estimated and abs(other.year - born.year) <= years)
                 draft = PersonDraft(
-                    "Mohamed", "Ali", "Hassan", "M", born, draft_estimated, "DJ-AS-AS", "DJ-AS",
+                    "Mohamed",
+                    "Ali",
+                    "Hassan",
+                    "M",
+                    born,
+                    draft_estimated,
+                    "DJ-AS-AS",
+                    "DJ-AS",
                     frozenset({("phone", "+25377000000")}),
-                )  # fmt: skip
+                )
                 twin = Candidate(
-                    uuid.uuid4(), None, "Mohamed", "Ali", "Hassan", "M", other,
-                    candidate_estimated, "DJ-AS-AS", "DJ-AS",
+                    uuid.uuid4(),
+                    None,
+                    "Mohamed",
+                    "Ali",
+                    "Hassan",
+                    "M",
+                    other,
+                    candidate_estimated,
+                    "DJ-AS-AS",
+                    "DJ-AS",
                     shared_identifiers=frozenset({("phone", "+25377000000")}),
-                )  # fmt: skip
+                )
                 if within:
                     kept += 1
                 else:

@@ -19,10 +19,10 @@ from services.beneficiaries.programmes import repository as programme_repository
 from services.beneficiaries.programmes import stream
 from shared.auth import Principal
 from shared.db import Database
-from tests.beneficiaries.conftest import as_role
 from tests.beneficiaries.factories import Person, save_household
 from tests.beneficiaries.helpers import BASE
 from tests.beneficiaries.payloads import REFUGEES_WITH_DISABILITY, programme
+from tests.support.registry import as_role
 from tests.support.tokens import TokenFactory
 
 # exp(11) = 59,874 DJF and exp(12) = 162,755 DJF per person per year.

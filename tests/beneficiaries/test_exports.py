@@ -18,18 +18,25 @@ from fastapi import FastAPI
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from services.beneficiaries.clock import today
+from services.beneficiaries.clock import age_on, today
 from services.beneficiaries.exports import stream
-from services.beneficiaries.exports.fields import CATALOGUE, HOUSEHOLD_FIELDS, INDIVIDUAL_FIELDS
+from services.beneficiaries.exports.fields import (
+    CATALOGUE,
+)
+from services.beneficiaries.exports.fields import (
+    HOUSEHOLD_EXPORT_FIELDS as HOUSEHOLD_FIELDS,
+)
+from services.beneficiaries.exports.fields import (
+    INDIVIDUAL_EXPORT_FIELDS as INDIVIDUAL_FIELDS,
+)
 from services.beneficiaries.exports.formats import UTF8_BOM
 from services.beneficiaries.exports.xlsx import XlsxWriter
-from services.beneficiaries.households.derived import age_on
 from services.beneficiaries.models import AuditEvent
 from shared.db import Database
-from tests.beneficiaries.conftest import as_role
 from tests.beneficiaries.factories import Person, add_household
 from tests.beneficiaries.helpers import BASE, register
 from tests.beneficiaries.payloads import household, member
+from tests.support.registry import as_role
 from tests.support.tokens import TokenFactory
 
 EXPORTS = f"{BASE}/exports"

@@ -9,13 +9,13 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from services.beneficiaries.households.schemas import Household
 from services.beneficiaries.models import AuditEvent, Individual
 from services.beneficiaries.models import Household as HouseholdRow
+from services.beneficiaries.records.schemas import Household
 from shared.db import Database
-from tests.beneficiaries.conftest import as_role
 from tests.beneficiaries.helpers import BASE, count
 from tests.beneficiaries.payloads import household, member, with_ids
+from tests.support.registry import as_role
 from tests.support.tokens import TokenFactory
 
 
@@ -554,12 +554,16 @@ async def test_idempotency_key_makes_a_retry_harmless(
 async def test_common_name_searches_walk_the_name_indexes_with_the_same_answers(
     registry: httpx.AsyncClient, registrar: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from services.beneficiaries.households import repository
+    from services.beneficiaries.records import search as repository
 
     people = [
-        ("Mohamed", "Ali", "Farah"), ("Ali", "Mohamed", "Omar"), ("Mohammed", "Mohamed", "Ali"),
-        ("Zahra", "Ali", "Mohamed"), ("Amina", "Omar", "Ali"), ("Maxamed", "Cumar", "Cali"),
-    ]  # fmt: skip
+        ("Mohamed", "Ali", "Farah"),
+        ("Ali", "Mohamed", "Omar"),
+        ("Mohammed", "Mohamed", "Ali"),
+        ("Zahra", "Ali", "Mohamed"),
+        ("Amina", "Omar", "Ali"),
+        ("Maxamed", "Cumar", "Cali"),
+    ]
     for given, father, grandfather in people:
         body = household([member(given, father, grandfather, sex="M")])
         assert (

@@ -17,9 +17,9 @@ from inds.synthetic.files import HEADER, import_rows
 from inds.synthetic.generator import RegistryGenerator
 from services.beneficiaries.imports.job import run_pending
 from shared.db import Database
-from tests.beneficiaries.conftest import as_role
 from tests.beneficiaries.helpers import BASE
 from tests.support.apps import serve
+from tests.support.registry import as_role
 from tests.support.tokens import TokenFactory
 
 IMPORTS = f"{BASE}/imports"
@@ -43,10 +43,21 @@ async def registry(
 
 
 REGISTRY_TABLES = (
-    "household", "individual", "identifier", "membership", "duplicate_pair", "audit_event",
-    "idempotency_record", "import_job", "import_row_error", "enrollment", "enrollment_event",
-    "programme", "pmt_job", "pmt_formula",
-)  # fmt: skip
+    "household",
+    "individual",
+    "identifier",
+    "membership",
+    "duplicate_pair",
+    "audit_event",
+    "idempotency_record",
+    "import_job",
+    "import_row_error",
+    "enrollment",
+    "enrollment_event",
+    "programme",
+    "pmt_job",
+    "pmt_formula",
+)
 
 
 def synthetic(count: int, seed: int = 11, duplicate_rate: float = 0.0) -> list[dict]:

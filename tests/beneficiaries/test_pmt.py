@@ -17,13 +17,13 @@ from services.beneficiaries.areas import repository as areas
 from services.beneficiaries.clock import today
 from services.beneficiaries.models import AuditEvent, Household, PmtFormula, PmtJob
 from services.beneficiaries.pmt import worker
-from services.beneficiaries.pmt.scoring import rescore_households
+from services.beneficiaries.pmt.service import rescore_households
 from services.beneficiaries.pmt.worker import run_pending_jobs
 from shared.db import Database
-from tests.beneficiaries.conftest import as_role, registry_settings
 from tests.beneficiaries.factories import Person, add_household, save_household
 from tests.beneficiaries.helpers import BASE
 from tests.support.apps import serve
+from tests.support.registry import as_role, registry_settings
 from tests.support.tokens import TokenFactory
 
 

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from services.beneficiaries.models import AuditEvent
 from services.beneficiaries.programmes import rules
 from shared.db import Database
-from tests.beneficiaries.conftest import as_role
 from tests.beneficiaries.helpers import BASE
 from tests.beneficiaries.payloads import REFUGEES_WITH_DISABILITY, programme
+from tests.support.registry import as_role
 from tests.support.tokens import TokenFactory
 
 

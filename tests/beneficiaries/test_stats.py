@@ -19,22 +19,24 @@ from __future__ import annotations
 import math
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
 
+from services.beneficiaries import clock
 from services.beneficiaries.app import create_app
-from services.beneficiaries.households.derived import age_on
+from services.beneficiaries.clock import age_on
 from services.beneficiaries.models import Enrollment, Household, Programme
-from services.beneficiaries.stats.catalog import AGE_GROUPS, years_before
+from services.beneficiaries.stats.catalog import years_before
+from services.beneficiaries.vocabulary import AGE_GROUPS
 from shared.db import Database
-from tests.beneficiaries.conftest import as_role, registry_settings
 from tests.beneficiaries.factories import Person, add_household
 from tests.beneficiaries.helpers import BASE
 from tests.support.apps import serve
+from tests.support.registry import as_role, registry_settings
 from tests.support.tokens import TokenFactory
 
 STATS = f"{BASE}/stats"
@@ -290,16 +292,25 @@ async def test_age_groups_are_ages_on_as_of(
     assert before_births["total"] == 10
 
 
-async def test_default_as_of_is_today(
-    registry: httpx.AsyncClient, tokens: TokenFactory, registry_data: Registry
+async def test_default_as_of_is_today_in_djibouti(
+    registry: httpx.AsyncClient,
+    tokens: TokenFactory,
+    registry_data: Registry,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # 22:30 on 30 June in UTC is already 1 July in Djibouti (UTC+3, all year).
+    instant = datetime(2026, 6, 30, 22, 30, tzinfo=UTC)
+
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> datetime:
+            return instant.astimezone(tz)
+
+    monkeypatch.setattr(clock, "datetime", Frozen)
     response = await registry.get(
         STATS, params={"measure": "households"}, headers=as_role(tokens, "analyst")
     )
-    answered = date.fromisoformat(response.json()["as_of"])
-    # Today in Djibouti (UTC+3) is today or tomorrow in UTC.
-    utc_today = date.today()
-    assert utc_today - timedelta(days=1) <= answered <= utc_today + timedelta(days=1)
+    assert response.json()["as_of"] == "2026-07-01"
 
 
 async def test_pmt_bands_compare_predicted_consumption_with_the_edges(
@@ -535,9 +546,13 @@ async def test_a_registrar_limited_to_regions_counts_only_there(
         )
         assert other_region.status_code == 403, place
     own_locality = await stats(
-        registry, tokens, "registrar", ["DJ-AS"], measure="households",
+        registry,
+        tokens,
+        "registrar",
+        ["DJ-AS"],
+        measure="households",
         locality="DJ-AS-ALIADDEH-VILLAGE",
-    )  # fmt: skip
+    )
     assert own_locality["total"] == 1
 
     unlimited = await stats(registry, tokens, "registrar", measure="households")

@@ -21,16 +21,16 @@ from sqlalchemy.pool import NullPool
 from inds.synthetic.generator import RegistryGenerator
 from services.beneficiaries.app import create_app
 from services.beneficiaries.dedup.matching import Candidate, PersonDraft, score, within_reach
-from services.beneficiaries.households import repository as households_repository
-from services.beneficiaries.households.schemas import Household
 from services.beneficiaries.models import AuditEvent, DuplicatePair, Individual
 from services.beneficiaries.models import Household as HouseholdRow
+from services.beneficiaries.records import repository as households_repository
+from services.beneficiaries.records.schemas import Household
 from shared.db import Database
-from tests.beneficiaries.conftest import as_role, registry_settings
 from tests.beneficiaries.helpers import BASE, count
 from tests.beneficiaries.payloads import household, member, with_ids
 from tests.support.apps import serve
 from tests.support.databases import migrated_databases
+from tests.support.registry import as_role, registry_settings
 from tests.support.tokens import TokenFactory
 
 BATCH = f"{BASE}/sync/batch"
@@ -90,11 +90,21 @@ async def test_households_created_offline_are_registered_together(
     assert answer.status_code == 200, answer.text
     assert answer.json()["counts"] == {"created": 2}
     assert answer.json()["results"] == [
-        {"index": 0, "op": "household.put", "status": "created", "household_id": first["id"],
-         "version": 1},
-        {"index": 1, "op": "household.put", "status": "created", "household_id": second["id"],
-         "version": 1},
-    ]  # fmt: skip
+        {
+            "index": 0,
+            "op": "household.put",
+            "status": "created",
+            "household_id": first["id"],
+            "version": 1,
+        },
+        {
+            "index": 1,
+            "op": "household.put",
+            "status": "created",
+            "household_id": second["id"],
+            "version": 1,
+        },
+    ]
 
     read = await registry.get(f"{BASE}/households/{second['id']}", headers=registrar)
     assert read.status_code == 200
@@ -141,13 +151,17 @@ async def test_the_fast_path_writes_what_the_one_household_service_writes(
         f"{BASE}/pmt-formulas",
         json={
             "name": "test",
-            "urban": {"intercept": 12.0, "terms": [
-                {"variable": "log_household_size", "coefficient": -0.3},
-                {"variable": "asset:mobile_phone", "coefficient": 0.1}]},
+            "urban": {
+                "intercept": 12.0,
+                "terms": [
+                    {"variable": "log_household_size", "coefficient": -0.3},
+                    {"variable": "asset:mobile_phone", "coefficient": 0.1},
+                ],
+            },
             "rural": {"intercept": 11.0, "terms": []},
         },
         headers=manager,
-    )  # fmt: skip
+    )
     assert formula.status_code == 201, formula.text
     await registry.post(
         f"{BASE}/pmt-formulas/{formula.json()['version']}/activate", headers=manager
@@ -191,16 +205,28 @@ async def test_one_bad_item_never_rejects_the_others(
             "not an operation",
             {"op": "member.teleport", "household_id": good["id"]},
             put(other),
-            {"op": "member.add", "household_id": str(uuid.uuid4()), "base_version": 1,
-             "member": member("Nasra", relationship="child"), "joined_on": "2026-01-02",
-             "reason": "birth"},
+            {
+                "op": "member.add",
+                "household_id": str(uuid.uuid4()),
+                "base_version": 1,
+                "member": member("Nasra", relationship="child"),
+                "joined_on": "2026-01-02",
+                "reason": "birth",
+            },
             put(unknown),
             put(unstorable),
         ],
-    )  # fmt: skip
+    )
     assert [r["status"] for r in answer] == [
-        "created", "invalid", "invalid", "invalid", "created", "invalid", "invalid", "invalid",
-    ]  # fmt: skip
+        "created",
+        "invalid",
+        "invalid",
+        "invalid",
+        "created",
+        "invalid",
+        "invalid",
+        "invalid",
+    ]
     assert answer[1]["errors"][0]["path"] == "household.members.1.birth_date"
     assert answer[1]["household_id"] == future["id"]
     assert answer[3]["errors"][0]["path"] == "op"
@@ -272,9 +298,12 @@ async def test_replace_unchanged_and_conflict(
     changed["members"].pop()  # the child moved away
     first = (await results(registry, registrar, [put(changed, base_version=1)]))[0]
     assert first == {
-        "index": 0, "op": "household.put", "status": "updated", "household_id": body["id"],
+        "index": 0,
+        "op": "household.put",
+        "status": "updated",
+        "household_id": body["id"],
         "version": 2,
-    }  # fmt: skip
+    }
 
     # The answer was lost; the device sends the same again: already applied.
     retried, created_again = await results(registry, registrar, [put(changed, 1), put(changed)])
@@ -308,14 +337,26 @@ async def test_member_operations_retries_and_conflicts(
     head_id, child_id = (m["id"] for m in body["members"])
     baby = member("Nasra", "Omar", "Said", birth_date="2026-02-10", relationship="child")
     baby["id"] = str(uuid.uuid4())
-    add = {"op": "member.add", "household_id": body["id"], "base_version": 1, "member": baby,
-           "joined_on": "2026-02-10", "reason": "birth"}  # fmt: skip
-    update = {"op": "member.update", "individual_id": child_id, "base_version": 1,
-              "changes": {"occupation": "student"}}  # fmt: skip
+    add = {
+        "op": "member.add",
+        "household_id": body["id"],
+        "base_version": 1,
+        "member": baby,
+        "joined_on": "2026-02-10",
+        "reason": "birth",
+    }
+    update = {
+        "op": "member.update",
+        "individual_id": child_id,
+        "base_version": 1,
+        "changes": {"occupation": "student"},
+    }
     answer = await results(registry, registrar, [put(body), add, update])
     assert [(r["status"], r.get("version")) for r in answer] == [
-        ("created", 1), ("updated", 2), ("updated", 2),
-    ]  # fmt: skip
+        ("created", 1),
+        ("updated", 2),
+        ("updated", 2),
+    ]
     assert answer[1]["individual_id"] == baby["id"]
     assert answer[2]["household_version"] == 3, "a person's change is a household change too"
 
@@ -334,11 +375,23 @@ async def test_member_operations_retries_and_conflicts(
     child = next(m for m in conflicts[1]["current"]["members"] if m["id"] == child_id)
     assert child["occupation"] == "student"
 
-    head = {"op": "head.change", "household_id": body["id"], "base_version": 3,
-            "individual_id": child_id, "changed_on": "2026-03-01",
-            "reason": "household_decision", "former_head_relationship": "parent"}  # fmt: skip
-    leave = {"op": "member.leave", "household_id": body["id"], "base_version": 4,
-             "individual_id": baby["id"], "left_on": "2026-03-05", "reason": "death"}  # fmt: skip
+    head = {
+        "op": "head.change",
+        "household_id": body["id"],
+        "base_version": 3,
+        "individual_id": child_id,
+        "changed_on": "2026-03-01",
+        "reason": "household_decision",
+        "former_head_relationship": "parent",
+    }
+    leave = {
+        "op": "member.leave",
+        "household_id": body["id"],
+        "base_version": 4,
+        "individual_id": baby["id"],
+        "left_on": "2026-03-05",
+        "reason": "death",
+    }
     changed = await results(registry, registrar, [head, leave])
     assert [(r["status"], r["version"]) for r in changed] == [("updated", 4), ("updated", 5)]
     retried = await results(registry, registrar, [head, leave])
@@ -347,16 +400,21 @@ async def test_member_operations_retries_and_conflicts(
     read = (await registry.get(f"{BASE}/households/{body['id']}", headers=registrar)).json()
     assert read["version"] == 5
     assert {m["id"]: m["relationship_to_head"] for m in read["members"]} == {
-        child_id: "head", head_id: "parent",
-    }  # fmt: skip
+        child_id: "head",
+        head_id: "parent",
+    }
 
 
 async def test_a_failing_item_leaves_nothing_behind(
     registry: httpx.AsyncClient, registrar: dict[str, str], beneficiaries_db: Database
 ) -> None:
     submitted, body = new_household(), new_household()
-    submitted["registration"] = {"source": "field_app", "date": "2026-03-02",
-                                 "device_id": "TAB-1", "submission_id": "sub-1"}  # fmt: skip
+    submitted["registration"] = {
+        "source": "field_app",
+        "date": "2026-03-02",
+        "device_id": "TAB-1",
+        "submission_id": "sub-1",
+    }
     await results(registry, registrar, [put(submitted), put(body)])
     head_id, child_id = (m["id"] for m in body["members"])
     # The child is removed and the head changed before the household's row is written,
@@ -366,19 +424,29 @@ async def test_a_failing_item_leaves_nothing_behind(
     changed["members"].pop()
     changed["members"][0]["occupation"] = "teacher"
     changed["registration"] = submitted["registration"]
-    update = {"op": "member.update", "individual_id": head_id, "base_version": 1,
-              "changes": {"occupation": "nurse"}}  # fmt: skip
+    update = {
+        "op": "member.update",
+        "individual_id": head_id,
+        "base_version": 1,
+        "changes": {"occupation": "nurse"},
+    }
     refused, updated = await results(registry, registrar, [put(changed, 1), update])
     assert refused["status"] == "conflict"
     assert refused["current"]["member_count"] == 2
     assert updated == {
-        "index": 1, "op": "member.update", "status": "updated", "household_id": body["id"],
-        "individual_id": head_id, "version": 2, "household_version": 2,
-    }  # fmt: skip
+        "index": 1,
+        "op": "member.update",
+        "status": "updated",
+        "household_id": body["id"],
+        "individual_id": head_id,
+        "version": 2,
+        "household_version": 2,
+    }
     history = await registry.get(f"{BASE}/households/{body['id']}/history", headers=registrar)
     assert {span["individual_id"]: span["ended_on"] for span in history.json()} == {
-        head_id: None, child_id: None,
-    }  # fmt: skip
+        head_id: None,
+        child_id: None,
+    }
     read = (await registry.get(f"{BASE}/households/{body['id']}", headers=registrar)).json()
     assert read["registration"]["source"] == "door_to_door"
     assert [m["occupation"] for m in read["members"]] == ["nurse", None]
@@ -390,8 +458,14 @@ async def test_operations_take_effect_in_batch_order(
 ) -> None:
     body = new_household()
     baby = member("Nasra", "Omar", "Said", birth_date="2026-02-10", relationship="child")
-    add = {"op": "member.add", "household_id": body["id"], "base_version": 1, "member": baby,
-           "joined_on": "2026-02-10", "reason": "birth"}  # fmt: skip
+    add = {
+        "op": "member.add",
+        "household_id": body["id"],
+        "base_version": 1,
+        "member": baby,
+        "joined_on": "2026-02-10",
+        "reason": "birth",
+    }
     # Joining a household not registered yet, then registering it: the first fails.
     answer = await results(registry, registrar, [add, put(body), add])
     assert [r["status"] for r in answer] == ["invalid", "created", "updated"]
@@ -411,8 +485,12 @@ async def test_identifiers_and_submissions_registered_already_are_conflicts(
     again = new_household(identifiers=national("12-3456-7890"))
     first = new_household(identifiers=national("5555555555"))
     second = new_household(identifiers=national("5555555555"))
-    fielded = {"source": "field_app", "date": "2026-03-02", "device_id": "TAB-1",
-               "submission_id": "sub-1"}  # fmt: skip
+    fielded = {
+        "source": "field_app",
+        "date": "2026-03-02",
+        "device_id": "TAB-1",
+        "submission_id": "sub-1",
+    }
     submitted, resubmitted = new_household(), new_household()
     submitted["registration"] = resubmitted["registration"] = fielded
     answer = await results(
@@ -421,8 +499,12 @@ async def test_identifiers_and_submissions_registered_already_are_conflicts(
         [put(again), put(first), put(second), put(submitted), put(resubmitted)],
     )
     assert [r["status"] for r in answer] == [
-        "conflict", "created", "conflict", "created", "conflict",
-    ]  # fmt: skip
+        "conflict",
+        "created",
+        "conflict",
+        "created",
+        "conflict",
+    ]
     assert answer[0]["reason"].endswith("duplicate-identifier")
     assert answer[0]["details"] == {
         "identifier_type": "national_id",
@@ -468,8 +550,12 @@ async def test_registrars_are_refused_per_item_outside_their_regions(
     mine, not_mine = new_household("DJ-AS-ALISABIEH-VILLE"), new_household()
     changed = copy.deepcopy(elsewhere)
     changed["living_conditions"]["rooms"] = 4
-    correction = {"op": "member.update", "individual_id": elsewhere["members"][0]["id"],
-                  "base_version": 1, "changes": {"occupation": "teacher"}}  # fmt: skip
+    correction = {
+        "op": "member.update",
+        "individual_id": elsewhere["members"][0]["id"],
+        "base_version": 1,
+        "changes": {"occupation": "teacher"},
+    }
     answer = await results(
         registry, ali_sabieh, [put(mine), put(not_mine), put(changed, 1), correction]
     )
@@ -605,9 +691,15 @@ async def test_the_feed_gives_every_change_once_in_change_order(
 
     ids = [body["id"] for body in created]
     assert seen == [
-        (ids[0], 1), (ids[1], 1), (ids[3], 1), (ids[4], 1), (ids[5], 1), (ids[6], 1),
-        (ids[2], 2), (ids[0], 2),
-    ]  # fmt: skip
+        (ids[0], 1),
+        (ids[1], 1),
+        (ids[3], 1),
+        (ids[4], 1),
+        (ids[5], 1),
+        (ids[6], 1),
+        (ids[2], 2),
+        (ids[0], 2),
+    ]
     assert (await pull(feed, manager, cursor))["changes"] == [], "nothing is sent twice"
 
     await feed_app.state.audit.flush()
@@ -666,8 +758,9 @@ async def test_a_change_committed_late_is_not_missed(
 
     changes, _ = await pull_all(feed, manager, while_open["next_cursor"])
     assert [(c["household_id"], c["version"]) for c in changes] == [
-        (early["id"], 2), (late["id"], 1),
-    ]  # fmt: skip
+        (early["id"], 2),
+        (late["id"], 1),
+    ]
     assert changes[0]["household"]["living_conditions"]["rooms"] == 3
 
 
@@ -678,10 +771,12 @@ async def test_the_feed_is_limited_to_the_regions_asked_and_allowed(
     city, ali_sabieh, obock, tadjourah = (
         new_household(locality)
         for locality in (
-            "DJ-DJ-BALBALA-PK12", "DJ-AS-ALISABIEH-VILLE", "DJ-OB-OBOCK-MARKAZI",
+            "DJ-DJ-BALBALA-PK12",
+            "DJ-AS-ALISABIEH-VILLE",
+            "DJ-OB-OBOCK-MARKAZI",
             "DJ-TA-TADJOURAH-VILLE",
         )
-    )  # fmt: skip
+    )
     await results(feed, manager, [put(city), put(ali_sabieh), put(obock), put(tadjourah)])
 
     def ids(changes: list[dict[str, Any]]) -> list[str]:
@@ -726,20 +821,32 @@ def test_the_candidates_left_out_before_scoring_could_never_be_flagged(threshold
     def candidate(person: dict[str, Any]) -> Candidate:
         born = date.fromisoformat(person["birth_date"]) + timedelta(days=rng.choice([0, 9, 200]))
         return Candidate(
-            individual_id=uuid.uuid4(), household_id=None, given_name=person["given_name"],
-            father_name=person["father_name"], grandfather_name=person["grandfather_name"],
-            sex=person["sex"], birth_date=born, birth_date_estimated=rng.random() < 0.3,
-            locality_code=rng.choice(localities), region_code=None,
+            individual_id=uuid.uuid4(),
+            household_id=None,
+            given_name=person["given_name"],
+            father_name=person["father_name"],
+            grandfather_name=person["grandfather_name"],
+            sex=person["sex"],
+            birth_date=born,
+            birth_date_estimated=rng.random() < 0.3,
+            locality_code=rng.choice(localities),
+            region_code=None,
             shared_identifiers=rng.choice(shared),
-        )  # fmt: skip
+        )
 
     flagged = kept = 0
     for person in people[:300]:
         draft = PersonDraft(
-            person["given_name"], person["father_name"], person["grandfather_name"],
-            person["sex"], date.fromisoformat(person["birth_date"]),
-            person["birth_date_estimated"], rng.choice(localities), None, rng.choice(shared),
-        )  # fmt: skip
+            person["given_name"],
+            person["father_name"],
+            person["grandfather_name"],
+            person["sex"],
+            date.fromisoformat(person["birth_date"]),
+            person["birth_date_estimated"],
+            rng.choice(localities),
+            None,
+            rng.choice(shared),
+        )
         others = [candidate(other) for other in rng.sample(people, 40)] + [candidate(person)]
         reachable = set(
             within_reach(

@@ -312,22 +312,29 @@ def test_writes_racing_each_other_get_one_winner_and_clear_answers(stack: Runnin
     names = iter(["Ayan", "Bilan", "Caaliya", "Deeqa", "Elmi", "Hibo"])
     holders = race(
         lambda: httpx.post(
-            f"{base}/households", json=household([member(next(names), identifiers=nid)]),
+            f"{base}/households",
+            json=household([member(next(names), identifiers=nid)]),
             headers=manager,
         )
-    )  # fmt: skip
+    )
     assert sorted(h.status_code for h in holders) == [201, *[409] * 5]
 
-    programme = {"code": "course", "name_fr": "Course", "name_en": "Race",
-                 "benefit_amount": 1000, "benefit_period": "monthly"}  # fmt: skip
+    programme = {
+        "code": "course",
+        "name_fr": "Course",
+        "name_en": "Race",
+        "benefit_amount": 1000,
+        "benefit_period": "monthly",
+    }
     assert httpx.post(f"{base}/programmes", json=programme, headers=manager).status_code == 201
     home = httpx.post(f"{base}/households", json=household(), headers=manager).json()
     enrolled = race(
         lambda: httpx.post(
-            f"{base}/programmes/course/enrollments", json={"household_id": home["id"]},
+            f"{base}/programmes/course/enrollments",
+            json={"household_id": home["id"]},
             headers=manager,
         )
-    )  # fmt: skip
+    )
     assert sorted(e.status_code for e in enrolled) == [201, *[409] * 5]
     winner = next(e.json()["id"] for e in enrolled if e.status_code == 201)
     assert {e.json()["enrollment_id"] for e in enrolled if e.status_code == 409} == {winner}
@@ -401,10 +408,16 @@ def test_a_field_device_and_a_data_manager_work_through_the_gateway(
     head = offline[0]["members"][0]
     check = httpx.post(
         f"{base}/dedup/check",
-        json={"people": [{k: head[k] for k in ("given_name", "father_name",
-                                               "grandfather_name", "sex", "birth_date")}]},
+        json={
+            "people": [
+                {
+                    k: head[k]
+                    for k in ("given_name", "father_name", "grandfather_name", "sex", "birth_date")
+                }
+            ]
+        },
         headers=registrar,
-    )  # fmt: skip
+    )
     assert check.status_code == 200, check.text
     candidates = {c["household_id"] for c in check.json()["results"][0]["candidates"]}
     assert {h["id"] for h in offline} <= candidates
@@ -447,16 +460,22 @@ def test_inds_seed_and_inds_import_load_households_through_the_gateway(
     before = households()
     seeded = subprocess.run(
         [INDS, "seed", "--households", "40", "--seed", "11", "--api", stack.url],
-        env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert seeded.returncode == 0, seeded.stdout + seeded.stderr
     assert households() == before + 40
 
     file = tmp_path / "mine.csv"
     made = subprocess.run(
         [INDS, "seed", "--households", "5", "--seed", "12", "--out", str(file)],
-        env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert made.returncode == 0, made.stdout + made.stderr
     lines = file.read_text().splitlines()
     header = lines[0].split(",")
@@ -467,8 +486,11 @@ def test_inds_seed_and_inds_import_load_households_through_the_gateway(
 
     imported = subprocess.run(
         [INDS, "import", str(file), "--mode", "valid_only"],
-        env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert imported.returncode == 0, imported.stdout + imported.stderr
     assert "4 households" in imported.stdout, imported.stdout
     assert households() == before + 44

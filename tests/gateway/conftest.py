@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
@@ -9,29 +8,15 @@ import pytest
 from services.gateway.app import create_app
 from services.gateway.config import GatewaySettings
 from shared.db import Database
-from shared.settings import CommonSettings
 from tests.support.apps import serve
-from tests.support.upstream import free_port, running, upstream_app
-
-ADMIN_SECRET = "admin-secret-for-tests-0123456789"
+from tests.support.gateway import ADMIN_SECRET, bearer_headers, gateway_settings
+from tests.support.upstream import running, upstream_app
 
 
 @pytest.fixture(scope="session")
 async def upstream_url() -> AsyncIterator[str]:
     async with running(upstream_app) as url:
         yield url
-
-
-def gateway_settings(upstream_url: str, **overrides: Any) -> GatewaySettings:
-    closed = f"http://127.0.0.1:{free_port()}"
-    common = CommonSettings(
-        environment="test",
-        beneficiaries_url=upstream_url,
-        funding_url=closed,
-        indicators_url=closed,
-    )
-    overrides.setdefault("bootstrap_admin_secret", ADMIN_SECRET)
-    return GatewaySettings(common=common, **overrides)
 
 
 @pytest.fixture
@@ -47,30 +32,6 @@ async def gateway(
         yield client
 
 
-async def get_token(client: httpx.AsyncClient, client_id: str, secret: str) -> str:
-    response = await client.post(
-        "/auth/token",
-        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
-    )
-    assert response.status_code == 200, response.text
-    return response.json()["access_token"]
-
-
-async def bearer_headers(client: httpx.AsyncClient, client_id: str, secret: str) -> dict[str, str]:
-    """An Authorization header with a fresh token for the client."""
-    return {"Authorization": f"Bearer {await get_token(client, client_id, secret)}"}
-
-
 @pytest.fixture
 async def admin_headers(gateway: httpx.AsyncClient) -> dict[str, str]:
     return await bearer_headers(gateway, "admin", ADMIN_SECRET)
-
-
-async def create_client(
-    gateway: httpx.AsyncClient, admin_headers: dict[str, str], client_id: str, **fields: Any
-) -> tuple[str, str]:
-    """Create an API client; return (client_id, secret)."""
-    body = {"client_id": client_id, "name": client_id, "roles": ["analyst"], **fields}
-    response = await gateway.post("/api/v1/admin/clients", json=body, headers=admin_headers)
-    assert response.status_code == 201, response.text
-    return client_id, response.json()["client_secret"]

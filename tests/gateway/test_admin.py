@@ -3,7 +3,7 @@ from __future__ import annotations
 import httpx
 import jwt
 
-from tests.gateway.conftest import bearer_headers, create_client, get_token
+from tests.support.gateway import bearer_headers, create_client, get_token
 
 
 async def test_created_client_shows_its_secret_once(

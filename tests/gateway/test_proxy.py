@@ -7,8 +7,8 @@ import httpx
 
 from services.gateway.app import create_app
 from shared.db import Database
-from tests.gateway.conftest import ADMIN_SECRET, bearer_headers, gateway_settings
 from tests.support.apps import serve
+from tests.support.gateway import ADMIN_SECRET, bearer_headers, gateway_settings
 
 ECHO = "/api/v1/beneficiaries/echo"
 

@@ -9,8 +9,8 @@ import jwt
 from services.gateway.app import create_app
 from shared.auth import TokenVerifier
 from shared.db import Database
-from tests.gateway.conftest import ADMIN_SECRET, create_client, gateway_settings, get_token
 from tests.support.apps import serve
+from tests.support.gateway import ADMIN_SECRET, create_client, gateway_settings, get_token
 
 
 async def test_client_credentials_in_form_give_a_signed_token(gateway: httpx.AsyncClient) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from shared.errors import PreconditionFailed, PreconditionRequired
-from shared.etag import etag, if_match_versions, require_if_match
+from shared.etag import NO_VERSION, etag, if_match_versions, version_named
+from shared.versioning import require_version
 
 
 def test_the_etag_of_a_version_is_a_quoted_strong_tag() -> None:
@@ -20,11 +21,23 @@ def test_if_match_names_versions(header: str, versions: set[int]) -> None:
     assert if_match_versions(header) == versions
 
 
-def test_require_if_match() -> None:
-    require_if_match('"v4"', 4)
-    for absent in (None, "", "*"):
+def test_if_match_names_the_version_changed() -> None:
+    assert version_named('"v4"') == 4
+    assert version_named(None) is None
+    for refused in ("", "*"):
         with pytest.raises(PreconditionRequired):
-            require_if_match(absent, 4)
-    with pytest.raises(PreconditionFailed) as stale:
-        require_if_match('"v3"', 4)
-    assert stale.value.headers["ETag"] == '"v4"'
+            version_named(refused)
+    # Weak tags, other tags and several versions at once name no version a change can be
+    # made on.
+    for unusable in ('W/"v4"', '"4"', '"v3", "v4"'):
+        assert version_named(unusable) == NO_VERSION
+
+
+def test_a_change_needs_the_current_version() -> None:
+    require_version(4, 4)
+    with pytest.raises(PreconditionRequired):
+        require_version(None, 4)
+    for stale_version in (3, NO_VERSION):
+        with pytest.raises(PreconditionFailed) as stale:
+            require_version(stale_version, 4)
+        assert stale.value.headers["ETag"] == '"v4"'

@@ -1,27 +1,35 @@
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
 
+import anyio
 from sqlalchemy import CursorResult, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.beneficiaries.models import AdminArea
+from shared.repository import Table
 
 REFERENCE_FILE = Path(__file__).with_name("djibouti.csv")
 
 
-async def get(session: AsyncSession, code: str) -> AdminArea | None:
-    return await session.get(AdminArea, code)
+admin_areas = Table(AdminArea, "No such area.")
 
 
 async def get_many(session: AsyncSession, codes: set[str]) -> dict[str, AdminArea]:
     if not codes:
         return {}
     rows = await session.execute(select(AdminArea).where(AdminArea.code.in_(codes)))
+    return {area.code: area for area in rows.scalars()}
+
+
+async def localities(session: AsyncSession) -> dict[str, AdminArea]:
+    """Every locality (admin level 3) by code: what a whole import resolves against."""
+    rows = await session.execute(select(AdminArea).where(AdminArea.level == 3))
     return {area.code: area for area in rows.scalars()}
 
 
@@ -43,8 +51,8 @@ def add(session: AsyncSession, area: AdminArea) -> None:
 async def load_reference_file(session: AsyncSession, path: Path = REFERENCE_FILE) -> int:
     """Add the areas in the reference file that are not there yet (parents first); areas
     added or changed through the API are left as they are."""
-    with path.open(encoding="utf-8") as handle:
-        rows = sorted(csv.DictReader(handle), key=lambda row: int(row["level"]))
+    text = await anyio.Path(path).read_text(encoding="utf-8")
+    rows = sorted(csv.DictReader(io.StringIO(text)), key=lambda row: int(row["level"]))
     region_of: dict[str, str] = {}
     values = []
     for row in rows:

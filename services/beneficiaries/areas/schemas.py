@@ -4,17 +4,18 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from services.beneficiaries.vocabulary import Area
+from shared.schemas import InputModel
+
 AreaCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,16}){1,3}$")]
 
 
-class AdminAreaCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AdminAreaCreate(InputModel):
     code: AreaCode
     name: str = Field(min_length=1, max_length=120)
     level: Literal[1, 2, 3]
     parent_code: AreaCode | None = None
-    area: Literal["urban", "rural"] | None = None
+    area: Area | None = None
     is_refugee_village: bool = False
 
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from services.beneficiaries.access import Manager
 from services.beneficiaries.audit import repository
-from services.beneficiaries.deps import Audit
+from services.beneficiaries.context import Audit
 from shared.db import ReadSession
 from shared.pagination import Page, PageParams, page_of, page_params
 

@@ -14,15 +14,13 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.beneficiaries.dedup.matching import NO_LIMIT, Candidate, PersonDraft
-from services.beneficiaries.models import (
-    NAME_PART_PAIRS,
-    SHARED_IDENTIFIER_TYPES,
-    DuplicatePair,
-    Household,
-    Individual,
-)
+from services.beneficiaries.models import NAME_PART_PAIRS, DuplicatePair, Household, Individual
+from services.beneficiaries.vocabulary import SHARED_IDENTIFIER_TYPES
 from shared.db import driver_connection
 from shared.pagination import PageParams, keyset_page
+from shared.repository import Table
+
+pairs = Table(DuplicatePair, "No such duplicate pair.")
 
 
 async def list_pairs(
@@ -35,15 +33,6 @@ async def list_pairs(
         [datetime, uuid.UUID],
     )
     return (await session.execute(statement)).scalars().all()
-
-
-async def get_pair(
-    session: AsyncSession, pair_id: uuid.UUID, *, for_update: bool = False
-) -> DuplicatePair | None:
-    statement = select(DuplicatePair).where(DuplicatePair.id == pair_id)
-    if for_update:
-        statement = statement.with_for_update()
-    return (await session.execute(statement)).scalar_one_or_none()
 
 
 async def settle_pairs_of(

@@ -6,17 +6,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from services.beneficiaries.households.schemas import (
-    AreaCode,
-    IdentifierIn,
-    Name,
-    PastDate,
-    Sex,
-    Strict,
-)
+from services.beneficiaries.areas.schemas import AreaCode
+from services.beneficiaries.records.schemas import IdentifierIn, Name, PastDate
+from services.beneficiaries.vocabulary import Sex
+from shared.schemas import InputModel
 
 
-class PersonDraftIn(Strict):
+class PersonDraftIn(InputModel):
     given_name: Name
     father_name: Name | None = None
     grandfather_name: Name | None = None
@@ -26,7 +22,7 @@ class PersonDraftIn(Strict):
     identifiers: list[IdentifierIn] = Field(default=[], max_length=12)
 
 
-class DedupCheck(Strict):
+class DedupCheck(InputModel):
     """People about to be registered, checked against the registry without saving."""
 
     locality_code: AreaCode | None = None
@@ -83,7 +79,7 @@ class DuplicatePairOut(BaseModel):
     candidate: PersonSummary
 
 
-class Resolution(Strict):
+class Resolution(InputModel):
     decision: Literal["not_duplicate", "merge"]
     keep: Literal["candidate", "individual"] = Field(
         default="candidate",

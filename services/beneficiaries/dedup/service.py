@@ -11,7 +11,9 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.beneficiaries.areas import repository as areas
 from services.beneficiaries.clock import today
+from services.beneficiaries.config import BeneficiariesSettings
 from services.beneficiaries.dedup import repository
 from services.beneficiaries.dedup.matching import (
     Match,
@@ -20,20 +22,28 @@ from services.beneficiaries.dedup.matching import (
     score,
     within_reach,
 )
-from services.beneficiaries.households import repository as households
-from services.beneficiaries.households.leaving import leave
-from services.beneficiaries.households.schemas import HouseholdWrite
-from services.beneficiaries.households.versions import touch
-from services.beneficiaries.models import (
-    SHARED_IDENTIFIER_TYPES,
-    AdminArea,
-    DuplicatePair,
-    Household,
-    Individual,
+from services.beneficiaries.dedup.schemas import (
+    CandidateOut,
+    DedupCheck,
+    DedupCheckResult,
+    DraftResult,
+    DuplicatePairOut,
+    IdentifierConflict,
+    PersonSummary,
+    Resolution,
 )
+from services.beneficiaries.models import AdminArea, DuplicatePair, Household, Individual
 from services.beneficiaries.names import phonetic_key
-from services.beneficiaries.pmt.scoring import rescore_households
-from shared.errors import Conflict, NotFound
+from services.beneficiaries.pmt.service import rescore_households
+from services.beneficiaries.records import repository as records
+from services.beneficiaries.records.schemas import HouseholdWrite, MemberIn
+from services.beneficiaries.records.writes import leave
+from services.beneficiaries.vocabulary import SHARED_IDENTIFIER_TYPES
+from shared.audit import AuditTrail
+from shared.auth import Principal
+from shared.errors import Conflict
+from shared.pagination import Page, PageParams, page_of
+from shared.versioning import touch
 
 
 async def find_matches_many(
@@ -94,33 +104,28 @@ def draft_of(
     )
 
 
-async def flag_new_people(
+async def flag_joining(
     session: AsyncSession,
+    settings: BeneficiariesSettings,
     household: Household,
-    people: Sequence[Individual],
-    *,
-    threshold: float,
-    window: int,
+    joined: Sequence[tuple[Individual, MemberIn]],
 ) -> int:
-    """After `people` were saved in `household`: a pair for each probable duplicate found
-    elsewhere in the registry (members of the same household are not compared)."""
-    identifiers = await households.identifiers_of(session, [p.id for p in people])
+    """After people joined `household` (their rows, and what was sent for each): a pair for
+    each probable duplicate found elsewhere in the registry (members of the same household
+    are not compared)."""
     return await flag_many(
         session,
         [
             (
                 person,
                 draft_of(
-                    person,
-                    household.locality_code,
-                    household.region_code,
-                    identifiers.get(person.id, []),
+                    person, household.locality_code, household.region_code, member.identifiers
                 ),
             )
-            for person in people
+            for person, member in joined
         ],
-        threshold=threshold,
-        window=window,
+        threshold=settings.dedup_threshold,
+        window=settings.dedup_birth_year_window,
     )
 
 
@@ -195,16 +200,136 @@ def _keys(draft: PersonDraft) -> dict[str, str | None]:
     }
 
 
-async def get_pair(
-    session: AsyncSession, pair_id: uuid.UUID, *, for_update: bool = False
-) -> DuplicatePair:
-    pair = await repository.get_pair(session, pair_id, for_update=for_update)
-    if pair is None:
-        raise NotFound("No such duplicate pair.")
-    return pair
+async def check_drafts(
+    session: AsyncSession, settings: BeneficiariesSettings, data: DedupCheck
+) -> DedupCheckResult:
+    """Who in the registry these people may already be: identifier clashes and probable
+    duplicates with their scores. Nothing is saved."""
+    region = None
+    if data.locality_code:
+        locality = await areas.admin_areas.find(session, data.locality_code)
+        region = locality.region_code if locality else None
+    drafts = [
+        draft_of(person, data.locality_code, region, person.identifiers) for person in data.people
+    ]
+    owners: dict[tuple[str, str], list[IdentifierConflict]] = {}
+    for kind, value, owner, household in await records.unique_identifier_owners(
+        session, [(i.type, i.value) for person in data.people for i in person.identifiers]
+    ):
+        owners.setdefault((kind, value), []).append(
+            IdentifierConflict(type=kind, individual_id=owner, household_id=household)
+        )
+    found = await find_matches_many(
+        session,
+        [(draft, None) for draft in drafts],
+        threshold=settings.dedup_threshold,
+        window=settings.dedup_birth_year_window,
+    )
+    results = [
+        DraftResult(
+            index=index,
+            identifier_conflicts=[
+                conflict
+                for pair in dict.fromkeys((i.type, i.value) for i in person.identifiers)
+                for conflict in owners.get(pair, [])
+            ],
+            candidates=[
+                CandidateOut(
+                    individual_id=m.candidate.individual_id,
+                    household_id=m.candidate.household_id,
+                    registry_number=m.candidate.registry_number,
+                    score=m.score,
+                    reasons=m.reasons,
+                )
+                for m in matches
+            ],
+        )
+        for index, (person, matches) in enumerate(zip(data.people, found, strict=True))
+    ]
+    return DedupCheckResult(threshold=settings.dedup_threshold, results=results)
 
 
-async def resolve(
+async def pair_views(
+    session: AsyncSession, pairs: Sequence[DuplicatePair]
+) -> list[DuplicatePairOut]:
+    """The pairs with both people's summaries (their names: for data managers only)."""
+    ids = {p.individual_id for p in pairs} | {p.candidate_id for p in pairs}
+    people = await repository.people(session, list(ids))
+
+    def summary(individual_id: uuid.UUID) -> PersonSummary:
+        person, registry_number = people[individual_id]
+        return PersonSummary(
+            id=person.id,
+            household_id=person.household_id,
+            registry_number=registry_number,
+            given_name=person.given_name,
+            father_name=person.father_name,
+            grandfather_name=person.grandfather_name,
+            sex=person.sex,
+            birth_date=person.birth_date,
+            status=person.status,
+        )
+
+    return [
+        DuplicatePairOut(
+            id=pair.id,
+            status=pair.status,
+            score=float(pair.score),
+            reasons=pair.reasons,
+            detected_at=pair.detected_at,
+            resolved_at=pair.resolved_at,
+            resolved_by=pair.resolved_by,
+            resolution_note=pair.resolution_note,
+            individual=summary(pair.individual_id),
+            candidate=summary(pair.candidate_id),
+        )
+        for pair in pairs
+    ]
+
+
+async def list_pairs(
+    session: AsyncSession, status: str, paging: PageParams
+) -> Page[DuplicatePairOut]:
+    rows = await repository.list_pairs(session, status, paging)
+    page = page_of(rows, paging, key=lambda pair: [pair.detected_at, pair.id])
+    return Page[DuplicatePairOut](
+        items=await pair_views(session, page.items), next_cursor=page.next_cursor
+    )
+
+
+async def get_pair(session: AsyncSession, pair_id: uuid.UUID) -> DuplicatePairOut:
+    [view] = await pair_views(session, [await repository.pairs.get(session, pair_id)])
+    return view
+
+
+async def resolve_pair(
+    session: AsyncSession,
+    principal: Principal,
+    audit: AuditTrail,
+    pair_id: uuid.UUID,
+    data: Resolution,
+) -> DuplicatePairOut:
+    """`not_duplicate` closes the pair; `merge` folds one record into the other."""
+    pair = await repository.pairs.get_for_update(session, pair_id)
+    survivor, merged = await _resolve(
+        session, pair, data.decision, data.keep, data.note, principal.subject
+    )
+    detail = {"pair_id": str(pair.id), "survivor": str(survivor) if survivor else None}
+    await audit.record_write(
+        session,
+        principal,
+        f"duplicate_{data.decision}",
+        "individual",
+        merged or pair.individual_id,
+        None,
+        detail,
+    )
+    await session.refresh(pair)
+    [view] = await pair_views(session, [pair])
+    return view
+
+
+async def _resolve(
     session: AsyncSession,
     pair: DuplicatePair,
     decision: str,
@@ -229,8 +354,8 @@ async def resolve(
         if keep == "candidate"
         else (pair.individual_id, pair.candidate_id)
     )
-    survivor = await households.get_individual(session, survivor_id, for_update=True)
-    duplicate = await households.get_individual(session, duplicate_id, for_update=True)
+    survivor = await records.individuals.find(session, survivor_id, for_update=True)
+    duplicate = await records.individuals.find(session, duplicate_id, for_update=True)
     assert survivor is not None and duplicate is not None
     if duplicate.status == "merged" or survivor.status == "merged":
         raise Conflict("One of these records was already merged into another.")
@@ -252,7 +377,7 @@ async def resolve(
 
 
 async def _move_identifiers(session: AsyncSession, from_id: uuid.UUID, to_id: uuid.UUID) -> None:
-    held = await households.identifiers_of(session, [from_id, to_id])
+    held = await records.identifiers_of(session, [from_id, to_id])
     survivor_types = {i.type: i.value for i in held.get(to_id, [])}
     for identifier in held.get(from_id, []):
         kind, value = identifier.type, identifier.value
@@ -271,12 +396,16 @@ async def _move_identifiers(session: AsyncSession, from_id: uuid.UUID, to_id: uu
 
 async def _leave_household(session: AsyncSession, person: Individual, actor: str) -> uuid.UUID:
     assert person.household_id is not None
-    household = await households.get_household(session, person.household_id, for_update=True)
-    assert household is not None
-    members = await households.active_members(session, [household.id], for_update=True)
+    household = await records.households.get_for_update(session, person.household_id)
+    members = await records.active_members(session, [household.id], for_update=True)
     await leave(
-        session, household, person, members.get(household.id, []), on=today(),
-        reason="duplicate", actor=actor,
-    )  # fmt: skip
+        session,
+        household,
+        person,
+        members.get(household.id, []),
+        on=today(),
+        reason="duplicate",
+        actor=actor,
+    )
     touch(session, household)
     return household.id

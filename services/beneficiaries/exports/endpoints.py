@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from services.beneficiaries.access import REGISTRY_STAFF, allowed_regions
 from services.beneficiaries.clock import today
+from services.beneficiaries.context import Audit
 from services.beneficiaries.exports import repository, stream
 from services.beneficiaries.exports.fields import (
     CATALOGUE,
@@ -17,9 +18,10 @@ from services.beneficiaries.exports.fields import (
     select_fields,
 )
 from services.beneficiaries.exports.formats import MEDIA_TYPES, ExportFormat
-from services.beneficiaries.filters import RegistryFilters, registry_filters
+from services.beneficiaries.records.filters import RegistryFilters, registry_filters
+from shared.audit import AuditTrail
 from shared.auth import Principal, require_roles
-from shared.db import StreamSession
+from shared.db import Database, DatabaseOf, StreamSession
 
 router = APIRouter(prefix="/api/v1/beneficiaries/exports", tags=["exports"])
 # Registry staff export everything (registrars their regions'); analysts non-personal fields.
@@ -89,13 +91,16 @@ async def export_fields(_: ExportReader) -> FieldCatalogue:
 )
 async def export_households(
     export_format: ExportFormat,
-    request: Request,
     session: StreamSession,
+    database: DatabaseOf,
+    audit: Audit,
     principal: ExportReader,
     filters: Filters,
     fields: Annotated[str | None, _fields_query("households")] = None,
 ) -> stream.ExportResponse:
-    return _export("households", export_format, request, session, principal, filters, fields)
+    return _export(
+        "households", export_format, session, database, audit, principal, filters, fields
+    )
 
 
 @router.get(
@@ -109,20 +114,24 @@ async def export_households(
 )
 async def export_individuals(
     export_format: ExportFormat,
-    request: Request,
     session: StreamSession,
+    database: DatabaseOf,
+    audit: Audit,
     principal: ExportReader,
     filters: Filters,
     fields: Annotated[str | None, _fields_query("individuals")] = None,
 ) -> stream.ExportResponse:
-    return _export("individuals", export_format, request, session, principal, filters, fields)
+    return _export(
+        "individuals", export_format, session, database, audit, principal, filters, fields
+    )
 
 
 def _export(
     resource: Resource,
     export_format: ExportFormat,
-    request: Request,
     session: StreamSession,
+    database: Database,
+    audit: AuditTrail,
     principal: Principal,
     filters: RegistryFilters,
     requested_fields: str | None,
@@ -142,9 +151,7 @@ def _export(
         principal=principal,
         statement=build(chosen, filters, allowed_regions(principal), as_of),
     )
-    chunks = stream.export_chunks(
-        export, session, request.app.state.database, request.app.state.audit
-    )
+    chunks = stream.export_chunks(export, session, database, audit)
     return stream.ExportResponse(
         chunks,
         media_type=MEDIA_TYPES[export_format],

@@ -22,139 +22,110 @@ phone" would tell them that person's age, status and disabilities.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal, get_args
+from collections.abc import Iterator
+from typing import Literal
 
-from services.beneficiaries.filters import RegistryFilters
-from services.beneficiaries.households.schemas import WashingtonGroupDomain
-from services.beneficiaries.models import IDENTIFIER_TYPES
-from services.beneficiaries.stats.catalog import AGE_GROUPS
+from services.beneficiaries.records.filters import RegistryFilters
+from services.beneficiaries.records.mapping import (
+    HOUSEHOLD_FIELDS,
+    LOCATION_FIELDS,
+    PERSON_FIELDS,
+    Field,
+    Kind,
+)
+from services.beneficiaries.vocabulary import (
+    AGE_GROUPS,
+    IDENTIFIER_TYPES,
+    WASHINGTON_GROUP_DOMAINS,
+)
 from shared.errors import Forbidden, UnprocessableEntity
 
 Resource = Literal["households", "individuals"]
-# How a value is written: text (CSV/XLSX cells guarded against formulas), numbers, dates
-# (ISO 8601 in CSV and JSON, date cells in XLSX), booleans, lists (JSON arrays, joined with
-# ';' in CSV and XLSX).
-Kind = Literal["text", "integer", "decimal", "date", "boolean", "list"]
-
-WASHINGTON_GROUP_DOMAINS: tuple[str, ...] = get_args(WashingtonGroupDomain)
-# One column per identifier type, in the bulk-import template's order.
-IDENTIFIER_COLUMNS = (
-    "national_id", "birth_certificate", "unhcr_individual", "unhcr_case", "wfp_scope", "phone",
-)  # fmt: skip
-assert set(IDENTIFIER_COLUMNS) == set(IDENTIFIER_TYPES)
 AGE_GROUP_LABELS = ", ".join(label for _, label in AGE_GROUPS)
+# One column per identifier type, in the bulk-import template's order.
+IDENTIFIER_COLUMNS = IDENTIFIER_TYPES
 
 
-@dataclass(frozen=True)
-class Field:
-    name: str
-    kind: Kind
-    description: str
-    personal: bool = False
+def _export_only(name: str, kind: Kind, description: str, *, personal: bool = False) -> Field:
+    """A column exports compute: no place of its own in the stored record."""
+    return Field(name, (name,), kind, description, personal=personal)
 
 
-def _personal(name: str, kind: Kind, description: str) -> Field:
-    return Field(name, kind, description, personal=True)
-
-
-_LOCATION = (
-    Field("region_code", "text", "Region (admin level 1) code."),
-    Field("commune_code", "text", "Commune or sub-prefecture (admin level 2) code."),
-    Field("locality_code", "text", "Locality (admin level 3) code."),
-    Field("area", "text", "urban or rural, as recorded on the household."),
-)
-
-HOUSEHOLD_FIELDS: tuple[Field, ...] = (
-    _personal("household_id", "text", "The household's id."),
-    _personal("registry_number", "text", "Registry number, e.g. DJ-2026-000123."),
-    *_LOCATION,
-    _personal("address", "text", "Address or landmark."),
-    _personal("gps_latitude", "decimal", "Decimal degrees."),
-    _personal("gps_longitude", "decimal", "Decimal degrees."),
-    Field("dwelling_type", "text", "house, apartment, traditional_hut, tent, shack, other."),
-    Field("tenure", "text", "owner, tenant, free_lodging, informal, other."),
-    Field("wall_material", "text", "Material of the walls."),
-    Field("roof_material", "text", "Material of the roof."),
-    Field("floor_material", "text", "Material of the floor."),
-    Field("rooms", "integer", "Number of rooms."),
-    Field("water_source", "text", "Main source of drinking water."),
-    Field("sanitation", "text", "Toilet facility."),
-    Field("lighting", "text", "Main source of lighting."),
-    Field("cooking_fuel", "text", "Main cooking fuel."),
-    Field("assets", "list", "Assets owned (radio, television, goats...)."),
-    Field("shocks", "list", "Shocks suffered (drought, job_loss...)."),
-    Field("displacement_status", "text", "none, internally_displaced, refugee, ..."),
-    Field("registration_source", "text", "door_to_door, social_desk, field_app, partner_import."),
-    Field("registration_date", "date", "Date of registration."),
-    _personal("enumerator_id", "text", "Enumerator who registered the household."),
-    _personal("device_id", "text", "Field-app device."),
-    _personal("submission_id", "text", "Field-app submission id."),
-    Field("partner_id", "text", "Partner that imported the household."),
-    Field("consent_given", "boolean", "Whether the household consented."),
-    Field("consent_date", "date", "Date of consent."),
-    Field("consent_scope", "list", "registry, programmes, partner_sharing, research."),
-    Field("consent_method", "text", "verbal, written, thumbprint, digital."),
-    Field("consent_notice_version", "text", "Version of the notice read to the household."),
-    Field("member_count", "integer", "Present members."),
-    Field("pmt_score", "decimal", "Proxy means test: predicted log consumption per person."),
-    Field(
+HOUSEHOLD_EXPORT_FIELDS: tuple[Field, ...] = (
+    _export_only("household_id", "text", "The household's id.", personal=True),
+    _export_only("registry_number", "text", "Registry number, e.g. DJ-2026-000123.", personal=True),
+    *LOCATION_FIELDS,
+    *HOUSEHOLD_FIELDS,
+    _export_only("member_count", "integer", "Present members."),
+    _export_only("pmt_score", "decimal", "Proxy means test: predicted log consumption per person."),
+    _export_only(
         "predicted_consumption",
         "integer",
         "Predicted consumption, DJF per person per year (exp of the PMT score).",
     ),
-    Field("pmt_formula_version", "integer", "Version of the PMT formula that gave the score."),
-    _personal("head_given_name", "text", "The head's given name."),
-    _personal("head_father_name", "text", "The head's father's name."),
-    _personal("head_grandfather_name", "text", "The head's grandfather's (or family) name."),
-    _personal("head_phone", "list", "The head's phone numbers (E.164)."),
-    Field("head_sex", "text", "The head's sex (F or M)."),
-    Field("head_age", "integer", "The head's age in completed years today."),
-    Field("head_age_group", "text", f"The head's age group ({AGE_GROUP_LABELS})."),
+    _export_only(
+        "pmt_formula_version", "integer", "Version of the PMT formula that gave the score."
+    ),
+    _export_only("head_given_name", "text", "The head's given name.", personal=True),
+    _export_only("head_father_name", "text", "The head's father's name.", personal=True),
+    _export_only(
+        "head_grandfather_name",
+        "text",
+        "The head's grandfather's (or family) name.",
+        personal=True,
+    ),
+    _export_only("head_phone", "list", "The head's phone numbers (E.164).", personal=True),
+    _export_only("head_sex", "text", "The head's sex (F or M)."),
+    _export_only("head_age", "integer", "The head's age in completed years today."),
+    _export_only("head_age_group", "text", f"The head's age group ({AGE_GROUP_LABELS})."),
 )
 
-INDIVIDUAL_FIELDS: tuple[Field, ...] = (
-    _personal("individual_id", "text", "The person's id."),
-    _personal("household_id", "text", "The person's household's id."),
-    _personal("registry_number", "text", "The household's registry number."),
-    *_LOCATION,
-    _personal("given_name", "text", "Given name."),
-    _personal("father_name", "text", "Father's name."),
-    _personal("grandfather_name", "text", "Grandfather's (or family) name."),
-    Field("sex", "text", "F or M."),
-    _personal("birth_date", "date", "Date of birth."),
-    Field("birth_date_estimated", "boolean", "Whether the birth date is an estimate."),
-    Field("age", "integer", "Age in completed years today (Djibouti time)."),
-    Field("age_group", "text", f"Age group ({AGE_GROUP_LABELS})."),
-    Field("relationship_to_head", "text", "head, spouse, child, parent, sibling, ..."),
-    Field("legal_status", "text", "national, refugee, asylum_seeker, migrant, other."),
-    Field("nationality", "text", "ISO 3166 country code."),
-    Field("country_of_origin", "text", "ISO 3166 country code."),
-    *(
-        _personal(id_type, "list", f"{id_type.replace('_', ' ').capitalize()} (every one held).")
-        for id_type in IDENTIFIER_COLUMNS
-    ),
-    *(
-        Field(
-            f"disability_{domain}",
-            "integer",
-            f"Washington Group, {domain.replace('_', ' ')}: 1 no difficulty .. 4 cannot do.",
-        )
-        for domain in WASHINGTON_GROUP_DOMAINS
-    ),
-    Field("has_disability", "boolean", "A lot of difficulty or cannot do, in any domain."),
-    Field("pregnant", "boolean", "Pregnant."),
-    Field("lactating", "boolean", "Lactating."),
-    Field("education_level", "text", "Highest level of education."),
-    Field("occupation", "text", "Occupation, as recorded."),
+
+def _person_export_fields() -> Iterator[Field]:
+    """The person's stored fields in their order, with what exports add at its place: age
+    after the birth date, identifiers (one column per type) after the origin, and the
+    disability domains (one column each) with the summary flag."""
+    for field in PERSON_FIELDS:
+        if field.column == "disability":
+            for domain in WASHINGTON_GROUP_DOMAINS:
+                yield _export_only(
+                    f"disability_{domain}",
+                    "integer",
+                    f"Washington Group, {domain.replace('_', ' ')}: 1 no difficulty .. 4 "
+                    "cannot do.",
+                )
+            yield _export_only(
+                "has_disability", "boolean", "A lot of difficulty or cannot do, in any domain."
+            )
+            continue
+        yield field
+        if field.column == "birth_date_estimated":
+            yield _export_only("age", "integer", "Age in completed years today (Djibouti time).")
+            yield _export_only("age_group", "text", f"Age group ({AGE_GROUP_LABELS}).")
+        if field.column == "country_of_origin":
+            for id_type in IDENTIFIER_COLUMNS:
+                yield _export_only(
+                    id_type,
+                    "list",
+                    f"{id_type.replace('_', ' ').capitalize()} (every one held).",
+                    personal=True,
+                )
+
+
+INDIVIDUAL_EXPORT_FIELDS: tuple[Field, ...] = (
+    _export_only("individual_id", "text", "The person's id.", personal=True),
+    _export_only("household_id", "text", "The person's household's id.", personal=True),
+    _export_only("registry_number", "text", "The household's registry number.", personal=True),
+    *LOCATION_FIELDS,
+    *_person_export_fields(),
 )
 
 # List filters whose values are personal data.
 PERSONAL_FILTERS = ("name", "identifier")
 
 CATALOGUE: dict[Resource, dict[str, Field]] = {
-    "households": {field.name: field for field in HOUSEHOLD_FIELDS},
-    "individuals": {field.name: field for field in INDIVIDUAL_FIELDS},
+    "households": {field.name: field for field in HOUSEHOLD_EXPORT_FIELDS},
+    "individuals": {field.name: field for field in INDIVIDUAL_EXPORT_FIELDS},
 }
 
 

@@ -20,9 +20,9 @@ from typing import Any, Protocol
 
 import orjson
 
-from services.beneficiaries.exports.fields import Field
+from services.beneficiaries.records.mapping import Field
+from shared.spreadsheet import FORMULA_TRIGGERS
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # The same as a set; "" is not in it, so an empty string's [:1] never matches.
 _TRIGGER_CHARACTERS = frozenset(FORMULA_TRIGGERS)
 LIST_SEPARATOR = ";"
@@ -40,11 +40,6 @@ MEDIA_TYPES = {
     ExportFormat.jsonl: "application/x-ndjson",
     ExportFormat.xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-
-
-def neutralise(text: str) -> str:
-    """`text` made safe to open in a spreadsheet: quoted when it could start a formula."""
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
 
 
 class ExportWriter(Protocol):

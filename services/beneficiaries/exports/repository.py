@@ -29,16 +29,16 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import aliased
 
-from services.beneficiaries.exports.fields import (
-    CATALOGUE,
+from services.beneficiaries.exports.fields import CATALOGUE, Field, Resource
+from services.beneficiaries.models import Household, Identifier, Individual
+from services.beneficiaries.records.filters import RegistryFilters
+from services.beneficiaries.records.mapping import HOUSEHOLD_FIELDS, LOCATION_FIELDS, PERSON_FIELDS
+from services.beneficiaries.records.search import household_conditions, person_conditions
+from services.beneficiaries.vocabulary import (
+    AGE_GROUPS,
+    IDENTIFIER_TYPES,
     WASHINGTON_GROUP_DOMAINS,
-    Field,
-    Resource,
 )
-from services.beneficiaries.filters import RegistryFilters
-from services.beneficiaries.households.repository import household_conditions, person_conditions
-from services.beneficiaries.models import IDENTIFIER_TYPES, Household, Identifier, Individual
-from services.beneficiaries.stats.catalog import AGE_GROUPS
 
 # Mapped attributes and SQL expressions alike.
 Expression = Any
@@ -103,41 +103,26 @@ def _identifier(id_type: str) -> Column:
     return lambda sources: sources.identifier_column(id_type)
 
 
-# Fields that are a column of the same name, as stored.
-_HOUSEHOLD_AS_STORED = (
-    "dwelling_type", "tenure", "wall_material", "roof_material", "floor_material", "rooms",
-    "water_source", "sanitation", "lighting", "cooking_fuel", "assets", "shocks",
-    "displacement_status", "registration_source", "registration_date", "enumerator_id",
-    "device_id", "submission_id", "consent_given", "consent_date", "consent_scope",
-    "consent_method", "consent_notice_version", "member_count", "pmt_formula_version",
-)  # fmt: skip
-_INDIVIDUAL_AS_STORED = (
-    "given_name", "father_name", "grandfather_name", "sex", "birth_date",
-    "birth_date_estimated", "relationship_to_head", "legal_status", "nationality",
-    "country_of_origin", "has_disability", "pregnant", "lactating", "education_level",
-    "occupation",
-)  # fmt: skip
+def _stored(model: type, column: str, kind: str) -> Expression:
+    value = getattr(model, column)
+    # Numeric comes back as Decimal, which JSON has no type for: float8 holds these exactly
+    # enough (6 decimals of a degree).
+    return cast(value, Float) if kind == "decimal" else value
+
 
 _LOCATION_COLUMNS: dict[str, Column] = {
-    "region_code": _plain(Household.region_code),
-    "commune_code": _plain(Household.commune_code),
-    "locality_code": _plain(Household.locality_code),
-    "area": _plain(Household.area),
+    field.name: _plain(getattr(Household, field.column)) for field in LOCATION_FIELDS
 }
 
 _HOUSEHOLD_COLUMNS: dict[str, Column] = {
     "household_id": _plain(Household.id),
     "registry_number": _plain(Household.registry_number),
     **_LOCATION_COLUMNS,
-    "address": _plain(Household.address),
-    # Numeric comes back as Decimal, which JSON has no type for: float8 holds these exactly
-    # enough (6 decimals of a degree, 5 of a log score).
-    "gps_latitude": _plain(cast(Household.gps_latitude, Float)),
-    "gps_longitude": _plain(cast(Household.gps_longitude, Float)),
-    **{name: _plain(getattr(Household, name)) for name in _HOUSEHOLD_AS_STORED},
-    "partner_id": _plain(Household.source_partner_id),
+    **{f.name: _plain(_stored(Household, f.column, f.kind)) for f in HOUSEHOLD_FIELDS},
+    "member_count": _plain(Household.member_count),
     "pmt_score": _plain(cast(Household.pmt_score, Float)),
     "predicted_consumption": _plain(cast(func.round(func.exp(Household.pmt_score)), BigInteger)),
+    "pmt_formula_version": _plain(Household.pmt_formula_version),
     "head_given_name": lambda s: s.head_column("given_name"),
     "head_father_name": lambda s: s.head_column("father_name"),
     "head_grandfather_name": lambda s: s.head_column("grandfather_name"),
@@ -152,7 +137,12 @@ _INDIVIDUAL_COLUMNS: dict[str, Column] = {
     "household_id": _plain(Individual.household_id),
     "registry_number": _plain(Household.registry_number),
     **_LOCATION_COLUMNS,
-    **{name: _plain(getattr(Individual, name)) for name in _INDIVIDUAL_AS_STORED},
+    **{
+        f.name: _plain(_stored(Individual, f.column, f.kind))
+        for f in PERSON_FIELDS
+        if f.column != "disability"
+    },
+    "has_disability": _plain(Individual.has_disability),
     "age": lambda s: s.age(Individual.birth_date),
     "age_group": lambda s: s.age_group(Individual.birth_date),
     **{id_type: _identifier(id_type) for id_type in IDENTIFIER_TYPES},

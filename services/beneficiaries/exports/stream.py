@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import StreamingResponse
 from starlette.types import Send
 
-from services.beneficiaries.exports.fields import PERSONAL_FILTERS, Field, Resource
+from services.beneficiaries.exports.fields import PERSONAL_FILTERS, Resource
 from services.beneficiaries.exports.formats import (
     CsvWriter,
     ExportFormat,
@@ -24,7 +24,8 @@ from services.beneficiaries.exports.formats import (
     JsonLinesWriter,
 )
 from services.beneficiaries.exports.xlsx import XlsxWriter
-from services.beneficiaries.filters import RegistryFilters
+from services.beneficiaries.records.filters import RegistryFilters
+from services.beneficiaries.records.mapping import Field
 from shared.audit import AuditTrail
 from shared.auth import Principal
 from shared.db import Database

@@ -23,8 +23,9 @@ from datetime import date
 from typing import IO, Any, cast
 from xml.sax.saxutils import quoteattr
 
-from services.beneficiaries.exports.fields import Field
-from services.beneficiaries.exports.formats import FORMULA_TRIGGERS, LIST_SEPARATOR
+from services.beneficiaries.exports.formats import LIST_SEPARATOR
+from services.beneficiaries.records.mapping import Field
+from shared.spreadsheet import FORMULA_TRIGGERS
 
 SHEET_ROWS = 1_048_576
 # Deflate level 1: about a quarter faster than the default level 6 for about a fifth more

@@ -8,35 +8,35 @@ from collections.abc import Sequence
 from datetime import date
 
 from services.beneficiaries.access import ensure_region
-from services.beneficiaries.dedup.service import flag_new_people
-from services.beneficiaries.households import repository
-from services.beneficiaries.households.documents import HouseholdDocument
-from services.beneficiaries.households.leaving import leave
-from services.beneficiaries.households.schemas import (
+from services.beneficiaries.areas.service import resolve_location
+from services.beneficiaries.context import WriteContext
+from services.beneficiaries.dedup.service import flag_joining
+from services.beneficiaries.households.service import document, held_for_change
+from services.beneficiaries.models import Household as HouseholdRow
+from services.beneficiaries.models import Individual, Membership
+from services.beneficiaries.pmt.service import rescore_households
+from services.beneficiaries.records import repository
+from services.beneficiaries.records.documents import HouseholdDocument
+from services.beneficiaries.records.mapping import columns_of, section_columns
+from services.beneficiaries.records.schemas import (
     HeadChange,
     MemberAdd,
     MemberLeave,
     Merge,
     Split,
 )
-from services.beneficiaries.households.service import (
-    Registrar,
-    _flush,
+from services.beneficiaries.records.writes import (
     add_people,
     check_identifiers_free,
-    document,
-    get_for_write,
+    leave,
+    new_person,
     record_relationship,
-    resolve_location,
 )
-from services.beneficiaries.households.versions import touch
-from services.beneficiaries.models import Household as HouseholdRow
-from services.beneficiaries.models import Individual, Membership
-from services.beneficiaries.pmt.scoring import rescore_households
 from shared.errors import Conflict, NotFound, UnprocessableEntity
+from shared.versioning import created, touch
 
 
-async def _members(ctx: Registrar, household: HouseholdRow) -> dict[uuid.UUID, Individual]:
+async def _members(ctx: WriteContext, household: HouseholdRow) -> dict[uuid.UUID, Individual]:
     found = await repository.active_members(ctx.session, [household.id], for_update=True)
     return {person.id: person for person in found.get(household.id, [])}
 
@@ -49,20 +49,18 @@ def _member(members: dict[uuid.UUID, Individual], individual_id: uuid.UUID) -> I
 
 
 async def _finish(
-    ctx: Registrar,
+    ctx: WriteContext,
     households: Sequence[HouseholdRow],
     action: str,
     detail: dict,
     people: Sequence[Individual] = (),
 ) -> None:
     """A new version of each household (its members changed) and of each person changed;
-    rescore; audit. A household created by this request keeps version 1."""
+    rescore; audit. A household created by this change keeps version 1."""
     for household in households:
         household.updated_by = ctx.principal.subject
-        if household.id not in ctx.session.info.get("created_households", ()):
-            touch(ctx.session, household)
-    touch(ctx.session, *people)
-    await _flush(ctx.session)
+    touch(ctx.session, *households, *people)
+    await repository.flush(ctx.session)
     await rescore_households(ctx.session, [h.id for h in households])
     for household in households:
         await ctx.audit.record_write(
@@ -71,23 +69,25 @@ async def _finish(
 
 
 async def add_member(
-    ctx: Registrar, household_id: uuid.UUID, data: MemberAdd, if_match: str | None
+    ctx: WriteContext, household_id: uuid.UUID, data: MemberAdd, expected_version: int | None
 ) -> HouseholdDocument:
-    household = await get_for_write(ctx, household_id, if_match)
+    household = await held_for_change(ctx, household_id, expected_version)
     member = data.member
     if member.id and await repository.existing_individual_ids(ctx.session, [member.id]):
         raise Conflict("A person with this id is registered already.", existing_id=str(member.id))
     await check_identifiers_free(ctx.session, [(i.type, i.value) for i in member.identifiers])
-    [person] = await add_people(
-        ctx.session, household.id, [member], started_on=data.joined_on, reason=data.reason,
+    person = new_person(household.id, member, ctx.principal.subject)
+    await add_people(
+        ctx.session,
+        household.id,
+        [(person, member)],
+        started_on=data.joined_on,
+        reason=data.reason,
         actor=ctx.principal.subject,
-    )  # fmt: skip
+    )
     household.member_count += 1
-    await _flush(ctx.session)
-    await flag_new_people(
-        ctx.session, household, [person],
-        threshold=ctx.settings.dedup_threshold, window=ctx.settings.dedup_birth_year_window,
-    )  # fmt: skip
+    await repository.flush(ctx.session)
+    await flag_joining(ctx.session, ctx.settings, household, [(person, member)])
     await _finish(
         ctx, [household], "member_joined", {"individual_id": str(person.id), "reason": data.reason}
     )
@@ -95,33 +95,41 @@ async def add_member(
 
 
 async def member_leaves(
-    ctx: Registrar,
+    ctx: WriteContext,
     household_id: uuid.UUID,
     individual_id: uuid.UUID,
     data: MemberLeave,
-    if_match: str | None,
+    expected_version: int | None,
 ) -> HouseholdDocument:
-    household = await get_for_write(ctx, household_id, if_match)
+    household = await held_for_change(ctx, household_id, expected_version)
     members = await _members(ctx, household)
     person = _member(members, individual_id)
     await leave(
-        ctx.session, household, person, members.values(), on=data.left_on, reason=data.reason,
+        ctx.session,
+        household,
+        person,
+        members.values(),
+        on=data.left_on,
+        reason=data.reason,
         actor=ctx.principal.subject,
-    )  # fmt: skip
+    )
     person.status = "deceased" if data.reason == "death" else "left"
     if data.reason == "death":
         person.deceased_on = data.left_on
     await _finish(
-        ctx, [household], "member_left", {"individual_id": str(person.id), "reason": data.reason},
+        ctx,
+        [household],
+        "member_left",
+        {"individual_id": str(person.id), "reason": data.reason},
         [person],
-    )  # fmt: skip
+    )
     return await document(ctx.session, household.id)
 
 
 async def change_head(
-    ctx: Registrar, household_id: uuid.UUID, data: HeadChange, if_match: str | None
+    ctx: WriteContext, household_id: uuid.UUID, data: HeadChange, expected_version: int | None
 ) -> HouseholdDocument:
-    household = await get_for_write(ctx, household_id, if_match)
+    household = await held_for_change(ctx, household_id, expected_version)
     members = await _members(ctx, household)
     new_head = _member(members, data.individual_id)
     if new_head.relationship_to_head == "head":
@@ -134,10 +142,14 @@ async def change_head(
                 errors=[{"path": "body.former_head_relationship", "message": "required"}],
             )
         await record_relationship(
-            ctx.session, household.id, old_head, data.former_head_relationship,
-            on=data.changed_on, actor=ctx.principal.subject,
-        )  # fmt: skip
-        await _flush(ctx.session)  # the old head steps down before the new one steps up
+            ctx.session,
+            household.id,
+            old_head,
+            data.former_head_relationship,
+            on=data.changed_on,
+            actor=ctx.principal.subject,
+        )
+        await repository.flush(ctx.session)  # the old head steps down before the new one steps up
     await record_relationship(
         ctx.session, household.id, new_head, "head", on=data.changed_on, actor=ctx.principal.subject
     )
@@ -148,11 +160,11 @@ async def change_head(
 
 
 async def split(
-    ctx: Registrar, household_id: uuid.UUID, data: Split, if_match: str | None
+    ctx: WriteContext, household_id: uuid.UUID, data: Split, expected_version: int | None
 ) -> tuple[HouseholdDocument, HouseholdDocument]:
     """Members leave to found a new household. Returns (this household, the new one)."""
     session, actor = ctx.session, ctx.principal.subject
-    household = await get_for_write(ctx, household_id, if_match)
+    household = await held_for_change(ctx, household_id, expected_version)
     members = await _members(ctx, household)
     moving = {m.individual_id: m.relationship_to_head for m in data.members}
     for individual_id in moving:
@@ -175,51 +187,54 @@ async def split(
     if await repository.existing_household_ids(session, [new_id]):
         raise Conflict("A household with this id exists already.", existing_id=str(new_id))
 
-    created = HouseholdRow(
+    gps = data.location.gps
+    consent = {column: getattr(household, column) for column in columns_of("consent")}
+    founded = HouseholdRow(
         id=new_id,
         region_code=location.region_code,
         commune_code=location.commune_code,
         locality_code=location.locality_code,
         area=location.area,
         address=data.location.address,
-        gps_latitude=data.location.gps.latitude if data.location.gps else None,
-        gps_longitude=data.location.gps.longitude if data.location.gps else None,
-        **data.living_conditions.model_dump(),
+        gps_latitude=gps.latitude if gps else None,
+        gps_longitude=gps.longitude if gps else None,
+        **section_columns("living_conditions", data.living_conditions),
         displacement_status=data.displacement_status or household.displacement_status,
         registration_source=household.registration_source,
         registration_date=data.split_on,
-        consent_given=household.consent_given,
-        consent_date=household.consent_date,
-        consent_scope=list(household.consent_scope or []),
-        consent_method=household.consent_method,
-        consent_notice_version=household.consent_notice_version,
+        **consent,
         member_count=len(moving),
         created_by=actor,
         updated_by=actor,
     )
-    session.add(created)
-    await _flush(session)
+    session.add(founded)
+    created(session, founded)
+    await repository.flush(session)
     await _move(
-        ctx, [(members[i], relationship) for i, relationship in moving.items()],
-        household.id, created.id, data.split_on, "split", data.note,
-    )  # fmt: skip
-    await _flush(session)
+        ctx,
+        [(members[i], relationship) for i, relationship in moving.items()],
+        household.id,
+        founded.id,
+        data.split_on,
+        "split",
+        data.note,
+    )
+    await repository.flush(session)
     if new_head is not None:
         await record_relationship(
             session, household.id, new_head, "head", on=data.split_on, actor=actor
         )
     household.member_count = len(staying)
-    detail = {"new_household_id": str(created.id), "moved": len(moving)}
-    session.info.setdefault("created_households", set()).add(created.id)
+    detail = {"new_household_id": str(founded.id), "moved": len(moving)}
     moved_people = [members[i] for i in moving]
     if new_head is not None:
         moved_people.append(new_head)
-    await _finish(ctx, [household, created], "split", detail, moved_people)
-    return await document(session, household.id), await document(session, created.id)
+    await _finish(ctx, [household, founded], "split", detail, moved_people)
+    return await document(session, household.id), await document(session, founded.id)
 
 
 async def _move(
-    ctx: Registrar,
+    ctx: WriteContext,
     people: list[tuple[Individual, str]],
     source_id: uuid.UUID,
     target_id: uuid.UUID,
@@ -231,24 +246,33 @@ async def _move(
     one opened (each naming the other household), their record follows."""
     session, actor = ctx.session, ctx.principal.subject
     await repository.close_memberships(
-        session, source_id, [person.id for person, _ in people], ended_on=on, reason=reason,
+        session,
+        source_id,
+        [person.id for person, _ in people],
+        ended_on=on,
+        reason=reason,
         related_household_id=target_id,
-    )  # fmt: skip
+    )
     for person, relationship in people:
         person.household_id = target_id
         person.relationship_to_head = relationship
         person.updated_by = actor
         session.add(
             Membership(
-                household_id=target_id, individual_id=person.id,
-                relationship_to_head=relationship, started_on=on, start_reason=reason,
-                related_household_id=source_id, recorded_by=actor, note=note,
+                household_id=target_id,
+                individual_id=person.id,
+                relationship_to_head=relationship,
+                started_on=on,
+                start_reason=reason,
+                related_household_id=source_id,
+                recorded_by=actor,
+                note=note,
             )
-        )  # fmt: skip
+        )
 
 
 async def merge(
-    ctx: Registrar, household_id: uuid.UUID, data: Merge, if_match: str | None
+    ctx: WriteContext, household_id: uuid.UUID, data: Merge, expected_version: int | None
 ) -> HouseholdDocument:
     """The source household's members join this one; the source is closed as merged."""
     session = ctx.session
@@ -257,8 +281,8 @@ async def merge(
             "A household cannot merge into itself.",
             errors=[{"path": "body.source_household_id", "message": "another household"}],
         )
-    household = await get_for_write(ctx, household_id, if_match)
-    source = await repository.get_household(session, data.source_household_id, for_update=True)
+    household = await held_for_change(ctx, household_id, expected_version)
+    source = await repository.households.find(session, data.source_household_id, for_update=True)
     if source is None:
         raise NotFound("No such source household.")
     ensure_region(ctx.principal, source.region_code)
@@ -272,9 +296,14 @@ async def merge(
             errors=[{"path": "body.members", "message": "must match the source's members"}],
         )
     await _move(
-        ctx, [(joining[i], relationship) for i, relationship in given.items()],
-        source.id, household.id, data.merged_on, "merge", data.note,
-    )  # fmt: skip
+        ctx,
+        [(joining[i], relationship) for i, relationship in given.items()],
+        source.id,
+        household.id,
+        data.merged_on,
+        "merge",
+        data.note,
+    )
     household.member_count += len(joining)
     source.member_count = 0
     source.status = "merged"

@@ -1,317 +1,54 @@
-"""Registering and updating households with their members.
+"""Registering, reading, replacing and changing households with their members.
 
 Every write here runs in the request's transaction: the household, its people, their
 identifiers and memberships, the PMT score, duplicate flags and the audit row land together
-or not at all.
+or not at all. A write reads what it changes once, checks it once and writes it once: the
+household row goes to the database in one INSERT or UPDATE with its new score.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date
-from typing import Any
+from collections.abc import Sequence
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.beneficiaries.access import ensure_region
-from services.beneficiaries.areas import repository as areas
-from services.beneficiaries.config import BeneficiariesSettings
-from services.beneficiaries.dedup.service import flag_new_people
-from services.beneficiaries.households import repository
-from services.beneficiaries.households.derived import individual_columns
-from services.beneficiaries.households.documents import HouseholdDocument, household_document
-from services.beneficiaries.households.schemas import (
-    Consent,
-    Gps,
-    Household,
+from services.beneficiaries.access import allowed_regions, ensure_region
+from services.beneficiaries.areas.service import ResolvedLocation, resolve_location
+from services.beneficiaries.clock import today
+from services.beneficiaries.context import WriteContext
+from services.beneficiaries.dedup.service import flag_joining
+from services.beneficiaries.models import Household as HouseholdRow
+from services.beneficiaries.models import Individual
+from services.beneficiaries.pmt.scoring import predicted_consumption
+from services.beneficiaries.pmt.service import score_held
+from services.beneficiaries.records import repository, search
+from services.beneficiaries.records.documents import HouseholdDocument, household_document
+from services.beneficiaries.records.filters import RegistryFilters
+from services.beneficiaries.records.mapping import (
+    household_columns,
+    person_columns,
+    section_columns,
+)
+from services.beneficiaries.records.schemas import (
+    HouseholdSummary,
     HouseholdUpdate,
     HouseholdWrite,
-    IdentifierIn,
-    Location,
-    Member,
-    MemberIn,
-    today,
 )
-from services.beneficiaries.households.versions import touch
-from services.beneficiaries.models import Household as HouseholdRow
-from services.beneficiaries.models import Identifier, Individual, Membership
-from services.beneficiaries.pmt.scoring import rescore_households
-from shared.audit import AuditTrail
+from services.beneficiaries.records.stored import Stored, pairs_of, same_household
+from services.beneficiaries.records.writes import (
+    add_people,
+    check_identifiers_free,
+    identifier_pairs,
+    new_person,
+    record_relationship,
+)
 from shared.auth import Principal
 from shared.errors import Conflict, NotFound, PreconditionRequired, UnprocessableEntity
-from shared.etag import require_if_match
+from shared.pagination import Page, PageParams, page_of
+from shared.versioning import require_version, touch
 
-
-@dataclass(frozen=True)
-class Registrar:
-    """Who is writing and what the write needs from the app."""
-
-    session: AsyncSession
-    principal: Principal
-    audit: AuditTrail
-    settings: BeneficiariesSettings
-
-
-@dataclass(frozen=True)
-class ResolvedLocation:
-    region_code: str
-    commune_code: str
-    locality_code: str
-    area: str
-
-
-class DuplicateIdentifier(Conflict):
-    type, title = "duplicate-identifier", "Identifier already registered"
-
-
-async def resolve_location(
-    session: AsyncSession, locality_code: str, area: str | None, path: str = "body.location"
-) -> ResolvedLocation:
-    locality = await areas.get(session, locality_code)
-    if locality is None or locality.level != 3:
-        raise UnprocessableEntity(
-            f"Unknown locality {locality_code}.",
-            errors=[{"path": f"{path}.locality_code", "message": "not a known locality"}],
-        )
-    chosen = area or locality.area
-    if chosen is None:
-        raise UnprocessableEntity(
-            "This locality has both urban and rural parts: say which.",
-            errors=[{"path": f"{path}.area", "message": "required for this locality"}],
-        )
-    assert locality.parent_code is not None
-    return ResolvedLocation(locality.region_code, locality.parent_code, locality.code, chosen)
-
-
-def _household_columns(data: HouseholdWrite, location: ResolvedLocation) -> dict[str, Any]:
-    gps = data.location.gps
-    return {
-        "region_code": location.region_code,
-        "commune_code": location.commune_code,
-        "locality_code": location.locality_code,
-        "area": location.area,
-        "address": data.location.address,
-        "gps_latitude": gps.latitude if gps else None,
-        "gps_longitude": gps.longitude if gps else None,
-        **data.living_conditions.model_dump(),
-        "displacement_status": data.displacement_status,
-        "registration_source": data.registration.source,
-        "registration_date": data.registration.date,
-        "enumerator_id": data.registration.enumerator_id,
-        "device_id": data.registration.device_id,
-        "submission_id": data.registration.submission_id,
-        "source_partner_id": data.registration.partner_id,
-        **_consent_columns(data.consent),
-    }
-
-
-def _consent_columns(consent: Consent) -> dict[str, Any]:
-    return {
-        "consent_given": consent.given,
-        "consent_date": consent.date,
-        "consent_scope": list(consent.scope),
-        "consent_method": consent.method,
-        "consent_notice_version": consent.notice_version,
-    }
-
-
-def _person_columns(member: MemberIn) -> dict[str, Any]:
-    return {
-        "given_name": member.given_name,
-        "father_name": member.father_name,
-        "grandfather_name": member.grandfather_name,
-        "sex": member.sex,
-        "birth_date": member.birth_date,
-        "birth_date_estimated": member.birth_date_estimated,
-        "relationship_to_head": member.relationship_to_head,
-        "legal_status": member.legal_status,
-        "nationality": member.nationality,
-        "country_of_origin": member.country_of_origin,
-        "disability": dict(member.disability),
-        "pregnant": member.pregnant,
-        "lactating": member.lactating,
-        "education_level": member.education_level,
-        "occupation": member.occupation,
-        **individual_columns(
-            member.given_name,
-            member.father_name,
-            member.grandfather_name,
-            member.birth_date,
-            member.disability,
-        ),
-    }
-
-
-async def check_identifiers_free(
-    session: AsyncSession,
-    identifiers: Iterable[tuple[str, str]],
-    *,
-    allowed_owners: Iterable[uuid.UUID] = (),
-) -> None:
-    """409 naming the record that already holds one of these (unique-type) identifiers."""
-    allowed = set(allowed_owners)
-    for kind, _value, owner, household_id in await repository.unique_identifier_owners(
-        session, identifiers
-    ):
-        if owner not in allowed:
-            raise DuplicateIdentifier(
-                f"This {kind} is already registered to someone else.",
-                identifier_type=kind,
-                existing_individual_id=str(owner),
-                existing_household_id=str(household_id) if household_id else None,
-            )
-
-
-async def record_relationship(
-    session: AsyncSession,
-    household_id: uuid.UUID,
-    person: Individual,
-    relationship: str,
-    *,
-    on: date,
-    actor: str,
-) -> None:
-    """A member's relationship to the head changes: their membership span closes and a
-    new one opens, so the history keeps who was what, when."""
-    await repository.close_memberships(
-        session, household_id, [person.id], ended_on=on, reason="relationship_changed"
-    )
-    person.relationship_to_head = relationship
-    person.updated_by = actor
-    session.add(
-        Membership(
-            household_id=household_id,
-            individual_id=person.id,
-            relationship_to_head=relationship,
-            started_on=on,
-            start_reason="relationship_changed",
-            recorded_by=actor,
-        )
-    )
-
-
-async def _flush(session: AsyncSession) -> None:
-    """A unique index hit here means a concurrent write registered the same thing first."""
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise Conflict(
-            "This conflicts with a record saved at the same moment; read it and try again."
-        ) from exc
-
-
-async def add_people(
-    session: AsyncSession,
-    household_id: uuid.UUID,
-    members: Sequence[MemberIn],
-    *,
-    started_on: date,
-    reason: str,
-    actor: str,
-) -> list[Individual]:
-    """New people in a household, with their first membership span and identifiers. The
-    people are flushed first: without ORM relationships, nothing orders the inserts for us."""
-    people = [
-        Individual(
-            id=member.id or uuid.uuid4(),
-            household_id=household_id,
-            created_by=actor,
-            updated_by=actor,
-            **_person_columns(member),
-        )
-        for member in members
-    ]
-    session.add_all(people)
-    await _flush(session)
-    for person, member in zip(people, members, strict=True):
-        session.add(
-            Membership(
-                household_id=household_id,
-                individual_id=person.id,
-                relationship_to_head=member.relationship_to_head,
-                started_on=started_on,
-                start_reason=reason,
-                recorded_by=actor,
-            )
-        )
-        session.add_all(
-            Identifier(individual_id=person.id, type=i.type, value=i.value)
-            for i in member.identifiers
-        )
-    await _flush(session)
-    return people
-
-
-async def create(
-    ctx: Registrar, data: HouseholdWrite, household_id: uuid.UUID | None = None
-) -> HouseholdDocument:
-    session, actor = ctx.session, ctx.principal.subject
-    household_id = household_id or data.id or uuid.uuid4()
-    location = await resolve_location(session, data.location.locality_code, data.location.area)
-    ensure_region(ctx.principal, location.region_code)
-    if await repository.existing_household_ids(session, [household_id]):
-        raise Conflict("A household with this id exists already.", existing_id=str(household_id))
-    taken = await repository.existing_individual_ids(session, [m.id for m in data.members if m.id])
-    if taken:
-        raise Conflict(
-            "A member id given is already registered.", existing_ids=sorted(map(str, taken))
-        )
-    await check_identifiers_free(session, _pairs(data.members))
-
-    household = HouseholdRow(
-        id=household_id,
-        member_count=len(data.members),
-        created_by=actor,
-        updated_by=actor,
-        **_household_columns(data, location),
-    )
-    session.add(household)
-    await _flush(session)
-    people = await add_people(
-        session, household.id, data.members, started_on=data.registration.date,
-        reason="registered", actor=actor,
-    )  # fmt: skip
-    await rescore_households(session, [household.id])
-    await flag_new_people(
-        session,
-        household,
-        people,
-        threshold=ctx.settings.dedup_threshold,
-        window=ctx.settings.dedup_birth_year_window,
-    )
-    await ctx.audit.record_write(
-        session, ctx.principal, "create", "household", household.id, household.id,
-        {"members": len(people), "source": data.registration.source},
-    )  # fmt: skip
-    return await document(session, household.id)
-
-
-async def document(session: AsyncSession, household_id: uuid.UUID) -> HouseholdDocument:
-    """The household as answered, after this request's writes (flushed first)."""
-    await session.flush()
-    found = await household_document(session, household_id)
-    assert found is not None
-    return found
-
-
-def _pairs(members: Iterable[MemberIn]) -> list[tuple[str, str]]:
-    return [(i.type, i.value) for m in members for i in m.identifiers]
-
-
-async def get_for_write(
-    ctx: Registrar, household_id: uuid.UUID, if_match: str | None
-) -> HouseholdRow:
-    household = await repository.get_household(ctx.session, household_id, for_update=True)
-    if household is None:
-        raise NotFound("No such household.")
-    ensure_region(ctx.principal, household.region_code)
-    if household.status != "active":
-        raise Conflict(f"This household is {household.status}; it can no longer change.")
-    require_if_match(if_match, household.version)
-    return household
+# -- reading -------------------------------------------------------------------------------
 
 
 async def get(
@@ -324,12 +61,143 @@ async def get(
     return found
 
 
-async def update(
-    ctx: Registrar, household_id: uuid.UUID, data: HouseholdUpdate, if_match: str | None
+async def document(session: AsyncSession, household_id: uuid.UUID) -> HouseholdDocument:
+    """The household as answered, after this request's writes (flushed first: the document
+    is read past the ORM)."""
+    await session.flush()
+    found = await household_document(session, household_id)
+    assert found is not None
+    return found
+
+
+async def list_households(
+    session: AsyncSession, principal: Principal, filters: RegistryFilters, paging: PageParams
+) -> Page[HouseholdSummary]:
+    rows = await search.list_households(session, filters, allowed_regions(principal), paging)
+    page = page_of(rows, paging, key=lambda row: [row[0].registry_number])
+    return Page[HouseholdSummary](
+        items=[_summary(*row) for row in page.items], next_cursor=page.next_cursor
+    )
+
+
+def _summary(
+    household: HouseholdRow, given: str | None, father: str | None, grandfather: str | None
+) -> HouseholdSummary:
+    head = " ".join(part for part in (given, father, grandfather) if part) or None
+    score = household.pmt_score
+    return HouseholdSummary(
+        id=household.id,
+        registry_number=household.registry_number,
+        status=household.status,
+        region_code=household.region_code,
+        locality_code=household.locality_code,
+        area=household.area,
+        member_count=household.member_count,
+        head_name=head,
+        predicted_consumption=predicted_consumption(score) if score is not None else None,
+        registration_date=household.registration_date,
+        version=household.version,
+    )
+
+
+async def membership_history(
+    session: AsyncSession, principal: Principal, household_id: uuid.UUID
+) -> Sequence[object]:
+    household = await repository.households.get(session, household_id)
+    ensure_region(principal, household.region_code)
+    return await repository.membership_history(session, household_id)
+
+
+# -- registering ---------------------------------------------------------------------------
+
+
+async def create(
+    ctx: WriteContext, data: HouseholdWrite, household_id: uuid.UUID | None = None
 ) -> HouseholdDocument:
+    session, actor = ctx.session, ctx.principal.subject
+    household_id = household_id or data.id or uuid.uuid4()
+    location = await resolve_location(session, data.location.locality_code, data.location.area)
+    ensure_region(ctx.principal, location.region_code)
+    if await repository.existing_household_ids(session, [household_id]):
+        raise Conflict("A household with this id exists already.", existing_id=str(household_id))
+    taken = await repository.existing_individual_ids(session, [m.id for m in data.members if m.id])
+    if taken:
+        raise Conflict(
+            "A member id given is already registered.", existing_ids=sorted(map(str, taken))
+        )
+    await check_identifiers_free(session, identifier_pairs(data.members))
+
+    household = HouseholdRow(
+        id=household_id,
+        member_count=len(data.members),
+        created_by=actor,
+        updated_by=actor,
+        **_location_columns(location),
+        **household_columns(data),
+    )
+    joined = [(new_person(household_id, member, actor), member) for member in data.members]
+    await score_held(session, household, [person for person, _ in joined])
+    session.add(household)
+    await repository.flush(session)
+    await add_people(
+        session,
+        household_id,
+        joined,
+        started_on=data.registration.date,
+        reason="registered",
+        actor=actor,
+    )
+    await flag_joining(session, ctx.settings, household, joined)
+    await ctx.audit.record_write(
+        session,
+        ctx.principal,
+        "create",
+        "household",
+        household.id,
+        household.id,
+        {"members": len(joined), "source": data.registration.source},
+    )
+    return await document(session, household.id)
+
+
+def _location_columns(location: ResolvedLocation) -> dict[str, str]:
+    return {
+        "region_code": location.region_code,
+        "commune_code": location.commune_code,
+        "locality_code": location.locality_code,
+        "area": location.area,
+    }
+
+
+# -- changing ------------------------------------------------------------------------------
+
+
+def _check_changeable(ctx: WriteContext, household: HouseholdRow, expected: int | None) -> None:
+    ensure_region(ctx.principal, household.region_code)
+    if household.status != "active":
+        raise Conflict(f"This household is {household.status}; it can no longer change.")
+    require_version(expected, household.version)
+
+
+async def held_for_change(
+    ctx: WriteContext, household_id: uuid.UUID, expected_version: int | None
+) -> HouseholdRow:
+    """The household, locked for a change made on `expected_version` of it."""
+    household = await repository.households.get_for_update(ctx.session, household_id)
+    _check_changeable(ctx, household, expected_version)
+    return household
+
+
+async def update(
+    ctx: WriteContext,
+    household_id: uuid.UUID,
+    data: HouseholdUpdate,
+    expected_version: int | None,
+) -> HouseholdDocument:
+    """PATCH: only what is sent changes."""
     session = ctx.session
-    household = await get_for_write(ctx, household_id, if_match)
-    changed: list[str] = []
+    household = await held_for_change(ctx, household_id, expected_version)
+    columns: dict[str, object] = {}
     if data.location is not None:
         sent = data.location.model_fields_set
         if "locality_code" in sent or "area" in sent:
@@ -339,103 +207,114 @@ async def update(
                 data.location.area if "area" in sent else None,
             )
             ensure_region(ctx.principal, location.region_code)
-            for field in ("region_code", "commune_code", "locality_code", "area"):
-                _set(household, field, getattr(location, field), changed)
+            columns |= _location_columns(location)
         if "address" in sent:
-            _set(household, "address", data.location.address, changed)
+            columns["address"] = data.location.address
         if "gps" in sent:
-            gps: Gps | None = data.location.gps
-            _set(household, "gps_latitude", gps.latitude if gps else None, changed)
-            _set(household, "gps_longitude", gps.longitude if gps else None, changed)
+            gps = data.location.gps
+            columns["gps_latitude"] = gps.latitude if gps else None
+            columns["gps_longitude"] = gps.longitude if gps else None
     if data.living_conditions is not None:
-        for field in data.living_conditions.model_fields_set:
-            _set(household, field, getattr(data.living_conditions, field), changed)
+        conditions = data.living_conditions
+        columns |= section_columns("living_conditions", conditions, conditions.model_fields_set)
     if data.displacement_status is not None:
-        _set(household, "displacement_status", data.displacement_status, changed)
+        columns["displacement_status"] = data.displacement_status
     if data.consent is not None:
-        for column, value in _consent_columns(data.consent).items():
-            _set(household, column, value, changed)
+        columns |= section_columns("consent", data.consent)
+    changed = _assign(household, columns)
     if changed:
         household.updated_by = ctx.principal.subject
         touch(session, household)
-        await _flush(session)
-        await rescore_households(session, [household.id])
+        members = await repository.active_members(session, [household.id])
+        await score_held(session, household, members.get(household.id, []))
+        await repository.flush(session)
         await ctx.audit.record_write(
-            session, ctx.principal, "update", "household", household.id, household.id,
-            {"fields": sorted(set(changed))},
-        )  # fmt: skip
+            session,
+            ctx.principal,
+            "update",
+            "household",
+            household.id,
+            household.id,
+            {"fields": sorted(changed)},
+        )
     return await document(session, household.id)
 
 
-def _set(row: object, field: str, value: object, changed: list[str]) -> None:
-    if getattr(row, field) != value:
-        setattr(row, field, value)
-        changed.append(field)
+def _assign(row: object, columns: dict[str, object]) -> list[str]:
+    """Set the columns that differ; the names of those."""
+    changed = [column for column, value in columns.items() if getattr(row, column) != value]
+    for column in changed:
+        setattr(row, column, columns[column])
+    return changed
 
 
 async def replace(
-    ctx: Registrar, household_id: uuid.UUID, data: HouseholdWrite, if_match: str | None
+    ctx: WriteContext,
+    household_id: uuid.UUID,
+    data: HouseholdWrite,
+    expected_version: int | None,
 ) -> tuple[HouseholdDocument, str]:
-    """PUT: create the household under the client's id, or replace it whole. Without
-    `If-Match`, resending what is already stored is answered as unchanged (a retry after a
-    lost answer); anything else needs `If-Match`. Returns the household and what happened:
-    created, updated or unchanged."""
+    """PUT: create the household under the client's id, or replace it whole. Without an
+    expected version, resending what is already stored is answered as unchanged (a retry
+    after a lost answer); anything else needs the version changed. Returns the household
+    and what happened: created, updated or unchanged."""
     session = ctx.session
     if data.id is not None and data.id != household_id:
         raise UnprocessableEntity(
             "The id in the body differs from the one in the path.",
             errors=[{"path": "body.id", "message": "must match the path"}],
         )
-    # Two PUTs of the same new household (a device retrying while its first try is still
-    # running) are taken one after the other: the second finds the first's household.
-    await repository.lock_household_id(session, household_id)
-    household = await repository.get_household(session, household_id, for_update=True)
-    if household is None:
-        return await create(ctx, data, household_id), "created"
-    ensure_region(ctx.principal, household.region_code)
-    current_document = await document(session, household_id)
-    current = current_document.model()
-    if if_match is None:
-        if same_household(current, data):
-            return current_document, "unchanged"
+    stored = await repository.stored_for_change(session, household_id)
+    if stored is None:
+        # Two PUTs of the same new household (a device retrying while its first try is
+        # still running) are taken one after the other: the second finds the first's.
+        await repository.lock_household_id(session, household_id)
+        stored = await repository.stored_for_change(session, household_id)
+        if stored is None:
+            return await create(ctx, data, household_id), "created"
+    if expected_version is None:
+        ensure_region(ctx.principal, stored.household.region_code)
+        if same_household(stored, data):
+            return await document(session, household_id), "unchanged"
         raise PreconditionRequired(
             "This household exists: send If-Match with the ETag of the version you changed."
         )
-    household = await get_for_write(ctx, household_id, if_match)
-    if same_household(current, data):
-        return current_document, "unchanged"
-    await _replace(ctx, household, data)
-    return await document(session, household.id), "updated"
+    _check_changeable(ctx, stored.household, expected_version)
+    if not same_household(stored, data):
+        await _replace(ctx, stored, data)
+        return await document(session, household_id), "updated"
+    return await document(session, household_id), "unchanged"
 
 
-async def _replace(ctx: Registrar, household: HouseholdRow, data: HouseholdWrite) -> None:
+async def _replace(ctx: WriteContext, stored: Stored, data: HouseholdWrite) -> None:
     session, actor = ctx.session, ctx.principal.subject
-    location = await resolve_location(session, data.location.locality_code, data.location.area)
-    ensure_region(ctx.principal, location.region_code)
-    members = (await repository.active_members(session, [household.id], for_update=True)).get(
-        household.id, []
-    )
-    current = {m.id: m for m in members}
+    household, current = stored.household, stored.members
+    location = await _location_of(ctx, household, data)
     sent = {m.id: m for m in data.members if m.id is not None}
-    elsewhere = await repository.existing_individual_ids(session, set(sent) - set(current))
-    if elsewhere:
-        raise Conflict(
-            "Some member ids belong to people registered in another household; "
-            "use the membership operations to move people.",
-            existing_ids=sorted(map(str, elsewhere)),
-        )
-    await check_identifiers_free(session, _pairs(data.members), allowed_owners=current)
+    newcomers = set(sent) - set(current)
+    if newcomers:
+        elsewhere = await repository.existing_individual_ids(session, newcomers)
+        if elsewhere:
+            raise Conflict(
+                "Some member ids belong to people registered in another household; "
+                "use the membership operations to move people.",
+                existing_ids=sorted(map(str, elsewhere)),
+            )
+    unseen = set(identifier_pairs(data.members)) - stored.held_identifiers()
+    if unseen:
+        await check_identifiers_free(session, unseen, allowed_owners=current)
 
-    changed_people: dict[uuid.UUID, Individual] = {}
-    leaving = [gone for gone_id, gone in current.items() if gone_id not in sent]
-    for gone in leaving:
-        gone.status = "left"
-        gone.household_id = None
-        gone.updated_by = actor
-        changed_people[gone.id] = gone
-    await repository.close_memberships(
-        session, household.id, [gone.id for gone in leaving], ended_on=today(), reason="removed"
-    )
+    changed: dict[uuid.UUID, Individual] = {}
+    leaving = [person for person_id, person in current.items() if person_id not in sent]
+    for person in leaving:
+        person.status = "left"
+        person.household_id = None
+        person.updated_by = actor
+        changed[person.id] = person
+    if leaving:
+        await repository.close_memberships(
+            session, household.id, [p.id for p in leaving], ended_on=today(), reason="removed"
+        )
     # The old head steps down before the new one steps up: one head at any moment.
     for person_id, member in sent.items():
         stepping_down = current.get(person_id)
@@ -444,125 +323,78 @@ async def _replace(ctx: Registrar, household: HouseholdRow, data: HouseholdWrite
             and stepping_down.relationship_to_head == "head" != member.relationship_to_head
         ):
             await record_relationship(
-                session, household.id, stepping_down, member.relationship_to_head, on=today(),
+                session,
+                household.id,
+                stepping_down,
+                member.relationship_to_head,
+                on=today(),
                 actor=actor,
-            )  # fmt: skip
-            changed_people[stepping_down.id] = stepping_down
-    await _flush(session)
-    held = await repository.identifiers_of(session, list(current))
-    for member in data.members:
-        person = current.get(member.id) if member.id else None
-        if person is None:
-            continue
-        changed = person.relationship_to_head != member.relationship_to_head
-        if changed:
-            await record_relationship(
-                session, household.id, person, member.relationship_to_head, on=today(), actor=actor
             )
-        for column, value in _person_columns(member).items():
-            if getattr(person, column) != value:
-                setattr(person, column, value)
-                changed = True
-        wanted = [(i.type, i.value) for i in member.identifiers]
-        if await repository.replace_identifiers(session, person.id, wanted, held[person.id]):
-            changed = True
-        if changed:
+            changed[stepping_down.id] = stepping_down
+            await repository.flush(session)
+    staying: list[Individual] = []
+    for person_id, member in sent.items():
+        if person_id not in current:
+            continue
+        person = current[person_id]
+        staying.append(person)
+        moved = person.relationship_to_head != member.relationship_to_head
+        if moved:
+            await record_relationship(
+                session,
+                household.id,
+                person,
+                member.relationship_to_head,
+                on=today(),
+                actor=actor,
+            )
+        fields = _assign(person, person_columns(member))
+        held = stored.identifiers[person_id]
+        identifiers = await repository.replace_identifiers(
+            session, person_id, pairs_of(member), held
+        )
+        if moved or fields or identifiers:
             person.updated_by = actor
-            changed_people[person.id] = person
-    joining = [m for m in data.members if not (m.id and m.id in current)]
-    new_people = await add_people(
-        session, household.id, joining, started_on=today(), reason="joined", actor=actor
+            changed[person_id] = person
+    joined = [
+        (new_person(household.id, member, actor), member)
+        for member in data.members
+        if not (member.id and member.id in current)
+    ]
+    await add_people(
+        session, household.id, joined, started_on=today(), reason="joined", actor=actor
     )
-    columns = _household_columns(data, location)
-    for column, value in columns.items():
-        setattr(household, column, value)
+    _assign(household, _location_columns(location) | household_columns(data))
     household.member_count = len(data.members)
     household.updated_by = actor
-    touch(session, household, *changed_people.values())
-    await _flush(session)
-    await rescore_households(session, [household.id])
-    if new_people:
-        await flag_new_people(
-            session, household, new_people,
-            threshold=ctx.settings.dedup_threshold, window=ctx.settings.dedup_birth_year_window,
-        )  # fmt: skip
+    touch(session, household, *changed.values())
+    await score_held(session, household, [*staying, *(person for person, _ in joined)])
+    await repository.flush(session)
+    if joined:
+        await flag_joining(session, ctx.settings, household, joined)
     await ctx.audit.record_write(
-        session, ctx.principal, "replace", "household", household.id, household.id,
-        {"members": len(data.members), "joined": len(new_people), "removed": len(leaving)},
-    )  # fmt: skip
-
-
-def as_write(household: Household) -> dict[str, Any]:
-    """A stored household in the shape of a `HouseholdWrite`, to compare with one."""
-    return HouseholdWrite.model_construct(
-        id=household.id,
-        location=Location.model_construct(
-            locality_code=household.location.locality_code,
-            area=household.location.area,
-            address=household.location.address,
-            gps=household.location.gps,
-        ),
-        living_conditions=household.living_conditions,
-        displacement_status=household.displacement_status,
-        registration=household.registration,
-        consent=household.consent,
-        members=[_member_write(m) for m in household.members],
-    ).model_dump(mode="json")
-
-
-def _member_write(m: Member) -> MemberIn:
-    """A stored member in the shape of a `MemberIn`."""
-    return MemberIn.model_construct(
-        id=m.id,
-        given_name=m.given_name,
-        father_name=m.father_name,
-        grandfather_name=m.grandfather_name,
-        sex=m.sex,
-        birth_date=m.birth_date,
-        birth_date_estimated=m.birth_date_estimated,
-        relationship_to_head=m.relationship_to_head,
-        legal_status=m.legal_status,
-        nationality=m.nationality,
-        country_of_origin=m.country_of_origin,
-        identifiers=[
-            IdentifierIn.model_construct(type=i.type, value=i.value) for i in m.identifiers
-        ],
-        disability=m.disability,
-        pregnant=m.pregnant,
-        lactating=m.lactating,
-        education_level=m.education_level,
-        occupation=m.occupation,
+        session,
+        ctx.principal,
+        "replace",
+        "household",
+        household.id,
+        household.id,
+        {"members": len(data.members), "joined": len(joined), "removed": len(leaving)},
     )
 
 
-def _comparable_member(member: dict[str, Any]) -> dict[str, Any]:
-    member = dict(member)
-    member["identifiers"] = sorted((i["type"], i["value"]) for i in member["identifiers"])
-    return member
-
-
-def _comparable(write: dict[str, Any]) -> dict[str, Any]:
-    write = dict(write)
-    write.pop("id", None)
-    if not write["location"].get("area"):
-        write["location"].pop("area", None)
-    members = [_comparable_member(member) for member in write["members"]]
-    write["members"] = sorted(members, key=lambda m: str(m.get("id")))
-    return write
-
-
-def same_member(current: Member, data: MemberIn) -> bool:
-    """Whether `data` is what is stored for this person (a member added twice: a retry)."""
-    return data.id == current.id and _comparable_member(
-        data.model_dump(mode="json")
-    ) == _comparable_member(_member_write(current).model_dump(mode="json"))
-
-
-def same_household(current: Household, data: HouseholdWrite) -> bool:
-    if any(member.id is None for member in data.members):
-        return False
-    sent = _comparable(data.model_dump(mode="json"))
-    stored = _comparable(as_write(current))
-    if "area" not in sent["location"]:
-        stored["location"].pop("area", None)
-    return sent == stored
+async def _location_of(
+    ctx: WriteContext, household: HouseholdRow, data: HouseholdWrite
+) -> ResolvedLocation:
+    """Where the household now is. The same locality and a stated area is where it was:
+    nothing to look up or check again."""
+    if data.location.locality_code == household.locality_code and data.location.area:
+        return ResolvedLocation(
+            household.region_code,
+            household.commune_code,
+            household.locality_code,
+            data.location.area,
+        )
+    location = await resolve_location(ctx.session, data.location.locality_code, data.location.area)
+    ensure_region(ctx.principal, location.region_code)
+    return location

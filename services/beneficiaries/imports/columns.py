@@ -7,13 +7,12 @@ Headers are matched without regard to case, accents, spaces or hyphens, in Engli
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import get_args
 
-from services.beneficiaries.households.schemas import IdentifierType, WashingtonGroupDomain
 from services.beneficiaries.names import fold
+from services.beneficiaries.vocabulary import IDENTIFIER_TYPES, WASHINGTON_GROUP_DOMAINS
 
-WASHINGTON_GROUP = get_args(WashingtonGroupDomain)
-IDENTIFIER_COLUMNS = get_args(IdentifierType)
+WASHINGTON_GROUP = WASHINGTON_GROUP_DOMAINS
+IDENTIFIER_COLUMNS = IDENTIFIER_TYPES
 
 
 @dataclass(frozen=True)
@@ -25,6 +24,8 @@ class Column:
     household: bool = False  # a household column, read from the household's first row
 
 
+# A table: one column a line reads better than what the formatter would make of it.
+# fmt: off
 COLUMNS: tuple[Column, ...] = (
     Column("household_key", "cle_menage", "Your key for the household; its rows share it.", True, True),
     Column("locality_code", "code_localite", "Locality code (GET /admin-areas?level=3).", True, True),
@@ -81,7 +82,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("lactating", "allaitante", "yes/no."),
     Column("education_level", "niveau_instruction", "none, koranic, primary, middle, secondary, vocational, tertiary."),
     Column("occupation", "occupation", "Occupation."),
-)  # fmt: skip
+)
+# fmt: on
 BY_NAME = {column.name: column for column in COLUMNS}
 REQUIRED = tuple(column.name for column in COLUMNS if column.required)
 

@@ -3,29 +3,22 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
-import anyio
 from fastapi import APIRouter, Depends, File, Form, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.beneficiaries.access import Manager
-from services.beneficiaries.deps import Audit, Settings
-from services.beneficiaries.exports.formats import neutralise
-from services.beneficiaries.imports import repository
-from services.beneficiaries.imports.job import upload_path
-from services.beneficiaries.imports.reader import UnreadableFile, sniff_format
+from services.beneficiaries.context import Audit, Settings
+from services.beneficiaries.imports import repository, service
 from services.beneficiaries.imports.schemas import ImportJob
 from services.beneficiaries.imports.templates import template_csv, template_xlsx
-from services.beneficiaries.models import ImportJob as ImportJobRow
 from shared.db import DbSession, ReadSession, StreamSession
-from shared.errors import Conflict, NotFound, ProblemError, UnprocessableEntity
-from shared.pagination import Page, PageParams, page_of, page_params
+from shared.pagination import Page, PageParams, page_params
+from shared.spreadsheet import neutralise
 
 router = APIRouter(prefix="/api/v1/beneficiaries/imports", tags=["imports"])
 CHUNK = 1024 * 1024
@@ -64,56 +57,14 @@ async def start_import(
     ] = "all_or_nothing",
 ) -> ImportJob:
     """Starts an import in the background; follow it at `GET /imports/{id}`."""
-    job_id = uuid.uuid4()
-    folder = settings.imports_folder()
-    staging = folder / f"{job_id}.upload"
-    digest = hashlib.sha256()
-    size = lines = 0
-    try:
-        async with await anyio.open_file(staging, "wb") as target:
-            while chunk := await file.read(CHUNK):
-                size += len(chunk)
-                if size > settings.import_max_bytes:
-                    raise ProblemError(
-                        f"The file is larger than the {settings.import_max_bytes} bytes allowed.",
-                        status=413,
-                        title="Payload too large",
-                    )
-                digest.update(chunk)
-                lines += chunk.count(b"\n")
-                await target.write(chunk)
-        if size == 0:
-            raise UnprocessableEntity(
-                "The file is empty.", errors=[{"path": "body.file", "message": "empty"}]
-            )
-        try:
-            file_format = sniff_format(staging, file.filename or "")
-        except UnreadableFile as exc:
-            raise UnprocessableEntity(
-                str(exc), errors=[{"path": "body.file", "message": str(exc)}]
-            ) from exc
-    except BaseException:
-        staging.unlink(missing_ok=True)
-        raise
-    job = ImportJobRow(
-        id=job_id,
-        status="queued",
-        mode=mode,
-        file_name=(file.filename or "upload")[:255],
-        file_format=file_format,
-        file_sha256=digest.hexdigest(),
-        file_bytes=size,
-        total_rows=max(0, lines - 1) if file_format == "csv" else None,
-        created_by=principal.subject,
+
+    async def chunks() -> AsyncIterator[bytes]:
+        while chunk := await file.read(CHUNK):
+            yield chunk
+
+    job = await service.start_import(
+        session, principal, audit, settings, chunks=chunks(), file_name=file.filename, mode=mode
     )
-    repository.add_job(session, job)
-    await session.flush()
-    staging.rename(upload_path(settings, job))
-    await audit.record_write(
-        session, principal, "import_requested", "import", job.id, None,
-        {"format": file_format, "bytes": size, "mode": mode},
-    )  # fmt: skip
-    await session.refresh(job)
     response.headers["Location"] = f"{router.prefix}/{job.id}"
     return ImportJob.model_validate(job)
 
@@ -123,8 +74,7 @@ async def list_imports(
     session: ReadSession, _: Manager, paging: Annotated[PageParams, Depends(page_params)]
 ) -> Page[ImportJob]:
     """Imports, the most recent first."""
-    rows = await repository.list_jobs(session, paging)
-    page = page_of(rows, paging, key=lambda job: [job.created_at, job.id])
+    page = await service.list_jobs(session, paging)
     return Page[ImportJob](
         items=[ImportJob.model_validate(job) for job in page.items], next_cursor=page.next_cursor
     )
@@ -132,12 +82,12 @@ async def list_imports(
 
 @router.get("/{job_id}", response_model=ImportJob)
 async def get_import(job_id: uuid.UUID, session: ReadSession, _: Manager) -> ImportJob:
-    return ImportJob.model_validate(await _job(session, job_id))
+    return ImportJob.model_validate(await service.get(session, job_id))
 
 
 @router.get("/{job_id}/errors.csv", summary="Every problem found: row, column, value, message")
 async def import_errors(job_id: uuid.UUID, session: StreamSession, _: Manager) -> StreamingResponse:
-    await _job(session, job_id)
+    await service.get(session, job_id)
 
     async def lines() -> AsyncIterator[bytes]:
         yield _csv_line(["row", "column", "value", "message"]).encode("utf-8-sig")
@@ -155,30 +105,9 @@ async def import_errors(job_id: uuid.UUID, session: StreamSession, _: Manager) -
 
 
 @router.delete("/{job_id}", response_model=ImportJob)
-async def cancel_import(job_id: uuid.UUID, session: DbSession, principal: Manager) -> ImportJob:
+async def cancel_import(job_id: uuid.UUID, session: DbSession, _: Manager) -> ImportJob:
     """Cancels an import that has not finished: nothing of it is saved."""
-    # Locked: the worker claims queued jobs with SKIP LOCKED, so it cannot start this one
-    # between the check and the change (and a claim under way is waited for).
-    job = await _job(session, job_id, for_update=True)
-    if job.status in ("done", "failed", "cancelled"):
-        raise Conflict(f"This import is {job.status}: there is nothing to cancel.")
-    if job.status == "queued":
-        job.status = "cancelled"
-        job.message = "Cancelled before it started."
-    else:
-        job.cancel_requested = True
-    await session.flush()
-    await session.refresh(job)
-    return ImportJob.model_validate(job)
-
-
-async def _job(
-    session: AsyncSession, job_id: uuid.UUID, *, for_update: bool = False
-) -> ImportJobRow:
-    job = await repository.get_job(session, job_id, for_update=for_update)
-    if job is None:
-        raise NotFound("No such import.")
-    return job
+    return ImportJob.model_validate(await service.cancel(session, job_id))
 
 
 def _csv_line(values: list[str]) -> str:

@@ -17,21 +17,24 @@ import uuid
 from collections.abc import AsyncGenerator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.beneficiaries.areas import repository as areas
 from services.beneficiaries.config import BeneficiariesSettings
-from services.beneficiaries.households import repository as households_repository
-from services.beneficiaries.households.schemas import HouseholdWrite
+from services.beneficiaries.context import WriteContext
+from services.beneficiaries.households.bulk import register_households
 from services.beneficiaries.imports import repository
 from services.beneficiaries.imports.columns import map_headers
 from services.beneficiaries.imports.parse import ParsedHousehold, RowError, households, records
 from services.beneficiaries.imports.reader import UnreadableFile, rows
-from services.beneficiaries.imports.writer import active_formula, register_households
-from services.beneficiaries.models import SHARED_IDENTIFIER_TYPES, AdminArea, ImportJob
+from services.beneficiaries.imports.service import upload_path
+from services.beneficiaries.models import AdminArea, ImportJob
+from services.beneficiaries.pmt.service import active_formula
+from services.beneficiaries.records import repository as records_repository
+from services.beneficiaries.records.schemas import HouseholdWrite
+from services.beneficiaries.vocabulary import SHARED_IDENTIFIER_TYPES
 from shared.audit import AuditTrail
 from shared.auth import Principal
 from shared.db import Database
@@ -65,10 +68,6 @@ class _Seen:
         self.submissions.clear()
 
 
-def upload_path(settings: BeneficiariesSettings, job: ImportJob) -> Path:
-    return settings.imports_folder() / f"{job.id}.{job.file_format}"
-
-
 async def run_pending(
     database: Database, settings: BeneficiariesSettings, audit: AuditTrail
 ) -> int:
@@ -93,9 +92,11 @@ async def run(
             earlier = await repository.done_with_same_file(session, job)
         if earlier is not None:
             await _finish(
-                database, job.id, "done",
+                database,
+                job.id,
+                "done",
                 f"This file was imported already (import {earlier.id}): nothing new was saved.",
-            )  # fmt: skip
+            )
             return
         outcome = await _import(database, settings, audit, job)
         await _finish(database, job.id, "done", outcome)
@@ -115,9 +116,10 @@ async def run(
         )
     finally:
         _log.info(
-            "import finished", job_id=str(job.id),
+            "import finished",
+            job_id=str(job.id),
             seconds=round((datetime.now(UTC) - started).total_seconds(), 1),
-        )  # fmt: skip
+        )
 
 
 async def _finish(database: Database, job_id: uuid.UUID, status: str, message: str) -> None:
@@ -140,11 +142,15 @@ class _Progress:
         async with self.database.sessionmaker() as session, session.begin():
             await repository.add_errors(session, self.job_id, self.pending)
             cancel = await repository.report(
-                session, self.job_id,
-                processed_rows=self.rows, households_created=self.created,
-                individuals_created=self.people, households_skipped=self.skipped,
-                error_count=self.errors, **extra,
-            )  # fmt: skip
+                session,
+                self.job_id,
+                processed_rows=self.rows,
+                households_created=self.created,
+                individuals_created=self.people,
+                households_skipped=self.skipped,
+                error_count=self.errors,
+                **extra,
+            )
         self.pending = []
         if cancel:
             raise Cancelled
@@ -155,7 +161,8 @@ async def _import(
 ) -> str:
     path = upload_path(settings, job)
     lines = rows(path, job.file_format)
-    header = next(lines, None)
+    # Opening and reading the file is blocking I/O: in a worker thread, as every row after.
+    header = await asyncio.to_thread(next, lines, None)
     if header is None:
         raise UnreadableFile("The file is empty.")
     columns, missing = map_headers(header)
@@ -172,19 +179,16 @@ async def _import(
         else ""
     )
     progress = _Progress(database, job.id)
-    principal = Principal(subject=job.created_by, roles=frozenset({"data_manager"}))
+    # The import writes as the person who uploaded it.
+    principal = Principal(subject=job.created_by, roles=frozenset(job.created_by_roles))
     all_or_nothing = job.mode == "all_or_nothing"
     seen = _Seen()
     flagged = 0
 
     async with database.sessionmaker() as session, session.begin():
-        localities = {
-            area.code: area
-            for area in (await session.execute(select(AdminArea).where(AdminArea.level == 3)))
-            .scalars()
-            .all()
-        }
+        localities = await areas.localities(session)
         formula = await active_formula(session)
+        ctx = WriteContext(session, principal, audit, settings)
         await progress.report(status="importing")
 
         async def write(batch: list[ParsedHousehold]) -> None:
@@ -195,10 +199,14 @@ async def _import(
             progress.rows += sum(len(parsed.rows) for parsed in batch)
             if valid and not (all_or_nothing and progress.errors):
                 written, pairs = await register_households(
-                    session, valid, localities, principal=principal, audit=audit,
-                    settings=settings, formula=formula, action="import",
-                    detail=lambda _: {"import_id": str(job.id)}, start_reason="imported",
-                )  # fmt: skip
+                    ctx,
+                    valid,
+                    localities,
+                    formula=formula,
+                    action="import",
+                    detail=lambda _: {"import_id": str(job.id)},
+                    start_reason="imported",
+                )
                 progress.created += written.households
                 progress.people += written.individuals
                 flagged += pairs
@@ -262,7 +270,7 @@ async def _check(
         if parsed.household is None:
             _fail(progress, parsed.errors)
     writes = [p.household for p in candidates if p.household is not None]
-    taken = await households_repository.taken(
+    taken = await records_repository.taken(
         session,
         [data.id for data in writes if data.id],
         [],

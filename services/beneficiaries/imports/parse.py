@@ -12,8 +12,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from services.beneficiaries.households.schemas import HouseholdWrite
 from services.beneficiaries.imports.columns import IDENTIFIER_COLUMNS, WASHINGTON_GROUP
+from services.beneficiaries.records.mapping import HOUSEHOLD_FIELDS
+from services.beneficiaries.records.schemas import HouseholdWrite
 from shared.free_json import NUL, NUL_MESSAGE
 
 # Imported households get ids derived from where they come from and their key in the file:
@@ -21,6 +22,7 @@ from shared.free_json import NUL, NUL_MESSAGE
 IMPORT_NAMESPACE = uuid.UUID("6f1c3c52-4f0e-4d59-9e33-2b4a2a3c0d11")
 TRUE = frozenset({"yes", "y", "oui", "o", "true", "vrai", "1", "x"})
 FALSE = frozenset({"no", "n", "non", "false", "faux", "0"})
+_LIVING_CONDITIONS = [field for field in HOUSEHOLD_FIELDS if field.path[0] == "living_conditions"]
 _DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _YEAR = re.compile(r"^(\d{4})$")
 
@@ -78,11 +80,13 @@ def households(records: Iterable[tuple[int, dict]]) -> Iterator[ParsedHousehold]
                 [number],
                 errors=[
                     RowError(
-                        number, "household_key", key,
+                        number,
+                        "household_key",
+                        key,
                         "this household's rows must follow each other; its key appeared earlier",
                     )
                 ],
-            )  # fmt: skip
+            )
             continue
         if not current:
             seen.add(key)
@@ -145,13 +149,11 @@ def _household_body(first: dict, people: list[dict]) -> dict[str, Any]:
             "longitude": first.get("gps_longitude") or None,
         }
     conditions: dict[str, Any] = {}
-    for name in (
-        "dwelling_type", "tenure", "wall_material", "roof_material", "floor_material", "rooms",
-        "water_source", "sanitation", "lighting", "cooking_fuel",
-    ):  # fmt: skip
-        _optional(conditions, name, first.get(name))
-    conditions["assets"] = _list(first.get("assets"))
-    conditions["shocks"] = _list(first.get("shocks"))
+    for condition in _LIVING_CONDITIONS:
+        if condition.kind == "list":
+            conditions[condition.path[1]] = _list(first.get(condition.name))
+        else:
+            _optional(conditions, condition.path[1], first.get(condition.name))
     registration: dict[str, Any] = {"source": source, "date": _date(first, "registration_date")}
     for name in ("enumerator_id", "device_id", "submission_id", "partner_id"):
         _optional(registration, name, first.get(name))
@@ -203,9 +205,14 @@ def _member_body(record: dict, hid: uuid.UUID, index: int) -> dict[str, Any]:
         "lactating": _bool(record, "lactating"),
     }
     for name in (
-        "father_name", "grandfather_name", "legal_status", "nationality", "country_of_origin",
-        "education_level", "occupation",
-    ):  # fmt: skip
+        "father_name",
+        "grandfather_name",
+        "legal_status",
+        "nationality",
+        "country_of_origin",
+        "education_level",
+        "occupation",
+    ):
         value = record.get(name)
         if value:
             member[name] = value.upper() if name in ("nationality", "country_of_origin") else value

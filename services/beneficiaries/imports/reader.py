@@ -23,9 +23,8 @@ class UnreadableFile(Exception):
     """The file cannot be read as an import file; the message says why, for the uploader."""
 
 
-def sniff_format(path: Path, file_name: str) -> str:
-    with path.open("rb") as handle:
-        head = handle.read(4)
+def sniff_format(head: bytes, file_name: str) -> str:
+    """The format of a file from its first bytes (an xlsx is a zip) and its name."""
     if head.startswith(b"PK\x03\x04"):
         return "xlsx"
     if file_name.lower().endswith((".xlsx", ".xlsm")):

@@ -13,12 +13,9 @@ from services.beneficiaries.models import (
     ImportRowError,
 )
 from shared.pagination import PageParams, keyset_page
+from shared.repository import Table
 
-
-async def get_job(
-    session: AsyncSession, job_id: uuid.UUID, *, for_update: bool = False
-) -> ImportJob | None:
-    return await session.get(ImportJob, job_id, with_for_update=for_update)
+jobs = Table(ImportJob, "No such import.")
 
 
 def add_job(session: AsyncSession, job: ImportJob) -> None:

@@ -5,8 +5,6 @@ from datetime import date
 
 from pydantic import BaseModel
 
-from services.beneficiaries.households.schemas import Member
-
 
 class IndividualSummary(BaseModel):
     id: uuid.UUID
@@ -22,8 +20,3 @@ class IndividualSummary(BaseModel):
     age: int
     legal_status: str
     relationship_to_head: str
-
-
-class Individual(Member):
-    registry_number: str | None
-    merged_into_id: uuid.UUID | None

@@ -1,4 +1,4 @@
-"""Reading and correcting one person's record."""
+"""Finding people across households, reading and correcting one person's record."""
 
 from __future__ import annotations
 
@@ -6,92 +6,121 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.beneficiaries.access import ensure_region
-from services.beneficiaries.clock import today
-from services.beneficiaries.households import repository
-from services.beneficiaries.households.derived import individual_columns
-from services.beneficiaries.households.schemas import IndividualUpdate
-from services.beneficiaries.households.service import (
-    Registrar,
-    _flush,
-    check_identifiers_free,
-    record_relationship,
-)
-from services.beneficiaries.households.versions import touch
-from services.beneficiaries.households.views import member_view
-from services.beneficiaries.individuals.schemas import Individual
+from services.beneficiaries.access import allowed_regions, ensure_region
+from services.beneficiaries.clock import age_on, today
+from services.beneficiaries.context import WriteContext
+from services.beneficiaries.individuals.schemas import IndividualSummary
 from services.beneficiaries.models import Household as HouseholdRow
 from services.beneficiaries.models import Individual as IndividualRow
-from services.beneficiaries.pmt.scoring import rescore_households
+from services.beneficiaries.pmt.service import rescore_households
+from services.beneficiaries.records import repository, search
+from services.beneficiaries.records.documents import PersonDocument, person_document
+from services.beneficiaries.records.filters import RegistryFilters
+from services.beneficiaries.records.mapping import PERSON_COLUMNS, derived_person_columns
+from services.beneficiaries.records.schemas import IndividualUpdate
+from services.beneficiaries.records.writes import check_identifiers_free, record_relationship
 from shared.auth import Principal
 from shared.errors import Conflict, Forbidden, NotFound, UnprocessableEntity
-from shared.etag import require_if_match
+from shared.pagination import Page, PageParams, page_of
+from shared.versioning import require_version, touch
 
-PERSON_FIELDS = (
-    "given_name", "father_name", "grandfather_name", "sex", "birth_date", "birth_date_estimated",
-    "relationship_to_head", "legal_status", "nationality", "country_of_origin", "disability",
-    "pregnant", "lactating", "education_level", "occupation",
-)  # fmt: skip
 # What every person has: a PATCH may correct these, never empty them.
 KEPT_FIELDS = (
-    "given_name", "sex", "birth_date", "birth_date_estimated", "relationship_to_head",
-    "legal_status", "disability", "pregnant", "lactating",
-)  # fmt: skip
+    "given_name",
+    "sex",
+    "birth_date",
+    "birth_date_estimated",
+    "relationship_to_head",
+    "legal_status",
+    "disability",
+    "pregnant",
+    "lactating",
+)
+OUTSIDE_HOUSEHOLDS = "People outside any household are visible to data managers only."
 
 
-async def _load(
-    session: AsyncSession,
-    principal: Principal,
-    individual_id: uuid.UUID,
-    *,
-    for_update: bool = False,
-) -> tuple[IndividualRow, HouseholdRow | None]:
-    person = await repository.get_individual(session, individual_id, for_update=for_update)
-    if person is None:
+async def list_individuals(
+    session: AsyncSession, principal: Principal, filters: RegistryFilters, paging: PageParams
+) -> Page[IndividualSummary]:
+    rows = await search.list_individuals(session, filters, allowed_regions(principal), paging)
+    page = page_of(rows, paging, key=lambda row: [row.name_folded, row.id])
+    as_of = today()
+    items = [
+        IndividualSummary(
+            id=row.id,
+            household_id=row.household_id,
+            registry_number=row.registry_number,
+            region_code=row.region_code,
+            locality_code=row.locality_code,
+            given_name=row.given_name,
+            father_name=row.father_name,
+            grandfather_name=row.grandfather_name,
+            sex=row.sex,
+            birth_date=row.birth_date,
+            age=age_on(row.birth_date, as_of),
+            legal_status=row.legal_status,
+            relationship_to_head=row.relationship_to_head,
+        )
+        for row in page.items
+    ]
+    return Page[IndividualSummary](items=items, next_cursor=page.next_cursor)
+
+
+def _ensure_visible(principal: Principal, region_code: str | None) -> None:
+    if region_code is not None:
+        ensure_region(principal, region_code)
+    elif principal.is_region_limited:
+        raise Forbidden(OUTSIDE_HOUSEHOLDS)
+
+
+async def get(
+    session: AsyncSession, principal: Principal, individual_id: uuid.UUID
+) -> PersonDocument:
+    found = await person_document(session, individual_id)
+    if found is None:
         raise NotFound("No such person.")
+    _ensure_visible(principal, found.region_code)
+    return found
+
+
+async def held_for_change(
+    ctx: WriteContext, individual_id: uuid.UUID
+) -> tuple[IndividualRow, HouseholdRow | None]:
+    """The person and their household, both locked for a change."""
+    person = await repository.individuals.get_for_update(ctx.session, individual_id)
     household = None
     if person.household_id is not None:
-        household = await repository.get_household(
-            session, person.household_id, for_update=for_update
-        )
-        assert household is not None
-        ensure_region(principal, household.region_code)
-    elif principal.is_region_limited:
-        raise Forbidden("People outside any household are visible to data managers only.")
+        household = await repository.households.get_for_update(ctx.session, person.household_id)
+    _ensure_visible(ctx.principal, household.region_code if household else None)
     return person, household
 
 
-async def view(
-    session: AsyncSession, person: IndividualRow, household: HouseholdRow | None
-) -> Individual:
-    identifiers = (await repository.identifiers_of(session, [person.id])).get(person.id, [])
-    return Individual(
-        **member_view(person, identifiers).model_dump(),
-        registry_number=household.registry_number if household else None,
-        merged_into_id=person.merged_into_id,
+def would_change(person: IndividualRow, data: IndividualUpdate) -> bool:
+    """Whether the fields sent (identifiers aside) differ from the person's."""
+    sent = data.model_fields_set
+    return any(
+        getattr(person, field) != getattr(data, field) for field in PERSON_COLUMNS if field in sent
     )
 
 
-async def get(session: AsyncSession, principal: Principal, individual_id: uuid.UUID) -> Individual:
-    person, household = await _load(session, principal, individual_id)
-    return await view(session, person, household)
-
-
 async def update(
-    ctx: Registrar, individual_id: uuid.UUID, data: IndividualUpdate, if_match: str | None
-) -> Individual:
+    ctx: WriteContext,
+    individual_id: uuid.UUID,
+    data: IndividualUpdate,
+    expected_version: int | None,
+) -> PersonDocument:
     session = ctx.session
-    person, household = await _load(session, ctx.principal, individual_id, for_update=True)
+    person, household = await held_for_change(ctx, individual_id)
     if person.status == "merged":
         raise Conflict("This record was merged into another; change that one.")
-    require_if_match(if_match, person.version)
+    require_version(expected_version, person.version)
     sent = data.model_fields_set
     if "relationship_to_head" in sent and (
         "head" in (data.relationship_to_head, person.relationship_to_head)
         and data.relationship_to_head != person.relationship_to_head
     ):
         raise Conflict("Use POST /households/{id}/head to change who heads a household.")
-    changes = {field: getattr(data, field) for field in PERSON_FIELDS if field in sent}
+    changes = {field: getattr(data, field) for field in PERSON_COLUMNS if field in sent}
     removed = sorted(field for field in KEPT_FIELDS if field in changes and changes[field] is None)
     if removed:
         raise UnprocessableEntity(
@@ -110,43 +139,45 @@ async def update(
     for field in changed:
         if field == "relationship_to_head" and household is not None:
             await record_relationship(
-                session, household.id, person, changes[field], on=today(),
+                session,
+                household.id,
+                person,
+                changes[field],
+                on=today(),
                 actor=ctx.principal.subject,
-            )  # fmt: skip
+            )
         else:
             setattr(person, field, changes[field])
     if data.identifiers is not None:
-        pairs = sorted({(i.type, i.value) for i in data.identifiers})
-        current = (await repository.identifiers_of(session, [person.id]))[person.id]
-        if set(pairs) != {(i.type, i.value) for i in current}:
-            await check_identifiers_free(session, pairs, allowed_owners=[person.id])
-            await repository.replace_identifiers(session, person.id, pairs, current)
+        wanted: set[tuple[str, str]] = {(i.type, i.value) for i in data.identifiers}
+        held = await repository.identifier_pairs_of(session, person.id)
+        if wanted != held:
+            await check_identifiers_free(session, wanted - held, allowed_owners=[person.id])
+            await repository.replace_identifiers(session, person.id, wanted, held)
             changed.append("identifiers")
     if changed:
-        _derive(person)
+        derived = derived_person_columns({c: getattr(person, c) for c in PERSON_COLUMNS})
+        for column, value in derived.items():
+            setattr(person, column, value)
         person.updated_by = ctx.principal.subject
         touch(session, person)
         if household is not None:
             # The household's representation includes its members: it gets a new version.
             household.updated_by = ctx.principal.subject
             touch(session, household)
-        await _flush(session)
+        await repository.flush(session)
         if household is not None:
             await rescore_households(session, [household.id])
         await ctx.audit.record_write(
-            session, ctx.principal, "update", "individual", person.id,
-            person.household_id, {"fields": sorted(changed)},
-        )  # fmt: skip
-        await session.refresh(person)
-    return await view(session, person, household)
-
-
-def _derive(person: IndividualRow) -> None:
-    for column, value in individual_columns(
-        person.given_name,
-        person.father_name,
-        person.grandfather_name,
-        person.birth_date,
-        person.disability,
-    ).items():
-        setattr(person, column, value)
+            session,
+            ctx.principal,
+            "update",
+            "individual",
+            person.id,
+            person.household_id,
+            {"fields": sorted(changed)},
+        )
+    await session.flush()
+    found = await person_document(session, person.id)
+    assert found is not None
+    return found

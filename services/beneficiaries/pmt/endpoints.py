@@ -5,15 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Response, status
 
 from services.beneficiaries.access import Manager, Staff
-from services.beneficiaries.idempotency import replayed, store_answer
+from services.beneficiaries.context import Audit, Idempotent
 from services.beneficiaries.pmt import service
 from services.beneficiaries.pmt.schemas import PmtFormula, PmtFormulaCreate, PmtJob, PmtVariable
 from services.beneficiaries.pmt.variables import CATALOGUE
 from shared.db import DbSession, ReadSession
-from shared.idempotency import IdempotencyKey
 from shared.pagination import Page, PageParams, page_params
 
 PREFIX = "/api/v1/beneficiaries"
@@ -41,19 +40,19 @@ async def list_variables(_: Staff) -> list[PmtVariable]:
 )
 async def create_formula(
     data: PmtFormulaCreate,
-    request: Request,
     session: DbSession,
     principal: Manager,
-    idempotency_key: IdempotencyKey = None,
+    audit: Audit,
+    idempotent: Idempotent,
 ) -> PmtFormula | Response:
     """Predicted log consumption per person per year (DJF) = intercept + Σ coefficient *
     value, one model for urban and one for rural households."""
-    if answer := await replayed(session, principal, idempotency_key, request, data):
-        return answer
-    formula = await service.create_formula(session, data, principal, request.app.state.audit)
-    view = PmtFormula.model_validate(formula)
-    await store_answer(session, principal, idempotency_key, request, data, 201, view)
-    return view
+
+    async def create() -> PmtFormula:
+        formula = await service.create_formula(session, data, principal, audit)
+        return PmtFormula.model_validate(formula)
+
+    return await idempotent.run(data, create, status_code=201)
 
 
 @router.get("/pmt-formulas", response_model=Page[PmtFormula])
@@ -78,13 +77,13 @@ async def get_formula(version: FormulaVersion, session: ReadSession, _: Staff) -
 )
 async def activate_formula(
     version: FormulaVersion,
-    request: Request,
     response: Response,
     session: DbSession,
     principal: Manager,
+    audit: Audit,
 ) -> PmtJob:
     """The recomputation runs in the background: follow it at the job's URL (`Location`)."""
-    job = await service.activate_formula(session, version, principal, request.app.state.audit)
+    job = await service.activate_formula(session, version, principal, audit)
     response.headers["Location"] = f"{PREFIX}/pmt-jobs/{job.id}"
     return service.job_view(job)
 

@@ -6,10 +6,12 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     ARRAY,
     Numeric,
+    Row,
     Uuid,
     any_,
     bindparam,
@@ -20,10 +22,15 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
 
 from services.beneficiaries.models import Household, Individual, PmtFormula, PmtJob
 from services.beneficiaries.pmt.variables import HouseholdFacts, MemberFacts
 from shared.pagination import PageParams, keyset_page
+from shared.repository import Table
+
+formulas = Table(PmtFormula, "No such PMT formula version.")
+jobs = Table(PmtJob, "No such PMT recomputation job.")
 
 # One lock id for "change which formula is active": two activations at once would otherwise
 # race on the one-active-formula index.
@@ -56,7 +63,7 @@ _MEMBER_FACTS = (
 )
 
 
-def _ids(household_ids: Sequence[uuid.UUID]):
+def _ids(household_ids: Sequence[uuid.UUID]) -> BindParameter[Any]:
     # One array parameter instead of an IN list: one prepared statement whatever the size.
     return bindparam("household_ids", list(household_ids), type_=ARRAY(Uuid()))
 
@@ -66,10 +73,6 @@ def _ids(household_ids: Sequence[uuid.UUID]):
 
 def add_formula(session: AsyncSession, formula: PmtFormula) -> None:
     session.add(formula)
-
-
-async def get_formula(session: AsyncSession, version: int) -> PmtFormula | None:
-    return await session.get(PmtFormula, version)
 
 
 async def get_active_formula(session: AsyncSession) -> PmtFormula | None:
@@ -106,10 +109,6 @@ async def make_active(session: AsyncSession, version: int) -> None:
 
 def add_job(session: AsyncSession, job: PmtJob) -> None:
     session.add(job)
-
-
-async def get_job(session: AsyncSession, job_id: uuid.UUID) -> PmtJob | None:
-    return await session.get(PmtJob, job_id)
 
 
 async def cancel_open_jobs(session: AsyncSession, reason: str) -> None:
@@ -226,7 +225,7 @@ async def fail_job(
 # Households and their scores
 
 
-def _facts(row) -> HouseholdFacts:
+def _facts(row: Row[*tuple[Any, ...]]) -> HouseholdFacts:
     return HouseholdFacts(**row._mapping)
 
 

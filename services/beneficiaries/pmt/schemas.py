@@ -6,10 +6,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.schemas import InputModel
 
-class TermIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
+class TermIn(InputModel):
     variable: str = Field(
         min_length=1,
         max_length=64,
@@ -24,16 +24,12 @@ class TermIn(BaseModel):
     coefficient: float
 
 
-class AreaModelIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
+class AreaModelIn(InputModel):
     intercept: float
     terms: list[TermIn] = Field(max_length=300)
 
 
-class PmtFormulaCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PmtFormulaCreate(InputModel):
     name: str = Field(min_length=1, max_length=120)
     description: str | None = Field(default=None, max_length=4000)
     urban: AreaModelIn

@@ -1,5 +1,5 @@
-"""Scores from a formula, computed in Python the same way for the background job and for
-`rescore_households`, which the households service calls after every create and update.
+"""Scores from a formula: pure arithmetic, the same for the background job, the bulk writer
+and the services scoring the households they change (pmt/service.py reads and writes).
 
 score = intercept + Σ coefficient * value  (predicted log consumption per person per year,
 DJF); predicted consumption = exp(score).
@@ -16,13 +16,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
-
-from services.beneficiaries.clock import today
-from services.beneficiaries.models import Household
-from services.beneficiaries.pmt import repository
 from services.beneficiaries.pmt.variables import (
     ASSET_PREFIX,
     HouseholdFacts,
@@ -152,36 +145,3 @@ def formula_errors(models: Mapping[str, Mapping[str, Any]], prefix: str = "body"
                 errors.append({"path": path, "message": "this term is already in the model"})
             seen.add((name, equals))
     return errors
-
-
-async def rescore_households(
-    session: AsyncSession, household_ids: Sequence[uuid.UUID], *, on: date | None = None
-) -> None:
-    """Score these households with the active formula, in the caller's transaction (the
-    households service calls this after every create and update). Without an active formula
-    their scores are cleared: a score must always name the formula that gave it.
-
-    The households are locked before the formula is read: a formula activated meanwhile is
-    either seen here, or its job finds these rows locked, waits, and rescores them after."""
-    ids = sorted(set(household_ids))
-    if not ids:
-        return
-    households = await repository.lock_households(session, ids)
-    active = await repository.get_active_formula(session)
-    if active is None:
-        scores = dict.fromkeys((household.id for household in households), None)
-        version = None
-    else:
-        members = await repository.active_members(session, ids)
-        formula = Formula.from_json(active.version, active.urban, active.rural)
-        scores = score_households(formula, households, members, on or today())
-        version = active.version
-    computed = await repository.write_scores(session, scores, version)
-    # Household objects the caller holds would otherwise show the old score: set the new
-    # values as loaded (not as changes, which would bump the household's version).
-    for household_id, computed_at in computed.items():
-        loaded = session.identity_map.get(identity_key(Household, household_id))
-        if loaded is not None:
-            set_committed_value(loaded, "pmt_score", scores[household_id])
-            set_committed_value(loaded, "pmt_formula_version", version)
-            set_committed_value(loaded, "pmt_computed_at", computed_at)

@@ -1,19 +1,27 @@
-"""PMT formulas as versioned data, activation, and household scoring."""
+"""PMT formulas as versioned data, their activation, and scoring the households a request
+changes."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from datetime import date
 
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
-from services.beneficiaries.models import PmtFormula, PmtJob
+from services.beneficiaries.clock import today
+from services.beneficiaries.models import Household, Individual, PmtFormula, PmtJob
 from services.beneficiaries.pmt import repository
 from services.beneficiaries.pmt.schemas import PmtFormulaCreate
 from services.beneficiaries.pmt.schemas import PmtJob as PmtJobView
-from services.beneficiaries.pmt.scoring import formula_errors
+from services.beneficiaries.pmt.scoring import Formula, formula_errors, score_households
+from services.beneficiaries.pmt.variables import household_facts, member_facts
 from shared.audit import AuditTrail
 from shared.auth import Principal
-from shared.errors import NotFound, UnprocessableEntity
+from shared.errors import UnprocessableEntity
 from shared.pagination import Page, PageParams, page_of
 
 
@@ -42,10 +50,7 @@ async def create_formula(
 
 
 async def get_formula(session: AsyncSession, version: int) -> PmtFormula:
-    formula = await repository.get_formula(session, version)
-    if formula is None:
-        raise NotFound(f"No PMT formula version {version}.")
-    return formula
+    return await repository.formulas.get(session, version)
 
 
 async def list_formulas(session: AsyncSession, params: PageParams) -> Page[PmtFormula]:
@@ -86,10 +91,7 @@ async def activate_formula(
 
 
 async def get_job(session: AsyncSession, job_id: uuid.UUID) -> PmtJob:
-    job = await repository.get_job(session, job_id)
-    if job is None:
-        raise NotFound("No such PMT recomputation job.")
-    return job
+    return await repository.jobs.get(session, job_id)
 
 
 def job_view(job: PmtJob) -> PmtJobView:
@@ -114,3 +116,63 @@ def job_view(job: PmtJob) -> PmtJobView:
         heartbeat_at=job.heartbeat_at,
         finished_at=job.finished_at,
     )
+
+
+# Scoring the households a request changes
+
+
+async def active_formula(session: AsyncSession) -> Formula | None:
+    active = await repository.get_active_formula(session)
+    return Formula.from_json(active.version, active.urban, active.rural) if active else None
+
+
+async def score_held(
+    session: AsyncSession, household: Household, members: Sequence[Individual]
+) -> None:
+    """Score a household the caller holds (locked, or new in this transaction) from the
+    rows it holds, with the active formula: the score goes with the caller's own UPDATE or
+    INSERT of the household, no statement of its own. Without an active formula the score
+    is cleared: a score must always name the formula that gave it."""
+    formula = await active_formula(session)
+    if formula is None:
+        score, version = None, None
+    else:
+        facts = household_facts(household)
+        scores = score_households(formula, [facts], [member_facts(m) for m in members], today())
+        score, version = scores[facts.id], formula.version
+    household.pmt_score = score
+    household.pmt_formula_version = version
+    household.pmt_computed_at = func.now() if version is not None else None  # type: ignore[assignment]
+
+
+async def rescore_households(
+    session: AsyncSession, household_ids: Sequence[uuid.UUID], *, on: date | None = None
+) -> None:
+    """Score these households with the active formula, in the caller's transaction (the
+    households service calls this after every create and update). Without an active formula
+    their scores are cleared: a score must always name the formula that gave it.
+
+    The households are locked before the formula is read: a formula activated meanwhile is
+    either seen here, or its job finds these rows locked, waits, and rescores them after."""
+    ids = sorted(set(household_ids))
+    if not ids:
+        return
+    households = await repository.lock_households(session, ids)
+    active = await repository.get_active_formula(session)
+    if active is None:
+        scores = dict.fromkeys((household.id for household in households), None)
+        version = None
+    else:
+        members = await repository.active_members(session, ids)
+        formula = Formula.from_json(active.version, active.urban, active.rural)
+        scores = score_households(formula, households, members, on or today())
+        version = active.version
+    computed = await repository.write_scores(session, scores, version)
+    # Household objects the caller holds would otherwise show the old score: set the new
+    # values as loaded (not as changes, which would bump the household's version).
+    for household_id, computed_at in computed.items():
+        loaded = session.identity_map.get(identity_key(Household, household_id))
+        if loaded is not None:
+            set_committed_value(loaded, "pmt_score", scores[household_id])
+            set_committed_value(loaded, "pmt_formula_version", version)
+            set_committed_value(loaded, "pmt_computed_at", computed_at)

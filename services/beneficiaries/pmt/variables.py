@@ -13,11 +13,11 @@ import math
 import re
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
-from services.beneficiaries.households.derived import age_on
+from services.beneficiaries.clock import age_on
 
 Kind = Literal["numeric", "categorical"]
 ASSET_PREFIX = "asset:"
@@ -119,6 +119,19 @@ class MemberFacts:
     has_disability: bool
     legal_status: str
     education_level: str | None
+
+
+HOUSEHOLD_FACTS = tuple(field.name for field in fields(HouseholdFacts))
+MEMBER_FACTS = tuple(field.name for field in fields(MemberFacts))
+
+
+def household_facts(row: Any) -> HouseholdFacts:
+    """What scoring reads of a household row (an ORM row, or anything with those attributes)."""
+    return HouseholdFacts(**{name: getattr(row, name) for name in HOUSEHOLD_FACTS})
+
+
+def member_facts(row: Any) -> MemberFacts:
+    return MemberFacts(**{name: getattr(row, name) for name in MEMBER_FACTS})
 
 
 Values = dict[str, float | str | None]

@@ -88,7 +88,7 @@ async def _run_batch(
         return None
     formula = formulas.get(formula_version)
     if formula is None:
-        row = await repository.get_formula(session, formula_version)
+        row = await repository.formulas.find(session, formula_version)
         assert row is not None  # a foreign key guarantees it
         formula = formulas[formula_version] = Formula.from_json(row.version, row.urban, row.rural)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.responses import StreamingResponse
 
 from services.beneficiaries.access import (
@@ -16,7 +16,7 @@ from services.beneficiaries.access import (
     Staff,
 )
 from services.beneficiaries.clock import today
-from services.beneficiaries.idempotency import replayed, store_answer
+from services.beneficiaries.context import Audit, Idempotent
 from services.beneficiaries.models import Enrollment as EnrollmentRow
 from services.beneficiaries.models import Programme as ProgrammeRow
 from services.beneficiaries.programmes import enrollments, service, stream
@@ -33,10 +33,10 @@ from services.beneficiaries.programmes.schemas import (
     ProgrammeUpdate,
     StatusChange,
 )
+from shared.audit import AuditTrail
 from shared.auth import Principal, require_roles
 from shared.db import DbSession, ReadSession, StreamSession
-from shared.etag import IfMatch, etag
-from shared.idempotency import IdempotencyKey
+from shared.etag import ExpectedVersion, etag
 from shared.pagination import Page, PageParams, page_params
 
 router = APIRouter(prefix="/api/v1/beneficiaries", tags=["programmes and enrollments"])
@@ -75,18 +75,16 @@ def enrollment_view(enrollment: EnrollmentRow, code: str) -> Enrollment:
 @router.post("/programmes", status_code=status.HTTP_201_CREATED, response_model=Programme)
 async def create_programme(
     data: ProgrammeCreate,
-    request: Request,
     response: Response,
     session: DbSession,
     principal: Manager,
-    idempotency_key: IdempotencyKey = None,
+    audit: Audit,
+    idempotent: Idempotent,
 ) -> Programme | Response:
-    if answer := await replayed(session, principal, idempotency_key, request, data):
-        return answer
-    programme = await service.create(session, data, principal, request.app.state.audit)
-    view = programme_view(programme, response)
-    await store_answer(session, principal, idempotency_key, request, data, 201, view)
-    return view
+    async def create() -> Programme:
+        return programme_view(await service.create(session, data, principal, audit), response)
+
+    return await idempotent.run(data, create, status_code=201)
 
 
 @router.get("/programmes", response_model=Page[Programme])
@@ -115,29 +113,25 @@ async def get_programme(
 async def update_programme(
     code: str,
     data: ProgrammeUpdate,
-    request: Request,
     response: Response,
     session: DbSession,
     principal: Manager,
-    if_match: IfMatch = None,
+    audit: Audit,
+    expected_version: ExpectedVersion,
 ) -> Programme:
     """Change some fields. `If-Match` is required: 428 without it, 412 when someone changed
     the programme since you read it."""
-    programme = await service.update(
-        session, code, data, if_match, principal, request.app.state.audit
-    )
+    programme = await service.update(session, code, data, expected_version, principal, audit)
     return programme_view(programme, response)
 
 
 @router.get("/programmes/{code}/eligibility/{household_id}", response_model=EligibilityCheck)
 async def check_eligibility(
-    code: str, household_id: uuid.UUID, request: Request, session: ReadSession, principal: Staff
+    code: str, household_id: uuid.UUID, session: ReadSession, principal: Staff, audit: Audit
 ) -> EligibilityCheck:
     """Whether a household would be enrolled, and if not, which conditions it fails."""
     eligibility = await service.check_eligibility(session, code, household_id, principal, today())
-    await request.app.state.audit.record_reads(
-        principal, "household", [(household_id, household_id)]
-    )
+    await audit.record_reads(principal, "household", [(household_id, household_id)])
     return EligibilityCheck(programme=code, household_id=household_id, eligibility=eligibility)
 
 
@@ -153,22 +147,20 @@ async def check_eligibility(
 async def enroll(
     code: str,
     data: EnrollmentCreate,
-    request: Request,
     session: DbSession,
     principal: Staff,
-    idempotency_key: IdempotencyKey = None,
+    audit: Audit,
+    idempotent: Idempotent,
 ) -> Enrollment | Response:
     """409 `not-eligible` with the failed conditions in `reasons` when the household does not
     qualify; a data_manager or admin may enroll it anyway by giving `override_reason`.
     409 `already-enrolled` (with `enrollment_id`) when it is in the programme already."""
-    if answer := await replayed(session, principal, idempotency_key, request, data):
-        return answer
-    enrollment, _ = await enrollments.enroll(
-        session, code, data, principal, request.app.state.audit
-    )
-    view = enrollment_view(enrollment, code)
-    await store_answer(session, principal, idempotency_key, request, data, 201, view)
-    return view
+
+    async def enroll_household() -> Enrollment:
+        enrollment, _ = await enrollments.enroll(session, code, data, principal, audit)
+        return enrollment_view(enrollment, code)
+
+    return await idempotent.run(data, enroll_household, status_code=201)
 
 
 @router.get(
@@ -179,9 +171,9 @@ async def enroll(
 )
 async def stream_enrollments(
     code: str,
-    request: Request,
     session: StreamSession,
     principal: EnrollmentReader,
+    audit: Audit,
     status: Annotated[
         EnrollmentStatus | None, Query(description="Only these (all statuses when absent).")
     ] = None,
@@ -190,18 +182,16 @@ async def stream_enrollments(
     status, enrolled_on, benefit amount/currency/period, region and locality codes, and the
     head (individual_id, names, phone or null)."""
     programme = await service.get(session, code)
-    lines = stream.enrollment_lines(session, programme, status, principal, request.app.state.audit)
+    lines = stream.enrollment_lines(session, programme, status, principal, audit)
     return StreamingResponse(lines, media_type=stream.MEDIA_TYPE)
 
 
 @router.get("/enrollments/{enrollment_id}", response_model=EnrollmentWithHistory)
 async def get_enrollment(
-    enrollment_id: uuid.UUID, request: Request, session: ReadSession, principal: EnrollmentViewer
+    enrollment_id: uuid.UUID, session: ReadSession, principal: EnrollmentViewer, audit: Audit
 ) -> EnrollmentWithHistory:
     enrollment, code, events = await enrollments.get(session, enrollment_id, principal)
-    await request.app.state.audit.record_reads(
-        principal, "enrollment", [(enrollment.id, enrollment.household_id)]
-    )
+    await audit.record_reads(principal, "enrollment", [(enrollment.id, enrollment.household_id)])
     return EnrollmentWithHistory(
         **enrollment_view(enrollment, code).model_dump(),
         history=[EnrollmentEvent.model_validate(event) for event in events],
@@ -212,12 +202,12 @@ async def _change_status(
     action: enrollments.Action,
     enrollment_id: uuid.UUID,
     data: StatusChange,
-    request: Request,
     session: DbSession,
     principal: Principal,
+    audit: AuditTrail,
 ) -> Enrollment:
     enrollment, code = await enrollments.change_status(
-        session, enrollment_id, action, data, principal, request.app.state.audit
+        session, enrollment_id, action, data, principal, audit
     )
     return enrollment_view(enrollment, code)
 
@@ -226,34 +216,34 @@ async def _change_status(
 async def suspend_enrollment(
     enrollment_id: uuid.UUID,
     data: StatusChange,
-    request: Request,
     session: DbSession,
     principal: Staff,
+    audit: Audit,
 ) -> Enrollment:
     """active -> suspended (409 from any other status)."""
-    return await _change_status("suspend", enrollment_id, data, request, session, principal)
+    return await _change_status("suspend", enrollment_id, data, session, principal, audit)
 
 
 @router.post("/enrollments/{enrollment_id}/resume", response_model=Enrollment)
 async def resume_enrollment(
     enrollment_id: uuid.UUID,
     data: StatusChange,
-    request: Request,
     session: DbSession,
     principal: Staff,
+    audit: Audit,
 ) -> Enrollment:
     """suspended -> active (409 from any other status, or when the programme is closed)."""
-    return await _change_status("resume", enrollment_id, data, request, session, principal)
+    return await _change_status("resume", enrollment_id, data, session, principal, audit)
 
 
 @router.post("/enrollments/{enrollment_id}/exit", response_model=Enrollment)
 async def exit_enrollment(
     enrollment_id: uuid.UUID,
     data: StatusChange,
-    request: Request,
     session: DbSession,
     principal: Staff,
+    audit: Audit,
 ) -> Enrollment:
     """active or suspended -> exited, for good; the household may be enrolled again later
     as a new enrollment."""
-    return await _change_status("exit", enrollment_id, data, request, session, principal)
+    return await _change_status("exit", enrollment_id, data, session, principal, audit)

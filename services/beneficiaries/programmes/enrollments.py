@@ -20,6 +20,7 @@ from shared.audit import AuditTrail
 from shared.auth import Principal
 from shared.errors import Conflict, Forbidden, NotFound, UnprocessableEntity
 from shared.request_context import current_request_id
+from shared.versioning import touch
 
 Action = Literal["suspend", "resume", "exit"]
 # action -> (statuses it may start from, status it leads to)
@@ -172,12 +173,13 @@ async def change_status(
             "a change cannot take effect before that."
         )
     if action == "resume":
-        programme = await repository.get_programme_by_id(session, enrollment.programme_id)
+        programme = await repository.programmes.find(session, enrollment.programme_id)
         if programme is not None and programme.status != "active":
             raise Conflict(f"Programme '{code}' is closed: enrollments cannot resume.")
     previous = enrollment.status
     enrollment.status = target
     enrollment.status_since = effective_on
+    touch(session, enrollment)
     _record_event(session, enrollment.id, previous, target, effective_on, data.reason, principal)
     await session.flush()
     await session.refresh(enrollment)

@@ -20,6 +20,7 @@ from services.beneficiaries.models import (
     Programme,
 )
 from shared.pagination import PageParams, keyset_page
+from shared.repository import Table
 
 # Programmes
 
@@ -33,8 +34,7 @@ async def get_programme(
     return await session.scalar(statement)
 
 
-async def get_programme_by_id(session: AsyncSession, programme_id: uuid.UUID) -> Programme | None:
-    return await session.get(Programme, programme_id)
+programmes = Table(Programme, "No such programme.")
 
 
 async def list_programmes(

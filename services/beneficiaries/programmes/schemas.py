@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -14,16 +14,15 @@ from pydantic import (
     field_validator,
 )
 
+from services.beneficiaries.vocabulary import BenefitPeriod, EnrollmentStatus, ProgrammeStatus
 from shared.free_json import within_depth
+from shared.money import CurrencyCode
+from shared.schemas import InputModel
 
 ProgrammeCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{1,31}$")]
-Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 # Money and thresholds are whole numbers: 30000.0 or "30000" is refused, not coerced.
 Amount = Annotated[StrictInt, Field(ge=0, le=10**15)]
 Threshold = Annotated[StrictInt, Field(gt=0, le=10**12)]
-BenefitPeriod = Literal["monthly", "quarterly", "yearly", "one_off"]
-ProgrammeStatus = Literal["active", "closed"]
-EnrollmentStatus = Literal["active", "suspended", "exited"]
 
 
 def _not_blank(value: str) -> str:
@@ -43,9 +42,7 @@ _ELIGIBILITY_HELP = (
 )
 
 
-class ProgrammeCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ProgrammeCreate(InputModel):
     code: ProgrammeCode = Field(description="A short slug, e.g. `pnsf`; never changes.")
     name_fr: Name
     name_en: Name
@@ -57,18 +54,16 @@ class ProgrammeCreate(BaseModel):
     )
     eligibility: Rules | None = Field(default=None, description=_ELIGIBILITY_HELP)
     benefit_amount: Amount = Field(description="Per period, in minor units (DJF: francs).")
-    benefit_currency: Currency = "DJF"
+    benefit_currency: CurrencyCode = "DJF"
     benefit_period: BenefitPeriod
     status: ProgrammeStatus = "active"
     start_date: date | None = None
     end_date: date | None = None
 
 
-class ProgrammeUpdate(BaseModel):
+class ProgrammeUpdate(InputModel):
     """Only the fields sent change; `null` clears an optional field. The code never changes:
     payrolls and statistics are keyed on it."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name_fr: Name | None = None
     name_en: Name | None = None
@@ -76,7 +71,7 @@ class ProgrammeUpdate(BaseModel):
     pmt_max_consumption: Threshold | None = None
     eligibility: Rules | None = Field(default=None, description=_ELIGIBILITY_HELP)
     benefit_amount: Amount | None = None
-    benefit_currency: Currency | None = None
+    benefit_currency: CurrencyCode | None = None
     benefit_period: BenefitPeriod | None = None
     status: ProgrammeStatus | None = None
     start_date: date | None = None
@@ -138,9 +133,7 @@ class Eligibility(BaseModel):
     overridden: bool = False
 
 
-class EnrollmentCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class EnrollmentCreate(InputModel):
     household_id: uuid.UUID
     enrolled_on: date | None = Field(default=None, description="Default: today.")
     override_reason: Reason | None = Field(
@@ -149,9 +142,7 @@ class EnrollmentCreate(BaseModel):
     )
 
 
-class StatusChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class StatusChange(InputModel):
     effective_on: date | None = Field(default=None, description="Default: today.")
     reason: Reason
 

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.beneficiaries.access import ensure_region
-from services.beneficiaries.households.derived import age_on
+from services.beneficiaries.clock import age_on
 from services.beneficiaries.models import Programme
 from services.beneficiaries.pmt.scoring import predicted_consumption
 from services.beneficiaries.programmes import repository, rules
@@ -24,8 +24,8 @@ from services.beneficiaries.programmes.schemas import (
 from shared.audit import AuditTrail
 from shared.auth import Principal
 from shared.errors import Conflict, NotFound, UnprocessableEntity
-from shared.etag import require_if_match
 from shared.pagination import Page, PageParams, page_of
+from shared.versioning import require_version, touch
 
 
 async def get(session: AsyncSession, code: str, *, for_update: bool = False) -> Programme:
@@ -66,13 +66,13 @@ async def update(
     session: AsyncSession,
     code: str,
     data: ProgrammeUpdate,
-    if_match: str | None,
+    expected_version: int | None,
     principal: Principal,
     audit: AuditTrail,
 ) -> Programme:
-    # Locked, so two updates sent with the same ETag cannot both pass the check.
+    # Locked, so two updates sent with the same version cannot both pass the check.
     programme = await get(session, code, for_update=True)
-    require_if_match(if_match, programme.version)
+    require_version(expected_version, programme.version)
     changes = data.model_dump(include=data.model_fields_set)
     merged = {name: getattr(programme, name) for name in ProgrammeUpdate.model_fields} | changes
     await _check_definition(session, merged, check_rule="eligibility" in changes)
@@ -80,6 +80,7 @@ async def update(
     for name in changed:
         setattr(programme, name, changes[name])
     if changed:
+        touch(session, programme)
         await session.flush()
         await session.refresh(programme)
         await audit.record_write(

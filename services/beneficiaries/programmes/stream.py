@@ -4,8 +4,10 @@ in batches, so memory stays flat however many households a programme pays."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import orjson
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.beneficiaries.models import Programme
@@ -45,7 +47,7 @@ async def enrollment_lines(
         yield b"".join(_encode(_line(row, benefit)) for row in rows)
 
 
-def _line(row, benefit: dict) -> dict:
+def _line(row: Row[Any], benefit: dict[str, Any]) -> dict[str, Any]:
     head = None
     if row.head_id is not None:
         head = {

@@ -9,10 +9,15 @@ import math
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Literal, get_args
+from typing import Literal
 
-from services.beneficiaries.models import AREAS, LEGAL_STATUSES, SEXES
-from services.beneficiaries.programmes.schemas import EnrollmentStatus
+from services.beneficiaries.vocabulary import (
+    AGE_GROUPS,
+    AREAS,
+    ENROLLMENT_STATUSES,
+    LEGAL_STATUSES,
+    SEXES,
+)
 
 Measure = Literal["households", "individuals", "enrollments"]
 FilterType = Literal["list[string]", "boolean", "integer", "date"]
@@ -29,16 +34,6 @@ MEASURES: dict[Measure, str] = {
 
 MAX_DIMENSIONS = 5
 
-ENROLLMENT_STATUSES = get_args(EnrollmentStatus)
-
-# (lowest age, label), youngest first; an age group holds ages up to the next one's lowest.
-AGE_GROUPS: tuple[tuple[int, str], ...] = (
-    (0, "0-4"),
-    (5, "5-14"),
-    (15, "15-24"),
-    (25, "25-64"),
-    (65, "65+"),
-)
 # Counts are of the registry as it is now; with an `as_of` in the past, people born after it
 # are still counted, in their own group rather than silently among the 0-4.
 NOT_YET_BORN = "not_yet_born"
@@ -214,7 +209,7 @@ def years_before(day: date, years: int) -> date:
     """The day `years` years before `day`; 29 February falls back to the 28th.
 
     Someone born on or before `years_before(as_of, n)` is at least n years old on `as_of`
-    (the same rule as households.derived.age_on)."""
+    (the same rule as clock.age_on)."""
     try:
         return day.replace(year=day.year - years)
     except ValueError:

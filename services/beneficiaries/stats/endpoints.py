@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from services.beneficiaries.access import StatsReader
+from services.beneficiaries.context import Settings
 from services.beneficiaries.stats import service
 from services.beneficiaries.stats.catalog import MAX_DIMENSIONS
 from services.beneficiaries.stats.schemas import StatsAnswer, StatsCatalog, StatsQuery
@@ -55,11 +56,11 @@ query. The answer never holds a name, identifier, record id or birth date.
 )
 async def get_statistics(
     query: Annotated[StatsQuery, Query()],
-    request: Request,
     session: ReadSession,
     principal: StatsReader,
+    settings: Settings,
 ) -> StatsAnswer:
-    return await service.statistics(session, query, principal, request.app.state.settings)
+    return await service.statistics(session, query, principal, settings)
 
 
 @router.get(
@@ -67,5 +68,5 @@ async def get_statistics(
     response_model=StatsCatalog,
     summary="Measures, dimensions with their values, and filters of /stats",
 )
-async def get_catalog(request: Request, session: ReadSession, _: StatsReader) -> StatsCatalog:
-    return await service.catalog(session, request.app.state.settings)
+async def get_catalog(session: ReadSession, _: StatsReader, settings: Settings) -> StatsCatalog:
+    return await service.catalog(session, settings)

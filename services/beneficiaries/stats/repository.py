@@ -44,7 +44,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.beneficiaries.models import AdminArea, Enrollment, Household, Individual, Programme
 from services.beneficiaries.stats.catalog import (
-    AGE_GROUPS,
     DIMENSIONS,
     FIXED_VALUES,
     log_consumption,
@@ -52,6 +51,7 @@ from services.beneficiaries.stats.catalog import (
     pmt_bands,
     years_before,
 )
+from services.beneficiaries.vocabulary import AGE_GROUPS
 
 _household = Household.__table__
 _individual = Individual.__table__

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from services.beneficiaries.stats.catalog import (
     DIMENSIONS,
@@ -16,6 +16,7 @@ from services.beneficiaries.stats.catalog import (
     Level,
     Measure,
 )
+from shared.schemas import InputModel
 
 FilterValue = list[str] | bool | int | date
 DimensionValue = str | bool | None
@@ -39,9 +40,7 @@ def _distinct(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-class StatsQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class StatsQuery(InputModel):
     measure: Measure = Field(description="What is counted.")
     group_by: list[str] = Field(
         default_factory=list,

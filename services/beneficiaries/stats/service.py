@@ -38,8 +38,6 @@ from services.beneficiaries.stats.schemas import (
 from shared.auth import Principal
 from shared.errors import Forbidden, UnprocessableEntity
 
-# Djibouti keeps UTC+3 all year: a fixed offset needs no time-zone database on the host.
-
 
 async def statistics(
     session: AsyncSession,

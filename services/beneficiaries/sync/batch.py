@@ -39,19 +39,16 @@ from sqlalchemy.exc import IntegrityError
 
 from services.beneficiaries.access import allowed_regions, ensure_region
 from services.beneficiaries.areas import repository as areas
+from services.beneficiaries.context import WriteContext
 from services.beneficiaries.households import membership, service
-from services.beneficiaries.households import repository as households
-from services.beneficiaries.households.documents import household_document
-from services.beneficiaries.households.schemas import HouseholdWrite
-from services.beneficiaries.households.service import Registrar
-from services.beneficiaries.households.versions import next_change
-from services.beneficiaries.imports.writer import active_formula, register_households
+from services.beneficiaries.households.bulk import register_households
 from services.beneficiaries.individuals import service as individuals
-from services.beneficiaries.individuals.service import PERSON_FIELDS
-from services.beneficiaries.models import (
-    UNIQUE_IDENTIFIER_TYPES,
-    AdminArea,
-)
+from services.beneficiaries.models import AdminArea
+from services.beneficiaries.pmt.service import active_formula
+from services.beneficiaries.records import repository as records
+from services.beneficiaries.records.documents import household_document
+from services.beneficiaries.records.schemas import HouseholdWrite
+from services.beneficiaries.records.stored import same_household, same_person
 from services.beneficiaries.sync import repository
 from services.beneficiaries.sync.schemas import (
     HeadChangeOperation,
@@ -63,15 +60,15 @@ from services.beneficiaries.sync.schemas import (
     Operation,
     parse_operation,
 )
+from services.beneficiaries.vocabulary import UNIQUE_IDENTIFIER_TYPES
 from shared.errors import (
     Conflict,
-    Forbidden,
     NotFound,
     PreconditionFailed,
     ProblemError,
     UnprocessableEntity,
 )
-from shared.etag import etag
+from shared.versioning import next_change
 
 Result = dict[str, Any]
 
@@ -95,7 +92,7 @@ class _Item:
 # -- the batch ---------------------------------------------------------------------------
 
 
-async def apply(ctx: Registrar, operations: list[Any]) -> dict[str, Any]:
+async def apply(ctx: WriteContext, operations: list[Any]) -> dict[str, Any]:
     """Every operation's result, in order, and how many ended in each status."""
     results: dict[int, Result] = {}
     items: list[_Item] = []
@@ -133,7 +130,7 @@ async def apply(ctx: Registrar, operations: list[Any]) -> dict[str, Any]:
     return {"results": ordered, "counts": dict(Counter(r["status"] for r in ordered))}
 
 
-async def _apply_one(ctx: Registrar, item: _Item) -> Result:
+async def _apply_one(ctx: WriteContext, item: _Item) -> Result:
     """One operation in its own savepoint, as a change of its own."""
     op = item.op
     next_change(ctx.session)
@@ -211,7 +208,7 @@ class _New:
     locality: AdminArea
 
 
-async def _plan(ctx: Registrar, items: list[_Item]) -> tuple[list[_New], list[_Item]]:
+async def _plan(ctx: WriteContext, items: list[_Item]) -> tuple[list[_New], list[_Item]]:
     """Split the operations: new households for the fast path, the rest (in order)."""
     candidates = [
         item
@@ -223,7 +220,7 @@ async def _plan(ctx: Registrar, items: list[_Item]) -> tuple[list[_New], list[_I
     if not candidates:
         return [], items
     writes = [item.op.household for item in candidates]  # type: ignore[union-attr]
-    taken = await households.taken(
+    taken = await records.taken(
         ctx.session,
         [item.op.household_id for item in candidates],  # type: ignore[union-attr]
         [m.id for data in writes for m in data.members if m.id is not None],
@@ -265,11 +262,11 @@ async def _plan(ctx: Registrar, items: list[_Item]) -> tuple[list[_New], list[_I
 # -- the fast path -----------------------------------------------------------------------
 
 
-async def _write_new_households(ctx: Registrar, new: list[_New]) -> bool:
+async def _write_new_households(ctx: WriteContext, new: list[_New]) -> bool:
     """Write the new households together; False (and nothing written) when the registry
     changed under us (another request registered the same thing a moment ago): the
     caller then takes them one by one."""
-    session, principal = ctx.session, ctx.principal
+    session = ctx.session
     writes: list[HouseholdWrite] = []
     for household in new:
         data = household.op.household
@@ -281,13 +278,17 @@ async def _write_new_households(ctx: Registrar, new: list[_New]) -> bool:
     try:
         async with session.begin_nested():
             await register_households(
-                session, writes, localities, principal=principal, audit=ctx.audit,
-                settings=ctx.settings, formula=await active_formula(session), action="create",
+                ctx,
+                writes,
+                localities,
+                formula=await active_formula(session),
+                action="create",
                 detail=lambda data: {
-                    "members": len(data.members), "source": data.registration.source,
+                    "members": len(data.members),
+                    "source": data.registration.source,
                     "via": "sync",
                 },
-            )  # fmt: skip
+            )
     except (IntegrityError, IntegrityConstraintViolationError):
         return False
     return True
@@ -296,8 +297,8 @@ async def _write_new_households(ctx: Registrar, new: list[_New]) -> bool:
 # -- one operation at a time -------------------------------------------------------------
 
 
-async def _household_for_write(ctx: Registrar, household_id: uuid.UUID) -> Any:
-    household = await households.get_household(ctx.session, household_id, for_update=True)
+async def _household_for_write(ctx: WriteContext, household_id: uuid.UUID) -> Any:
+    household = await records.households.find(ctx.session, household_id, for_update=True)
     if household is None:
         raise NotFound("No household with this id.")
     ensure_region(ctx.principal, household.region_code)
@@ -309,7 +310,7 @@ def _check_base(what: str, base_version: int | None, current: int) -> None:
         raise StaleVersion(what, current)
 
 
-async def _household_put(ctx: Registrar, op: HouseholdPut) -> Result:
+async def _household_put(ctx: WriteContext, op: HouseholdPut) -> Result:
     data, household_id = op.household, op.household_id
     ids = {"household_id": household_id}
     if data.id is not None and data.id != household_id:
@@ -317,44 +318,43 @@ async def _household_put(ctx: Registrar, op: HouseholdPut) -> Result:
             "The household's id differs from the operation's household_id.",
             errors=[{"path": "body.id", "message": "must match household_id"}],
         )
-    household = await households.get_household(ctx.session, household_id, for_update=True)
-    if household is None:
+    stored = await records.stored_for_change(ctx.session, household_id)
+    if stored is None:
         if op.base_version is not None:
             raise NotFound("No household with this id: send base_version null to register it.")
         created = await service.create(ctx, data, household_id)
         return {"status": "created", **ids, "version": created.version}
+    household = stored.household
     ensure_region(ctx.principal, household.region_code)
     if op.base_version == household.version:
         # The service tells an identical household (unchanged) from a replacement.
-        replaced, outcome = await service.replace(ctx, household_id, data, etag(op.base_version))
+        replaced, outcome = await service.replace(ctx, household_id, data, op.base_version)
         return {"status": outcome, **ids, "version": replaced.version}
-    current = await service.document(ctx.session, household_id)
-    if service.same_household(current.model(), data):
-        return {"status": "unchanged", **ids, "version": current.version}
+    if same_household(stored, data):
+        return {"status": "unchanged", **ids, "version": household.version}
     if op.base_version is None:
         raise Conflict("A different household is registered under this id already.")
     raise StaleVersion("household", household.version)
 
 
-async def _member_add(ctx: Registrar, op: MemberAddOperation) -> Result:
+async def _member_add(ctx: WriteContext, op: MemberAddOperation) -> Result:
     household = await _household_for_write(ctx, op.household_id)
     member = op.member
     if member.id is not None:
-        person = await households.get_individual(ctx.session, member.id)
+        person = await records.individuals.find(ctx.session, member.id)
         if person is not None and person.household_id == household.id:
-            current = await service.document(ctx.session, household.id)
-            stored = next((m for m in current.model().members if m.id == member.id), None)
-            if stored is not None and service.same_member(stored, member):
+            held = await records.identifier_pairs_of(ctx.session, person.id)
+            if person.status == "active" and same_person(person, held, member):
                 return {
                     "status": "unchanged",
                     "household_id": household.id,
                     "individual_id": member.id,
-                    "version": current.version,
+                    "version": household.version,
                 }
     _check_base("household", op.base_version, household.version)
     if member.id is None:  # the id is chosen here, to answer with it
         op = op.model_copy(update={"member": member.model_copy(update={"id": uuid.uuid4()})})
-    added = await membership.add_member(ctx, op.household_id, op, etag(household.version))
+    added = await membership.add_member(ctx, op.household_id, op, household.version)
     return {
         "status": "updated",
         "household_id": household.id,
@@ -363,10 +363,10 @@ async def _member_add(ctx: Registrar, op: MemberAddOperation) -> Result:
     }
 
 
-async def _member_leave(ctx: Registrar, op: MemberLeaveOperation) -> Result:
+async def _member_leave(ctx: WriteContext, op: MemberLeaveOperation) -> Result:
     household = await _household_for_write(ctx, op.household_id)
     ids = {"household_id": household.id, "individual_id": op.individual_id}
-    person = await households.get_individual(ctx.session, op.individual_id)
+    person = await records.individuals.find(ctx.session, op.individual_id)
     if person is not None and not (
         person.household_id == household.id and person.status == "active"
     ):
@@ -375,23 +375,13 @@ async def _member_leave(ctx: Registrar, op: MemberLeaveOperation) -> Result:
             return {"status": "unchanged", **ids, "version": household.version}
     _check_base("household", op.base_version, household.version)
     left = await membership.member_leaves(
-        ctx, op.household_id, op.individual_id, op, etag(household.version)
+        ctx, op.household_id, op.individual_id, op, household.version
     )
     return {"status": "updated", **ids, "version": left.version}
 
 
-async def _member_update(ctx: Registrar, op: MemberUpdateOperation) -> Result:
-    session = ctx.session
-    person = await households.get_individual(session, op.individual_id, for_update=True)
-    if person is None:
-        raise NotFound("No person with this id.")
-    household = None
-    if person.household_id is not None:
-        household = await households.get_household(session, person.household_id, for_update=True)
-        assert household is not None
-        ensure_region(ctx.principal, household.region_code)
-    elif allowed_regions(ctx.principal) is not None:
-        raise Forbidden("People outside any household are visible to data managers only.")
+async def _member_update(ctx: WriteContext, op: MemberUpdateOperation) -> Result:
+    person, household = await individuals.held_for_change(ctx, op.individual_id)
     ids = {"household_id": person.household_id, "individual_id": person.id}
     if not await _would_change(ctx, person, op):
         return {
@@ -401,7 +391,7 @@ async def _member_update(ctx: Registrar, op: MemberUpdateOperation) -> Result:
             "household_version": household.version if household else None,
         }
     _check_base("person", op.base_version, person.version)
-    updated = await individuals.update(ctx, person.id, op.changes, etag(person.version))
+    updated = await individuals.update(ctx, person.id, op.changes, person.version)
     return {
         "status": "updated",
         **ids,
@@ -410,26 +400,19 @@ async def _member_update(ctx: Registrar, op: MemberUpdateOperation) -> Result:
     }
 
 
-async def _would_change(ctx: Registrar, person: Any, op: MemberUpdateOperation) -> bool:
-    sent = op.changes.model_fields_set
-    if any(
-        getattr(person, field) != getattr(op.changes, field)
-        for field in PERSON_FIELDS
-        if field in sent
-    ):
+async def _would_change(ctx: WriteContext, person: Any, op: MemberUpdateOperation) -> bool:
+    if individuals.would_change(person, op.changes):
         return True
     if op.changes.identifiers is None:
         return False
-    held = (await households.identifiers_of(ctx.session, [person.id])).get(person.id, [])
-    return sorted({(i.type, i.value) for i in op.changes.identifiers}) != sorted(
-        (i.type, i.value) for i in held
-    )
+    held = await records.identifier_pairs_of(ctx.session, person.id)
+    return {(i.type, i.value) for i in op.changes.identifiers} != held
 
 
-async def _head_change(ctx: Registrar, op: HeadChangeOperation) -> Result:
+async def _head_change(ctx: WriteContext, op: HeadChangeOperation) -> Result:
     household = await _household_for_write(ctx, op.household_id)
     ids = {"household_id": household.id, "individual_id": op.individual_id}
-    person = await households.get_individual(ctx.session, op.individual_id)
+    person = await records.individuals.find(ctx.session, op.individual_id)
     if (
         person is not None
         and person.household_id == household.id
@@ -438,11 +421,11 @@ async def _head_change(ctx: Registrar, op: HeadChangeOperation) -> Result:
     ):
         return {"status": "unchanged", **ids, "version": household.version}
     _check_base("household", op.base_version, household.version)
-    changed = await membership.change_head(ctx, op.household_id, op, etag(household.version))
+    changed = await membership.change_head(ctx, op.household_id, op, household.version)
     return {"status": "updated", **ids, "version": changed.version}
 
 
-_HANDLERS: dict[str, Callable[[Registrar, Any], Awaitable[Result]]] = {
+_HANDLERS: dict[str, Callable[[WriteContext, Any], Awaitable[Result]]] = {
     "household.put": _household_put,
     "member.add": _member_add,
     "member.leave": _member_leave,
@@ -497,7 +480,7 @@ def _target_ids(op: Operation) -> dict[str, Any]:
     return ids
 
 
-async def _problem_result(ctx: Registrar, item: _Item, problem: ProblemError) -> Result:
+async def _problem_result(ctx: WriteContext, item: _Item, problem: ProblemError) -> Result:
     op = item.op
     status = _status_of(problem)
     extensions = dict(problem.extensions)
@@ -510,7 +493,6 @@ async def _problem_result(ctx: Registrar, item: _Item, problem: ProblemError) ->
         message=problem.detail or problem.title,
         reason=problem.type,
     )
-    extensions.pop("current_etag", None)
     if extensions:
         result["details"] = extensions
     if status == "invalid":
@@ -530,14 +512,14 @@ def _inside(path: str, prefix: str) -> str:
     return prefix + path.removeprefix("body.") if path.startswith("body.") else path
 
 
-async def _attach_current(ctx: Registrar, op: Operation, result: Result) -> None:
+async def _attach_current(ctx: WriteContext, op: Operation, result: Result) -> None:
     """The household as it is now (the failed operation rolled back), when the caller may
     see it; for member.update, `current_version` is the person's."""
     session = ctx.session
     household_id = getattr(op, "household_id", None)
     person_version = None
     if isinstance(op, MemberUpdateOperation):
-        person = await households.get_individual(session, op.individual_id)
+        person = await records.individuals.find(session, op.individual_id)
         if person is None:
             return
         household_id, person_version = person.household_id, person.version

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.beneficiaries.access import allowed_regions
-from services.beneficiaries.households.documents import HouseholdDocument
+from services.beneficiaries.records.documents import HouseholdDocument
 from services.beneficiaries.sync import repository
 from shared.auth import Principal
 from shared.errors import Forbidden

@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
 from services.beneficiaries.access import Staff
-from services.beneficiaries.deps import Audit, Settings
-from services.beneficiaries.households.service import Registrar
-from services.beneficiaries.idempotency import replayed, store_answer
+from services.beneficiaries.context import Audit, RequiredIdempotent, StaffWrite
 from services.beneficiaries.sync import batch, changes
 from services.beneficiaries.sync.schemas import (
     MAX_OPERATIONS,
@@ -18,20 +16,9 @@ from services.beneficiaries.sync.schemas import (
     SyncBatch,
     SyncBatchResult,
 )
-from shared.db import DbSession, ReadSession
-from shared.errors import PreconditionRequired
+from shared.db import ReadSession
 
 router = APIRouter(prefix="/api/v1/beneficiaries", tags=["sync"])
-
-RequiredIdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        max_length=128,
-        description="Required: a retried batch with the same key gets the first answer back "
-        "and changes nothing.",
-    ),
-]
 
 
 @router.post(
@@ -42,35 +29,30 @@ RequiredIdempotencyKey = Annotated[
         422: {"description": f"Not a batch, or more than {MAX_OPERATIONS} operations"},
     },
 )
-async def sync_batch(
-    data: SyncBatch,
-    request: Request,
-    session: DbSession,
-    principal: Staff,
-    audit: Audit,
-    settings: Settings,
-    idempotency_key: RequiredIdempotencyKey = None,
-) -> Response:
+async def sync_batch(data: SyncBatch, ctx: StaffWrite, idempotent: RequiredIdempotent) -> Response:
     """Apply a device's offline operations in order, each on its own: one bad operation
     never rejects the others. Each gets a result: `created`, `updated`, `unchanged` (it was
     applied already: a retry), `conflict` (the record changed since `base_version`; the
     current one comes with it), `invalid` (with field errors) or `forbidden` (another
     region). The answer is 200 whatever the items' outcomes; a retry with the same
     `Idempotency-Key` gets it back and changes nothing."""
-    if not idempotency_key:
-        raise PreconditionRequired("Send an Idempotency-Key: a retried batch must not apply twice.")
-    replay = await replayed(session, principal, idempotency_key, request, data)
-    if replay is not None:
-        return replay
-    answer = await batch.apply(Registrar(session, principal, audit, settings), data.operations)
-    # Which device sent what, for field supervision (each change has its own row too).
-    await audit.record_write(
-        session, principal, "sync_batch", "device", None, None,
-        {"device_id": data.device_id, "counts": answer["counts"]},
-    )  # fmt: skip
-    body = orjson.dumps(answer, default=str)  # asyncpg's own UUID type too
-    await store_answer(session, principal, idempotency_key, request, data, 200, orjson.loads(body))
-    return Response(body, media_type="application/json")
+
+    async def apply() -> Response:
+        answer = await batch.apply(ctx, data.operations)
+        # Which device sent what, for field supervision (each change has its own row too).
+        await ctx.audit.record_write(
+            ctx.session,
+            ctx.principal,
+            "sync_batch",
+            "device",
+            None,
+            None,
+            {"device_id": data.device_id, "counts": answer["counts"]},
+        )
+        body = orjson.dumps(answer, default=str)  # asyncpg's own UUID type too
+        return Response(body, media_type="application/json")
+
+    return await idempotent.run(data, apply, status_code=200)
 
 
 @router.get("/sync/changes", response_model=ChangesPage)

@@ -11,8 +11,8 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.beneficiaries.households.documents import DOCUMENT_COLUMNS, HouseholdDocument
 from services.beneficiaries.models import Membership
+from services.beneficiaries.records.documents import DOCUMENT_COLUMNS, HouseholdDocument
 from shared.db import driver_connection
 
 

@@ -11,16 +11,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, TypeAdapter, ValidationError
 
-from services.beneficiaries.households.schemas import (
+from services.beneficiaries.records.schemas import (
     HeadChange,
     Household,
     HouseholdWrite,
     IndividualUpdate,
     MemberAdd,
     MemberLeave,
-    Strict,
 )
 from shared.free_json import NUL_MESSAGE, nul_paths, within_depth
+from shared.schemas import InputModel
 
 MAX_OPERATIONS = 500
 
@@ -29,7 +29,7 @@ BaseVersion = Annotated[
 ]
 
 
-class HouseholdPut(Strict):
+class HouseholdPut(InputModel):
     """Register a household under the device's id, or replace it whole."""
 
     op: Literal["household.put"]
@@ -53,7 +53,7 @@ class MemberLeaveOperation(MemberLeave):
     base_version: BaseVersion
 
 
-class MemberUpdateOperation(Strict):
+class MemberUpdateOperation(InputModel):
     op: Literal["member.update"]
     individual_id: uuid.UUID
     base_version: BaseVersion = Field(description="The person's version, not the household's.")
@@ -116,7 +116,7 @@ def parse_operation(raw: Any) -> Operation:
         raise InvalidOperation(op if op in OPERATION_NAMES else None, errors) from None
 
 
-class SyncBatch(Strict):
+class SyncBatch(InputModel):
     """Up to 500 operations, applied in order, each on its own."""
 
     device_id: str | None = Field(

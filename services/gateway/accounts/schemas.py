@@ -2,24 +2,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from shared.auth import ROLES
-
-Role = Literal[
-    "admin",
-    "registrar",
-    "data_manager",
-    "finance_officer",
-    "finance_approver",
-    "analyst",
-    "partner",
-    "system",
-    "service",
-]
-assert set(Role.__args__) == set(ROLES)  # type: ignore[attr-defined]
+from shared.auth import Role
 
 Login = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{1,63}$")]
 RegionCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}-[A-Z0-9]{1,6}$")]
@@ -27,6 +14,7 @@ PartnerId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
 
 
 class _AccountFields(BaseModel):
+    # Not the kit's InputModel: that trims text, and a password is what was typed.
     model_config = ConfigDict(extra="forbid")
 
     roles: list[Role] = Field(min_length=1)

@@ -1,5 +1,6 @@
-"""What registrars send and read. Inputs refuse unknown fields; categories are closed lists
-so PMT formulas and statistics see consistent values."""
+"""What registrars send and read of households and people. Inputs refuse unknown fields;
+categories are the closed lists of vocabulary.py, so PMT formulas and statistics see
+consistent values."""
 
 from __future__ import annotations
 
@@ -19,46 +20,36 @@ from pydantic import (
     model_validator,
 )
 
+from services.beneficiaries.areas.schemas import AreaCode
 from services.beneficiaries.clock import today
+from services.beneficiaries.vocabulary import (
+    SHARED_IDENTIFIER_TYPES,
+    Area,
+    Asset,
+    ConsentMethod,
+    ConsentScope,
+    CookingFuel,
+    DisplacementStatus,
+    DwellingType,
+    EducationLevel,
+    FloorMaterial,
+    IdentifierType,
+    LegalStatus,
+    Lighting,
+    RegistrationSource,
+    Relationship,
+    RoofMaterial,
+    Sanitation,
+    Sex,
+    Shock,
+    Tenure,
+    WallMaterial,
+    WashingtonGroupDomain,
+    WaterSource,
+)
+from shared.schemas import InputModel
 
-Sex = Literal["F", "M"]
-Relationship = Literal[
-    "head", "spouse", "child", "parent", "sibling", "grandchild", "other_relative", "non_relative"
-]
-LegalStatus = Literal["national", "refugee", "asylum_seeker", "migrant", "other"]
-IdentifierType = Literal[
-    "national_id", "birth_certificate", "unhcr_individual", "unhcr_case", "wfp_scope", "phone"
-]
-Area = Literal["urban", "rural"]
-RegistrationSource = Literal["door_to_door", "social_desk", "field_app", "partner_import"]
-DisplacementStatus = Literal["none", "internally_displaced", "refugee", "asylum_seeker", "returnee"]
-EducationLevel = Literal[
-    "none", "koranic", "primary", "middle", "secondary", "vocational", "tertiary"
-]
-WashingtonGroupDomain = Literal[
-    "seeing", "hearing", "walking", "cognition", "self_care", "communication"
-]
-DwellingType = Literal["house", "apartment", "traditional_hut", "tent", "shack", "other"]
-Tenure = Literal["owner", "tenant", "free_lodging", "informal", "other"]
-WallMaterial = Literal["cement", "stone", "wood", "sheet_metal", "mud", "branches", "other"]
-RoofMaterial = Literal["concrete", "sheet_metal", "wood", "thatch", "tarpaulin", "other"]
-FloorMaterial = Literal["tiles", "cement", "earth", "sand", "other"]
-WaterSource = Literal[
-    "piped_dwelling", "piped_yard", "public_tap", "protected_well", "unprotected_well",
-    "tanker", "surface", "other",
-]  # fmt: skip
-Sanitation = Literal["flush_toilet", "improved_latrine", "traditional_latrine", "none"]
-Lighting = Literal["electricity", "solar", "generator", "kerosene", "candles", "none"]
-CookingFuel = Literal["gas", "electricity", "kerosene", "charcoal", "wood", "other"]
-Asset = Literal[
-    "radio", "television", "refrigerator", "mobile_phone", "computer", "air_conditioner",
-    "motorbike", "car", "sewing_machine", "solar_panel", "goats", "sheep", "camels", "cattle",
-]  # fmt: skip
-Shock = Literal["drought", "flood", "job_loss", "death_of_earner", "illness", "displacement"]
-ConsentScope = Literal["registry", "programmes", "partner_sharing", "research"]
-ConsentMethod = Literal["verbal", "written", "thumbprint", "digital"]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
-AreaCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,16}){1,3}$")]
 
 _NAME_CHARACTERS = re.compile(r"^[^\d<>{}\[\]@#$%^*=+|\\/~`\"]+$")
 EARLIEST_BIRTH = date(1900, 1, 1)
@@ -108,11 +99,7 @@ def normalise_identifier(id_type: str, value: str) -> str:
     return cleaned
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class IdentifierIn(Strict):
+class IdentifierIn(InputModel):
     type: IdentifierType
     value: str = Field(min_length=1, max_length=80)
 
@@ -122,7 +109,7 @@ class IdentifierIn(Strict):
         return self
 
 
-class MemberIn(Strict):
+class MemberIn(InputModel):
     id: uuid.UUID | None = Field(
         default=None, description="Set by the client for records created offline."
     )
@@ -163,19 +150,19 @@ class MemberIn(Strict):
         return self
 
 
-class Gps(Strict):
+class Gps(InputModel):
     latitude: Decimal = Field(ge=-90, le=90, decimal_places=6)
     longitude: Decimal = Field(ge=-180, le=180, decimal_places=6)
 
 
-class Location(Strict):
+class Location(InputModel):
     locality_code: AreaCode
     area: Area | None = Field(default=None, description="Defaults to the locality's.")
     address: str | None = Field(default=None, max_length=300)
     gps: Gps | None = None
 
 
-class LivingConditions(Strict):
+class LivingConditions(InputModel):
     dwelling_type: DwellingType | None = None
     tenure: Tenure | None = None
     wall_material: WallMaterial | None = None
@@ -195,7 +182,7 @@ class LivingConditions(Strict):
         return sorted(set(value))
 
 
-class Registration(Strict):
+class Registration(InputModel):
     source: RegistrationSource
     date: PastDate
     enumerator_id: str | None = Field(default=None, max_length=64)
@@ -212,7 +199,7 @@ class Registration(Strict):
         return self
 
 
-class Consent(Strict):
+class Consent(InputModel):
     given: bool
     date: PastDate | None = None
     scope: list[ConsentScope] = []
@@ -233,7 +220,7 @@ def check_one_head(members: list[MemberIn]) -> None:
         raise ValueError(f"a household has exactly one head ({heads} given)")
 
 
-class HouseholdWrite(Strict):
+class HouseholdWrite(InputModel):
     """A whole household as registered: `POST /households`, `PUT /households/{id}`."""
 
     id: uuid.UUID | None = Field(
@@ -257,20 +244,20 @@ class HouseholdWrite(Strict):
         for member in members:
             for identifier in member.identifiers:
                 pair = (identifier.type, identifier.value)
-                if pair in seen and identifier.type not in ("phone", "unhcr_case"):
+                if pair in seen and identifier.type not in SHARED_IDENTIFIER_TYPES:
                     raise ValueError(f"two members share the same {identifier.type}")
                 seen.add(pair)
         return members
 
 
-class LocationUpdate(Strict):
+class LocationUpdate(InputModel):
     locality_code: AreaCode | None = None
     area: Area | None = None
     address: str | None = Field(default=None, max_length=300)
     gps: Gps | None = None
 
 
-class HouseholdUpdate(Strict):
+class HouseholdUpdate(InputModel):
     """`PATCH /households/{id}`: only what is sent changes. Members change through the
     membership operations and `PATCH /individuals/{id}`."""
 
@@ -384,7 +371,7 @@ class MembershipSpan(BaseModel):
     recorded_at: datetime
 
 
-class MemberAdd(Strict):
+class MemberAdd(InputModel):
     member: MemberIn
     joined_on: PastDate
     reason: Literal["birth", "marriage", "moved_in", "other"]
@@ -397,13 +384,13 @@ class MemberAdd(Strict):
         return self
 
 
-class MemberLeave(Strict):
+class MemberLeave(InputModel):
     left_on: PastDate
     reason: Literal["moved_out", "death", "marriage", "other"]
     note: str | None = Field(default=None, max_length=300)
 
 
-class HeadChange(Strict):
+class HeadChange(InputModel):
     individual_id: uuid.UUID
     changed_on: PastDate
     reason: Literal["death", "departure", "incapacity", "household_decision", "other"]
@@ -414,12 +401,12 @@ class HeadChange(Strict):
     )
 
 
-class MemberRelationship(Strict):
+class MemberRelationship(InputModel):
     individual_id: uuid.UUID
     relationship_to_head: Relationship
 
 
-class Split(Strict):
+class Split(InputModel):
     """Some members leave to form a new household."""
 
     new_household_id: uuid.UUID | None = None
@@ -441,7 +428,7 @@ class Split(Strict):
         return self
 
 
-class Merge(Strict):
+class Merge(InputModel):
     """Another household's members join this one; the other is closed as merged."""
 
     source_household_id: uuid.UUID
@@ -459,7 +446,7 @@ class Merge(Strict):
         return self
 
 
-class IndividualUpdate(Strict):
+class IndividualUpdate(InputModel):
     """`PATCH /individuals/{id}`; `identifiers`, when sent, replaces the list."""
 
     given_name: Name | None = None
@@ -478,3 +465,10 @@ class IndividualUpdate(Strict):
     lactating: bool | None = None
     education_level: EducationLevel | None = None
     occupation: str | None = Field(default=None, max_length=100)
+
+
+class Individual(Member):
+    """One person's record, whether or not in a household now."""
+
+    registry_number: str | None
+    merged_into_id: uuid.UUID | None

@@ -1,185 +1,27 @@
-"""Household and member queries. Members are loaded per household batch in one query."""
+"""The registry's list filters as SQL, and the two lists they serve: households and people.
+
+Name searches are planned: a rare name is gathered through the phonetic-key indexes and
+sorted; a common one (Mohamed, Ali) walks the key-and-name indexes in name order instead, so
+a page costs the same whatever the name.
+"""
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, exists, or_, select, text, tuple_, union_all, update
+from sqlalchemy import Row, Select, and_, exists, or_, select, text, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from services.beneficiaries.filters import RegistryFilters
-from services.beneficiaries.models import (
-    UNIQUE_IDENTIFIER_TYPES,
-    Enrollment,
-    Household,
-    Identifier,
-    Individual,
-    Membership,
-    Programme,
-)
+from services.beneficiaries.models import Enrollment, Household, Identifier, Individual, Programme
 from services.beneficiaries.names import fold, phonetic_key
-from shared.db import driver_connection
+from services.beneficiaries.records.filters import RegistryFilters
 from shared.pagination import PageParams, keyset_page
-
-
-async def lock_household_id(session: AsyncSession, household_id: uuid.UUID) -> None:
-    """Until the transaction ends, other requests taking this lock for the same id wait,
-    whether or not a household has the id yet (a row lock needs the row)."""
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:id, 0))"), {"id": str(household_id)}
-    )
-
-
-async def get_household(
-    session: AsyncSession, household_id: uuid.UUID, *, for_update: bool = False
-) -> Household | None:
-    statement = select(Household).where(Household.id == household_id)
-    if for_update:
-        statement = statement.with_for_update()
-    return (await session.execute(statement)).scalar_one_or_none()
-
-
-async def existing_household_ids(session: AsyncSession, ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
-    ids = list(ids)
-    if not ids:
-        return set()
-    rows = await session.execute(select(Household.id).where(Household.id.in_(ids)))
-    return set(rows.scalars())
-
-
-async def existing_individual_ids(
-    session: AsyncSession, ids: Iterable[uuid.UUID]
-) -> set[uuid.UUID]:
-    ids = list(ids)
-    if not ids:
-        return set()
-    rows = await session.execute(select(Individual.id).where(Individual.id.in_(ids)))
-    return set(rows.scalars())
-
-
-async def active_members(
-    session: AsyncSession, household_ids: Sequence[uuid.UUID], *, for_update: bool = False
-) -> dict[uuid.UUID, list[Individual]]:
-    statement = (
-        select(Individual)
-        .where(Individual.household_id.in_(household_ids), Individual.status == "active")
-        .order_by(
-            Individual.household_id,
-            Individual.relationship_to_head != "head",
-            Individual.birth_date,
-            Individual.id,
-        )
-    )
-    if for_update:
-        statement = statement.with_for_update()
-    members: dict[uuid.UUID, list[Individual]] = defaultdict(list)
-    for individual in (await session.execute(statement)).scalars():
-        assert individual.household_id is not None
-        members[individual.household_id].append(individual)
-    return members
-
-
-async def get_individual(
-    session: AsyncSession, individual_id: uuid.UUID, *, for_update: bool = False
-) -> Individual | None:
-    statement = select(Individual).where(Individual.id == individual_id)
-    if for_update:
-        statement = statement.with_for_update()
-    return (await session.execute(statement)).scalar_one_or_none()
-
-
-async def identifiers_of(
-    session: AsyncSession, individual_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[Identifier]]:
-    found: dict[uuid.UUID, list[Identifier]] = defaultdict(list)
-    if not individual_ids:
-        return found
-    statement = (
-        select(Identifier)
-        .where(Identifier.individual_id.in_(individual_ids))
-        .order_by(Identifier.type, Identifier.value)
-    )
-    for identifier in (await session.execute(statement)).scalars():
-        found[identifier.individual_id].append(identifier)
-    return found
-
-
-async def unique_identifier_owners(
-    session: AsyncSession, pairs: Iterable[tuple[str, str]]
-) -> list[tuple[str, str, uuid.UUID, uuid.UUID | None]]:
-    """(type, value, individual id, household id) for each given pair already registered,
-    among the identifier types that must be unique."""
-    wanted = [(t, v) for t, v in pairs if t in UNIQUE_IDENTIFIER_TYPES]
-    if not wanted:
-        return []
-    statement = (
-        select(Identifier.type, Identifier.value, Individual.id, Individual.household_id)
-        .join(Individual, Individual.id == Identifier.individual_id)
-        .where(tuple_(Identifier.type, Identifier.value).in_(wanted))
-    )
-    return [tuple(row) for row in (await session.execute(statement)).all()]  # type: ignore[misc]
-
-
-async def replace_identifiers(
-    session: AsyncSession,
-    individual_id: uuid.UUID,
-    pairs: Iterable[tuple[str, str]],
-    current: Sequence[Identifier],
-) -> bool:
-    """Make the person's identifiers `pairs`, given those they hold (`current`). Returns
-    whether anything changed."""
-    wanted = set(pairs)
-    have = {(i.type, i.value) for i in current}
-    if wanted == have:
-        return False
-    for identifier in current:
-        if (identifier.type, identifier.value) not in wanted:
-            await session.delete(identifier)
-    await session.flush()
-    session.add_all(
-        Identifier(individual_id=individual_id, type=kind, value=value)
-        for kind, value in sorted(wanted - have)
-    )
-    return True
-
-
-async def close_memberships(
-    session: AsyncSession,
-    household_id: uuid.UUID,
-    individual_ids: Sequence[uuid.UUID],
-    *,
-    ended_on: date,
-    reason: str,
-    related_household_id: uuid.UUID | None = None,
-) -> None:
-    await session.execute(
-        update(Membership)
-        .where(
-            Membership.household_id == household_id,
-            Membership.individual_id.in_(individual_ids),
-            Membership.ended_on.is_(None),
-        )
-        .values(ended_on=ended_on, end_reason=reason, related_household_id=related_household_id)
-    )
-
-
-async def membership_history(
-    session: AsyncSession, household_id: uuid.UUID
-) -> Sequence[Membership]:
-    statement = (
-        select(Membership)
-        .where(Membership.household_id == household_id)
-        .order_by(Membership.started_on, Membership.recorded_at, Membership.id)
-    )
-    return (await session.execute(statement)).scalars().all()
 
 
 def name_conditions(person: type[Individual] | Any, name: str) -> list[ColumnElement[bool]]:
@@ -468,62 +310,3 @@ def _keys(name: str) -> list[str]:
         if key and key not in keys:
             keys.append(key)
     return keys
-
-
-@dataclass
-class Taken:
-    """Which of the ids, identifiers and submissions asked about are in the registry."""
-
-    households: set[uuid.UUID] = field(default_factory=set)
-    individuals: set[uuid.UUID] = field(default_factory=set)
-    identifiers: set[tuple[str, str]] = field(default_factory=set)
-    submissions: set[tuple[str, str]] = field(default_factory=set)
-
-
-# One round trip for the four checks; each branch is an index lookup per value asked.
-_TAKEN = f"""
-SELECT 'household', h.id::text, NULL FROM household h WHERE h.id = ANY($1::uuid[])
-UNION ALL
-SELECT 'individual', i.id::text, NULL FROM individual i WHERE i.id = ANY($2::uuid[])
-UNION ALL
-SELECT 'identifier', d.type, d.value
-FROM identifier d JOIN unnest($3::text[], $4::text[]) AS w(type, value)
-  ON d.type = w.type AND d.value = w.value
-WHERE d.type IN ({", ".join(f"'{kind}'" for kind in UNIQUE_IDENTIFIER_TYPES)})
-UNION ALL
-SELECT 'submission', h.registration_source, h.submission_id
-FROM household h JOIN unnest($5::text[], $6::text[]) AS s(source, submission)
-  ON h.registration_source = s.source AND h.submission_id = s.submission
-WHERE h.submission_id IS NOT NULL
-"""  # noqa: S608 (constants of the model, no input)
-
-
-async def taken(
-    session: AsyncSession,
-    household_ids: Sequence[uuid.UUID],
-    individual_ids: Sequence[uuid.UUID],
-    identifiers: Sequence[tuple[str, str]],
-    submissions: Sequence[tuple[str, str]],
-) -> Taken:
-    """What a batch of new households (a sync batch, an import) would clash with."""
-    raw = await driver_connection(session)
-    rows = await raw.fetch(
-        _TAKEN,
-        list(household_ids),
-        list(individual_ids),
-        [kind for kind, _ in identifiers],
-        [value for _, value in identifiers],
-        [source for source, _ in submissions],
-        [submission for _, submission in submissions],
-    )
-    found = Taken()
-    for kind, first, second in rows:
-        if kind == "household":
-            found.households.add(uuid.UUID(first))
-        elif kind == "individual":
-            found.individuals.add(uuid.UUID(first))
-        elif kind == "identifier":
-            found.identifiers.add((first, second))
-        else:
-            found.submissions.add((first, second))
-    return found

@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import Query
 
-from services.beneficiaries.households.schemas import normalise_identifier
-from services.beneficiaries.programmes.schemas import EnrollmentStatus
+from services.beneficiaries.records.schemas import normalise_identifier
+from services.beneficiaries.vocabulary import Area, EnrollmentStatus, LegalStatus, Sex
 from shared.errors import UnprocessableEntity
 
 IDENTIFIER_ALIASES = {
@@ -73,12 +73,12 @@ async def registry_filters(
     region: Annotated[str | None, Query(description="Region code, e.g. DJ-AS")] = None,
     commune: str | None = None,
     locality: str | None = None,
-    area: Literal["urban", "rural"] | None = None,
+    area: Area | None = None,
     legal_status: Annotated[
-        Literal["national", "refugee", "asylum_seeker", "migrant", "other"] | None,
+        LegalStatus | None,
         Query(description="Households: any present member with this status."),
     ] = None,
-    sex: Literal["F", "M"] | None = None,
+    sex: Sex | None = None,
     programme: Annotated[str | None, Query(description="Programme code, e.g. pnsf")] = None,
     enrollment_status: EnrollmentStatus | None = None,
     pmt_min: Annotated[

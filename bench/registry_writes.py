@@ -1,0 +1,443 @@
+"""Reading and replacing one household: `GET /households/{id}` and a whole-household
+`PUT /households/{id}` with `If-Match`, on a synthetic registry, everything on these 2 cores.
+
+Part 1, latency through the real stack (gateway and service processes, embedded
+PostgreSQL): get by id with 1 and 8 clients; then PUT as a registrar's edit does it: read the
+household, change its number of rooms, send the whole household back with the ETag read.
+The reads are done first and not timed; only the PUTs are, each on a different household,
+one client at a time and then 4 at once (distinct households).
+
+Part 2, database round trips per request: the registry app in this process (httpx's
+ASGITransport, pollers off, a token key of its own), its database reached through
+bench/roundtrips.py's counting proxy in front of the same PostgreSQL. Each request is
+counted after a few warm-up requests (prepared statements cached); the SQL of one PUT is
+listed. Read-audit rows are flushed in batches off the request path in the real service, so
+a GET's figure leaves them out; one flush is counted apart.
+
+    python -m bench.registry_writes [--households 20000] [--seconds 10] [--puts 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import statistics
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import jwt
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bench.common import percentiles
+from bench.load import Call, LoadResult, run_load
+from bench.registry_seed import seed_stack
+from bench.roundtrips import CountingProxy, RoundTrip, Upstream
+from bench.stack import BENEFICIARIES as BASE
+from bench.stack import auth_headers, bench_stack, gateway_url
+from bench.sync_batch import as_write
+from services.beneficiaries.app import create_app
+from services.beneficiaries.config import BeneficiariesSettings
+from services.gateway.tokens.keys import generate_key
+from shared.settings import CommonSettings, database_url_for
+
+# -- part 1: latency through the stack ------------------------------------------------------
+
+
+@dataclass
+class WriteResult:
+    label: str
+    latencies_ms: list[float]
+    seconds: float
+    errors: int
+    first_failure: str | None = None
+
+    @property
+    def rps(self) -> float:
+        return len(self.latencies_ms) / self.seconds if self.seconds else 0.0
+
+    def line(self) -> str:
+        p50, p95, p99 = percentiles(self.latencies_ms, 50, 95, 99)
+        return (
+            f"{self.label:<44} {self.rps:8.0f} req/s  p50 {p50:6.1f} ms  "
+            f"p95 {p95:6.1f} ms  p99 {p99:6.1f} ms  errors {self.errors}  "
+            f"({len(self.latencies_ms)} PUTs)"
+        )
+
+
+def edited(document: dict[str, Any]) -> bytes:
+    """The household as read, one more room (one fewer at the schema's limit of 50), as the
+    JSON a client sends."""
+    body = as_write(document)
+    rooms = body["living_conditions"]["rooms"] or 0
+    body["living_conditions"]["rooms"] = rooms + 1 if rooms < 50 else rooms - 1
+    return json.dumps(body).encode()
+
+
+async def _read_for_edit(
+    client: httpx.AsyncClient, household_ids: list[str], concurrency: int
+) -> list[tuple[str, bytes, str]]:
+    """(id, edited body, ETag) of each household, read `concurrency` at a time."""
+    edits: list[tuple[str, bytes, str]] = []
+    for start in range(0, len(household_ids), concurrency):
+        chunk = household_ids[start : start + concurrency]
+        answers = await asyncio.gather(*(client.get(f"{BASE}/households/{h}") for h in chunk))
+        for household_id, answer in zip(chunk, answers, strict=True):
+            answer.raise_for_status()
+            edits.append((household_id, edited(answer.json()), answer.headers["etag"]))
+    return edits
+
+
+async def _put_load(
+    label: str, base_url: str, headers: dict[str, str], household_ids: list[str], concurrency: int
+) -> WriteResult:
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(
+        base_url=base_url, headers=headers, timeout=60, limits=limits
+    ) as client:
+        edits = iter(await _read_for_edit(client, household_ids, concurrency))
+        result = WriteResult(label, [], 0.0, 0)
+
+        async def worker() -> None:
+            for household_id, body, tag in edits:  # one shared iterator: each edit once
+                started = time.perf_counter()
+                answer = await client.put(
+                    f"{BASE}/households/{household_id}",
+                    content=body,
+                    headers={"Content-Type": "application/json", "If-Match": tag},
+                )
+                result.latencies_ms.append((time.perf_counter() - started) * 1000)
+                if answer.status_code != 200 or answer.headers.get("x-outcome") != "updated":
+                    result.errors += 1
+                    if result.first_failure is None:
+                        outcome = answer.headers.get("x-outcome")
+                        result.first_failure = f"{answer.status_code} {outcome} {answer.text[:300]}"
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        result.seconds = time.perf_counter() - started
+    if result.first_failure:
+        print(f"  {label}: first failed answer: {result.first_failure}")
+    return result
+
+
+def put_load(
+    label: str, base_url: str, headers: dict[str, str], household_ids: list[str], concurrency: int
+) -> WriteResult:
+    return asyncio.run(_put_load(label, base_url, headers, household_ids, concurrency))
+
+
+async def _household_ids(server_url: str) -> list[str]:
+    engine = create_async_engine(database_url_for(server_url, "beneficiaries"))
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                text("SELECT id FROM household WHERE status = 'active' ORDER BY id")
+            )
+            return [str(row[0]) for row in rows]
+    finally:
+        await engine.dispose()
+
+
+# -- part 2: round trips per request ----------------------------------------------------------
+
+
+@dataclass
+class Counted:
+    """Round trips of each measured request, and what the representative one sent."""
+
+    label: str
+    trips: list[int] = field(default_factory=list)
+    members: list[int] = field(default_factory=list)
+    connections: list[int] = field(default_factory=list)
+    logs: list[list[RoundTrip]] = field(default_factory=list)
+    stray: int = 0  # round trips between requests (should be 0)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.trips)
+
+    def record(self, members: int, connections: int, log: list[RoundTrip]) -> None:
+        self.trips.append(len(log))
+        self.members.append(members)
+        self.connections.append(connections)
+        self.logs.append(log)
+
+    def typical(self) -> list[RoundTrip]:
+        """What a request of the most common household size sent, at the median count for
+        that size."""
+        size = statistics.mode(self.members)
+        logs = [log for log, m in zip(self.logs, self.members, strict=True) if m == size]
+        middle = statistics.median_low([len(log) for log in logs])
+        return next(log for log in logs if len(log) == middle)
+
+    @property
+    def prepares(self) -> list[int]:
+        """Per request, the round trips that prepared a statement not yet in the
+        connection's cache (SQLAlchemy renders `IN (...)` with one parameter per value: a
+        new list length is a new statement)."""
+        return [sum(trip.ended_by == "flush" for trip in log) for log in self.logs]
+
+    @property
+    def cached(self) -> list[int]:
+        """Per request, the round trips left when every statement was prepared already."""
+        return [t - p for t, p in zip(self.trips, self.prepares, strict=True)]
+
+    def line(self) -> str:
+        by_size = sorted(Counter(zip(self.members, self.trips, strict=True)).items())
+        sizes = ", ".join(f"{m} members: {t} ({n}x)" for (m, t), n in by_size)
+        return (
+            f"round trips per {self.label:<4} median {self.median:g}, min {min(self.trips)}, "
+            f"max {max(self.trips)} over {len(self.trips)} requests, "
+            f"{max(self.connections)} connection(s) each at most; of them statement "
+            f"preparations: {sum(self.prepares)} in all, per request "
+            f"{min(self.prepares)}-{max(self.prepares)}; without them: median "
+            f"{statistics.median(self.cached):g}, {min(self.cached)}-{max(self.cached)}\n"
+            f"  by household size (members: round trips): {sizes}"
+        )
+
+
+def _registry_app(database_url: str) -> tuple[Any, dict[str, str]]:
+    """The registry app on `database_url` trusting a key made here, and an admin's headers
+    signed with it (what tests/support/tokens.py does, in the few lines needed)."""
+    key = generate_key("EdDSA")
+    common = CommonSettings(
+        environment="development",
+        log_level="WARNING",
+        jwt_public_jwks=json.dumps({"keys": [key.public_jwk]}),
+    )
+    settings = BeneficiariesSettings(
+        common=common,
+        database_url=database_url,
+        audit_flush_interval=None,  # flushed, and counted, apart
+        pmt_job_poll_interval=None,
+        import_poll_interval=None,
+    )
+    now = int(time.time())
+    claims = {
+        "iss": common.jwt_issuer, "aud": common.jwt_audience, "sub": "client:bench",
+        "iat": now, "exp": now + 3600, "roles": ["admin"], "regions": [], "partner_id": None,
+    }  # fmt: skip
+    token = jwt.encode(claims, key.private_key_pem, algorithm="EdDSA", headers={"kid": key.kid})
+    return create_app(settings), {"Authorization": f"Bearer {token}"}
+
+
+async def _settled() -> None:
+    """Let what the app sends after answering (a connection going back to the pool) arrive
+    at the proxy before the counters are read."""
+    await asyncio.sleep(0.05)
+
+
+async def count_round_trips(
+    server_url: str, household_ids: list[str], samples: int, warm: int
+) -> tuple[Counted, Counted, tuple[int, int]]:
+    """Round trips of `samples` GETs and `samples` PUTs (after `warm` of each), each on its
+    own household, and (rows, round trips) of one read-audit flush."""
+    async with CountingProxy(Upstream.from_url(server_url), record_sql=True) as proxy:
+        app, headers = _registry_app(proxy.url("beneficiaries"))
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 40000))
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://beneficiaries.bench", headers=headers
+            ) as client:
+                ids = iter(household_ids)
+                gets, puts = Counted("GET"), Counted("PUT")
+                last = proxy.snapshot()
+                for index in range(warm + samples):
+                    household_id = next(ids)
+                    before = proxy.snapshot()
+                    gets.stray += (before - last).total
+                    answer = await client.get(f"{BASE}/households/{household_id}")
+                    await _settled()
+                    last = proxy.snapshot()
+                    assert answer.status_code == 200, answer.text
+                    if index >= warm:
+                        spent = last - before
+                        assert spent.total == len(proxy.trips_since(before))
+                        gets.record(
+                            answer.json()["member_count"], len(spent.per_connection),
+                            proxy.trips_since(before),
+                        )  # fmt: skip
+                for index in range(warm + samples):
+                    household_id = next(ids)
+                    read = await client.get(f"{BASE}/households/{household_id}")
+                    assert read.status_code == 200, read.text
+                    body = edited(read.json())
+                    await _settled()
+                    before = proxy.snapshot()
+                    answer = await client.put(
+                        f"{BASE}/households/{household_id}",
+                        content=body,
+                        headers={
+                            "Content-Type": "application/json",
+                            "If-Match": read.headers["etag"],
+                        },
+                    )
+                    await _settled()
+                    after = proxy.snapshot()
+                    assert answer.status_code == 200, answer.text
+                    assert answer.headers["x-outcome"] == "updated", answer.headers
+                    if index >= warm:
+                        spent = after - before
+                        assert spent.total == len(proxy.trips_since(before))
+                        puts.record(
+                            read.json()["member_count"], len(spent.per_connection),
+                            proxy.trips_since(before),
+                        )  # fmt: skip
+                before = proxy.snapshot()
+                rows = await app.state.audit.flush()
+                await _settled()
+                flush = (rows, (proxy.snapshot() - before).total)
+    return gets, puts, flush
+
+
+def _shown(message: str) -> str:
+    """A message as listed: the household document's long SELECT by name, the rest whole."""
+    if " SELECT h.id, h.region_code, h.version, ARRAY(" in message:
+        verb = message.split(" ", 1)[0]
+        return f"{verb} SELECT <the household document: documents.py DOCUMENT_COLUMNS> ..."
+    return message
+
+
+def print_statements(title: str, trips: list[RoundTrip]) -> None:
+    print(f"{title} ({len(trips)} round trips):")
+    for number, trip in enumerate(trips, 1):
+        print(f"  {number:3d}. " + " | ".join(_shown(m) for m in trip.messages))
+
+
+def print_variation(counted: Counted) -> None:
+    """What the requests with the most and the fewest round trips sent, beside what the
+    typical one sent."""
+    shape = ("sync", "execute", "describe", "flush")
+    typical_log = counted.typical()
+    typical = Counter(_shown(m) for trip in typical_log for m in trip.messages)
+    shown: set[int] = set()
+    for index in (counted.trips.index(max(counted.trips)), counted.trips.index(min(counted.trips))):
+        log = counted.logs[index]
+        if index in shown or log is typical_log or len(log) == len(typical_log):
+            continue
+        shown.add(index)
+        this = Counter(_shown(m) for trip in log for m in trip.messages)
+        print(
+            f"a {counted.label} with {len(log)} round trips ({counted.members[index]} members), "
+            f"beside the one listed:"
+        )
+        for sign, difference in (("+", this - typical), ("-", typical - this)):
+            for message, times in difference.items():
+                if message not in shape:
+                    print(f"  {sign} {times}x {message}")
+
+
+# -- the run ----------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--households", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seconds", type=float, default=10.0, help="per GET load")
+    parser.add_argument("--puts", type=int, default=300, help="timed PUTs per PUT load")
+    parser.add_argument("--samples", type=int, default=20, help="requests counted per kind")
+    parser.add_argument("--warm", type=int, default=5, help="uncounted requests first")
+    args = parser.parse_args()
+
+    import services  # which checkout runs: /work/main is installed editable
+
+    print(f"code under test: {services.__file__}")
+    with bench_stack() as stack:
+        gateway = gateway_url(stack)
+        service = stack.processes["beneficiaries"].url
+        pid = stack.processes["beneficiaries"].popen.pid
+        with contextlib.suppress(OSError):  # Linux: the folder the service runs from
+            print(f"registry service runs in: {os.readlink(f'/proc/{pid}/cwd')}")
+        seeded = seed_stack(stack, args.households, args.seed, 0.015)
+        print(seeded.line())
+        assert stack.server_url is not None
+        pool = asyncio.run(_household_ids(stack.server_url))
+        random.Random(args.seed).shuffle(pool)
+        take = iter(pool)
+
+        def households(count: int) -> list[str]:
+            return [next(take) for _ in range(count)]
+
+        # -- get by id ------------------------------------------------------------------
+        gets: dict[str, LoadResult] = {}
+        calls = [Call(f"{BASE}/households/{hid}") for hid in seeded.household_ids]
+        print(run_load("warm-up", gateway, calls, auth_headers(stack), seconds=3).line())
+        for where, url in (("gateway", gateway), ("direct", service)):
+            for clients in (1, 8):
+                label = f"GET by id, {where}, {clients} client{'s' * (clients > 1)}"
+                gets[label] = run_load(
+                    label, url, calls, auth_headers(stack), concurrency=clients,
+                    seconds=args.seconds,
+                )  # fmt: skip
+                print(gets[label].line())
+
+        # -- whole-household PUT ----------------------------------------------------------
+        warm = put_load("PUT warm-up", gateway, auth_headers(stack), households(40), 2)
+        print(warm.line())
+        writes: dict[str, WriteResult] = {}
+        for where, url, clients in (("gateway", gateway, 1), ("gateway", gateway, 4),
+                                    ("direct", service, 1)):  # fmt: skip
+            label = f"PUT household, {where}, {clients} client{'s' * (clients > 1)}"
+            writes[label] = put_load(
+                label, url, auth_headers(stack), households(args.puts), clients
+            )
+            print(writes[label].line())
+
+        # -- round trips ----------------------------------------------------------------
+        counted_get, counted_put, (flushed_rows, flush_trips) = asyncio.run(
+            count_round_trips(
+                stack.server_url, households(2 * (args.warm + args.samples)), args.samples,
+                args.warm,
+            )
+        )  # fmt: skip
+        print(counted_get.line())
+        print(counted_put.line())
+        print(
+            f"read-audit flush (off the request path): {flushed_rows} rows in "
+            f"{flush_trips} round trips"
+        )
+        if counted_get.stray or counted_put.stray:
+            print(f"  round trips between requests: {counted_get.stray + counted_put.stray}")
+        print_statements("SQL of one GET", counted_get.typical())
+        print_statements("SQL of one PUT", counted_put.typical())
+        print_variation(counted_get)
+        print_variation(counted_put)
+
+    print()
+    print("== summary ==")
+    for result in gets.values():
+        p50, p95 = result.p50_ms, result.p95_ms
+        print(f"{result.label:<36} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  {result.rps:6.0f} req/s")
+    for write in writes.values():
+        p50, p95 = percentiles(write.latencies_ms, 50, 95)
+        print(
+            f"{write.label:<36} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  {write.rps:6.0f} req/s"
+            f"  ({write.errors} errors)"
+        )
+    print(
+        f"round trips per GET                  {counted_get.median:g} (median of "
+        f"{len(counted_get.trips)}, {min(counted_get.trips)}-{max(counted_get.trips)})"
+    )
+    print(
+        f"round trips per PUT                  {counted_put.median:g} (median of "
+        f"{len(counted_put.trips)}, {min(counted_put.trips)}-{max(counted_put.trips)})"
+    )
+    for counted in (counted_get, counted_put):
+        print(
+            f"round trips per {counted.label}, statements cached    "
+            f"{statistics.median(counted.cached):g} (median; "
+            f"{min(counted.cached)}-{max(counted.cached)})"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""Registering many new households at once (an import batch, a sync batch's new
+households): written with COPY, their people flagged for probable duplicates in a few
+statements, an audit row each."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from services.beneficiaries.context import WriteContext
+from services.beneficiaries.dedup.service import flag_many, people_of
+from services.beneficiaries.models import AdminArea
+from services.beneficiaries.pmt.scoring import Formula
+from services.beneficiaries.records.bulk import Written, write_households
+from services.beneficiaries.records.schemas import HouseholdWrite
+
+
+async def register_households(
+    ctx: WriteContext,
+    households: Sequence[HouseholdWrite],
+    localities: dict[str, AdminArea],
+    *,
+    formula: Formula | None,
+    action: str,
+    detail: Callable[[HouseholdWrite], dict[str, Any]],
+    start_reason: str = "registered",
+) -> tuple[Written, int]:
+    """The households, checked by the caller, written in its transaction. Returns what was
+    written and the number of pairs flagged."""
+    session, principal, settings = ctx.session, ctx.principal, ctx.settings
+    written = await write_households(
+        session,
+        households,
+        localities,
+        actor=principal.subject,
+        formula=formula,
+        start_reason=start_reason,
+    )
+    flagged = await flag_many(
+        session,
+        people_of(households, localities),
+        threshold=settings.dedup_threshold,
+        window=settings.dedup_birth_year_window,
+    )
+    await ctx.audit.record_writes(
+        session,
+        [ctx.audit.row(principal, action, "household", h.id, h.id, detail(h)) for h in households],
+    )
+    return written, flagged
