@@ -341,6 +341,24 @@ class Money:
         shift = exponent + minor_units(to) - minor_units(self.currency)
         return Money(_bounded(_rounded(product, shift, rounding)), to)
 
+    def convert_through(self, value: Decimal | int, target_value: Decimal | int, to: str) -> Money:
+        """This amount in `to`, both currencies valued in a third (a rate table in DJF:
+        `value` DJF per unit of this currency, `target_value` DJF per unit of `to`): exact,
+        rounded once like `convert`, half away from zero. 30,000 DJF in USD at 177.721
+        DJF per USD is `convert_through(1, Decimal("177.721"), "USD")`: 168.80 USD."""
+        source = Fraction(_as_decimal(value, "exchange rate", allow_str=False))
+        target = Fraction(_as_decimal(target_value, "exchange rate", allow_str=False))
+        if source <= 0 or target <= 0:
+            raise MoneyError("Exchange rates must be positive.")
+        exact = (
+            Fraction(self.amount_minor)
+            * source
+            / target
+            * Fraction(10) ** (minor_units(to) - minor_units(self.currency))
+        )
+        magnitude = floor(abs(exact) + Fraction(1, 2))
+        return Money(_bounded(magnitude if exact >= 0 else -magnitude), to)
+
     def format(self, locale: str = "fr_DJ") -> str:
         """For people to read, in the locale's way with ISO's decimals: fr_DJ
         "30 000 Fdj", fr "30 000 DJF", en "DJF30,000", en "$1,234.50" (CLDR's symbols and

@@ -78,3 +78,9 @@ async def gateway_db(engines: dict[str, AsyncEngine]) -> AsyncIterator[Database]
 async def beneficiaries_db(engines: dict[str, AsyncEngine]) -> AsyncIterator[Database]:
     async for database in _rolled_back(engines["beneficiaries"]):
         yield database
+
+
+@pytest.fixture
+async def funding_db(engines: dict[str, AsyncEngine]) -> AsyncIterator[Database]:
+    async for database in _rolled_back(engines["funding"]):
+        yield database

@@ -11,6 +11,18 @@ class FundingSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="INDS_FUNDING_", extra="ignore")
 
     service_name: str = "funding"
+    # Money changes are written to the audit trail with the change; reads of payees'
+    # names and phones in batches this often (seconds); None: only on flush.
+    audit_flush_interval: float | None = 0.2
+    # How often the payroll builder looks for queued payment cycles (seconds); None: never.
+    build_poll_interval: float | None = 1.0
+    # Payment lines written per COPY while a payroll is built.
+    build_batch_size: int = 5000
+    # How long a call to the registry may take (seconds); a payroll streams for longer, each
+    # read of its stream waits at most this.
+    registry_timeout: float = 30.0
+    # The largest provider report or rates file accepted.
+    upload_max_bytes: int = 64 * 1024 * 1024
 
 
 @lru_cache

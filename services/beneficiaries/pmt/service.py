@@ -133,7 +133,9 @@ async def score_held(
     rows it holds, with the active formula: the score goes with the caller's own UPDATE or
     INSERT of the household, no statement of its own. Without an active formula the score
     is cleared: a score must always name the formula that gave it."""
-    formula = await active_formula(session)
+    # Not flushed first: the held rows' pending changes go with the score, in one statement.
+    with session.no_autoflush:
+        formula = await active_formula(session)
     if formula is None:
         score, version = None, None
     else:

@@ -1,0 +1,38 @@
+"""Who may do what with the ministry's money.
+
+- finance_officer (and admin): organisations, projects, agreements, transactions, exchange
+  rates and payment cycles: create, change, build, send;
+- finance_approver: approves payrolls and applies providers' reports; never a payroll they
+  created themselves (four eyes), and an admin is not an approver;
+- analyst: reports and statistics only (never a payee's name or phone);
+- partner: the projects, agreements and transactions of their own organisation;
+- service (another INDS service): statistics.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from shared.auth import Principal, require_roles
+
+OFFICERS = ("admin", "finance_officer")
+FINANCE = (*OFFICERS, "finance_approver")
+
+Officer = Annotated[Principal, Depends(require_roles(*OFFICERS))]
+Approver = Annotated[Principal, Depends(require_roles("finance_approver"))]
+# Who reads the ledger: finance staff, and partners their own part of it.
+LedgerReader = Annotated[Principal, Depends(require_roles(*FINANCE, "partner"))]
+# Who reads payrolls, payees included.
+PayrollReader = Annotated[Principal, Depends(require_roles(*FINANCE))]
+ReportReader = Annotated[Principal, Depends(require_roles(*FINANCE, "analyst", "partner"))]
+StatsReader = Annotated[Principal, Depends(require_roles(*FINANCE, "analyst", "service"))]
+AuditReader = Annotated[Principal, Depends(require_roles(*FINANCE))]
+
+
+def partner_scope(principal: Principal) -> str | None:
+    """The partner a caller is limited to (their token's), or None for finance staff."""
+    if principal.has_any_role(FINANCE):
+        return None
+    return principal.partner_id or ""

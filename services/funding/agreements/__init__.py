@@ -1,0 +1,1 @@
+"""Agreements: partners' commitments to projects, their tranches and their balance."""

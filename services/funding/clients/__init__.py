@@ -1,0 +1,1 @@
+"""The other services the funding service calls, each through a typed client."""

@@ -1,0 +1,1 @@
+"""Exchange rates to DJF, and every conversion the funding service makes."""

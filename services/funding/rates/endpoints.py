@@ -1,0 +1,64 @@
+"""`/exchange-rates`: the rates every amount is converted with."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Query, UploadFile, status
+
+from services.funding.access import Officer, ReportReader
+from services.funding.context import Audit, Idempotent, Settings
+from services.funding.rates import service
+from services.funding.rates.schemas import ExchangeRate, ExchangeRateCreate, RatesUpload
+from shared.db import DbSession, ReadSession
+from shared.errors import ProblemError
+from shared.money import CurrencyCode
+from shared.pagination import Page, PageParams, page_params
+
+router = APIRouter(prefix="/api/v1/funding/exchange-rates", tags=["exchange rates"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ExchangeRate)
+async def record_rate(
+    data: ExchangeRateCreate,
+    session: DbSession,
+    principal: Officer,
+    audit: Audit,
+    idempotent: Idempotent,
+) -> object:
+    """Record a currency's rate to DJF from a date on. Amounts dated from then on (until the
+    next rate) are converted with it; a rate once recorded is not changed (409)."""
+    return await idempotent.run(
+        data, lambda: service.record(session, principal, audit, data), status_code=201
+    )
+
+
+@router.post("/upload", status_code=status.HTTP_201_CREATED, response_model=RatesUpload)
+async def upload_rates(
+    file: Annotated[UploadFile, File(description="CSV: currency, rate_date, rate_to_djf, source")],
+    session: DbSession,
+    principal: Officer,
+    audit: Audit,
+    settings: Settings,
+) -> RatesUpload:
+    """A year of rates at once, all or nothing. Rows already recorded with the same rate are
+    counted as unchanged."""
+    content = await file.read(settings.upload_max_bytes + 1)
+    if len(content) > settings.upload_max_bytes:
+        raise ProblemError(
+            f"The file is larger than the {settings.upload_max_bytes} bytes allowed.",
+            status=413,
+            title="Payload too large",
+        )
+    return await service.upload(session, principal, audit, content)
+
+
+@router.get("", response_model=Page[ExchangeRate])
+async def list_rates(
+    session: ReadSession,
+    _: ReportReader,
+    paging: Annotated[PageParams, Depends(page_params)],
+    currency: Annotated[CurrencyCode | None, Query()] = None,
+) -> Page[ExchangeRate]:
+    """By currency, then date."""
+    return await service.list_rates(session, currency, paging)
