@@ -143,10 +143,12 @@ class Agreement(Timestamps, Versioned, Base):
     received_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     reserved_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     paid_minor: Mapped[int] = mapped_column(BigInteger, default=0)
-    # The commitment in DJF and USD at the signed date's rates.
+    # The commitment in DJF and USD at the signed date's rates, and those rates.
     committed_djf_minor: Mapped[int] = mapped_column(BigInteger)
     committed_usd_minor: Mapped[int] = mapped_column(BigInteger)
+    rate_to_djf: Mapped[Decimal] = mapped_column(Numeric(20, 10))
     rate_date: Mapped[date | None] = mapped_column(Date)
+    usd_rate_to_djf: Mapped[Decimal] = mapped_column(Numeric(20, 10))
     usd_rate_date: Mapped[date] = mapped_column(Date)
     created_by: Mapped[str | None] = mapped_column(String(80))
 
@@ -202,11 +204,13 @@ class Transaction(Base):
     value_date: Mapped[date] = mapped_column(Date)
     currency: Mapped[str] = mapped_column(String(3))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
-    # The same amount in DJF and USD at the value date's rates, and those rates' dates
-    # (no DJF rate date for DJF itself).
+    # The same amount in DJF and USD at the value date's rates, and those rates (DJF per
+    # unit, from their date; DJF itself: 1 and no date).
     amount_djf_minor: Mapped[int] = mapped_column(BigInteger)
     amount_usd_minor: Mapped[int] = mapped_column(BigInteger)
+    rate_to_djf: Mapped[Decimal] = mapped_column(Numeric(20, 10))
     rate_date: Mapped[date | None] = mapped_column(Date)
+    usd_rate_to_djf: Mapped[Decimal] = mapped_column(Numeric(20, 10))
     usd_rate_date: Mapped[date] = mapped_column(Date)
     agreement_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agreement.id"), index=True)
     # The amount in the agreement's currency (what its balance moves by).

@@ -1,1 +1,1 @@
-"""transactions"""
+"""IATI transactions: money committed, received, disbursed and spent; corrected only by reversal."""
