@@ -13,8 +13,6 @@ from typing import Annotated
 
 from fastapi import Depends, Header
 
-from shared.errors import PreconditionRequired
-
 IfMatchHeader = Annotated[
     str | None,
     Header(
@@ -22,8 +20,11 @@ IfMatchHeader = Annotated[
         description='The `ETag` of the version you read, e.g. `"v3"` (one tag).',
     ),
 ]
-# Versions start at 1: a header naming no usable version matches none.
+# Versions start at 1. A header naming no single strong tag matches no version (412 with
+# the current ETag); `If-Match: *` or a blank one names none at all (428, as if absent, where
+# a version is needed: a client may not overwrite blindly).
 NO_VERSION = 0
+BLIND = -1
 
 _ENTITY_TAG = re.compile(r'^(W/)?"?v(\d{1,10})"?$')
 
@@ -46,15 +47,13 @@ def if_match_versions(header: str) -> set[int]:
 
 
 def version_named(header: str | None) -> int | None:
-    """The version an `If-Match` header names, None without the header. A blank header or
-    `*` is refused (428); a header naming no single strong tag names no version (a 412
-    follows, with the current ETag to send instead)."""
+    """The version an `If-Match` header names: None without the header, BLIND for a blank
+    one or `*`, NO_VERSION when it names no single strong tag (one record has one version:
+    a list of several is answered with the ETag to send)."""
     if header is None:
         return None
     if not header.strip() or header.strip() == "*":
-        raise PreconditionRequired(
-            "Send If-Match with the ETag of the version you read (GET it first)."
-        )
+        return BLIND
     versions = if_match_versions(header)
     return versions.pop() if len(versions) == 1 else NO_VERSION
 

@@ -127,6 +127,8 @@ class IdempotentPost:
     method: str
     path: str
     record: type
+    # A request without a key is refused (428) rather than run.
+    required: bool = False
 
     async def run(
         self,
@@ -137,6 +139,10 @@ class IdempotentPost:
     ) -> Answer | JSONResponse:
         """The stored answer of an earlier request with this key, or `write()`'s, stored."""
         if self.key is None:
+            if self.required:
+                raise PreconditionRequired(
+                    "Send an Idempotency-Key: a retried request must not apply twice."
+                )
             return await write()
         # The path is part of the request: the same key and body sent to another
         # programme's enrollments is another request.
@@ -183,10 +189,8 @@ def idempotent_posts(
         principal: CurrentPrincipal,
         key: RequiredIdempotencyKey = None,
     ) -> IdempotentPost:
-        if not key:
-            raise PreconditionRequired(
-                "Send an Idempotency-Key: a retried request must not apply twice."
-            )
-        return await optional(request, session, principal, key)
+        return IdempotentPost(
+            session, principal.subject, key, request.method, request.url.path, record, True
+        )
 
     return mandatory if required else optional

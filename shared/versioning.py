@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.errors import PreconditionFailed, PreconditionRequired
-from shared.etag import etag
+from shared.etag import BLIND, etag
 
 _BUMPED = "bumped_versions"
 
@@ -47,7 +47,7 @@ def next_change(session: AsyncSession) -> None:
 def require_version(expected: int | None, current: int) -> None:
     """428 when the change names no version, 412 (with the current ETag) when the record has
     moved on since the version it names."""
-    if expected is None:
+    if expected is None or expected == BLIND:
         raise PreconditionRequired(
             "Send If-Match with the ETag of the version you read (GET it first)."
         )
@@ -55,4 +55,5 @@ def require_version(expected: int | None, current: int) -> None:
         raise PreconditionFailed(
             "The record changed since you read it: read it again and reapply your change.",
             headers={"ETag": etag(current)},
+            current_etag=etag(current),
         )

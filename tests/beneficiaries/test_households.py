@@ -210,6 +210,31 @@ async def test_patch_needs_the_current_version(
     assert moved.json()["location"]["region_code"] == "DJ-AS"
 
 
+async def test_if_match_must_name_the_version_read(
+    registry: httpx.AsyncClient, registrar: dict[str, str]
+) -> None:
+    household_id = str(uuid.uuid4())
+    url = f"{BASE}/households/{household_id}"
+    # Creating under a client id needs no version, whatever If-Match says.
+    created = await registry.put(url, json=household(), headers={**registrar, "If-Match": "*"})
+    assert created.status_code == 201, created.text
+    change = {"displacement_status": "returnee"}
+    # `*` (or a blank header) would overwrite blindly: refused like no If-Match at all,
+    # after the record is found (an unknown one is still a 404).
+    for blind in ("*", " "):
+        refused = await registry.patch(url, json=change, headers={**registrar, "If-Match": blind})
+        assert refused.status_code == 428, blind
+    unknown = await registry.patch(
+        f"{BASE}/households/{uuid.uuid4()}", json=change, headers={**registrar, "If-Match": "*"}
+    )
+    assert unknown.status_code == 404
+    # A list of tags names no one version: 412 with the ETag to send.
+    listed = await registry.patch(url, json=change, headers={**registrar, "If-Match": '"v1", "v2"'})
+    assert listed.status_code == 412
+    assert listed.headers["etag"] == '"v1"'
+    assert listed.json()["current_etag"] == '"v1"'
+
+
 async def test_put_creates_replays_and_replaces(
     registry: httpx.AsyncClient, registrar: dict[str, str]
 ) -> None:

@@ -354,16 +354,25 @@ async def _resolve(
         if keep == "candidate"
         else (pair.individual_id, pair.candidate_id)
     )
-    survivor = await records.individuals.find(session, survivor_id, for_update=True)
-    duplicate = await records.individuals.find(session, duplicate_id, for_update=True)
-    assert survivor is not None and duplicate is not None
+    # The household before the people, the order every registry change locks in.
+    seen = await records.individuals.get(session, duplicate_id)
+    household = None
+    if seen.household_id is not None and seen.status == "active":
+        household = await records.households.get_for_update(session, seen.household_id)
+    locked = {
+        person_id: await records.individuals.get_for_update(session, person_id)
+        for person_id in sorted({survivor_id, duplicate_id})
+    }
+    survivor, duplicate = locked[survivor_id], locked[duplicate_id]
     if duplicate.status == "merged" or survivor.status == "merged":
         raise Conflict("One of these records was already merged into another.")
+    if duplicate.household_id != (household.id if household else None):
+        raise Conflict("This record changed household at the same moment: try again.")
     await _move_identifiers(session, duplicate.id, survivor.id)
-    if duplicate.household_id is not None and duplicate.status == "active":
-        left = await _leave_household(session, duplicate, actor)
+    if household is not None and duplicate.status == "active":
+        await _leave_household(session, household, duplicate, actor)
         await session.flush()
-        await rescore_households(session, [left])
+        await rescore_households(session, [household.id])
     duplicate.status = "merged"
     duplicate.merged_into_id = survivor.id
     touch(session, survivor, duplicate)
@@ -394,9 +403,9 @@ async def _move_identifiers(session: AsyncSession, from_id: uuid.UUID, to_id: uu
     await session.flush()
 
 
-async def _leave_household(session: AsyncSession, person: Individual, actor: str) -> uuid.UUID:
-    assert person.household_id is not None
-    household = await records.households.get_for_update(session, person.household_id)
+async def _leave_household(
+    session: AsyncSession, household: Household, person: Individual, actor: str
+) -> None:
     members = await records.active_members(session, [household.id], for_update=True)
     await leave(
         session,
@@ -408,4 +417,3 @@ async def _leave_household(session: AsyncSession, person: Individual, actor: str
         actor=actor,
     )
     touch(session, household)
-    return household.id

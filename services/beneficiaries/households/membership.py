@@ -17,7 +17,12 @@ from services.beneficiaries.models import Individual, Membership
 from services.beneficiaries.pmt.service import rescore_households
 from services.beneficiaries.records import repository
 from services.beneficiaries.records.documents import HouseholdDocument
-from services.beneficiaries.records.mapping import columns_of, section_columns
+from services.beneficiaries.records.mapping import (
+    columns_of,
+    gps_columns,
+    location_columns,
+    section_columns,
+)
 from services.beneficiaries.records.schemas import (
     HeadChange,
     MemberAdd,
@@ -75,7 +80,7 @@ async def add_member(
     member = data.member
     if member.id and await repository.existing_individual_ids(ctx.session, [member.id]):
         raise Conflict("A person with this id is registered already.", existing_id=str(member.id))
-    await check_identifiers_free(ctx.session, [(i.type, i.value) for i in member.identifiers])
+    await check_identifiers_free(ctx.session, member.identifier_pairs())
     person = new_person(household.id, member, ctx.principal.subject)
     await add_people(
         ctx.session,
@@ -187,17 +192,12 @@ async def split(
     if await repository.existing_household_ids(session, [new_id]):
         raise Conflict("A household with this id exists already.", existing_id=str(new_id))
 
-    gps = data.location.gps
     consent = {column: getattr(household, column) for column in columns_of("consent")}
     founded = HouseholdRow(
         id=new_id,
-        region_code=location.region_code,
-        commune_code=location.commune_code,
-        locality_code=location.locality_code,
-        area=location.area,
+        **location_columns(location),
         address=data.location.address,
-        gps_latitude=gps.latitude if gps else None,
-        gps_longitude=gps.longitude if gps else None,
+        **gps_columns(data.location.gps),
         **section_columns("living_conditions", data.living_conditions),
         displacement_status=data.displacement_status or household.displacement_status,
         registration_source=household.registration_source,

@@ -21,12 +21,14 @@ from services.beneficiaries.dedup.service import flag_joining
 from services.beneficiaries.models import Household as HouseholdRow
 from services.beneficiaries.models import Individual
 from services.beneficiaries.pmt.scoring import predicted_consumption
-from services.beneficiaries.pmt.service import score_held
+from services.beneficiaries.pmt.service import score_rows
 from services.beneficiaries.records import repository, search
 from services.beneficiaries.records.documents import HouseholdDocument, household_document
 from services.beneficiaries.records.filters import RegistryFilters
 from services.beneficiaries.records.mapping import (
+    gps_columns,
     household_columns,
+    location_columns,
     person_columns,
     section_columns,
 )
@@ -35,11 +37,10 @@ from services.beneficiaries.records.schemas import (
     HouseholdUpdate,
     HouseholdWrite,
 )
-from services.beneficiaries.records.stored import Stored, pairs_of, same_household
+from services.beneficiaries.records.stored import Stored, same_household
 from services.beneficiaries.records.writes import (
     add_people,
     check_identifiers_free,
-    identifier_pairs,
     new_person,
     record_relationship,
 )
@@ -125,18 +126,18 @@ async def create(
         raise Conflict(
             "A member id given is already registered.", existing_ids=sorted(map(str, taken))
         )
-    await check_identifiers_free(session, identifier_pairs(data.members))
+    await check_identifiers_free(session, data.identifier_pairs())
 
     household = HouseholdRow(
         id=household_id,
         member_count=len(data.members),
         created_by=actor,
         updated_by=actor,
-        **_location_columns(location),
+        **location_columns(location),
         **household_columns(data),
     )
     joined = [(new_person(household_id, member, actor), member) for member in data.members]
-    await score_held(session, household, [person for person, _ in joined])
+    await score_rows(session, household, [person for person, _ in joined])
     session.add(household)
     await repository.flush(session)
     await add_people(
@@ -158,15 +159,6 @@ async def create(
         {"members": len(joined), "source": data.registration.source},
     )
     return await document(session, household.id)
-
-
-def _location_columns(location: ResolvedLocation) -> dict[str, str]:
-    return {
-        "region_code": location.region_code,
-        "commune_code": location.commune_code,
-        "locality_code": location.locality_code,
-        "area": location.area,
-    }
 
 
 # -- changing ------------------------------------------------------------------------------
@@ -207,13 +199,11 @@ async def update(
                 data.location.area if "area" in sent else None,
             )
             ensure_region(ctx.principal, location.region_code)
-            columns |= _location_columns(location)
+            columns |= location_columns(location)
         if "address" in sent:
             columns["address"] = data.location.address
         if "gps" in sent:
-            gps = data.location.gps
-            columns["gps_latitude"] = gps.latitude if gps else None
-            columns["gps_longitude"] = gps.longitude if gps else None
+            columns |= gps_columns(data.location.gps)
     if data.living_conditions is not None:
         conditions = data.living_conditions
         columns |= section_columns("living_conditions", conditions, conditions.model_fields_set)
@@ -225,8 +215,9 @@ async def update(
     if changed:
         household.updated_by = ctx.principal.subject
         touch(session, household)
-        members = await repository.active_members(session, [household.id])
-        await score_held(session, household, members.get(household.id, []))
+        with session.no_autoflush:  # the changes go with the score, in one UPDATE
+            members = await repository.active_members(session, [household.id])
+        await score_rows(session, household, members.get(household.id, []))
         await repository.flush(session)
         await ctx.audit.record_write(
             session,
@@ -272,6 +263,14 @@ async def replace(
         stored = await repository.stored_for_change(session, household_id)
         if stored is None:
             return await create(ctx, data, household_id), "created"
+    return await replace_stored(ctx, stored, data, expected_version)
+
+
+async def replace_stored(
+    ctx: WriteContext, stored: Stored, data: HouseholdWrite, expected_version: int | None
+) -> tuple[HouseholdDocument, str]:
+    """`replace` of a household the caller has loaded for the change (stored_for_change)."""
+    session, household_id = ctx.session, stored.household.id
     if expected_version is None:
         ensure_region(ctx.principal, stored.household.region_code)
         if same_household(stored, data):
@@ -300,7 +299,7 @@ async def _replace(ctx: WriteContext, stored: Stored, data: HouseholdWrite) -> N
                 "use the membership operations to move people.",
                 existing_ids=sorted(map(str, elsewhere)),
             )
-    unseen = set(identifier_pairs(data.members)) - stored.held_identifiers()
+    unseen = data.identifier_pairs() - stored.held_identifiers()
     if unseen:
         await check_identifiers_free(session, unseen, allowed_owners=current)
 
@@ -351,7 +350,7 @@ async def _replace(ctx: WriteContext, stored: Stored, data: HouseholdWrite) -> N
         fields = _assign(person, person_columns(member))
         held = stored.identifiers[person_id]
         identifiers = await repository.replace_identifiers(
-            session, person_id, pairs_of(member), held
+            session, person_id, member.identifier_pairs(), held
         )
         if moved or fields or identifiers:
             person.updated_by = actor
@@ -364,11 +363,11 @@ async def _replace(ctx: WriteContext, stored: Stored, data: HouseholdWrite) -> N
     await add_people(
         session, household.id, joined, started_on=today(), reason="joined", actor=actor
     )
-    _assign(household, _location_columns(location) | household_columns(data))
+    _assign(household, location_columns(location) | household_columns(data))
     household.member_count = len(data.members)
     household.updated_by = actor
     touch(session, household, *changed.values())
-    await score_held(session, household, [*staying, *(person for person, _ in joined)])
+    await score_rows(session, household, [*staying, *(person for person, _ in joined)])
     await repository.flush(session)
     if joined:
         await flag_joining(session, ctx.settings, household, joined)

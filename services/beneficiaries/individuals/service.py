@@ -86,11 +86,17 @@ async def get(
 async def held_for_change(
     ctx: WriteContext, individual_id: uuid.UUID
 ) -> tuple[IndividualRow, HouseholdRow | None]:
-    """The person and their household, both locked for a change."""
-    person = await repository.individuals.get_for_update(ctx.session, individual_id)
+    """The person and their household, both locked for a change: the household first, the
+    order every registry change locks in (a household replaced and one of its people
+    corrected at the same moment wait for each other instead of deadlocking)."""
+    session = ctx.session
+    seen = await repository.individuals.get(session, individual_id)
     household = None
-    if person.household_id is not None:
-        household = await repository.households.get_for_update(ctx.session, person.household_id)
+    if seen.household_id is not None:
+        household = await repository.households.get_for_update(session, seen.household_id)
+    person = await repository.individuals.get_for_update(session, individual_id)
+    if person.household_id != (household.id if household else None):
+        raise Conflict("This person changed household at the same moment: try again.")
     _ensure_visible(ctx.principal, household.region_code if household else None)
     return person, household
 

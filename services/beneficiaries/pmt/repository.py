@@ -25,42 +25,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 
 from services.beneficiaries.models import Household, Individual, PmtFormula, PmtJob
-from services.beneficiaries.pmt.variables import HouseholdFacts, MemberFacts
+from services.beneficiaries.pmt.variables import (
+    HOUSEHOLD_FACTS,
+    MEMBER_FACTS,
+    HouseholdFacts,
+    MemberFacts,
+)
 from shared.pagination import PageParams, keyset_page
 from shared.repository import Table
 
-formulas = Table(PmtFormula, "No such PMT formula version.")
+formulas = Table(PmtFormula, "No PMT formula version {key}.")
 jobs = Table(PmtJob, "No such PMT recomputation job.")
 
-# One lock id for "change which formula is active": two activations at once would otherwise
-# race on the one-active-formula index.
+# One lock id for "change which formula is active". Activation takes it exclusively (two
+# activations at once would race on the one-active-formula index); whoever scores with the
+# active formula takes it shared, so an activation waits for the households being scored
+# with the old formula to be committed, and its recomputation job then sees them.
 _ACTIVATION_LOCK = 0x706D74_61637476  # "pmt" "actv"
 
-_HOUSEHOLD_FACTS = (
-    Household.id,
-    Household.area,
-    Household.rooms,
-    Household.assets,
-    Household.dwelling_type,
-    Household.tenure,
-    Household.wall_material,
-    Household.roof_material,
-    Household.floor_material,
-    Household.water_source,
-    Household.sanitation,
-    Household.lighting,
-    Household.cooking_fuel,
-    Household.displacement_status,
-)
-_MEMBER_FACTS = (
-    Individual.household_id,
-    Individual.sex,
-    Individual.birth_date,
-    Individual.relationship_to_head,
-    Individual.has_disability,
-    Individual.legal_status,
-    Individual.education_level,
-)
+_HOUSEHOLD_FACTS = tuple(getattr(Household, name) for name in HOUSEHOLD_FACTS)
+_MEMBER_FACTS = tuple(getattr(Individual, name) for name in MEMBER_FACTS)
 
 
 def _ids(household_ids: Sequence[uuid.UUID]) -> BindParameter[Any]:
@@ -76,7 +60,14 @@ def add_formula(session: AsyncSession, formula: PmtFormula) -> None:
 
 
 async def get_active_formula(session: AsyncSession) -> PmtFormula | None:
-    return await session.scalar(select(PmtFormula).where(PmtFormula.is_active))
+    """The active formula, activations held off until this transaction ends (one statement:
+    the lock's row is kept whether or not a formula is active)."""
+    hold = select(func.pg_advisory_xact_lock_shared(_ACTIVATION_LOCK).label("held")).subquery()
+    return await session.scalar(
+        select(PmtFormula).select_from(
+            hold.outerjoin(PmtFormula.__table__, PmtFormula.is_active)  # type: ignore[arg-type]
+        )
+    )
 
 
 async def list_formulas(session: AsyncSession, params: PageParams) -> Sequence[PmtFormula]:

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 
-from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -126,13 +125,13 @@ async def active_formula(session: AsyncSession) -> Formula | None:
     return Formula.from_json(active.version, active.urban, active.rural) if active else None
 
 
-async def score_held(
+async def score_rows(
     session: AsyncSession, household: Household, members: Sequence[Individual]
 ) -> None:
-    """Score a household the caller holds (locked, or new in this transaction) from the
-    rows it holds, with the active formula: the score goes with the caller's own UPDATE or
-    INSERT of the household, no statement of its own. Without an active formula the score
-    is cleared: a score must always name the formula that gave it."""
+    """Score a household from rows the caller has in hand (locked, or new in this
+    transaction) with the active formula, setting its score columns: they go to the
+    database with the caller's own UPDATE or INSERT of the household. Without an active
+    formula the score is cleared: a score must always name the formula that gave it."""
     # Not flushed first: the held rows' pending changes go with the score, in one statement.
     with session.no_autoflush:
         formula = await active_formula(session)
@@ -144,7 +143,7 @@ async def score_held(
         score, version = scores[facts.id], formula.version
     household.pmt_score = score
     household.pmt_formula_version = version
-    household.pmt_computed_at = func.now() if version is not None else None  # type: ignore[assignment]
+    household.pmt_computed_at = datetime.now(UTC) if version is not None else None
 
 
 async def rescore_households(

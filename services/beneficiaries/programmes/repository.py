@@ -30,7 +30,7 @@ async def get_programme(
 ) -> Programme | None:
     statement = select(Programme).where(Programme.code == code)
     if for_update:
-        statement = statement.with_for_update()
+        statement = statement.with_for_update().execution_options(populate_existing=True)
     return await session.scalar(statement)
 
 
@@ -141,7 +141,9 @@ async def get_enrollment(
         .where(Enrollment.id == enrollment_id)
     )
     if for_update:
-        statement = statement.with_for_update(of=Enrollment)
+        statement = statement.with_for_update(of=Enrollment).execution_options(
+            populate_existing=True
+        )
     row = (await session.execute(statement)).one_or_none()
     return None if row is None else (row[0], row[1], row[2])
 

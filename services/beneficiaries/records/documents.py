@@ -150,9 +150,6 @@ class HouseholdDocument:
     member_ids: list[uuid.UUID]
     json: str
 
-    def model(self) -> Household:
-        return Household.model_validate_json(self.json)
-
     def read_records(self) -> list[tuple[uuid.UUID, uuid.UUID | None]]:
         """The audit rows a read of this household means: the household and each person."""
         household: uuid.UUID | None = self.id

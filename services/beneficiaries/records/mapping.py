@@ -5,12 +5,13 @@ the SQL-built documents their read side (documents.py), and the exports their co
 A field is named three ways: its table column; its path in the API document (the same in
 what clients send and what they read back, e.g. `living_conditions.rooms`); and its flat
 name, the column of exports and of the import template (the table column's, unless said).
-Adding a household field is one line here, its place in the schema and the table.
+Adding a household field is one line here, its place in the schema and the table (and, if
+files should carry it, a column of the import template: imports/columns.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from operator import attrgetter
@@ -150,6 +151,7 @@ PERSON_FIELDS: tuple[Field, ...] = (
     _field("legal_status", "text", "national, refugee, asylum_seeker, migrant, other."),
     _field("nationality", "text", "ISO 3166 country code."),
     _field("country_of_origin", "text", "ISO 3166 country code."),
+    # A map of domain -> level, exported as one integer column per domain.
     _field(
         "disability",
         "integer",
@@ -186,10 +188,21 @@ _person_values = attrgetter(*PERSON_COLUMNS)
 def household_columns(data: Any) -> dict[str, Any]:
     """The household row's columns a `HouseholdWrite` gives (location resolved apart)."""
     row = dict(zip(_PLAIN_COLUMNS, _plain_values(data), strict=True))
-    gps = data.location.gps
-    row["gps_latitude"] = gps.latitude if gps is not None else None
-    row["gps_longitude"] = gps.longitude if gps is not None else None
+    row.update(gps_columns(data.location.gps))
     return row
+
+
+def gps_columns(gps: Any) -> dict[str, Any]:
+    """The GPS columns of a location's `gps` (None: no position, both columns empty)."""
+    return {
+        "gps_latitude": gps.latitude if gps is not None else None,
+        "gps_longitude": gps.longitude if gps is not None else None,
+    }
+
+
+def location_columns(location: Any) -> dict[str, Any]:
+    """The location columns of a resolved location (region, commune, locality, area)."""
+    return {field.column: getattr(location, field.column) for field in LOCATION_FIELDS}
 
 
 def columns_of(section: str) -> tuple[str, ...]:
@@ -234,7 +247,3 @@ def derived_person_columns(person: Mapping[str, Any]) -> dict[str, Any]:
         "birth_year": birth_date.year,
         "has_disability": any(level >= WG_DISABILITY_CUTOFF for level in disability.values()),
     }
-
-
-def by_path(fields: Sequence[Field]) -> dict[Path, Field]:
-    return {field.path: field for field in fields}

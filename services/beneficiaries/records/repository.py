@@ -79,7 +79,7 @@ async def active_members(
         )
     )
     if for_update:
-        statement = statement.with_for_update()
+        statement = statement.with_for_update().execution_options(populate_existing=True)
     members: dict[uuid.UUID, list[Individual]] = defaultdict(list)
     for individual in (await session.execute(statement)).scalars():
         assert individual.household_id is not None
@@ -167,6 +167,7 @@ async def stored_for_change(session: AsyncSession, household_id: uuid.UUID) -> S
         .where(Individual.household_id == household_id, Individual.status == "active")
         .order_by(Individual.id)
         .with_for_update(of=Individual)
+        .execution_options(populate_existing=True)
     )
     members: dict[uuid.UUID, Individual] = {}
     identifiers: dict[uuid.UUID, Pairs] = {}

@@ -144,10 +144,13 @@ class MemberIn(InputModel):
     def _consistent(self) -> MemberIn:
         if (self.pregnant or self.lactating) and self.sex != "F":
             raise ValueError("only a woman can be recorded as pregnant or lactating")
-        pairs = [(i.type, i.value) for i in self.identifiers]
-        if len(pairs) != len(set(pairs)):
+        if len(self.identifier_pairs()) != len(self.identifiers):
             raise ValueError("the same identifier is listed twice")
         return self
+
+    def identifier_pairs(self) -> set[tuple[str, str]]:
+        """(type, value) of each identifier sent."""
+        return {(i.type, i.value) for i in self.identifiers}
 
 
 class Gps(InputModel):
@@ -232,6 +235,10 @@ class HouseholdWrite(InputModel):
     registration: Registration
     consent: Consent
     members: list[MemberIn] = Field(min_length=1, max_length=40)
+
+    def identifier_pairs(self) -> set[tuple[str, str]]:
+        """(type, value) of every member's identifiers."""
+        return set().union(*(member.identifier_pairs() for member in self.members))
 
     @field_validator("members")
     @classmethod

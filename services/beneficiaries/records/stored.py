@@ -34,16 +34,12 @@ class Stored:
         return set().union(*self.identifiers.values())
 
 
-def pairs_of(member: MemberIn) -> Pairs:
-    return {(i.type, i.value) for i in member.identifiers}
-
-
 def same_person(person: Individual, held: Iterable[tuple[str, str]], member: MemberIn) -> bool:
     """Whether `member` is what is stored for this person."""
     return (
         member.id == person.id
         and all(getattr(person, column) == getattr(member, column) for column in PERSON_COLUMNS)
-        and pairs_of(member) == set(held)
+        and member.identifier_pairs() == set(held)
     )
 
 

@@ -44,10 +44,6 @@ async def check_identifiers_free(
             )
 
 
-def identifier_pairs(members: Iterable[MemberIn]) -> list[tuple[str, str]]:
-    return [(i.type, i.value) for m in members for i in m.identifiers]
-
-
 def new_person(household_id: uuid.UUID, member: MemberIn, actor: str) -> Individual:
     """A person's row from what was sent (not added to the session yet)."""
     return Individual(

@@ -328,7 +328,7 @@ async def _household_put(ctx: WriteContext, op: HouseholdPut) -> Result:
     ensure_region(ctx.principal, household.region_code)
     if op.base_version == household.version:
         # The service tells an identical household (unchanged) from a replacement.
-        replaced, outcome = await service.replace(ctx, household_id, data, op.base_version)
+        replaced, outcome = await service.replace_stored(ctx, stored, data, op.base_version)
         return {"status": outcome, **ids, "version": replaced.version}
     if same_household(stored, data):
         return {"status": "unchanged", **ids, "version": household.version}
@@ -381,6 +381,8 @@ async def _member_leave(ctx: WriteContext, op: MemberLeaveOperation) -> Result:
 
 
 async def _member_update(ctx: WriteContext, op: MemberUpdateOperation) -> Result:
+    if await records.individuals.find(ctx.session, op.individual_id) is None:
+        raise NotFound("No person with this id.")
     person, household = await individuals.held_for_change(ctx, op.individual_id)
     ids = {"household_id": person.household_id, "individual_id": person.id}
     if not await _would_change(ctx, person, op):
@@ -493,6 +495,7 @@ async def _problem_result(ctx: WriteContext, item: _Item, problem: ProblemError)
         message=problem.detail or problem.title,
         reason=problem.type,
     )
+    extensions.pop("current_etag", None)  # HTTP's; the result has current_version
     if extensions:
         result["details"] = extensions
     if status == "invalid":
