@@ -108,16 +108,10 @@ def up(
         )
     console.print("\nPress Ctrl-C to stop.\n")
 
-    reported: set[str] = set()
     try:
         while not stopping:
-            for process in stack.exited():
-                if process.name not in reported:
-                    reported.add(process.name)
-                    console.print(
-                        f"[red]{process.name} exited (code {process.popen.returncode})[/red]; "
-                        f"see {process.log_path}"
-                    )
+            for event in stack.supervise():
+                console.print(f"[yellow]{event}[/yellow]")
             time.sleep(0.5)
     finally:
         console.print("Stopping...")

@@ -46,12 +46,22 @@ class StackOptions:
     extra_env: dict[str, str] = field(default_factory=dict)
 
 
+# A process that dies is started again after 1, 2, 4 ... seconds (at most a minute); one that
+# then stays up this long is taken to be well again, and its next failure waits 1 s again.
+RESTART_BACKOFF_MAX = 60.0
+HEALTHY_AFTER_SECONDS = 60.0
+
+
 @dataclass
 class Process:
     name: str
     port: int
     popen: subprocess.Popen[bytes]
     log_path: Path
+    env: dict[str, str] = field(default_factory=dict, repr=False)
+    started_at: float = field(default_factory=time.monotonic)
+    failures: int = 0
+    restart_at: float | None = None
 
     @property
     def url(self) -> str:
@@ -210,7 +220,10 @@ class Stack:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # Ctrl-C reaches us; we stop the children in order
             )
-        self.processes[name] = Process(name, port, popen, log_path)
+        previous = self.processes.get(name)
+        self.processes[name] = Process(
+            name, port, popen, log_path, env, failures=previous.failures if previous else 0
+        )
 
     def _write_state(self) -> None:
         state = {
@@ -246,8 +259,31 @@ class Stack:
 
     # -- run and stop --------------------------------------------------------------------
 
-    def exited(self) -> list[Process]:
-        return [p for p in self.processes.values() if p.popen.poll() is not None]
+    def supervise(self) -> list[str]:
+        """Start again the processes that died, each after its back-off; what happened, as
+        lines for the console (a death once, a restart when it happens)."""
+        events = []
+        now = time.monotonic()
+        for process in list(self.processes.values()):
+            if process.popen.poll() is None:
+                if process.failures and now - process.started_at > HEALTHY_AFTER_SECONDS:
+                    process.failures = 0
+                continue
+            if process.restart_at is None:
+                if now - process.started_at > HEALTHY_AFTER_SECONDS:
+                    process.failures = 0
+                delay = min(RESTART_BACKOFF_MAX, 2.0**process.failures)
+                process.failures += 1
+                process.restart_at = now + delay
+                events.append(
+                    f"{process.name} exited (code {process.popen.returncode}); starting it "
+                    f"again in {delay:.0f} s (see {process.log_path})"
+                )
+            elif now >= process.restart_at:
+                self._spawn(process.name, process.port, process.env)
+                self._write_state()
+                events.append(f"{process.name} started again (restart {process.failures})")
+        return events
 
     def stop(self, timeout: float = 15.0) -> None:
         """The gateway first (no new traffic), then the services, then the database."""

@@ -8,14 +8,10 @@ import csv
 import io
 import json
 import os
-import signal
 import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,81 +19,11 @@ import httpx
 import psutil
 import pytest
 
+from tests.support.stack import INDS, RunningStack, start_stack, stop_stack
 from tests.support.upstream import free_port
 
 pytestmark = pytest.mark.e2e
-INDS = str(Path(sys.executable).parent / "inds")
 SERVICES = ("beneficiaries", "funding", "indicators")
-
-
-@dataclass
-class RunningStack:
-    process: subprocess.Popen[bytes]
-    url: str
-    data_dir: Path
-    output: list[str] = field(default_factory=list)
-    reader: threading.Thread | None = None
-
-    @property
-    def credentials(self) -> dict[str, str]:
-        return json.loads((self.data_dir / "dev-credentials.json").read_text())
-
-    @property
-    def state(self) -> dict:
-        return json.loads((self.data_dir / "stack.json").read_text())
-
-    def token(self, client_id: str) -> str:
-        response = httpx.post(
-            f"{self.url}/auth/token",
-            data={"grant_type": "client_credentials"},
-            auth=(client_id, self.credentials[client_id]),
-        )
-        assert response.status_code == 200, response.text
-        return response.json()["access_token"]
-
-    def headers(self, client_id: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token(client_id)}"}
-
-
-def start_stack(data_dir: Path, port: int) -> RunningStack:
-    """`inds up --demo`, returned once it says it is running (demo registry loaded)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INDS_")}
-    env.update({"INDS_DATA_DIR": str(data_dir), "INDS_GATEWAY_PORT": str(port)})
-    process = subprocess.Popen(
-        [INDS, "up", "--demo"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    stack = RunningStack(process, f"http://127.0.0.1:{port}", data_dir)
-    stack.reader = threading.Thread(target=_collect, args=(process, stack.output), daemon=True)
-    stack.reader.start()
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            stack.reader.join(timeout=5)
-            pytest.fail(f"inds up exited with {process.returncode}:\n{''.join(stack.output)}")
-        if any("Press Ctrl-C to stop" in line for line in stack.output):
-            return stack
-        time.sleep(0.3)
-    stop_stack(stack)
-    pytest.fail("the stack did not say it was running in 180 s")
-
-
-def _collect(process: subprocess.Popen[bytes], lines: list[str]) -> None:
-    assert process.stdout is not None
-    for line in process.stdout:
-        lines.append(line.decode(errors="replace"))
-
-
-def stop_stack(stack: RunningStack) -> str:
-    if stack.process.poll() is None:
-        stack.process.send_signal(signal.SIGINT)
-    try:
-        stack.process.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        stack.process.kill()
-        stack.process.wait()
-    if stack.reader is not None:
-        stack.reader.join(timeout=10)
-    return "".join(stack.output)
 
 
 @pytest.fixture(scope="module")
@@ -170,7 +96,9 @@ def test_request_id_is_echoed_and_reaches_the_service(stack: RunningStack) -> No
     assert lines and lines[0]["path"] == "/api/v1/indicators/me"
 
 
-def test_a_killed_service_gives_503_while_the_others_answer(stack: RunningStack) -> None:
+def test_a_killed_service_gives_503_while_the_others_answer_then_comes_back(
+    stack: RunningStack,
+) -> None:
     headers = stack.headers("admin")
     funding_pid = stack.state["processes"]["funding"]["pid"]
     psutil.Process(funding_pid).kill()
@@ -186,6 +114,17 @@ def test_a_killed_service_gives_503_while_the_others_answer(stack: RunningStack)
     health = httpx.get(f"{stack.url}/health").json()
     assert health["status"] == "degraded"
     assert health["services"]["funding"] == "unavailable"
+
+    # `inds up` starts it again (after a second's back-off), without a gateway restart.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        back = httpx.get(f"{stack.url}/api/v1/funding/me", headers=headers)
+        if back.status_code == 200:
+            break
+        time.sleep(0.5)
+    assert back.status_code == 200, back.text
+    assert stack.state["processes"]["funding"]["pid"] != funding_pid
+    assert any("funding started again" in line for line in stack.output)
 
 
 def test_ctrl_c_stops_everything_and_the_next_start_reuses_the_data(
