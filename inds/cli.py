@@ -195,6 +195,18 @@ def revision(
         )
 
 
+@app.command()
+def dictionary() -> None:
+    """Write docs/data-dictionary.md from the code (the registry's fields, their values,
+    which are personal)."""
+    from inds.dictionary import render
+    from inds.paths import REPO_ROOT
+
+    target = REPO_ROOT / "docs" / "data-dictionary.md"
+    target.write_text(render(), encoding="utf-8")
+    console.print(f"written {target}")
+
+
 @app.command("import")
 def import_(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or .xlsx")],
