@@ -45,7 +45,8 @@ def _values(annotation: Any) -> tuple[str, ...]:
 def _annotation(model: type[BaseModel], path: Path) -> Any:
     current: Any = model
     for part in path:
-        field = current.model_fields.get(part) if isinstance(current, type) else None
+        is_model = isinstance(current, type) and issubclass(current, BaseModel)
+        field = current.model_fields.get(part) if is_model else None
         if field is None:
             return None
         current = field.annotation
