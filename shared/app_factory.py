@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 from starlette.middleware import Middleware
 
 from shared.auth import TokenVerifier, jwks_over_http
@@ -79,6 +80,12 @@ def create_service_app(
         description=description,
         version=version,
         lifespan=lifespan,
+        # One schema per model, whether sent or read: generated clients refuse two models
+        # of one name (Gps-Input, Gps-Output) and drop the types that use them.
+        separate_input_output_schemas=False,
+        # Operation ids are the endpoints' function names (`register_household`): what a
+        # generated client's functions are called.
+        generate_unique_id_function=_operation_id,
         **fastapi_options,
     )
     app.state.settings = settings
@@ -97,6 +104,10 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     return app
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name
 
 
 def token_verifier_for(settings: ServiceSettings) -> TokenVerifier:

@@ -20,7 +20,13 @@ class Caller(BaseModel):
 def whoami_router(service: str) -> APIRouter:
     router = APIRouter(prefix=f"/api/v1/{service}", tags=["identity"])
 
-    @router.get("/me", response_model=Caller, summary="The caller, as this service sees it")
+    # One operation id per service in the gateway's merged document.
+    @router.get(
+        "/me",
+        response_model=Caller,
+        summary="The caller, as this service sees it",
+        name=f"who_am_i_{service}",
+    )
     async def me(request: Request, principal: CurrentPrincipal) -> Caller:
         return Caller(
             service=service,

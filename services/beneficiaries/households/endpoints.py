@@ -88,7 +88,14 @@ async def get_household(
     return _answer(household)
 
 
-@router.put("/households/{household_id}", response_model=Household)
+@router.put(
+    "/households/{household_id}",
+    response_model=Household,
+    responses={
+        200: {"description": "Replaced, or unchanged (`X-Outcome` says which)"},
+        201: {"model": Household, "description": "Created under this id"},
+    },
+)
 async def put_household(
     household_id: uuid.UUID,
     data: HouseholdWrite,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, PlainValidator, TypeAdapter, ValidationError
 
 from services.beneficiaries.records.schemas import (
     HeadChange,
@@ -122,7 +122,11 @@ class SyncBatch(InputModel):
     device_id: str | None = Field(
         default=None, max_length=64, description="The sending device, kept in the audit trail."
     )
-    operations: list[Annotated[Any, AfterValidator(within_depth)]] = Field(
+    # Each item is validated on its own (parse_operation) so one malformed operation is
+    # answered `invalid` and the others go ahead; the document still describes them.
+    operations: list[
+        Annotated[Any, PlainValidator(within_depth, json_schema_input_type=Operation)]
+    ] = Field(
         max_length=MAX_OPERATIONS,
         description="Each one of: household.put, member.add, member.leave, member.update, "
         "head.change, told apart by `op`; each is validated on its own.",
