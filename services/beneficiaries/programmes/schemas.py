@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    PlainValidator,
     StrictInt,
     StringConstraints,
     field_validator,
@@ -35,7 +36,43 @@ def _not_blank(value: str) -> str:
 Reason = Annotated[str, StringConstraints(max_length=1000), AfterValidator(_not_blank)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_not_blank)]
 
-Rules = Annotated[dict[str, Any], AfterValidator(within_depth)]
+
+class RuleComparison(BaseModel):
+    """A field compared with a value: `{"field": "area", "op": "eq", "value": "rural"}`."""
+
+    field: str = Field(description="A household field (or, in a member rule, a member field).")
+    op: Literal["eq", "ne", "in", "not_in", "lt", "le", "gt", "ge"]
+    value: Any = Field(description="A value of the field's type; a list for in / not_in.")
+
+
+class RuleAll(BaseModel):
+    all: list[RuleForm] = Field(description="Every rule holds.")
+
+
+class RuleAny(BaseModel):
+    any: list[RuleForm] = Field(description="At least one rule holds.")
+
+
+class RuleNot(BaseModel):
+    not_: RuleForm = Field(alias="not", description="The rule does not hold.")
+
+
+class RuleAnyMember(BaseModel):
+    any_member: RuleForm = Field(description="Some active member satisfies this member rule.")
+
+
+class RuleCountMembers(BaseModel):
+    count_members: RuleForm = Field(description="A member rule.")
+    op: Literal["eq", "ne", "lt", "le", "gt", "ge"]
+    value: int = Field(description="How many active members satisfy it, compared with op.")
+
+
+RuleForm = RuleAll | RuleAny | RuleNot | RuleComparison | RuleAnyMember | RuleCountMembers
+for _rule in (RuleAll, RuleAny, RuleNot, RuleAnyMember, RuleCountMembers):
+    _rule.model_rebuild()
+# Checked by programmes/rules.py when saved (its errors name the rule's path); the models
+# above only describe the form to integrators.
+Rules = Annotated[dict[str, Any], PlainValidator(within_depth, json_schema_input_type=RuleForm)]
 _ELIGIBILITY_HELP = (
     "Conditions in the rule form: all/any/not, {field, op, value} on household fields, "
     "any_member and count_members on member fields. Checked when saved."
