@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
+from urllib.parse import unquote_to_bytes
 
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import metrics
@@ -30,7 +32,8 @@ V = TypeVar("V")
 
 class RequestContextMiddleware:
     """Request id (accepted from `X-Request-ID` or created, echoed back), one access log line,
-    metrics, and a problem+json 500 for anything unhandled, without a stack trace."""
+    metrics, a 422 for a query string that is not text, and a problem+json 500 for anything
+    unhandled, without a stack trace."""
 
     def __init__(self, app: ASGIApp, *, service: str, access_log: bool = True) -> None:
         self.app = app
@@ -68,6 +71,10 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
+            query_errors = unreadable_query(scope.get("query_string", b""))
+            if query_errors:
+                await _query_problem(scope, query_errors)(scope, receive, send_with_request_id)
+                return
             await self.app(scope, receive, send_with_request_id)
         except Exception:
             _log.error("unhandled error", path=scope.get("path"), exc_info=True)
@@ -95,6 +102,56 @@ class RequestContextMiddleware:
                 )
             reset_request_id(token)
             reset_request_service(service_token)
+
+
+def unreadable_query(query_string: bytes) -> list[dict[str, Any]]:
+    """The query parameters that are not text PostgreSQL can store: a NUL character, or
+    bytes that are not UTF-8 (which the framework would silently turn into U+FFFD). Empty
+    for a readable query string.
+
+    Checked here, where every service and the gateway first see a request, so that none of
+    them can take such a value for a real one (a `%00` reaching a search, a `%ff` matching
+    nothing) — as a body holding them is refused."""
+    if not query_string:
+        return []
+    # The common case, decided without decoding: plain ASCII with no escapes and no NUL.
+    if b"%" not in query_string and b"\x00" not in query_string and query_string.isascii():
+        return []
+    errors = []
+    for pair in query_string.split(b"&"):
+        raw_name, _, raw_value = pair.partition(b"=")
+        name = _decoded(raw_name)
+        value = _decoded(raw_value)
+        if name is not None and value is not None:
+            continue
+        # The value is never echoed (it may be personal data); a bad name is not named.
+        errors.append(
+            {
+                "path": f"query.{name}" if name is not None else "query",
+                "message": "must be UTF-8 text without NUL characters",
+                "type": "string_unicode",
+            }
+        )
+    return errors
+
+
+def _decoded(raw: bytes) -> str | None:
+    try:
+        text = unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return None if "\x00" in text else text
+
+
+def _query_problem(scope: Scope, errors: list[dict[str, Any]]) -> Response:
+    return problem_response(
+        422,
+        type="validation-error",
+        title="Invalid request",
+        detail="One or more query parameters are not valid text.",
+        instance=scope.get("path"),
+        errors=errors,
+    )
 
 
 def _route_label(scope: Scope) -> str:

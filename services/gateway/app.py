@@ -8,6 +8,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from services.gateway.accounts.endpoints import router as accounts_router
 from services.gateway.bootstrap import ensure_accounts
+from services.gateway.clients.registry import RegistryClient
 from services.gateway.config import GatewaySettings, get_settings
 from services.gateway.docs.endpoints import router as docs_router
 from services.gateway.docs.openapi import ServiceSpecs
@@ -15,9 +16,11 @@ from services.gateway.health import aggregated_health
 from services.gateway.proxy.forwarder import Forwarder
 from services.gateway.proxy.middleware import ProxyMiddleware, ProxyRuntime
 from services.gateway.proxy.ratelimit import TokenBuckets
+from services.gateway.throttle.service import Throttle
 from services.gateway.tokens.endpoints import admin_router as keys_router
 from services.gateway.tokens.endpoints import router as tokens_router
 from services.gateway.tokens.keys import KeyRing
+from services.gateway.tokens.service import GatewayIdentity
 from shared.app_factory import create_service_app
 from shared.auth import TokenVerifier
 from shared.http_client import create_http_client
@@ -27,7 +30,8 @@ The single entry to the INDS platform: the social registry (`/api/v1/beneficiari
 funding (`/api/v1/funding`) and monitoring & evaluation (`/api/v1/indicators`).
 
 Get a token at `POST /auth/token` (OAuth2 client credentials, or password for staff and
-field agents) and send it as `Authorization: Bearer <token>`. Every error is
+field agents, who also get a refresh token to renew it without the password) and send it as
+`Authorization: Bearer <token>`; `POST /auth/revoke` signs a device out. Every error is
 `application/problem+json` (RFC 9457) and carries the request id also sent back in
 `X-Request-ID`.
 """
@@ -58,10 +62,24 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         await ensure_accounts(database, settings)
         await runtime.forwarder.start()
         app.state.http = create_http_client("", timeout=5.0, retries=0)
+        identity = GatewayIdentity(
+            key_ring,
+            database,
+            issuer=settings.common.jwt_issuer,
+            audience=settings.common.jwt_audience,
+        )
+        app.state.registry_http = create_http_client(
+            settings.common.beneficiaries_url,
+            timeout=settings.registry_timeout,
+            connect_timeout=settings.upstream_connect_timeout,
+            token_provider=identity,
+        )
+        app.state.registry = RegistryClient(app.state.registry_http)
 
     async def shutdown(app: FastAPI) -> None:
         await runtime.forwarder.close()
         await app.state.http.aclose()
+        await app.state.registry_http.aclose()
 
     async def gateway_keys() -> dict:
         # An unknown kid may be a key another replica just rotated in.
@@ -103,6 +121,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.key_ring = key_ring
+    app.state.throttle = Throttle(settings)
     app.state.proxy = runtime
     app.state.service_specs = ServiceSpecs(settings.upstreams())
     return app

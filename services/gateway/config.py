@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -37,9 +37,29 @@ class GatewaySettings(ServiceSettings):
     bootstrap_clients: list[BootstrapClient] = []
 
     token_ttl_seconds: int = 900
+    # A person's sign-in (password grant) also gets a refresh token: each lives this long
+    # from its issue, so a device that syncs at least this often never asks for the password
+    # again — until the chain ends `refresh_token_max_days` after the password was typed.
+    refresh_token_days: float = Field(default=3.0, gt=0)
+    refresh_token_max_days: float = Field(default=30.0, gt=0)
     signing_algorithm: str = "EdDSA"
     # How often a gateway re-reads the signing keys another replica may have rotated.
     key_refresh_seconds: float = 30.0
+
+    # Failed token requests: after `login_max_failures` in a row for one account (or
+    # `login_address_max_failures` from one client address, whatever the accounts), it is
+    # refused for `login_lockout_seconds`, doubled at each further failure up to
+    # `login_lockout_max_seconds` — the most an attacker can lock a real person out for per
+    # wrong guess. Failures older than `login_failure_window_seconds` are forgotten; a
+    # success forgets the account's.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_address_max_failures: int = Field(default=20, ge=1)
+    login_lockout_seconds: float = Field(default=30.0, gt=0)
+    login_lockout_max_seconds: float = Field(default=900.0, gt=0)
+    login_failure_window_seconds: float = Field(default=3600.0, gt=0)
+
+    # How long an admin call waits for the registry (checking region codes).
+    registry_timeout: float = 5.0
 
     rate_limit_per_second: float = 50.0
     rate_limit_burst: int = 200
@@ -61,6 +81,20 @@ class GatewaySettings(ServiceSettings):
         if value not in ("EdDSA", "RS256"):
             raise ValueError("signing_algorithm must be EdDSA or RS256")
         return value
+
+    @model_validator(mode="after")
+    def _lockouts_are_bounded(self) -> GatewaySettings:
+        if self.login_lockout_max_seconds < self.login_lockout_seconds:
+            raise ValueError("login_lockout_max_seconds must be at least login_lockout_seconds")
+        if self.login_failure_window_seconds < self.login_lockout_max_seconds:
+            # Otherwise failures would be forgotten while locked, and every lock-out would
+            # start again from the shortest.
+            raise ValueError(
+                "login_failure_window_seconds must be at least login_lockout_max_seconds"
+            )
+        if self.refresh_token_max_days < self.refresh_token_days:
+            raise ValueError("refresh_token_max_days must be at least refresh_token_days")
+        return self
 
     def upstreams(self) -> dict[str, str]:
         return {

@@ -4,7 +4,18 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, DateTime, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -54,3 +65,68 @@ class SigningKey(Base):
     public_jwk: Mapped[dict[str, Any]] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RefreshChain(Base):
+    """One sign-in of a person (a password grant) and every refresh token that renewed it.
+    Revoking the chain ends the sign-in: on sign-out, when a spent token comes back (it was
+    copied), when the account is disabled or its password changes."""
+
+    __tablename__ = "refresh_chain"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), index=True
+    )
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # However often it is refreshed, the sign-in ends here and the password is asked again.
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_reason: Mapped[str | None] = mapped_column(String(32))
+
+
+class RefreshToken(Base):
+    """A refresh token, usable once. Only its SHA-256 is kept: the token is 256 random bits,
+    so a fast hash is as safe as argon2 here, and it can be looked up."""
+
+    __tablename__ = "refresh_token"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    chain_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("refresh_chain.id", ondelete="CASCADE"), index=True
+    )
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Set when it was exchanged for the next one: presented again, it revokes the chain.
+    spent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LoginThrottle(Base):
+    """Recent failed token requests of one account or from one client address, kept in the
+    database so that every gateway replica counts the same failures."""
+
+    __tablename__ = "login_throttle"
+
+    # `account:<sha-256 of kind:login>` (what was typed as a login may be a password typed
+    # in the wrong field: it is never stored as it is) or `address:<client address>`.
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuthEvent(Base):
+    """Append-only record of what security staff review: lock-outs, refresh tokens replayed,
+    sign-ins revoked. Never a secret, and never a login that names no account."""
+
+    __tablename__ = "auth_event"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), index=True
+    )
+    event: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str | None] = mapped_column(String(80))
+    address: Mapped[str | None] = mapped_column(String(64))
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)

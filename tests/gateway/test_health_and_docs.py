@@ -1,8 +1,13 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
+from services.gateway.app import create_app
+from services.gateway.config import GatewaySettings
 from services.gateway.docs.openapi import merge
+from shared.db import Database
+from tests.support.apps import serve
 
 
 async def test_health_reports_each_service(gateway: httpx.AsyncClient) -> None:
@@ -76,3 +81,16 @@ def test_merge_renames_clashing_schemas_and_rewrites_references() -> None:
     }
     assert "indicators" in merged["info"]["description"]
     assert gateway["components"]["schemas"].keys() == {"Page"}, "the input is not modified"
+
+
+async def test_the_gateways_metrics_need_the_metrics_token(
+    monkeypatch: pytest.MonkeyPatch, gateway_db: Database, settings: GatewaySettings
+) -> None:
+    monkeypatch.setenv("INDS_METRICS_TOKEN", "gateway-scrape-token-0123456789")
+    async with serve(create_app(settings), gateway_db, "http://gateway.test") as gateway:
+        assert (await gateway.get("/metrics")).status_code == 401
+        scraped = await gateway.get(
+            "/metrics", headers={"Authorization": "Bearer gateway-scrape-token-0123456789"}
+        )
+    assert scraped.status_code == 200
+    assert "inds_http_requests_total" in scraped.text

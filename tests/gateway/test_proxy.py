@@ -33,6 +33,17 @@ async def test_request_reaches_the_service_as_sent(
     assert len(response.headers.get_list("date")) <= 1
 
 
+async def test_a_query_that_is_not_text_stops_at_the_gateway(
+    gateway: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    for query in ("name=%00", "name=%ff"):
+        response = await gateway.get(f"{ECHO}?{query}", headers=admin_headers)
+        assert response.status_code == 422, query
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["errors"][0]["path"] == "query.name"
+        assert "x-upstream" not in response.headers, "the service never saw it"
+
+
 async def test_bodies_go_through(gateway: httpx.AsyncClient, admin_headers: dict[str, str]) -> None:
     payload = b"x" * 300_000
     posted = await gateway.post(ECHO, content=payload, headers=admin_headers)

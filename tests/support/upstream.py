@@ -94,6 +94,24 @@ async def _flaky(request: Request) -> Response:
     return JSONResponse({"answered": True})
 
 
+# The bearer tokens the gateway sent for admin areas (checked by the gateway's tests).
+admin_area_tokens: list[str] = []
+REGIONS = ["DJ-AR", "DJ-AS", "DJ-DI", "DJ-DJ", "DJ-OB", "DJ-TA"]
+
+
+async def _admin_areas(request: Request) -> Response:
+    """The registry's regions (`?level=1`), for a caller with a bearer token."""
+    authorization = request.headers.get("authorization", "")
+    if not authorization.startswith("Bearer "):
+        return JSONResponse({"status": 401}, status_code=401)
+    if request.query_params.get("level") != "1":
+        return JSONResponse({"status": 400}, status_code=400)
+    admin_area_tokens.append(authorization.removeprefix("Bearer "))
+    return JSONResponse(
+        [{"code": code, "name": code, "level": 1, "parent_code": None} for code in REGIONS]
+    )
+
+
 async def _ready(_: Request) -> Response:
     return JSONResponse({"status": "ready"})
 
@@ -133,6 +151,7 @@ upstream_app = Starlette(
         Route(f"{PREFIX}/stream", _stream),
         Route(f"{PREFIX}/problem", _problem),
         Route(f"{PREFIX}/flaky", _flaky, methods=["GET", "POST"]),
+        Route(f"{PREFIX}/admin-areas", _admin_areas),
         Route("/ready", _ready),
         Route("/openapi.json", _openapi),
     ]

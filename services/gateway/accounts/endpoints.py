@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, status
 
 from services.gateway.accounts import service
 from services.gateway.accounts.schemas import (
@@ -17,6 +17,7 @@ from services.gateway.accounts.schemas import (
     UserCreate,
     UserWithPassword,
 )
+from services.gateway.clients.registry import RegistryClient
 from shared.auth import Principal, require_roles
 from shared.db import DbSession
 from shared.pagination import Page, PageParams, page_params
@@ -26,10 +27,21 @@ Admin = Annotated[Principal, Depends(require_roles("admin"))]
 Paging = Annotated[PageParams, Depends(page_params)]
 
 
+def registry_client(request: Request) -> RegistryClient:
+    return request.app.state.registry
+
+
+Registry = Annotated[RegistryClient, Depends(registry_client)]
+
+
 @router.post("/clients", status_code=status.HTTP_201_CREATED, response_model=ClientWithSecret)
-async def create_client(data: ClientCreate, session: DbSession, admin: Admin) -> ClientWithSecret:
-    """Create an API client (client-credentials grant). The secret is in this answer only."""
-    return await service.create_client(session, data, admin.subject)
+async def create_client(
+    data: ClientCreate, session: DbSession, admin: Admin, registry: Registry
+) -> ClientWithSecret:
+    """Create an API client (client-credentials grant). The secret is in this answer only.
+    `regions` must be region codes the registry knows (422 otherwise; 503 when it cannot
+    be asked, and no client is created)."""
+    return await service.create_client(session, registry, data, admin.subject)
 
 
 @router.get("/clients", response_model=Page[Client])
@@ -66,9 +78,13 @@ async def rotate_client_secret(client_id: str, session: DbSession, admin: Admin)
 
 
 @router.post("/users", status_code=status.HTTP_201_CREATED, response_model=UserWithPassword)
-async def create_user(data: UserCreate, session: DbSession, admin: Admin) -> UserWithPassword:
-    """Create a person who signs in with a password (password grant)."""
-    return await service.create_user(session, data, admin.subject)
+async def create_user(
+    data: UserCreate, session: DbSession, admin: Admin, registry: Registry
+) -> UserWithPassword:
+    """Create a person who signs in with a password (password grant). `regions` must be
+    region codes the registry knows (422 otherwise; 503 when it cannot be asked, and no
+    user is created)."""
+    return await service.create_user(session, registry, data, admin.subject)
 
 
 @router.get("/users", response_model=Page[User])
@@ -86,6 +102,8 @@ async def get_user(username: str, session: DbSession, _: Admin) -> User:
 
 @router.post("/users/{username}/disable", response_model=User)
 async def disable_user(username: str, session: DbSession, admin: Admin) -> User:
+    """A disabled user gets no new token and every refresh token of theirs is revoked;
+    access tokens already issued expire on their own."""
     account = await service.set_disabled(session, "user", username, True, admin.subject)
     return service.user_view(account)
 
@@ -98,6 +116,8 @@ async def enable_user(username: str, session: DbSession, admin: Admin) -> User:
 
 @router.post("/users/{username}/reset-password", response_model=PasswordReset)
 async def reset_user_password(username: str, session: DbSession, admin: Admin) -> PasswordReset:
-    """A generated password replaces the old one. It is in this answer only."""
+    """A generated password replaces the old one. It is in this answer only. The user's
+    refresh tokens are revoked (every device signs in again) and a lock-out after failed
+    attempts is lifted."""
     password = await service.rotate_secret(session, "user", username, admin.subject)
     return PasswordReset(password=password)

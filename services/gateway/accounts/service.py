@@ -17,8 +17,12 @@ from services.gateway.accounts.schemas import (
     UserWithPassword,
 )
 from services.gateway.accounts.secrets import hash_secret, new_secret
+from services.gateway.clients.registry import RegistryClient
 from services.gateway.models import Account
-from shared.errors import Conflict, NotFound
+from services.gateway.throttle import repository as throttle
+from services.gateway.throttle.service import account_key
+from services.gateway.tokens import refresh
+from shared.errors import Conflict, NotFound, UnprocessableEntity
 from shared.logs import get_logger
 from shared.pagination import Page, PageParams, page_of
 
@@ -47,18 +51,47 @@ def _common_fields(account: Account) -> dict:
     }
 
 
-async def create_client(session: AsyncSession, data: ClientCreate, actor: str) -> ClientWithSecret:
+async def create_client(
+    session: AsyncSession, registry: RegistryClient, data: ClientCreate, actor: str
+) -> ClientWithSecret:
+    await check_regions(registry, data.regions)
     secret = new_secret()
     account = await _create(session, "client", data.client_id, data.name, secret, data, actor)
     return ClientWithSecret(**client_view(account).model_dump(), client_secret=secret)
 
 
-async def create_user(session: AsyncSession, data: UserCreate, actor: str) -> UserWithPassword:
+async def create_user(
+    session: AsyncSession, registry: RegistryClient, data: UserCreate, actor: str
+) -> UserWithPassword:
+    await check_regions(registry, data.regions)
     generated = None if data.password else new_secret()
     password = data.password or generated
     assert password is not None
     account = await _create(session, "user", data.username, data.full_name, password, data, actor)
     return UserWithPassword(**user_view(account).model_dump(), password=generated)
+
+
+async def check_regions(registry: RegistryClient, regions: list[str]) -> None:
+    """Every code is one of the registry's regions (422 naming those that are not). Asked
+    before anything is written: if the registry cannot say, no account is made."""
+    if not regions:
+        return
+    known = await registry.region_codes()
+    unknown = [(index, code) for index, code in enumerate(regions) if code not in known]
+    if unknown:
+        codes = ", ".join(code for _, code in unknown)
+        raise UnprocessableEntity(
+            f"Unknown region code(s): {codes}. Use the registry's regions "
+            "(GET /api/v1/beneficiaries/admin-areas?level=1).",
+            errors=[
+                {
+                    "path": f"body.regions.{index}",
+                    "message": f"{code} is not a region of the registry",
+                    "type": "unknown_region",
+                }
+                for index, code in unknown
+            ],
+        )
 
 
 async def _create(
@@ -111,6 +144,8 @@ async def set_disabled(
 ) -> Account:
     account = await get(session, kind, login, for_update=True)
     account.disabled_at = datetime.now(UTC) if disabled else None
+    if disabled:
+        await refresh.revoke_account(session, account, "account_disabled", actor)
     await session.flush()
     await session.refresh(account)
     _log.info(
@@ -124,6 +159,10 @@ async def rotate_secret(session: AsyncSession, kind: str, login: str, actor: str
     secret = new_secret()
     account.secret_hash = await hash_secret(secret)
     account.secret_changed_at = datetime.now(UTC)
+    await refresh.revoke_account(session, account, "password_changed", actor)
+    # Whoever was locked out gets in with the new secret at once: a reset is the way out
+    # of a lock-out an attacker keeps renewing.
+    await throttle.forget(session, account_key(kind, login))
     await session.flush()
     _log.info("account secret rotated", kind=kind, login=login, actor=actor)
     return secret

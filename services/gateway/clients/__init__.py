@@ -1,0 +1,1 @@
+"""The HTTP clients the gateway uses to reach the services (beyond proxying)."""

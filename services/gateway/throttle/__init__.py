@@ -1,0 +1,1 @@
+"""Slowing down password and secret guessing at `POST /auth/token`."""
