@@ -1,15 +1,12 @@
-"""The registry's calendar: dates (ages, "not in the future") are Djibouti's, UTC+3 all year
-(a fixed offset: no time-zone database needed on the host)."""
+"""The registry's calendar: the platform's (Djibouti's) today, and ages."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 
-DJIBOUTI_TIME = timezone(timedelta(hours=3), "EAT")
+from shared.clock import today
 
-
-def today() -> date:
-    return datetime.now(DJIBOUTI_TIME).date()
+__all__ = ["age_on", "today"]
 
 
 def age_on(birth_date: date, on: date) -> int:

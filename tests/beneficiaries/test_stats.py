@@ -26,12 +26,12 @@ from typing import Any
 import httpx
 import pytest
 
-from services.beneficiaries import clock
 from services.beneficiaries.app import create_app
 from services.beneficiaries.clock import age_on
 from services.beneficiaries.models import Enrollment, Household, Programme
 from services.beneficiaries.stats.catalog import years_before
 from services.beneficiaries.vocabulary import AGE_GROUPS
+from shared import clock
 from shared.db import Database
 from tests.beneficiaries.factories import Person, add_household
 from tests.beneficiaries.helpers import BASE
