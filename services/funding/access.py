@@ -32,7 +32,9 @@ AuditReader = Annotated[Principal, Depends(require_roles(*FINANCE))]
 
 
 def partner_scope(principal: Principal) -> str | None:
-    """The partner a caller is limited to (their token's), or None for finance staff."""
-    if principal.has_any_role(FINANCE):
-        return None
-    return principal.partner_id or ""
+    """The partner a partner token is limited to (its own partner id; a partner token without
+    one sees nothing), or None for everyone else who gets this far: finance staff read every
+    record, analysts and services every figure."""
+    if "partner" in principal.roles and not principal.has_any_role(FINANCE):
+        return principal.partner_id or ""
+    return None

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    computed_field,
+    field_validator,
+)
+
+from services.funding.fields import CountryCode, IatiOrgIdentifier, Name
+from services.funding.vocabulary import IATI_ORGANISATION_TYPE, OrganisationType
+from shared.schemas import InputModel
+
+PartnerId = Annotated[
+    str,
+    StringConstraints(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"),
+    Field(
+        description="The gateway's partner id of the accounts acting for this organisation "
+        "(their tokens' `partner_id`): they see its projects, agreements and transactions.",
+        examples=["wfp"],
+    ),
+]
+
+
+class OrganisationCreate(InputModel):
+    iati_identifier: IatiOrgIdentifier
+    name_fr: Name
+    name_en: Name
+    type: OrganisationType
+    country: CountryCode | None = None
+    partner_id: PartnerId | None = None
+
+
+class OrganisationUpdate(InputModel):
+    """Only the fields sent change; `null` clears `country` or `partner_id`. The IATI
+    identifier changes only while the organisation reports no project (theirs start with it)."""
+
+    iati_identifier: IatiOrgIdentifier | None = None
+    name_fr: Name | None = None
+    name_en: Name | None = None
+    type: OrganisationType | None = None
+    country: CountryCode | None = None
+    partner_id: PartnerId | None = None
+
+    # Runs only for fields the client sent: these the record cannot do without.
+    @field_validator("iati_identifier", "name_fr", "name_en", "type", mode="before")
+    @classmethod
+    def _not_emptied(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("cannot be emptied")
+        return value
+
+
+class Organisation(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    iati_identifier: str
+    name_fr: str
+    name_en: str
+    type: OrganisationType
+    country: str | None
+    partner_id: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    created_by: str | None
+
+    @computed_field(description="IATI OrganisationType code (40 multilateral, 10 government...).")  # type: ignore[prop-decorator]
+    @property
+    def iati_type(self) -> str:
+        return IATI_ORGANISATION_TYPE[self.type]
