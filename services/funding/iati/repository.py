@@ -1,0 +1,113 @@
+"""What the IATI file is made of: the projects with their participants, agreements and
+tranches (a few hundred rows, read at once) and their transactions (read through a
+server-side cursor, project by project). A partner's scope keeps the projects their
+organisation funds and, in them, their own agreements' money only."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.funding.models import (
+    Agreement,
+    Organisation,
+    Participant,
+    Project,
+    Tranche,
+    Transaction,
+)
+
+BATCH_SIZE = 1000
+
+
+@dataclass
+class ActivityParts:
+    """Everything of a project but its transactions."""
+
+    project: Project
+    participants: list[tuple[uuid.UUID, int]] = field(default_factory=list)
+    agreements: list[Agreement] = field(default_factory=list)
+    tranches: dict[uuid.UUID, list[Tranche]] = field(default_factory=dict)
+
+
+def _funded_by(scope: str) -> Any:
+    """Agreements funded by the organisation a partner token acts for."""
+    own = select(Organisation.id).where(Organisation.partner_id == scope)
+    return Agreement.funder_id.in_(own)
+
+
+async def organisations(session: AsyncSession) -> dict[uuid.UUID, Organisation]:
+    return {org.id: org for org in await session.scalars(select(Organisation))}
+
+
+async def activities(session: AsyncSession, scope: str | None) -> list[ActivityParts]:
+    """Projects in IATI identifier order, with what the file says of each."""
+    projects = select(Project).order_by(Project.iati_identifier)
+    agreements = (
+        select(Agreement)
+        .where(Agreement.status != "cancelled")
+        .order_by(Agreement.signed_date, Agreement.reference)
+    )
+    if scope is not None:
+        funded = select(Agreement.project_id).where(
+            _funded_by(scope), Agreement.status != "cancelled"
+        )
+        projects = projects.where(Project.id.in_(funded))
+        agreements = agreements.where(_funded_by(scope))
+    parts = {project.id: ActivityParts(project) for project in await session.scalars(projects)}
+    if not parts:
+        return []
+    ids = list(parts)
+    participants = await session.execute(
+        select(Participant.project_id, Participant.organisation_id, Participant.role)
+        .where(Participant.project_id.in_(ids))
+        .order_by(Participant.project_id, Participant.role, Participant.organisation_id)
+    )
+    for project_id, organisation_id, role in participants:
+        parts[project_id].participants.append((organisation_id, role))
+    by_agreement: dict[uuid.UUID, ActivityParts] = {}
+    for agreement in await session.scalars(agreements.where(Agreement.project_id.in_(ids))):
+        parts[agreement.project_id].agreements.append(agreement)
+        by_agreement[agreement.id] = parts[agreement.project_id]
+    if by_agreement:
+        tranches: dict[uuid.UUID, list[Tranche]] = defaultdict(list)
+        for tranche in await session.scalars(
+            select(Tranche)
+            .where(Tranche.agreement_id.in_(list(by_agreement)))
+            .order_by(Tranche.due_date, Tranche.id)
+        ):
+            tranches[tranche.agreement_id].append(tranche)
+        for agreement_id, items in tranches.items():
+            by_agreement[agreement_id].tranches[agreement_id] = items
+    return list(parts.values())
+
+
+def transactions_statement(project_id: uuid.UUID, scope: str | None) -> Select[Any]:
+    statement = (
+        select(Transaction)
+        .where(Transaction.project_id == project_id)
+        .order_by(Transaction.transaction_date, Transaction.created_at, Transaction.id)
+    )
+    if scope is not None:
+        own = select(Agreement.id).where(_funded_by(scope))
+        statement = statement.where(Transaction.agreement_id.in_(own))
+    return statement
+
+
+async def transactions(
+    session: AsyncSession, project_id: uuid.UUID, scope: str | None
+) -> AsyncIterator[Sequence[Transaction]]:
+    """The project's transactions in date order, a batch at a time (server-side cursor)."""
+    statement = transactions_statement(project_id, scope).execution_options(yield_per=BATCH_SIZE)
+    result = await session.stream_scalars(statement)
+    try:
+        async for batch in result.partitions():
+            yield batch
+    finally:
+        await result.close()

@@ -1,0 +1,172 @@
+"""The funding report's query and answer. The query refuses unknown parameters, as `/stats`
+does: a misspelt filter silently ignored gives figures that look right and are not."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from services.funding.reports.facts import DIMENSIONS
+from shared.money import Money, validate_currency
+from shared.schemas import InputModel
+
+ReportFormat = Literal["json", "csv"]
+_LIST_HELP = "One or more values, repeated or comma-separated."
+
+
+def split_values(value: Any) -> Any:
+    """`x=a,b` and `x=a&x=b` both give [a, b]: the query-string forms clients use."""
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    if not all(isinstance(item, str) for item in items):
+        return value  # the field's type reports it
+    return [part.strip() for item in items for part in item.split(",")]
+
+
+def parse_items(value: Any, kind: type, what: str) -> Any:
+    """The split values as `kind` (int, UUID), so that a bad item is reported against the
+    parameter itself (query.year), not against its position in the list (query.year.0)."""
+    items = split_values(value)
+    if not isinstance(items, list):
+        return items
+    try:
+        return [kind(item) if isinstance(item, str) else item for item in items]
+    except ValueError:
+        raise ValueError(f"every value must be {what}") from None
+
+
+def distinct(values: list[Any]) -> list[Any]:
+    if any(value == "" for value in values):
+        raise ValueError("empty value")
+    return list(dict.fromkeys(values))
+
+
+class ReportQuery(InputModel):
+    group_by: list[str] = Field(
+        default_factory=list,
+        description="Any of partner, project, year, currency, in the order wanted "
+        "(comma-separated); none: the total only.",
+    )
+    year: list[int] = Field(default_factory=list, description=_LIST_HELP)
+    partner: list[uuid.UUID] = Field(
+        default_factory=list, description="Organisation ids (the funders). " + _LIST_HELP
+    )
+    project: list[uuid.UUID] = Field(default_factory=list, description="Project ids. " + _LIST_HELP)
+    currency: list[str] = Field(
+        default_factory=list,
+        description="ISO 4217 codes: agreements and transactions in these currencies. "
+        + _LIST_HELP,
+    )
+    format: ReportFormat | None = Field(
+        default=None, description="json or csv; default: from the Accept header, else json."
+    )
+
+    @field_validator("group_by", "currency", mode="before")
+    @classmethod
+    def _split_lists(cls, value: Any) -> Any:
+        return split_values(value)
+
+    @field_validator("year", mode="before")
+    @classmethod
+    def _years(cls, value: Any) -> Any:
+        return parse_items(value, int, "a whole number")
+
+    @field_validator("partner", "project", mode="before")
+    @classmethod
+    def _ids(cls, value: Any) -> Any:
+        return parse_items(value, uuid.UUID, "an id (UUID)")
+
+    @field_validator("group_by")
+    @classmethod
+    def _known_dimensions(cls, value: list[str]) -> list[str]:
+        if any(not name for name in value):
+            raise ValueError("empty dimension name")
+        if any(name not in DIMENSIONS for name in value):
+            raise ValueError("unknown dimension; known: " + ", ".join(DIMENSIONS))
+        if len(set(value)) != len(value):
+            raise ValueError("a dimension is named more than once")
+        return value
+
+    @field_validator("year")
+    @classmethod
+    def _plausible_years(cls, value: list[int]) -> list[int]:
+        if any(not 1900 <= year <= 2200 for year in value):
+            raise ValueError("a year between 1900 and 2200")
+        return distinct(value)
+
+    @field_validator("partner", "project")
+    @classmethod
+    def _distinct_ids(cls, value: list[uuid.UUID]) -> list[uuid.UUID]:
+        return distinct(value)
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currencies(cls, value: list[str]) -> list[str]:
+        for code in distinct(value):
+            try:
+                validate_currency(code)
+            except ValueError:
+                raise ValueError("not an ISO 4217 currency code such as DJF or USD") from None
+        return distinct(value)
+
+
+class Amounts(BaseModel):
+    """One figure in DJF and in USD (the stored conversions, summed); `in_currency` only
+    when the report is grouped by currency: the same figure in the group's own currency."""
+
+    djf: Money
+    usd: Money
+    in_currency: Money | None = None
+
+
+class Ratio(BaseModel):
+    value: str | None = Field(
+        description="Decimal string with 4 places (0.2500 is 25 %), or null with a reason."
+    )
+    reason: str | None = None
+
+
+class PartnerRef(BaseModel):
+    id: uuid.UUID
+    iati_identifier: str
+    name_fr: str
+    name_en: str
+
+
+class ProjectRef(BaseModel):
+    id: uuid.UUID
+    iati_identifier: str
+    title_fr: str
+    title_en: str
+
+
+class ReportRow(BaseModel):
+    """A group's figures. Only the dimensions grouped by appear, null for the facts that
+    have no value for it (transactions without an agreement have no partner)."""
+
+    partner: PartnerRef | None = None
+    project: ProjectRef | None = None
+    year: int | None = None
+    currency: str | None = None
+    committed: Amounts
+    received: Amounts
+    disbursed: Amounts
+    paid: Amounts
+    available: Amounts | None = Field(
+        default=None, description="Null when the report is grouped or filtered by year."
+    )
+    disbursement_rate: Ratio
+
+
+class FundingReport(BaseModel):
+    group_by: list[str]
+    filters: dict[str, list[Any]] = Field(
+        description="The filters applied, the partner scope of a partner's token included."
+    )
+    generated_at: datetime
+    rows: list[ReportRow]
+    total: ReportRow = Field(description="Every fact matching the filters, whatever the grouping.")

@@ -1,0 +1,180 @@
+"""The `/stats` query and answers, in the registry's shape. The query refuses unknown
+parameters, dimensions and values, and dimensions that do not apply to the measure: a
+misspelt filter silently ignored would give the indicators service wrong numbers that look
+right."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
+
+from services.funding.reports.schemas import distinct, parse_items, split_values
+from services.funding.stats.catalog import (
+    DIMENSIONS,
+    FIXED_VALUES,
+    MAX_DIMENSIONS,
+    MEASURES,
+    FilterType,
+    Kind,
+    Level,
+    Measure,
+)
+from shared.money import validate_currency
+from shared.schemas import InputModel
+
+FilterValue = list[str] | list[int]
+DimensionValue = str | int | None
+
+_LIST_HELP = "One or more values, repeated or comma-separated."
+_STRING_FILTERS = ("programme", "region", "period", "line_status", "partner", "project", "currency")
+
+
+def _not_applying(name: str, info: ValidationInfo) -> str | None:
+    """Why dimension `name` cannot be used with the measure asked for, if it cannot."""
+    measure = info.data.get("measure")
+    if measure is None or DIMENSIONS[name].applies_to(measure):
+        return None
+    family = MEASURES[measure].family
+    return f"{name} does not apply to {measure} (a {family} measure); see /stats/catalog"
+
+
+class StatsQuery(InputModel):
+    measure: Measure = Field(description="What is counted or summed (see /stats/catalog).")
+    group_by: list[str] = Field(
+        default_factory=list,
+        description=f"Up to {MAX_DIMENSIONS} dimensions of the measure, comma-separated.",
+    )
+    as_of: date | None = Field(
+        default=None,
+        description="Ledger measures count agreements signed and transactions dated on or "
+        "before this day (default: today in Djibouti); payment measures are today's lines.",
+    )
+
+    programme: list[str] = Field(default_factory=list, description=_LIST_HELP)
+    region: list[str] = Field(default_factory=list, description=_LIST_HELP)
+    period: list[str] = Field(default_factory=list, description=_LIST_HELP)
+    line_status: list[str] = Field(default_factory=list, description=_LIST_HELP)
+    partner: list[str] = Field(
+        default_factory=list, description="IATI organisation identifiers. " + _LIST_HELP
+    )
+    project: list[str] = Field(
+        default_factory=list, description="IATI activity identifiers. " + _LIST_HELP
+    )
+    year: list[int] = Field(default_factory=list, description=_LIST_HELP)
+    currency: list[str] = Field(default_factory=list, description=_LIST_HELP)
+
+    @field_validator("group_by", *_STRING_FILTERS, mode="before")
+    @classmethod
+    def _split_lists(cls, value: Any) -> Any:
+        return split_values(value)
+
+    @field_validator("year", mode="before")
+    @classmethod
+    def _years(cls, value: Any) -> Any:
+        return parse_items(value, int, "a whole number")
+
+    @field_validator("group_by")
+    @classmethod
+    def _known_dimensions(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if any(not name for name in value):
+            raise ValueError("empty dimension name")
+        if any(name not in DIMENSIONS for name in value):
+            raise ValueError("unknown dimension; known: " + ", ".join(DIMENSIONS))
+        if len(set(value)) != len(value):
+            raise ValueError("a dimension is named more than once")
+        if len(value) > MAX_DIMENSIONS:
+            raise ValueError(f"at most {MAX_DIMENSIONS} dimensions")
+        for name in value:
+            reason = _not_applying(name, info)
+            if reason:
+                raise ValueError(reason)
+        return value
+
+    @field_validator(*_STRING_FILTERS)
+    @classmethod
+    def _known_values(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        name = str(info.field_name)
+        value = distinct(value)
+        if value:
+            reason = _not_applying(name, info)
+            if reason:
+                raise ValueError(reason)
+        # The bad value is not echoed: the shared rule for validation messages.
+        allowed = FIXED_VALUES.get(name)
+        if allowed is not None and not set(value) <= set(allowed):
+            raise ValueError("unknown value; expected one of: " + ", ".join(allowed))
+        if name == "currency":
+            for code in value:
+                try:
+                    validate_currency(code)
+                except ValueError:
+                    raise ValueError("not an ISO 4217 currency code such as DJF") from None
+        if any(len(item) > 150 for item in value):
+            raise ValueError("value too long")
+        return value
+
+    @field_validator("year")
+    @classmethod
+    def _plausible_years(cls, value: list[int], info: ValidationInfo) -> list[int]:
+        if any(not 1900 <= year <= 2200 for year in value):
+            raise ValueError("a year between 1900 and 2200")
+        return distinct(value)
+
+    def dimension_filters(self) -> dict[str, tuple[Any, ...]]:
+        """Each dimension filtered on -> the values it may take."""
+        return {name: tuple(getattr(self, name)) for name in DIMENSIONS if getattr(self, name)}
+
+
+class StatsAnswer(BaseModel):
+    measure: Measure
+    group_by: list[str]
+    filters: dict[str, FilterValue] = Field(description="The filters applied.")
+    as_of: date
+    rows: list[dict[str, DimensionValue]] = Field(
+        description="One row per combination of dimension values that has units, ordered by "
+        "the dimensions; `value` is the measure in it (a count, or a sum in the measure's "
+        "minor units)."
+    )
+    total: int = Field(description="The measure over everything matching the filters.")
+
+
+class CatalogValue(BaseModel):
+    value: str | int
+    label: str
+    id: str | None = Field(
+        default=None,
+        description="The funding service's id of the organisation or project the value names.",
+    )
+
+
+class CatalogMeasure(BaseModel):
+    name: Measure
+    kind: Kind
+    unit: str
+    description: str
+    dimensions: list[str] = Field(description="The dimensions (and filters) that apply.")
+
+
+class CatalogDimension(BaseModel):
+    name: str
+    level: Level
+    description: str
+    measures: list[str] = Field(description="The measures this dimension applies to.")
+    values: list[CatalogValue] | None = Field(
+        description="The possible values, or null when the set is open."
+    )
+
+
+class CatalogFilter(BaseModel):
+    name: str
+    type: FilterType
+    description: str
+
+
+class StatsCatalog(BaseModel):
+    measures: list[CatalogMeasure]
+    dimensions: list[CatalogDimension]
+    filters: list[CatalogFilter]
+    max_dimensions: int
