@@ -77,11 +77,14 @@ def up(
     gateway = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
     if demo:
         from inds.demo import load as load_demo
+        from inds.demo_funding import load as load_funding_demo
 
         assert stack.server_url is not None
         try:
             with console.status("Loading the demo registry..."):
                 console.print(load_demo(gateway, stack.credentials["admin"], stack.server_url))
+            with console.status("Loading the demo funding picture..."):
+                console.print(load_funding_demo(gateway, stack.credentials))
         except BaseException:
             # Whatever stopped the demo (an error, Ctrl-C), nothing is left running.
             stack.stop()
