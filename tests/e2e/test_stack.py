@@ -50,6 +50,13 @@ def test_each_service_answers_through_the_gateway(stack: RunningStack) -> None:
 
     spec = httpx.get(f"{stack.url}/openapi.json").json()
     assert {f"/api/v1/{service}/me" for service in SERVICES} <= set(spec["paths"])
+    operation_ids = [
+        operation["operationId"]
+        for item in spec["paths"].values()
+        for operation in item.values()
+        if isinstance(operation, dict) and "operationId" in operation
+    ]
+    assert len(operation_ids) == len(set(operation_ids)), "one name per operation"
     assert "/auth/token" in spec["paths"]
 
 

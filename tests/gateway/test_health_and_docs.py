@@ -83,6 +83,21 @@ def test_merge_renames_clashing_schemas_and_rewrites_references() -> None:
     assert gateway["components"]["schemas"].keys() == {"Page"}, "the input is not modified"
 
 
+def test_merge_keeps_operation_ids_unique_across_services() -> None:
+    def service(path: str) -> dict:
+        return {"paths": {path: {"get": {"operationId": "get_statistics"}}}}
+
+    merged = merge(
+        {"openapi": "3.1.0", "info": {"title": "g", "version": "1"}, "paths": {}},
+        {
+            "beneficiaries": service("/api/v1/beneficiaries/stats"),
+            "funding": service("/api/v1/funding/stats"),
+        },
+    )
+    ids = [merged["paths"][path]["get"]["operationId"] for path in sorted(merged["paths"])]
+    assert ids == ["get_statistics", "funding_get_statistics"]
+
+
 async def test_the_gateways_metrics_need_the_metrics_token(
     monkeypatch: pytest.MonkeyPatch, gateway_db: Database, settings: GatewaySettings
 ) -> None:

@@ -54,6 +54,7 @@ def merge(gateway: dict[str, Any], services: dict[str, dict[str, Any] | None]) -
     security_schemes: dict[str, Any] = components.setdefault("securitySchemes", {})
     missing: list[str] = []
     tags = {tag["name"] for tag in merged.get("tags", [])}
+    operation_ids = set(_operation_ids(paths))
 
     for name, spec in services.items():
         if spec is None:
@@ -74,6 +75,12 @@ def merge(gateway: dict[str, Any], services: dict[str, dict[str, Any] | None]) -
         security_schemes.update(spec.get("components", {}).get("securitySchemes", {}))
         for path, item in spec.get("paths", {}).items():
             if path == prefix or path.startswith(prefix + "/"):
+                # One operation id in the whole document (generated clients name their
+                # functions after them): a name another service took gets its own prefix.
+                for operation in _operations(item):
+                    if operation.get("operationId") in operation_ids:
+                        operation["operationId"] = f"{name}_{operation['operationId']}"
+                    operation_ids.add(operation.get("operationId"))
                 paths[path] = item
         for tag in spec.get("tags", []):
             if tag["name"] not in tags:
@@ -89,6 +96,22 @@ def merge(gateway: dict[str, Any], services: dict[str, dict[str, Any] | None]) -
             + ".**"
         )
     return merged
+
+
+_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def _operations(item: dict[str, Any]) -> list[dict[str, Any]]:
+    return [item[method] for method in _METHODS if isinstance(item.get(method), dict)]
+
+
+def _operation_ids(paths: dict[str, Any]) -> list[str]:
+    return [
+        operation["operationId"]
+        for item in paths.values()
+        for operation in _operations(item)
+        if "operationId" in operation
+    ]
 
 
 def _rename_refs(node: Any, renames: dict[str, str]) -> Any:
