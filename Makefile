@@ -29,8 +29,13 @@ lint: $(STAMP)
 	$(BIN)/mypy services shared inds
 	$(BIN)/lint-imports
 
+## Measure (each scenario beside its anchor): make bench [SCENARIOS="payment_cycle ..."]
+SCENARIOS ?= gateway_throughput registry_reads registry_writes sync_batch import_rate \
+	export_memory dedup_quality payment_cycle funding_report
 bench: $(STAMP)
-	$(BIN)/python -m bench.gateway_throughput
+	@for scenario in $(SCENARIOS); do \
+		echo "== bench.$$scenario"; $(BIN)/python -m bench.$$scenario || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .import_linter_cache
