@@ -22,6 +22,11 @@ class Poller:
         self.interval = interval
         self.done = 0
         self._task: asyncio.Task[None] | None = None
+        self._woken = asyncio.Event()
+
+    def wake(self) -> None:
+        """Poll now rather than at the end of the interval (new work was just committed)."""
+        self._woken.set()
 
     async def start(self, poll: Callable[[], Awaitable[int]]) -> None:
         if self.interval is not None:
@@ -41,4 +46,6 @@ class Poller:
                 self.done += await poll()
             except Exception:
                 _log.error("poll failed", task=self.name, exc_info=True)
-            await asyncio.sleep(interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._woken.wait(), interval)
+            self._woken.clear()

@@ -72,4 +72,5 @@ def create_app(settings: BeneficiariesSettings | None = None) -> FastAPI:
     )
     app.state.audit = audit
     app.state.pmt_worker = pmt_worker
+    app.state.import_worker = import_worker
     return app

@@ -16,6 +16,7 @@ from shared.audit import AuditTrail
 from shared.auth import Principal
 from shared.db import DbSession
 from shared.idempotency import IdempotentPost, idempotent_posts
+from shared.polling import Poller
 
 
 async def _settings(request: Request) -> BeneficiariesSettings:
@@ -26,8 +27,21 @@ async def _audit(request: Request) -> AuditTrail:
     return request.app.state.audit
 
 
+async def _workers(request: Request) -> Workers:
+    return Workers(request.app.state.pmt_worker, request.app.state.import_worker)
+
+
+@dataclass(frozen=True)
+class Workers:
+    """The background workers, to wake when work is queued (after the request commits)."""
+
+    pmt: Poller
+    imports: Poller
+
+
 Settings = Annotated[BeneficiariesSettings, Depends(_settings)]
 Audit = Annotated[AuditTrail, Depends(_audit)]
+BackgroundWorkers = Annotated[Workers, Depends(_workers)]
 # A POST that a retry with the same Idempotency-Key answers from the first time.
 Idempotent = Annotated[IdempotentPost, Depends(idempotent_posts(IdempotencyRecord))]
 RequiredIdempotent = Annotated[

@@ -76,5 +76,6 @@ def create_app(settings: FundingSettings | None = None) -> FastAPI:
         on_shutdown=[shutdown],
     )
     app.state.audit = audit
+    app.state.builder = builder
     app.state.registry = None
     return app

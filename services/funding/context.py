@@ -17,6 +17,7 @@ from shared.audit import AuditTrail
 from shared.auth import Principal
 from shared.db import DbSession
 from shared.idempotency import IdempotentPost, idempotent_posts
+from shared.polling import Poller
 
 
 async def _settings(request: Request) -> FundingSettings:
@@ -31,9 +32,15 @@ async def _registry(request: Request) -> RegistryClient:
     return request.app.state.registry
 
 
+async def _builder(request: Request) -> Poller:
+    return request.app.state.builder
+
+
 Settings = Annotated[FundingSettings, Depends(_settings)]
 Audit = Annotated[AuditTrail, Depends(_audit)]
 Registry = Annotated[RegistryClient, Depends(_registry)]
+# The payroll builder, to wake when a payroll is queued.
+Builder = Annotated[Poller, Depends(_builder)]
 # A POST that a retry with the same Idempotency-Key answers from the first time.
 Idempotent = Annotated[IdempotentPost, Depends(idempotent_posts(IdempotencyRecord))]
 

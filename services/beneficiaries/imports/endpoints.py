@@ -8,11 +8,11 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Response, UploadFile, status
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 
 from services.beneficiaries.access import Manager
-from services.beneficiaries.context import Audit, Settings
+from services.beneficiaries.context import Audit, BackgroundWorkers, Settings
 from services.beneficiaries.imports import repository, service
 from services.beneficiaries.imports.schemas import ImportJob
 from services.beneficiaries.imports.templates import template_csv, template_xlsx
@@ -51,6 +51,8 @@ async def start_import(
     audit: Audit,
     settings: Settings,
     response: Response,
+    workers: BackgroundWorkers,
+    background: BackgroundTasks,
     mode: Annotated[
         Literal["all_or_nothing", "valid_only"],
         Form(description="all_or_nothing (default): nothing is saved if any row is invalid"),
@@ -66,6 +68,7 @@ async def start_import(
         session, principal, audit, settings, chunks=chunks(), file_name=file.filename, mode=mode
     )
     response.headers["Location"] = f"{router.prefix}/{job.id}"
+    background.add_task(workers.imports.wake)  # after the commit: the import starts at once
     return ImportJob.model_validate(job)
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Path, Response, status
 
 from services.beneficiaries.access import Manager, Staff
-from services.beneficiaries.context import Audit, Idempotent
+from services.beneficiaries.context import Audit, BackgroundWorkers, Idempotent
 from services.beneficiaries.pmt import service
 from services.beneficiaries.pmt.schemas import PmtFormula, PmtFormulaCreate, PmtJob, PmtVariable
 from services.beneficiaries.pmt.variables import CATALOGUE
@@ -81,9 +81,12 @@ async def activate_formula(
     session: DbSession,
     principal: Manager,
     audit: Audit,
+    workers: BackgroundWorkers,
+    background: BackgroundTasks,
 ) -> PmtJob:
     """The recomputation runs in the background: follow it at the job's URL (`Location`)."""
     job = await service.activate_formula(session, version, principal, audit)
+    background.add_task(workers.pmt.wake)
     response.headers["Location"] = f"{PREFIX}/pmt-jobs/{job.id}"
     return service.job_view(job)
 

@@ -12,11 +12,11 @@ import uuid
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Depends, File, Query, Response, UploadFile, status
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Query, Response, UploadFile, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.access import FINANCE, Approver, Officer, PayrollReader
-from services.funding.context import Audit, Idempotent, Registry, Settings
+from services.funding.context import Audit, Builder, Idempotent, Registry, Settings
 from services.funding.cycles import approval, files, reconciliation, repository, service
 from services.funding.cycles.schemas import (
     Cycle,
@@ -66,6 +66,8 @@ async def create_cycle(
     audit: Audit,
     registry: Registry,
     idempotent: Idempotent,
+    builder: Builder,
+    background: BackgroundTasks,
 ) -> object:
     """A draft whose payroll is built in the background from the registry's active
     enrollments: follow `build` at `GET /payment-cycles/{id}` (the `Location`). 422 naming
@@ -79,6 +81,7 @@ async def create_cycle(
         return await _answer(session, cycle, None)
 
     answer = await idempotent.run(data, create, status_code=202)
+    background.add_task(builder.wake)  # after the commit: the builder starts at once
     if isinstance(answer, Response):  # a retry, answered from the first time
         answer.headers["Location"] = f"{router.prefix}{BASE}/{orjson.loads(answer.body)['id']}"
     return answer
@@ -116,12 +119,18 @@ async def get_cycle(
 
 @router.post(BASE + "/{cycle_id}/build", status_code=status.HTTP_202_ACCEPTED, response_model=Cycle)
 async def rebuild_cycle(
-    cycle_id: uuid.UUID, session: DbSession, principal: Officer, audit: Audit, response: Response
+    cycle_id: uuid.UUID,
+    session: DbSession,
+    principal: Officer,
+    audit: Audit,
+    response: Response,
+    builder: Builder,
+    background: BackgroundTasks,
 ) -> Cycle:
     """Queue a failed build again (409 for any other build status)."""
-    return await _answer(
-        session, await service.rebuild(session, principal, audit, cycle_id), response
-    )
+    cycle = await service.rebuild(session, principal, audit, cycle_id)
+    background.add_task(builder.wake)
+    return await _answer(session, cycle, response)
 
 
 @router.post(BASE + "/{cycle_id}/approve", response_model=Cycle)

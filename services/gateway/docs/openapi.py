@@ -78,9 +78,11 @@ def merge(gateway: dict[str, Any], services: dict[str, dict[str, Any] | None]) -
                 # One operation id in the whole document (generated clients name their
                 # functions after them): a name another service took gets its own prefix.
                 for operation in _operations(item):
-                    if operation.get("operationId") in operation_ids:
+                    if "operationId" not in operation:
+                        continue
+                    if operation["operationId"] in operation_ids:
                         operation["operationId"] = f"{name}_{operation['operationId']}"
-                    operation_ids.add(operation.get("operationId"))
+                    operation_ids.add(operation["operationId"])
                 paths[path] = item
         for tag in spec.get("tags", []):
             if tag["name"] not in tags:
