@@ -77,6 +77,17 @@ async def driver_connection(session: AsyncSession) -> Any:
     return (await connection.get_raw_connection()).driver_connection
 
 
+def sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of a database error SQLAlchemy raised (asyncpg's error, or the one its
+    adapter wraps): "23505" for a unique violation, "40001" for a serialization failure."""
+    driver_error = getattr(exc, "orig", None)
+    for cause in (driver_error, getattr(driver_error, "__cause__", None)):
+        state = getattr(cause, "sqlstate", None)
+        if state:
+            return str(state)
+    return None
+
+
 def database_of(request: Request) -> Database:
     return request.app.state.database
 

@@ -6,7 +6,7 @@ Formula injection (OWASP "CSV injection"): a spreadsheet opening a CSV runs a ce
 starts with = + - @ (or tab or carriage return, which some strip first) as a formula, e.g.
 =HYPERLINK(...) taking the reader's data elsewhere. CSV text cells starting so get a single
 quote in front, which spreadsheets show as text; XLSX cells are typed and the writer marks
-such text cells as text that must stay text (xlsx.py). JSON Lines is data for programs and
+such text cells as text that must stay text (shared/xlsx.py). JSON Lines is data for programs and
 is written as is.
 """
 

@@ -13,8 +13,6 @@ from typing import Any
 import anyio
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import StreamingResponse
-from starlette.types import Send
 
 from services.beneficiaries.exports.fields import PERSONAL_FILTERS, Resource
 from services.beneficiaries.exports.formats import (
@@ -30,6 +28,7 @@ from shared.audit import AuditTrail
 from shared.auth import Principal
 from shared.db import Database
 from shared.logs import get_logger
+from shared.streaming import ClosingStreamingResponse
 
 BATCH_SIZE = 1000
 _log = get_logger("inds.exports")
@@ -165,17 +164,7 @@ async def _record(export: Export, database: Database, audit: AuditTrail) -> None
         raise
 
 
-class ExportResponse(StreamingResponse):
-    """A streamed response that closes its body generator as soon as sending stops, however
-    it stops, so the export's `finally` (the audit row) runs while the request's database
-    session is still open."""
-
-    async def stream_response(self, send: Send) -> None:
-        body = self.body_iterator
-        try:
-            await super().stream_response(send)
-        finally:
-            aclose = getattr(body, "aclose", None)
-            if aclose is not None:
-                with anyio.CancelScope(shield=True):
-                    await aclose()
+class ExportResponse(ClosingStreamingResponse):
+    """A streamed export that closes its body generator as soon as sending stops, so the
+    export's `finally` (the audit row) runs while the request's database session is still
+    open."""

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.beneficiaries.clock import today
 from services.beneficiaries.pmt import repository
 from services.beneficiaries.pmt.scoring import Formula, score_households
-from shared.db import Database
+from shared.db import Database, sqlstate
 from shared.logs import get_logger
 
 BATCH_SIZE = 1000
@@ -57,7 +57,7 @@ async def _run_job(
                 next_heartbeat = await _run_batch(session, job_id, heartbeat, batch_size, formulas)
         except DBAPIError as exc:
             attempts += 1
-            if _sqlstate(exc) in _RETRYABLE_SQLSTATES and attempts < MAX_ATTEMPTS:
+            if sqlstate(exc) in _RETRYABLE_SQLSTATES and attempts < MAX_ATTEMPTS:
                 await asyncio.sleep(0.1 * attempts)
                 continue
             await _fail(database, job_id, heartbeat, exc)
@@ -115,16 +115,9 @@ async def _run_batch(
 async def _fail(database: Database, job_id: uuid.UUID, heartbeat: datetime, exc: Exception) -> None:
     # The error says what kind of failure, never data: messages can quote row values.
     error = f"{type(exc).__name__} while scoring a batch"
-    sqlstate = _sqlstate(exc)
-    if sqlstate:
-        error += f" (SQLSTATE {sqlstate})"
+    state = sqlstate(exc)
+    if state:
+        error += f" (SQLSTATE {state})"
     _log.error("pmt job failed", job_id=str(job_id), error=error)
     async with database.sessionmaker() as session, session.begin():
         await repository.fail_job(session, job_id, heartbeat, error)
-
-
-def _sqlstate(exc: BaseException) -> str | None:
-    orig = getattr(exc, "orig", None)
-    return getattr(orig, "sqlstate", None) or getattr(
-        getattr(orig, "__cause__", None), "sqlstate", None
-    )

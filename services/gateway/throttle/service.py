@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.gateway import audit
 from services.gateway.config import GatewaySettings
 from services.gateway.throttle import repository
+from shared.db import sqlstate
 from shared.errors import ProblemError
 from shared.logs import get_logger
 
@@ -103,7 +104,7 @@ class Throttle:
         try:
             rows = await repository.current(session, account_row_key, address_row_key)
         except DBAPIError as exc:
-            if _sqlstate(exc) != _LOCK_NOT_AVAILABLE:
+            if sqlstate(exc) != _LOCK_NOT_AVAILABLE:
                 raise
             # Another attempt at this account is being checked right now.
             _log.info("token request throttled", reason="concurrent attempt", address=address)
@@ -163,12 +164,3 @@ class Throttle:
         )
         # Rows past the window serve nothing; a lock-out (rare) is when to sweep them.
         await repository.forget_older_than(session, now - self.window)
-
-
-def _sqlstate(exc: DBAPIError) -> str | None:
-    driver_error = getattr(exc, "orig", None)
-    for cause in (driver_error, getattr(driver_error, "__cause__", None)):
-        state = getattr(cause, "sqlstate", None)
-        if state:
-            return str(state)
-    return None
