@@ -1,11 +1,12 @@
 """Field types the funding service's request bodies share (organisations are the domain every
-other one names): IATI organisation identifiers, ISO 3166 countries, dates and codes taken
-exactly as written, never coerced from another JSON type."""
+other one names): IATI organisation identifiers, ISO 3166 countries, and dates, codes and
+decimals taken exactly as written, never coerced from another JSON type."""
 
 from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated
 
 from babel import Locale
@@ -74,6 +75,32 @@ def _whole_number(value: object) -> object:
 
 #: Metadata for `Annotated[Literal[1, 2, ...], ExactCode]`: a JSON integer, nothing else.
 ExactCode = BeforeValidator(_whole_number)
+
+DECIMAL_PATTERN = r"^[+-]?[0-9]+(\.[0-9]+)?$"
+_DECIMAL = re.compile(DECIMAL_PATTERN)
+
+
+def _exact_decimal(value: object) -> object:
+    # A JSON number with a fraction is parsed into a binary float before any validator sees
+    # it, its digits already lost (1234567890.123456789 arrives as 1234567890.1234567): only
+    # a string, or a whole number, carries a decimal exactly. The same rule as amounts
+    # (shared/money.py refuses floats).
+    if isinstance(value, Decimal) or type(value) is int:
+        return value
+    if isinstance(value, str) and _DECIMAL.fullmatch(value.strip()):
+        return value.strip()
+    if isinstance(value, float):
+        raise ValueError(
+            'send the number as a string, e.g. "177.721": a JSON number with decimals is '
+            "read as a binary float, which loses digits"
+        )
+    raise ValueError('must be a decimal number written as a string, e.g. "177.721"')
+
+
+#: Metadata for `Annotated[Decimal, ExactDecimal, ...]`: a decimal string ("177.721", digits
+#: and an optional point, no exponent or grouping) or a JSON integer; never a JSON number
+#: with decimals.
+ExactDecimal = BeforeValidator(_exact_decimal)
 
 
 def text(max_length: int) -> object:

@@ -300,7 +300,6 @@ class PaymentLine(Base):
             unique=True,
             postgresql_where=text(_in("status", HOLDING_LINE_STATUSES)),
         ),
-        Index("ix_payment_line_household", "household_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

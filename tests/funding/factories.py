@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.models import (
     Agreement,
+    ExchangeRate,
     Organisation,
     Participant,
     PaymentCycle,
@@ -275,7 +276,18 @@ class SampleLedger:
 
 async def add_sample_ledger(session: AsyncSession) -> SampleLedger:
     """World Bank (two agreements on its cash-transfer project, USD then DJF), WFP (one on
-    its country plan), UNICEF (a cancelled one), their transactions and four payrolls."""
+    its country plan), UNICEF (a cancelled one), their transactions and four payrolls; the
+    rates they were valued with, in force since RATE_DAY."""
+    for currency in ("USD", "EUR"):
+        session.add(
+            ExchangeRate(
+                currency=currency,
+                rate_date=RATE_DAY,
+                rate_to_djf=RATES[currency],
+                source="test",
+                created_by="test",
+            )
+        )
     wb = await add_organisation(
         session, "44000", "World Bank", partner_id="worldbank", name_fr="Banque mondiale"
     )
@@ -399,13 +411,25 @@ async def add_sample_ledger(session: AsyncSession) -> SampleLedger:
     )
     t: dict[str, Transaction] = {}
     t["T1"] = await add_transaction(
-        session, 1, Money(40_000_000, "USD"), date(2025, 4, 1), agreement=a1, provider=wb,
-        receiver=adds, description="IDA first tranche", reference="IDA-D123-DJ/1",
-    )  # fmt: skip
+        session,
+        1,
+        Money(40_000_000, "USD"),
+        date(2025, 4, 1),
+        agreement=a1,
+        provider=wb,
+        receiver=adds,
+        description="IDA first tranche",
+        reference="IDA-D123-DJ/1",
+    )
     t["T2"] = await add_transaction(
-        session, 3, Money(26_658_000, "DJF"), date(2025, 9, 15), agreement=a1, provider=wb,
+        session,
+        3,
+        Money(26_658_000, "DJF"),
+        date(2025, 9, 15),
+        agreement=a1,
+        provider=wb,
         receiver=provider,
-    )  # fmt: skip
+    )
     t["T3"] = await add_transaction(
         session, 4, Money(17_772_000, "DJF"), date(2025, 10, 1), agreement=a1, provider=provider
     )
@@ -413,9 +437,15 @@ async def add_sample_ledger(session: AsyncSession) -> SampleLedger:
         session, 1, Money(17_772_000, "DJF"), date(2026, 2, 15), agreement=a2, provider=wb
     )
     t["T5"] = await add_transaction(
-        session, 3, Money(3_554_400, "DJF"), date(2026, 3, 1), agreement=a2, provider=wb,
-        receiver=provider, cycle=c1,
-    )  # fmt: skip
+        session,
+        3,
+        Money(3_554_400, "DJF"),
+        date(2026, 3, 1),
+        agreement=a2,
+        provider=wb,
+        receiver=provider,
+        cycle=c1,
+    )
     t["T6"] = await add_transaction(
         session, 4, Money(1_777_200, "DJF"), date(2026, 4, 1), agreement=a2, cycle=c1
     )
@@ -423,9 +453,14 @@ async def add_sample_ledger(session: AsyncSession) -> SampleLedger:
         session, 4, Money(177_720, "DJF"), date(2026, 4, 5), agreement=a2, cycle=c1
     )
     t["T8"] = await add_transaction(
-        session, 4, Money(-177_720, "DJF"), date(2026, 4, 10), agreement=a2, cycle=c1,
+        session,
+        4,
+        Money(-177_720, "DJF"),
+        date(2026, 4, 10),
+        agreement=a2,
+        cycle=c1,
         reverses=t["T7"],
-    )  # fmt: skip
+    )
     t["T9"] = await add_transaction(
         session, 1, Money(8_886_000, "DJF"), date(2026, 6, 1), agreement=a3, provider=wfp
     )
@@ -436,9 +471,14 @@ async def add_sample_ledger(session: AsyncSession) -> SampleLedger:
         session, 11, Money(17_772_000, "DJF"), date(2026, 5, 10), agreement=a3, provider=wfp
     )
     t["T12"] = await add_transaction(
-        session, 3, Money(1_000_000, "EUR"), date(2026, 8, 1), agreement=a3, provider=wfp,
+        session,
+        3,
+        Money(1_000_000, "EUR"),
+        date(2026, 8, 1),
+        agreement=a3,
+        provider=wfp,
         receiver=adds,
-    )  # fmt: skip
+    )
     return SampleLedger(
         organisations={"wb": wb, "wfp": wfp, "unicef": unicef, "adds": adds, "provider": provider},
         projects={"P1": p1, "P2": p2},

@@ -6,6 +6,7 @@ invariants have files of their own; the helpers here serve them too.)"""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -13,7 +14,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from services.funding.clients.registry import RegistryClient
 from services.funding.cycles import repository as cycles_repository
@@ -51,11 +52,16 @@ class Funds:
 
 
 async def add_funds(
-    db: Database, *, received: int, currency: str = "DJF", status: str = "active"
+    db: Database,
+    *,
+    received: int,
+    currency: str = "DJF",
+    status: str = "active",
+    programmes: Sequence[str] = ("pnsf",),
 ) -> Funds:
-    """An active agreement that has received `received` (minor units of `currency`), its
-    funder and a payment provider; a USD rate from 2020 on (every transaction is also
-    valued in USD)."""
+    """An active agreement that has received `received` (minor units of `currency`) on a
+    project financing `programmes`, its funder and a payment provider; a USD rate from
+    2020 on (every transaction is also valued in USD)."""
     suffix = uuid.uuid4().hex[:10].upper()
     async with db.sessionmaker() as session:
         if not await session.scalar(
@@ -94,7 +100,7 @@ async def add_funds(
             status=2,
             sector_code="16010",
             recipient_country="DJ",
-            programme_codes=[],
+            programme_codes=list(programmes),
         )
         session.add(project)
         await session.flush()
@@ -388,7 +394,7 @@ async def test_a_cycle_needs_a_known_programme_its_period_and_an_active_agreemen
 ) -> None:
     await add_programme(registry, tokens)
     await add_programme(registry, tokens, "cash-monthly", benefit_period="monthly")
-    funds = await add_funds(funding_db, received=1_000_000)
+    funds = await add_funds(funding_db, received=1_000_000, programmes=["pnsf", "cash-monthly"])
     closed = await add_funds(funding_db, received=1_000_000, status="closed")
     body = {"programme": "pnsf", "period": "2026Q3", "agreement_id": str(funds.agreement_id)}
 
@@ -406,6 +412,18 @@ async def test_a_cycle_needs_a_known_programme_its_period_and_an_active_agreemen
     await refused({"agreement_id": str(uuid.uuid4())}, 422, "body.agreement_id")
     await refused({"payment_provider_id": str(uuid.uuid4())}, 422, "body.payment_provider_id")
     await refused({"agreement_id": str(closed.agreement_id)}, 409)
+    # An agreement whose project finances another programme pays no PNSF payroll.
+    elsewhere = await add_funds(funding_db, received=1_000_000, programmes=["amu"])
+    await refused({"agreement_id": str(elsewhere.agreement_id)}, 422, "body.agreement_id")
+    response = await funding.post(
+        CYCLES, json={**body, "agreement_id": str(elsewhere.agreement_id)}, headers=officer
+    )
+    assert response.json()["errors"] == [
+        {
+            "path": "body.agreement_id",
+            "message": "the project of this agreement does not finance programme pnsf",
+        }
+    ]
     await refused({"amount_minor": 5}, 422)
     ok = await funding.post(
         CYCLES, json={**body, "programme": "cash-monthly", "period": "2026-07"}, headers=officer
@@ -530,7 +548,7 @@ async def test_a_yearly_or_one_off_programme_names_its_periods_its_own_way(
 ) -> None:
     await add_programme(registry, tokens, "yearly", benefit_period="yearly")
     await add_programme(registry, tokens, "drought", benefit_period="one_off")
-    funds = await add_funds(funding_db, received=1_000_000)
+    funds = await add_funds(funding_db, received=1_000_000, programmes=["yearly", "drought"])
     assert (await create_cycle(funding, officer, funds, "yearly", "2026"))["period"] == "2026"
     assert (await create_cycle(funding, officer, funds, "drought", "2026-EID"))["period"] == (
         "2026-EID"
@@ -586,3 +604,24 @@ async def test_a_build_whose_builder_stopped_beating_is_taken_over(
     )
     assert len(await lines_of(funding_db, created["id"])) == 2
     assert (await get_cycle(funding, officer, created["id"]))["build"]["status"] == "built"
+
+
+async def test_payment_lines_carry_only_the_indexes_their_queries_use(funding_db: Database) -> None:
+    """Each index on payment_line is paid for by every line a build writes (100,000 in one
+    statement): the key; (cycle, line number), which pages, payment files, totals and a
+    cycle's lines are read by; the line reference a provider's report names; and the
+    (programme, period, household) of pending and paid lines, which keeps a household paid
+    once and is what a build looks up its households in. No query looks lines up by
+    household alone."""
+    async with funding_db.sessionmaker() as session:
+        names = set(
+            await session.scalars(
+                text("SELECT indexname FROM pg_indexes WHERE tablename = 'payment_line'")
+            )
+        )
+    assert names == {
+        "pk_payment_line",
+        "uq_payment_line_cycle_id_line_no",
+        "uq_payment_line_reference",
+        "uq_payment_line_household_period",
+    }

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
-from services.funding.models import AuditEvent, Transaction
+from services.funding.models import AuditEvent, ExchangeRate, Transaction
 from shared.clock import today
 from shared.db import Database
 from tests.funding.test_cycles import (
@@ -108,7 +108,9 @@ async def test_the_reservation_is_each_line_converted_at_the_approval_rate(
 ) -> None:
     await add_programme(registry, tokens)
     await add_programme(registry, tokens, "pnsf-eur", benefit_currency="EUR", benefit_amount=1000)
-    funds = await add_funds(funding_db, received=1_000_000, currency="USD")
+    funds = await add_funds(
+        funding_db, received=1_000_000, currency="USD", programmes=["pnsf", "pnsf-eur"]
+    )
     await enroll_many(registry, tokens, beneficiaries_db, 3)
     cycle = await built_cycle(funding, funding_app, funding_db, officer, funds)
 
@@ -234,3 +236,30 @@ async def test_cancelling_an_approved_cycle_releases_its_reservation(
     dropped = await get_cycle(funding, officer, queued["id"])
     assert (dropped["status"], dropped["build"]["status"]) == ("cancelled", "failed")
     assert await lines_of(funding_db, queued["id"]) == []
+
+
+async def test_sending_without_a_rate_to_value_the_disbursement_names_the_send_date(
+    funding: httpx.AsyncClient,
+    registry: httpx.AsyncClient,
+    funding_app: FastAPI,
+    funding_db: Database,
+    beneficiaries_db: Database,
+    tokens: TokenFactory,
+    officer: dict[str, str],
+    approver: dict[str, str],
+) -> None:
+    await add_programme(registry, tokens)
+    funds = await add_funds(funding_db, received=1_000_000)
+    await enroll_many(registry, tokens, beneficiaries_db, 1)
+    cycle = await built_cycle(funding, funding_app, funding_db, officer, funds)
+    assert (await act(funding, cycle["id"], "approve", approver)).status_code == 200
+    # A DJF payroll on a DJF agreement needs no rate to be approved; its disbursement is
+    # valued in USD too, on the day it is sent.
+    async with funding_db.sessionmaker() as session:
+        await session.execute(delete(ExchangeRate).where(ExchangeRate.currency == "USD"))
+        await session.commit()
+    refused = await act(funding, cycle["id"], "send", officer)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["type"].endswith("/no-exchange-rate")
+    assert [error["path"] for error in refused.json()["errors"]] == ["cycle.sent_at"]
+    assert (await get_cycle(funding, officer, cycle["id"]))["status"] == "approved"

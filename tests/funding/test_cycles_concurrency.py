@@ -165,7 +165,7 @@ async def test_fifty_approvals_against_money_for_ten_approve_exactly_ten(
     approver: dict[str, str],
 ) -> None:
     code, _ = stand_in.add(1)
-    funds = await add_funds(committed, received=100_000)
+    funds = await add_funds(committed, received=100_000, programmes=[code])
     ids = [
         await new_cycle(funding, officer, funds.agreement_id, code, f"R{n:02d}") for n in range(50)
     ]
@@ -204,7 +204,7 @@ async def test_a_cycle_approved_by_several_at_once_is_approved_and_reserved_once
     officer: dict[str, str],
 ) -> None:
     code, _ = stand_in.add(3)
-    funds = await add_funds(committed, received=1_000_000)
+    funds = await add_funds(committed, received=1_000_000, programmes=[code])
     cycle_id = await new_cycle(funding, officer, funds.agreement_id, code, "2026")
     await build_all(race_app, committed)
     approvers = [
@@ -224,7 +224,7 @@ async def test_two_payrolls_built_at_once_never_hold_the_same_household(
     officer: dict[str, str],
 ) -> None:
     code, households = stand_in.add(300)
-    funds = await add_funds(committed, received=10_000_000)
+    funds = await add_funds(committed, received=10_000_000, programmes=[code])
     first = await new_cycle(funding, officer, funds.agreement_id, code, "2026-A")
     second = await new_cycle(funding, officer, funds.agreement_id, code, "2026-A")
 
@@ -264,7 +264,7 @@ async def test_a_household_taken_by_a_writer_that_did_not_wait_is_still_paid_onc
     officer: dict[str, str],
 ) -> None:
     code, households = stand_in.add(3)
-    funds = await add_funds(committed, received=1_000_000)
+    funds = await add_funds(committed, received=1_000_000, programmes=[code])
     async with committed.sessionmaker() as session:
         other = PaymentCycle(
             programme_code=code,
@@ -341,7 +341,7 @@ async def test_a_build_shows_its_progress_and_no_line_until_it_is_done(
 ) -> None:
     code, _ = stand_in.add(120)
     stand_in.pause_after = 100
-    funds = await add_funds(committed, received=10_000_000)
+    funds = await add_funds(committed, received=10_000_000, programmes=[code])
     cycle_id = await new_cycle(funding, officer, funds.agreement_id, code, "2026-C")
     building = asyncio.create_task(build_all(race_app, committed))
     try:

@@ -1,5 +1,5 @@
-"""The payment file (its columns, neutralised text, audited reads), the lines (pages,
-filters, payees for finance staff only), the totals, and the list of cycles."""
+"""The payment file (only once sent; its columns, neutralised text, audited reads), the
+lines (pages, filters, finance staff only), the totals, and the list of cycles."""
 
 from __future__ import annotations
 
@@ -58,9 +58,8 @@ async def test_the_payment_file_has_the_exchange_columns_and_neutralised_text(
         [head('=HYPERLINK("http://evil.example","x")', "+25377654321", father_name="@SUM(A1)")],
     )
     cycle = await built_cycle(funding, funding_app, funding_db, officer, funds)
-    draft = await funding.get(f"{CYCLES}/{cycle['id']}/payment-file.csv", headers=officer)
-    assert draft.status_code == 409, "no payment file before approval"
     assert (await act(funding, cycle["id"], "approve", approver)).status_code == 200
+    assert (await act(funding, cycle["id"], "send", officer)).status_code == 200
 
     analyst = await funding.get(
         f"{CYCLES}/{cycle['id']}/payment-file.csv", headers=as_role(tokens, "analyst")
@@ -152,6 +151,59 @@ async def test_the_payment_file_has_the_exchange_columns_and_neutralised_text(
     assert reads == 4, "two households, in two files"
 
 
+async def test_the_payment_file_leaves_only_once_the_cycle_is_sent(
+    funding: httpx.AsyncClient,
+    registry: httpx.AsyncClient,
+    funding_app: FastAPI,
+    funding_db: Database,
+    beneficiaries_db: Database,
+    tokens: TokenFactory,
+    officer: dict[str, str],
+    approver: dict[str, str],
+) -> None:
+    """Were the file out while the cycle is approved, the cycle could then be cancelled and
+    its households put in a new cycle: paid twice, from two files."""
+    await add_programme(registry, tokens)
+    funds = await add_funds(funding_db, received=1_000_000)
+    await enroll_many(registry, tokens, beneficiaries_db, 2)
+    cycle = await built_cycle(funding, funding_app, funding_db, officer, funds)
+
+    def file_of(cycle_id: str, file_format: str = "csv") -> Any:
+        return funding.get(f"{CYCLES}/{cycle_id}/payment-file.{file_format}", headers=officer)
+
+    for status, hint in (("draft", "approve it and send it first"), ("approved", "send it first")):
+        if status == "approved":
+            assert (await act(funding, cycle["id"], "approve", approver)).status_code == 200
+        for file_format in ("csv", "xlsx"):
+            refused = await file_of(cycle["id"], file_format)
+            assert refused.status_code == 409, (status, file_format)
+            problem = refused.json()
+            assert problem["status_now"] == status
+            assert f"this one is {status}: {hint}" in problem["detail"]
+
+    # Cancelled while approved: no file ever left, and the households go to a new cycle,
+    # whose file leaves once it is sent.
+    cancelled = await act(funding, cycle["id"], "cancel", officer, reason="wrong agreement")
+    assert cancelled.status_code == 200, cancelled.text
+    assert (await file_of(cycle["id"])).status_code == 409
+    again = await built_cycle(funding, funding_app, funding_db, officer, funds)
+    assert again["lines_count"] == 2
+    assert (await act(funding, again["id"], "approve", approver)).status_code == 200
+    assert (await act(funding, again["id"], "send", officer)).status_code == 200
+    sent = await file_of(again["id"])
+    assert sent.status_code == 200, sent.text
+    assert len(list(csv.DictReader(io.StringIO(sent.content.decode("utf-8-sig"))))) == 2
+    [line] = [ln for ln in await lines_of(funding_db, again["id"]) if ln.line_no == 1]
+    report = f"line_reference,status,date\n{line.reference},paid,{today().isoformat()}\n"
+    applied = await funding.post(
+        f"{CYCLES}/{again['id']}/reconciliation",
+        files={"file": ("report.csv", report.encode(), "text/csv")},
+        headers=approver,
+    )
+    assert applied.status_code == 200, applied.text
+    assert (await file_of(again["id"], "xlsx")).status_code == 200, "reconciling: still there"
+
+
 async def test_lines_are_paged_and_filtered_and_payees_are_for_finance_staff_only(
     funding: httpx.AsyncClient,
     registry: httpx.AsyncClient,
@@ -193,9 +245,12 @@ async def test_lines_are_paged_and_filtered_and_payees_are_for_finance_staff_onl
     bad = await funding.get(url, params={"status": "lost"}, headers=officer)
     assert bad.status_code == 422
 
+    # Analysts read cycles and their totals, never the lines (households, registry numbers,
+    # payees).
     analyst = as_role(tokens, "analyst")
-    without = (await funding.get(url, headers=analyst)).json()["items"]
-    assert len(without) == 4 and all(line["payee"] is None for line in without)
+    refused = await funding.get(url, headers=analyst)
+    assert refused.status_code == 403, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
     await funding_app.state.audit.flush()
     async with funding_db.sessionmaker() as session:
         actors = set(

@@ -101,6 +101,16 @@ async def expenditures(db: Database, cycle_id: str) -> list[Transaction]:
         return list(rows)
 
 
+async def disbursements(db: Database, cycle_id: str) -> list[Transaction]:
+    async with db.sessionmaker() as session:
+        rows = await session.scalars(
+            select(Transaction)
+            .where(Transaction.payment_cycle_id == uuid.UUID(cycle_id), Transaction.type == 3)
+            .order_by(Transaction.created_at)
+        )
+        return list(rows)
+
+
 async def test_a_report_settles_lines_moves_the_ledger_and_records_expenditure(
     funding: httpx.AsyncClient,
     registry: httpx.AsyncClient,
@@ -145,7 +155,10 @@ async def test_a_report_settles_lines_moves_the_ledger_and_records_expenditure(
         today(),
     )
     assert expenditure.agreement_amount_minor == 60_000
-    assert outcome["transactions"] == [str(expenditure.id)]
+    # The failed line's money was disbursed to the provider and never paid out: given back.
+    sent, given_back = await disbursements(funding_db, cycle["id"])
+    assert (sent.amount_minor, given_back.amount_minor) == (120_000, -30_000)
+    assert outcome["transactions"] == [str(expenditure.id), str(given_back.id)]
 
     # The same file again: recognised, and nothing moves.
     again = await upload(funding, cycle["id"], approver, first)
@@ -259,7 +272,7 @@ async def test_a_malformed_report_is_refused_naming_row_and_column_and_applies_n
             csv_report(
                 (refs[0], "paid", "", day),
                 (refs[1], "ok", "", day),
-                (refs[0], "paid", "", "13/01/2026"),
+                (refs[0], "paid", "", "01/13/2026"),  # month first: no 13th month
             ),
             [(3, "status"), (4, "line_reference"), (4, "date")],
         ),
@@ -336,6 +349,12 @@ async def test_failed_and_reversed_households_are_paid_again_by_a_later_cycle(
     )
     assert (await upload(funding, cycle["id"], approver, report)).status_code == 200
     first_lines = {line.reference: line for line in await lines_of(funding_db, cycle["id"])}
+    # Neither the failed line nor the one reversed before it was paid was paid out: their
+    # disbursement is given back, as their households are disbursed again below.
+    assert [t.amount_minor for t in await disbursements(funding_db, cycle["id"])] == [
+        120_000,
+        -60_000,
+    ]
 
     again = await built_cycle(funding, funding_app, funding_db, officer, funds)
     assert again["lines_count"] == 2

@@ -12,13 +12,21 @@ the IATI 2.03 activity schema, and saying what the ledger says.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET  # our own answer, not untrusted input
+from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
 
 from shared.db import Database
-from tests.funding.factories import SampleLedger, add_sample_ledger
+from shared.money import Money
+from tests.funding.factories import (
+    SampleLedger,
+    add_organisation,
+    add_project,
+    add_sample_ledger,
+    add_transaction,
+)
 from tests.support.registry import as_role
 from tests.support.tokens import TokenFactory
 
@@ -50,25 +58,75 @@ def activities(content: bytes) -> dict[str, ET.Element]:
     }
 
 
-async def test_the_file_is_valid_against_the_iati_2_03_schema(
-    funding: httpx.AsyncClient, ledger: SampleLedger, officer: dict[str, str], tmp_path: Path
-) -> None:
+def schema_errors(content: bytes, tmp_path: Path) -> list[str]:
+    """What the IATI 2.03 activity schema finds wrong with `content` (skips the test where
+    the schema files are absent)."""
     schema_file = SCHEMAS / "iati-activities-schema.xsd"
     if not schema_file.is_file():
         pytest.skip(f"the IATI 2.03 schema files are not at {SCHEMAS.resolve()}")
     import xmlschema
 
-    content = await activities_file(funding, officer)
     path = tmp_path / "activities.xml"
     path.write_bytes(content)
     schema = xmlschema.XMLSchema(str(schema_file))
-    errors = list(schema.iter_errors(str(path)))
-    assert errors == [], "\n".join(str(error) for error in errors[:3])
+    return [str(error) for error in schema.iter_errors(str(path))]
+
+
+async def test_the_file_is_valid_against_the_iati_2_03_schema(
+    funding: httpx.AsyncClient, ledger: SampleLedger, officer: dict[str, str], tmp_path: Path
+) -> None:
+    content = await activities_file(funding, officer)
+    errors = schema_errors(content, tmp_path)
+    assert errors == [], "\n".join(errors[:3])
 
     root = ET.fromstring(content)  # noqa: S314
     assert root.tag == "iati-activities"
     assert root.get("version") == "2.03"
     assert root.get("generated-datetime")
+
+
+async def test_characters_xml_cannot_hold_are_left_out_of_the_file(
+    funding: httpx.AsyncClient, funding_db: Database, officer: dict[str, str], tmp_path: Path
+) -> None:
+    # Text pasted from a word processor or a spreadsheet brings control characters: a
+    # vertical tab in a description, a unit separator in a title, U+FFFE in a name.
+    async with funding_db.sessionmaker() as session:
+        ministry = await add_organisation(
+            session, "DJ-GOV-MASS", "Ministry\ufffe of Social Affairs", type="government"
+        )
+        project = await add_project(
+            session,
+            ministry,
+            "DJ-GOV-MASS-PNSF",
+            "Family\x1f solidarity",
+            description="First line\x0bsecond line\x08.",
+            planned_start=date(2026, 1, 1),
+        )
+        await add_transaction(
+            session,
+            3,
+            Money(1_000, "DJF"),
+            date(2026, 2, 1),
+            project=project,
+            description="Bell\x07",
+            reference="REF\x0c1",
+        )
+        await session.commit()
+
+    content = await activities_file(funding, officer)
+    [activity] = activities(content).values()  # well-formed: it parses
+    assert activity.findtext("description/narrative") == "First linesecond line."
+    titles = {n.get(XML_LANG): n.text for n in activity.findall("title/narrative")}
+    assert titles["en"] == "Family solidarity"
+    assert [n.text for n in activity.findall("reporting-org/narrative")] == [
+        "Ministry of Social Affairs",
+        "Ministry of Social Affairs",
+    ]
+    [transaction] = activity.findall("transaction")
+    assert transaction.get("ref") == "REF1"
+    assert transaction.findtext("description/narrative") == "Bell"
+    errors = schema_errors(content, tmp_path)
+    assert errors == [], "\n".join(errors[:3])
 
 
 def attribute(element: ET.Element, path: str, name: str) -> str | None:

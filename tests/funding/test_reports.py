@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -29,9 +30,17 @@ import pytest
 from sqlalchemy import BigInteger, Numeric, literal, select
 
 from services.funding.reports.facts import to_djf, to_usd
+from shared.clock import today
 from shared.db import Database
 from shared.money import Money
 from tests.funding.factories import SampleLedger, add_sample_ledger
+from tests.funding.payloads import (
+    create_agreement,
+    eur_rate,
+    record_rates,
+    record_transaction,
+    usd_rate,
+)
 from tests.support.registry import as_role
 from tests.support.tokens import TokenFactory
 
@@ -147,7 +156,8 @@ async def test_available_is_the_agreements_balance_by_partner(
     answer = await report(funding, officer, group_by="partner")
     rows = {(row["partner"] or {}).get("iati_identifier"): row for row in answer["rows"]}
     assert list(rows) == ["44000", "XM-DAC-41140", None]
-    # A1 250,000.00 USD (44,430,000 DJF at its signed date's rate) + A2 15,994,800 DJF.
+    # A1 250,000.00 USD (44,430,000 DJF at today's rate, 177.72 since 2025-01-01) + A2
+    # 15,994,800 DJF.
     assert figures(rows["44000"], "available") == (60_424_800, 34_000_000)
     assert figures(rows["XM-DAC-41140"], "available") == (8_886_000, 5_000_000)
     assert figures(rows[None], "available") == (0, 0)
@@ -161,6 +171,66 @@ async def test_available_is_the_agreements_balance_by_partner(
     assert all(row["available"] is None for row in by_year["rows"])
     assert by_year["total"]["available"] is None
     assert figures(by_year["total"], "committed") == (53_316_000, 30_000_000)
+
+
+async def test_available_is_valued_at_today_s_rates(
+    funding: httpx.AsyncClient, officer: dict[str, str]
+) -> None:
+    # EUR at 193.5 DJF when the agreement is signed (76 days ago), at 200 from 30 days ago,
+    # when 4,000.00 EUR are received (20 days ago); USD 177.721 throughout.
+    def days_ago(days: int) -> str:
+        return (today() - timedelta(days=days)).isoformat()
+
+    await record_rates(
+        funding,
+        officer,
+        usd_rate(days_ago(90)),
+        eur_rate(days_ago(90)),
+        eur_rate(days_ago(30), "200"),
+    )
+    agreement = await create_agreement(
+        funding,
+        officer,
+        amount_minor=1_000_000,
+        currency="EUR",
+        signed_date=days_ago(76),
+        period_start=days_ago(76),
+        period_end=days_ago(-365),
+    )
+    await record_transaction(
+        funding,
+        officer,
+        agreement,
+        amount_minor=400_000,
+        currency="EUR",
+        transaction_date=days_ago(20),
+        value_date=days_ago(20),
+    )
+
+    # Nothing spent and no rate since: what is available is what was received, 4,000.00
+    # EUR = 800,000 DJF = 4,501.44 USD (800,000 / 177.721 = 4,501.4377...); not 774,000
+    # DJF, the signed date's 193.5 (the commitment's, 10,000.00 EUR = 1,935,000 DJF).
+    answer = await report(funding, officer, group_by="partner")
+    [row] = answer["rows"]
+    assert figures(row, "committed") == (1_935_000, 1_088_785)
+    assert figures(row, "received") == (800_000, 450_144)
+    assert figures(row, "available") == figures(row, "received")
+    assert answer["rates_on"] == today().isoformat()
+
+    # The euro at 210 today: the 4,000.00 EUR held are worth 840,000 DJF = 4,726.51 USD
+    # (840,000 / 177.721 = 4,726.5095...), what a payroll approved today could reserve;
+    # what was received stays at its own day's rate. A rate from tomorrow is not today's.
+    await record_rates(
+        funding, officer, eur_rate(days_ago(0), "210"), eur_rate(days_ago(-1), "250")
+    )
+    [row] = (await report(funding, officer, group_by="partner"))["rows"]
+    assert figures(row, "received") == (800_000, 450_144)
+    assert figures(row, "available") == (840_000, 472_651)
+    by_currency = await report(funding, officer, group_by="currency")
+    assert by_currency["rows"][0]["available"]["in_currency"] == {
+        "amount_minor": 400_000,
+        "currency": "EUR",
+    }
 
 
 async def test_by_currency_adds_the_groups_own_currency(

@@ -15,6 +15,7 @@ from services.funding.models import AuditEvent
 from shared.db import Database
 from tests.funding.payloads import (
     AGREEMENTS,
+    PROJECTS,
     TRANSACTIONS,
     balance_of,
     create_agreement,
@@ -312,14 +313,41 @@ async def test_transactions_are_listed_by_value_date_with_filters_in_keyset_page
     assert (await funding.get(TRANSACTIONS, params={"type": 7}, headers=officer)).status_code == 422
 
 
-async def test_a_partner_sees_the_transactions_of_its_agreements_and_projects(
+async def test_a_partner_sees_the_transactions_of_its_agreements(
     funding: httpx.AsyncClient, officer: dict[str, str], tokens: TokenFactory
 ) -> None:
-    agreement = await _agreement(funding, officer)
-    received = await record_transaction(funding, officer, agreement)
+    await record_rates(funding, officer, usd_rate(), eur_rate())
     wfp = await create_organisation(funding, officer, "wfp")
+    world_bank_org = await create_organisation(funding, officer)
+    # WFP implements (role 4) the World Bank's project: it sees the project, not the World
+    # Bank's money in it.
+    bank_project = await create_project(
+        funding,
+        officer,
+        world_bank_org,
+        participants=[
+            {"organisation_id": world_bank_org["id"], "role": 1},
+            {"organisation_id": wfp["id"], "role": 4},
+        ],
+    )
+    agreement = await create_agreement(funding, officer, bank_project, world_bank_org)
+    received = await record_transaction(funding, officer, agreement)
+    # Money on the World Bank's project outside any agreement is neither partner's.
+    bank_spent = await record_transaction(
+        funding,
+        officer,
+        None,
+        type=4,
+        project_id=bank_project["id"],
+        amount_minor=50,
+        currency="DJF",
+    )
     wfp_project = await create_project(funding, officer, wfp, activity="DJ01")
-    spent = await record_transaction(
+    wfp_agreement = await create_agreement(funding, officer, wfp_project, wfp, reference="WFP-DJ01")
+    wfp_received = await record_transaction(funding, officer, wfp_agreement)
+    # The money of a partner is that of its agreements, as in its reports and IATI file:
+    # spending recorded on its project outside any agreement is the ministry's.
+    await record_transaction(
         funding,
         officer,
         None,
@@ -332,11 +360,16 @@ async def test_a_partner_sees_the_transactions_of_its_agreements_and_projects(
     wfp_token = tokens.bearer(sub="client:wfp", roles=["partner"], partner_id="wfp")
 
     assert await _ids(funding, world_bank) == [received["id"]]
-    assert await _ids(funding, wfp_token) == [spent["id"]]
+    assert await _ids(funding, wfp_token) == [wfp_received["id"]]
+    assert await _ids(funding, wfp_token, project_id=bank_project["id"]) == []
     shown = await funding.get(f"{TRANSACTIONS}/{received['id']}", headers=world_bank)
     assert shown.status_code == 200
-    hidden = await funding.get(f"{TRANSACTIONS}/{received['id']}", headers=wfp_token)
-    assert hidden.status_code == 404
+    for hidden in (received, bank_spent):
+        response = await funding.get(f"{TRANSACTIONS}/{hidden['id']}", headers=wfp_token)
+        assert response.status_code == 404
+    # It still sees the project it takes part in.
+    project = await funding.get(f"{PROJECTS}/{bank_project['id']}", headers=wfp_token)
+    assert project.status_code == 200
     refused = await funding.post(TRANSACTIONS, json=transaction_body(agreement), headers=world_bank)
     assert refused.status_code == 403
 

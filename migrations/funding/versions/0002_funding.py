@@ -361,7 +361,6 @@ def upgrade() -> None:
         sa.UniqueConstraint("cycle_id", "line_no", name=op.f("uq_payment_line_cycle_id_line_no")),
         sa.UniqueConstraint("reference", name=op.f("uq_payment_line_reference")),
     )
-    op.create_index("ix_payment_line_household", "payment_line", ["household_id"], unique=False)
     op.create_index(
         "uq_payment_line_household_period",
         "payment_line",
@@ -481,7 +480,6 @@ def downgrade() -> None:
         table_name="payment_line",
         postgresql_where=sa.text("status IN ('pending', 'paid')"),
     )
-    op.drop_index("ix_payment_line_household", table_name="payment_line")
     op.drop_table("payment_line")
     op.drop_index(op.f("ix_tranche_agreement_id"), table_name="tranche")
     op.drop_table("tranche")

@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import update
+from sqlalchemy import Numeric, cast, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.models import Agreement
 from shared.errors import Conflict
+from shared.money import MAX_MINOR
 
 
 class InsufficientFunds(Conflict):
     type, title = "insufficient-funds", "Insufficient funds"
+
+
+class BalanceMismatch(Conflict):
+    type, title = "agreement-balance-mismatch", "The agreement's balance does not allow this"
 
 
 async def receive(session: AsyncSession, agreement_id: uuid.UUID, amount_minor: int) -> None:
@@ -41,13 +46,16 @@ async def receive(session: AsyncSession, agreement_id: uuid.UUID, amount_minor: 
 
 async def reserve(session: AsyncSession, agreement_id: uuid.UUID, amount_minor: int) -> bool:
     """Hold `amount_minor` for a payroll if the agreement is active and has it available
-    (received, less what is reserved and paid); whether it was held."""
+    (received, less what is reserved and paid); whether it was held. The sum is compared in
+    numeric, not bigint: an amount near the bigint limit is refused, not an overflow."""
+    if not 0 <= amount_minor <= MAX_MINOR:
+        return False
     held = await session.scalar(
         update(Agreement)
         .where(
             Agreement.id == agreement_id,
             Agreement.status == "active",
-            Agreement.reserved_minor + Agreement.paid_minor + amount_minor
+            cast(Agreement.reserved_minor, Numeric) + Agreement.paid_minor + amount_minor
             <= Agreement.received_minor,
         )
         .values(reserved_minor=Agreement.reserved_minor + amount_minor)
@@ -67,13 +75,23 @@ async def settle(
 ) -> None:
     """Reserved money settles: `paid` out to households, `released` (lines that failed, a
     cancelled payroll) back to what is available; `refunded`: payments reversed, no longer
-    paid."""
-    await session.execute(
-        update(Agreement)
-        .where(Agreement.id == agreement_id)
-        .values(
-            reserved_minor=Agreement.reserved_minor - paid - released,
-            paid_minor=Agreement.paid_minor + paid - refunded,
-        )
-        .execution_options(synchronize_session=False)
-    )
+    paid. A settlement the balance cannot take (more settled than reserved, more refunded
+    than paid: the cycle and the agreement disagree) is refused with a 409, and nothing
+    moves."""
+    try:
+        async with session.begin_nested():
+            await session.execute(
+                update(Agreement)
+                .where(Agreement.id == agreement_id)
+                .values(
+                    reserved_minor=Agreement.reserved_minor - paid - released,
+                    paid_minor=Agreement.paid_minor + paid - refunded,
+                )
+                .execution_options(synchronize_session=False)
+            )
+    except IntegrityError as exc:
+        raise BalanceMismatch(
+            "The agreement's balance does not match this payroll: it holds less in reserve "
+            "or has paid less than the payroll settles. Nothing was changed; the agreement's "
+            "balance needs checking."
+        ) from exc

@@ -5,12 +5,10 @@ them; the balance moves only through agreements/ledger.py."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.access import partner_scope
@@ -29,6 +27,7 @@ from services.funding.models import Tranche as TrancheRow
 from services.funding.organisations import repository as organisations
 from services.funding.projects import repository as projects
 from services.funding.rates.service import Rate, in_djf_and_usd
+from services.funding.rows import flush_unique
 from services.funding.vocabulary import USD
 from shared.auth import Principal
 from shared.errors import Conflict, NotFound, UnprocessableEntity
@@ -131,7 +130,9 @@ async def create(change: MoneyChange, data: AgreementCreate) -> Agreement:
         **await _valued(session, data.amount, data.signed_date),
         created_by=change.principal.subject,
     )
-    await _flush(session, data.reference, lambda: repository.add(session, row))
+    await flush_unique(
+        session, lambda: repository.add(session, row), lambda: _taken(data.reference)
+    )
     tranches = await repository.replace_tranches(session, row.id, _minor(planned))
     await change.audit.record_write(
         session,
@@ -197,7 +198,7 @@ async def update(
             setattr(row, name, value)
         touch(session, row)
 
-    await _flush(session, changes.get("reference", row.reference), apply)
+    await flush_unique(session, apply, lambda: _taken(changes.get("reference", row.reference)))
     if tranches_change:
         current = await repository.replace_tranches(session, row.id, _minor(planned))
     await change.audit.record_write(
@@ -309,15 +310,6 @@ async def _reference_free(
 ) -> None:
     if await repository.reference_holder(session, reference, other_than) is not None:
         raise _taken(reference)
-
-
-async def _flush(session: AsyncSession, reference: str, write: Callable[[], None]) -> None:
-    try:
-        async with session.begin_nested():
-            write()
-            await session.flush()
-    except IntegrityError as exc:  # the reference taken a moment ago by another request
-        raise _taken(reference) from exc
 
 
 def _taken(reference: str) -> Conflict:

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.agreements import ledger
 from services.funding.cycles import lines, repository
-from services.funding.cycles.service import WrongStatus, record
+from services.funding.cycles.service import WrongStatus, audit_change
 from services.funding.models import Agreement, PaymentCycle
 from services.funding.rates.service import Rate, convert, rate_on
 from shared.audit import AuditTrail
@@ -64,14 +63,10 @@ async def approve(
     target = await rate_on(session, agreement.currency, day, "agreement.currency")
     reserved = reservation(await lines.amount_groups(session, cycle_id), source, target)
 
-    if not await repository.move(
+    if not await repository.approve(
         session,
         cycle_id,
-        ("draft",),
-        PaymentCycle.build_status == "built",
-        status="approved",
         approved_by=principal.subject,
-        approved_at=func.now(),
         cycle_rate_to_djf=source.rate_to_djf,
         agreement_rate_to_djf=target.rate_to_djf,
         reserved_minor=reserved.amount_minor,
@@ -84,7 +79,7 @@ async def approve(
     if not await ledger.reserve(session, agreement.id, reserved.amount_minor):
         # The transaction rolls back: the cycle stays a draft.
         raise _refusal(await repository.agreement(session, agreement.id), reserved)
-    await record(
+    await audit_change(
         session,
         audit,
         principal,

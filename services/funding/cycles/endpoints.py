@@ -2,7 +2,8 @@
 
 Finance officers create, build, send and cancel cycles; finance approvers (never the cycle's
 creator) approve them, apply the provider's reports and close them. Finance staff read
-payrolls with their payees; analysts read cycles, totals and lines without names or phones.
+payrolls: their lines, payees and payment files; analysts read cycles and their totals
+only (no household, registry number or payee).
 """
 
 from __future__ import annotations
@@ -28,20 +29,21 @@ from services.funding.cycles.schemas import (
     Summary,
 )
 from services.funding.cycles.views import cycle_view
-from services.funding.cycles.xlsx import SHEET_ROWS
 from services.funding.models import PaymentCycle
 from services.funding.vocabulary import CycleStatus, LineStatus
 from shared.auth import Principal, require_roles
 from shared.db import DbSession, ReadSession, StreamSession
-from shared.errors import ProblemError
 from shared.etag import etag
 from shared.pagination import Page, PageParams, page_params
 from shared.schemas import InputModel
+from shared.streaming import ClosingStreamingResponse
+from shared.uploads import read_upload
 
 router = APIRouter(prefix="/api/v1/funding", tags=["payment cycles"])
 BASE = "/payment-cycles"
 Paging = Annotated[PageParams, Depends(page_params)]
-# Who reads payrolls: finance staff, with payees; analysts, without.
+# Who reads cycles and their totals: finance staff and analysts. Lines and payment files
+# (households, registry numbers, payees) are for finance staff only (PayrollReader).
 CycleReader = Annotated[Principal, Depends(require_roles(*FINANCE, "analyst"))]
 
 
@@ -72,8 +74,9 @@ async def create_cycle(
     """A draft whose payroll is built in the background from the registry's active
     enrollments: follow `build` at `GET /payment-cycles/{id}` (the `Location`). 422 naming
     `body.programme` when the registry has no such programme, `body.period` when the
-    period is not one of the programme's; 409 when the agreement is not active; 503 when
-    the registry cannot be reached."""
+    period is not one of the programme's, `body.agreement_id` when the agreement's project
+    does not finance the programme; 409 when the agreement is not active; 503 when the
+    registry cannot be reached."""
 
     async def create() -> Cycle:
         cycle = await service.create(session, principal, audit, registry, data)
@@ -162,7 +165,8 @@ async def send_cycle(
     idempotent: Idempotent,
 ) -> object:
     """approved -> sent: records the disbursement (IATI type 3) of the total to the payment
-    provider, valued today. 409 unless approved."""
+    provider, valued today; the payment file can be downloaded from then on. 409 unless
+    approved; 422 naming `cycle.sent_at` without a rate to value it on that day."""
 
     async def send() -> Cycle:
         return await _answer(session, await service.send(session, principal, audit, cycle_id), None)
@@ -218,16 +222,13 @@ async def reconcile_cycle(
     idempotent: Idempotent,
 ) -> object:
     """Apply the provider's report (line_reference, status paid|failed|reversed,
-    provider_reference, date). The same file again changes nothing (`already_applied`);
-    lines it cannot change are listed in `errors` with their rows. 422 naming the row and
-    column when the file cannot be read; 409 for a cycle not sent, or closed."""
-    content = await file.read(settings.upload_max_bytes + 1)
-    if len(content) > settings.upload_max_bytes:
-        raise ProblemError(
-            f"The file is larger than the {settings.upload_max_bytes} bytes allowed.",
-            status=413,
-            title="Payload too large",
-        )
+    provider_reference, date: YYYY-MM-DD or DD/MM/YYYY, in XLSX a date cell or date serial).
+    A CSV is read as UTF-8, or as Windows-1252 when it is not UTF-8 (what Excel saves on a
+    French Windows). The same file again changes nothing (`already_applied`); lines it
+    cannot change are listed in `errors` with their rows. 422 naming the row and column
+    when the file cannot be read; 409 for a cycle not sent, or closed; 413 over the upload
+    limit."""
+    content = await read_upload(file, settings.upload_max_bytes)
 
     async def apply() -> ReconciliationResult:
         return await reconciliation.reconcile(session, principal, audit, cycle_id, content)
@@ -238,7 +239,7 @@ async def reconcile_cycle(
 
 @router.get(
     BASE + "/{cycle_id}/payment-file.{file_format}",
-    response_class=files.FileResponse,
+    response_class=ClosingStreamingResponse,
     responses={200: {"content": {media: {} for media in files.MEDIA_TYPES.values()}}},
     summary="The payment list for the provider (CSV or XLSX)",
 )
@@ -248,23 +249,16 @@ async def payment_file(
     session: StreamSession,
     principal: PayrollReader,
     audit: Audit,
-) -> files.FileResponse:
+) -> ClosingStreamingResponse:
     """Columns: payment_list_id, line_reference, household_id, registry_number, person_id,
     payee_name, phone (digits of the international number), amount (decimal string in
     major units), amount_minor, currency, transfer_date, status, region_code,
-    locality_code. Text a spreadsheet would run as a formula is neutralised. Approved, sent
-    and reconciling cycles only (409 otherwise); every payee read is audited."""
-    cycle = await repository.get(session, cycle_id)
-    if cycle.status not in files.FILE_STATUSES:
-        raise service.WrongStatus(
-            f"A payment file is issued for approved cycles; this one is {cycle.status}.",
-            status_now=cycle.status,
-        )
-    if file_format == "xlsx" and cycle.lines_count >= SHEET_ROWS:
-        raise service.WrongStatus(
-            f"{cycle.lines_count} lines do not fit one worksheet: download the CSV.",
-        )
-    return files.FileResponse(
+    locality_code. Text a spreadsheet would run as a formula is neutralised. Sent,
+    reconciling and closed cycles only: before it is sent a cycle may still be cancelled
+    and its households paid by another (409 naming the status); an XLSX holds one
+    worksheet (409 beyond: the CSV has no limit). Every payee read is audited."""
+    cycle = await service.for_payment_file(session, cycle_id, file_format)
+    return ClosingStreamingResponse(
         files.chunks(session, audit, principal, cycle, file_format),
         media_type=files.MEDIA_TYPES[file_format],
         headers={
@@ -278,23 +272,16 @@ async def payment_file(
 async def list_lines(
     cycle_id: uuid.UUID,
     session: ReadSession,
-    principal: CycleReader,
+    principal: PayrollReader,
     audit: Audit,
     paging: Paging,
     line_status: Annotated[LineStatus | None, Query(alias="status")] = None,
     region: Annotated[str | None, Query(max_length=40, description="A region code")] = None,
 ) -> Page[Line]:
-    """In line order (registry-number order). `payee` (names, phone) for finance staff
-    only, and audited."""
+    """In line order (registry-number order), with their payees; finance staff only
+    (403 for analysts: totals are at `/summary`), every payee read audited."""
     return await service.lines_page(
-        session,
-        audit,
-        principal,
-        cycle_id,
-        paging,
-        status=line_status,
-        region=region,
-        with_payee=principal.has_any_role(FINANCE),
+        session, audit, principal, cycle_id, paging, status=line_status, region=region
     )
 
 

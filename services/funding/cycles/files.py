@@ -9,12 +9,12 @@ back), household_id, registry_number, person_id (the payee: the household's head
 payee_name (given, father's and grandfather's names), phone (the mobile-money account, in
 international form, digits only: 25377123456), amount (major units, a decimal string with
 the currency's decimals: "30000", "12.50"), amount_minor (the same in minor units, an
-integer), currency, transfer_date (the day the cycle was sent, or today before), status,
-region_code, locality_code.
+integer), currency, transfer_date (the day the cycle was sent), status, region_code,
+locality_code. Only a sent cycle has one (service.for_payment_file).
 
 CSV: UTF-8 with a byte-order mark; text that a spreadsheet would run as a formula gets a
-leading single quote (shared/spreadsheet.neutralise). XLSX: typed cells, such text marked
-as text (xlsx.py).
+leading single quote (shared/spreadsheet.neutralise). XLSX: typed cells in one worksheet,
+such text marked as text (shared/xlsx.py).
 """
 
 from __future__ import annotations
@@ -29,17 +29,15 @@ from typing import Any, Literal
 
 import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import StreamingResponse
-from starlette.types import Send
 
 from services.funding.cycles import lines
-from services.funding.cycles.xlsx import Kind, XlsxWriter
 from services.funding.models import PaymentCycle
 from shared.audit import AuditTrail
 from shared.auth import Principal
 from shared.clock import DJIBOUTI_TIME, today
 from shared.money import minor_to_decimal
 from shared.spreadsheet import neutralise
+from shared.xlsx import Column, XlsxWriter
 
 FileFormat = Literal["csv", "xlsx"]
 BATCH_SIZE = 2000
@@ -47,24 +45,23 @@ MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-COLUMNS: tuple[tuple[str, Kind], ...] = (
-    ("payment_list_id", "text"),
-    ("line_reference", "text"),
-    ("household_id", "text"),
-    ("registry_number", "text"),
-    ("person_id", "text"),
-    ("payee_name", "text"),
-    ("phone", "text"),
-    ("amount", "text"),
-    ("amount_minor", "integer"),
-    ("currency", "text"),
-    ("transfer_date", "date"),
-    ("status", "text"),
-    ("region_code", "text"),
-    ("locality_code", "text"),
+COLUMNS = (
+    Column("payment_list_id", "text"),
+    Column("line_reference", "text"),
+    Column("household_id", "text"),
+    Column("registry_number", "text"),
+    Column("person_id", "text"),
+    Column("payee_name", "text"),
+    Column("phone", "text"),
+    Column("amount", "text"),
+    Column("amount_minor", "integer"),
+    Column("currency", "text"),
+    Column("transfer_date", "date"),
+    Column("status", "text"),
+    Column("region_code", "text"),
+    Column("locality_code", "text"),
 )
-FILE_STATUSES = ("approved", "sent", "reconciling")
-_TEXT = [index for index, (_, kind) in enumerate(COLUMNS) if kind == "text"]
+_TEXT = [index for index, column in enumerate(COLUMNS) if column.kind == "text"]
 
 
 def transfer_date(cycle: PaymentCycle) -> date:
@@ -80,7 +77,7 @@ def msisdn(phone: str | None) -> str | None:
 
 class _Csv:
     def begin(self) -> bytes:
-        return "\ufeff".encode() + self._encode([[name for name, _ in COLUMNS]])
+        return "\ufeff".encode() + self._encode([[column.name for column in COLUMNS]])
 
     def write(self, rows: Sequence[list[Any]]) -> bytes:
         for row in rows:
@@ -109,7 +106,7 @@ async def chunks(
     batch_size: int = BATCH_SIZE,
 ) -> AsyncIterator[bytes]:
     writer: _Csv | XlsxWriter = (
-        _Csv() if file_format == "csv" else XlsxWriter(COLUMNS, cycle.reference)
+        _Csv() if file_format == "csv" else XlsxWriter(COLUMNS, cycle.reference, max_sheets=1)
     )
     on = transfer_date(cycle)
     majors: dict[tuple[int, str], Decimal] = {}
@@ -165,18 +162,3 @@ def _row(reference: str, on: date, majors: dict[tuple[int, str], Decimal], row: 
         row.region_code,
         row.locality_code,
     ]
-
-
-class FileResponse(StreamingResponse):
-    """Closes its body as soon as sending stops, however it stops, so the cursor is closed
-    while the request's session is still open."""
-
-    async def stream_response(self, send: Send) -> None:
-        body = self.body_iterator
-        try:
-            await super().stream_response(send)
-        finally:
-            aclose = getattr(body, "aclose", None)
-            if aclose is not None:
-                with anyio.CancelScope(shield=True):
-                    await aclose()

@@ -9,9 +9,18 @@ row error, never an overwrite, as is a line reference the cycle does not have.
 The ledger moves with the lines, in the agreement's currency, with the rates fixed when the
 cycle was approved, each line converted as it was when reserved: paid lines move their
 reservation to paid, failed ones (and ones reversed before they were reported paid) give it
-back, and payments reversed are no longer paid. The money paid to households is recorded
-as IATI expenditure, one transaction per settlement date (valued on that date); a reversal
-is a negative expenditure.
+back, and payments reversed are no longer paid.
+
+The transactions follow the money, in DJF and USD as well:
+- paid to households: IATI expenditure, one transaction per date paid, valued on that date;
+- a payment reversed: a negative expenditure of the date it was paid (the line keeps that
+  date), valued with the rates of that day's expenditure, so the two net out exactly
+  whatever rates were recorded since (as a transaction's reversal reuses its rates);
+- money the provider does not keep paid out (failed lines, lines reversed before or after
+  they were paid): a negative disbursement to the provider, valued with the rates of the
+  cycle's disbursement on the day it was sent. The money is back in the agreement and those
+  households may be paid by a later cycle, which disburses it again: disbursed stays what
+  the provider was given to pay out, not twice.
 
 Reports of one cycle are applied one at a time (the cycle's row is locked first).
 """
@@ -30,14 +39,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.funding.agreements import ledger
 from services.funding.cycles import report, repository, staging
 from services.funding.cycles.schemas import ReconciliationResult, ReportRowError
-from services.funding.cycles.service import WrongStatus, record
-from services.funding.models import Agreement, PaymentCycle, ReconciliationReport
-from services.funding.rates.service import Rate, convert
+from services.funding.cycles.service import WrongStatus, audit_change
+from services.funding.models import Agreement, PaymentCycle, ReconciliationReport, Transaction
+from services.funding.rates.service import DJF_RATE, Converted, Rate, convert
 from services.funding.transactions import service as transactions
-from services.funding.vocabulary import EXPENDITURE, ReportedStatus
+from services.funding.vocabulary import DISBURSEMENT, EXPENDITURE, USD, ReportedStatus
 from shared.audit import AuditTrail
 from shared.auth import Principal
-from shared.clock import today
+from shared.clock import DJIBOUTI_TIME, today
 from shared.money import Money
 
 MAX_ROW_ERRORS = 1000
@@ -86,9 +95,9 @@ async def reconcile(
         released=settled.agreement_released,
         refunded=settled.agreement_refunded,
     )
-    recorded = await _expenditures(session, principal, audit, cycle, agreement, settled)
+    recorded = await _transactions(session, principal, audit, cycle, agreement, settled)
     if cycle.status == "sent":
-        await repository.move(session, cycle_id, ("sent",), status="reconciling")
+        await repository.start_reconciling(session, cycle_id)
 
     report_id = uuid.uuid4()
     outcome = ReconciliationResult(
@@ -120,7 +129,7 @@ async def reconcile(
         ),
     )
     await session.flush()
-    await record(
+    await audit_change(
         session,
         audit,
         principal,
@@ -132,6 +141,7 @@ async def reconcile(
             "applied": dict(settled.applied),
             "paid_minor": settled.paid_total,
             "refunded_minor": settled.refunded_total,
+            "released_minor": settled.released_total,
             "agreement_paid_minor": settled.agreement_paid,
             "agreement_released_minor": settled.agreement_released,
             "agreement_refunded_minor": settled.agreement_refunded,
@@ -151,11 +161,14 @@ class _Settled:
         self.applied: dict[ReportedStatus, int] = {"paid": 0, "failed": 0, "reversed": 0}
         self.paid_total = 0
         self.refunded_total = 0
+        self.released_total = 0  # sent to the provider, never paid out
+        self.returned_lines = 0  # failed, or reversed: no longer paid out by the provider
         self.agreement_paid = 0
         self.agreement_released = 0
         self.agreement_refunded = 0
-        # settlement date -> [in the cycle's currency, in the agreement's]
+        # date paid -> [in the cycle's currency, in the agreement's]
         self.paid_on: dict[date, list[int]] = defaultdict(lambda: [0, 0])
+        # date the reversed payments had been paid -> [the same]
         self.refunded_on: dict[date, list[int]] = defaultdict(lambda: [0, 0])
 
 
@@ -182,12 +195,15 @@ def _settle(cycle: PaymentCycle, agreement: Agreement, changes: list[staging.Cha
             settled.agreement_refunded += in_agreement
             settled.refunded_on[change.settled_on][0] += amount
             settled.refunded_on[change.settled_on][1] += in_agreement
+            settled.returned_lines += change.lines
         else:  # failed, or reversed before it was ever reported paid: never paid
+            settled.released_total += amount
+            settled.returned_lines += change.lines
             settled.agreement_released += in_agreement
     return settled
 
 
-async def _expenditures(
+async def _transactions(
     session: AsyncSession,
     principal: Principal,
     audit: AuditTrail,
@@ -195,31 +211,84 @@ async def _expenditures(
     agreement: Agreement,
     settled: _Settled,
 ) -> list[uuid.UUID]:
+    """What the report's changes record (module docstring): their ids."""
     recorded: list[uuid.UUID] = []
     day = today()
-    for sign, by_date, what in (
-        (1, settled.paid_on, "paid to households"),
-        (-1, settled.refunded_on, "payments to households reversed"),
-    ):
-        for value_date, (amount, in_agreement) in sorted(by_date.items()):
-            transaction = await transactions.add(
-                session,
-                principal,
-                audit,
-                type=EXPENDITURE,
-                transaction_date=day,
-                value_date=value_date,
-                amount=Money(sign * amount, cycle.currency),
-                agreement=agreement,
-                agreement_amount=Money(sign * in_agreement, agreement.currency),
-                provider_org_id=cycle.payment_provider_id,
-                description=f"Payroll {cycle.reference}: {what} on {value_date.isoformat()}",
-                reference=cycle.reference,
-                payment_cycle_id=cycle.id,
-                path="file.date",
-            )
-            recorded.append(transaction.id)
+
+    async def add(
+        type: int,
+        value_date: date,
+        amount: int,
+        in_agreement: int,
+        description: str,
+        *,
+        like: Transaction | None = None,
+        provider_org_id: uuid.UUID | None,
+        receiver_org_id: uuid.UUID | None = None,
+    ) -> None:
+        money = Money(amount, cycle.currency)
+        transaction = await transactions.add(
+            session,
+            principal,
+            audit,
+            type=type,
+            transaction_date=day,
+            value_date=value_date,
+            amount=money,
+            agreement=agreement,
+            agreement_amount=Money(in_agreement, agreement.currency),
+            description=f"Payroll {cycle.reference}: {description}",
+            reference=cycle.reference,
+            payment_cycle_id=cycle.id,
+            path="file.date",
+            valued=_valued_as(like, money) if like is not None else None,
+            provider_org_id=provider_org_id,
+            receiver_org_id=receiver_org_id,
+        )
+        recorded.append(transaction.id)
+
+    provider = cycle.payment_provider_id
+    for paid_on, (amount, in_agreement) in sorted(settled.paid_on.items()):
+        await add(
+            EXPENDITURE,
+            paid_on,
+            amount,
+            in_agreement,
+            f"paid to households on {paid_on.isoformat()}",
+            provider_org_id=provider,
+        )
+    for paid_on, (amount, in_agreement) in sorted(settled.refunded_on.items()):
+        await add(
+            EXPENDITURE,
+            paid_on,
+            -amount,
+            -in_agreement,
+            f"payments of {paid_on.isoformat()} to households reversed",
+            like=await repository.first_transaction(session, cycle.id, EXPENDITURE, paid_on),
+            provider_org_id=provider,
+        )
+    if settled.returned_lines:
+        sent = await repository.first_transaction(session, cycle.id, DISBURSEMENT)
+        assert cycle.sent_at is not None
+        await add(
+            DISBURSEMENT,
+            sent.value_date if sent else cycle.sent_at.astimezone(DJIBOUTI_TIME).date(),
+            -(settled.released_total + settled.refunded_total),
+            -(settled.agreement_released + settled.agreement_refunded),
+            f"{settled.returned_lines} line(s) not paid out by the provider",
+            like=sent,
+            provider_org_id=agreement.funder_id,
+            receiver_org_id=cycle.payment_provider_id,
+        )
     return recorded
+
+
+def _valued_as(original: Transaction, amount: Money) -> Converted:
+    """`amount` (in `original`'s currency) valued with the rates `original` was valued with:
+    a correction of it nets out with it in DJF and USD."""
+    rate = Rate(original.currency, original.rate_to_djf, original.rate_date)
+    usd = Rate(USD, original.usd_rate_to_djf, original.usd_rate_date)
+    return Converted(amount, convert(amount, rate, DJF_RATE), convert(amount, rate, usd), rate, usd)
 
 
 def _row_error(refused: staging.Refused) -> ReportRowError:

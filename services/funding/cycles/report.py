@@ -7,17 +7,30 @@ lines afterwards (reconciliation.py).
 Columns (case and spaces do not matter; the usual other names are understood):
 `line_reference` (or `reference`, `payment_reference`), `status` (paid, failed, reversed),
 `provider_reference` (or `transaction_id`; optional), `date` (or `settled_on`,
-`transfer_date`, `status_date`: YYYY-MM-DD, not in the future). JSON is an array of objects
-with those keys, or `{"lines": [...]}`.
+`transfer_date`, `status_date`; not in the future). JSON is an array of objects with those
+keys, or `{"lines": [...]}`.
+
+Dates: ISO 8601 (2026-07-14, with a time or not), or day first as in Djibouti's French
+usage, DD/MM/YYYY (14/07/2026; 02/03/2026 is the 2nd of March, never February 3rd). In an
+XLSX, a date cell, or a whole number in the date column: an Excel date serial of the 1900
+date system (46217 is 2026-07-14). Anything else is refused, naming the row and column.
+
+A CSV is read as UTF-8 (a byte-order mark or not). A file that is not UTF-8 is read as
+Windows-1252, what Excel saves a CSV in on a French Windows, if it decodes as that (it
+holds no byte Windows-1252 leaves undefined, and no NUL, which UTF-16 text has). The
+columns that decide what is applied (references, statuses, dates) are ASCII in any 8-bit
+encoding, so the guess cannot change what is applied; at worst a provider reference in
+another code page reads oddly. Anything else is refused.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -54,6 +67,13 @@ _COLUMN_NAMES = {
     "date": "date",
 }
 _REQUIRED = ("reference", "status", "date")
+# DD/MM/YYYY, a time after it or not.
+_DAY_FIRST = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?")
+# Excel's 1900 date system: serial 1 is 1900-01-01, and 60 the 29th of February 1900 that
+# never was (kept from Lotus 1-2-3), so from 61 on a serial counts days from 1899-12-30.
+_EXCEL_EPOCH = date(1899, 12, 30)
+_FIRST_SERIAL, _LAST_SERIAL = 61, 2_958_465  # 1900-03-01, 9999-12-31
+_DATE_FORMS = "YYYY-MM-DD or DD/MM/YYYY"
 
 
 class MalformedReport(UnprocessableEntity):
@@ -72,10 +92,11 @@ def parse(content: bytes, on: date) -> tuple[str, list[ReportedLine]]:
     kind = file_format(content)
     if kind == "json":
         rows: Iterator[tuple[int, dict[str, Any]]] = _json_rows(content)
+    elif kind == "xlsx":
+        rows = _table_rows(_xlsx_table(content))
     else:
-        table = _xlsx_table(content) if kind == "xlsx" else _csv_table(content)
-        rows = _table_rows(table)
-    reader = _Reader(on)
+        rows = _table_rows(_csv_table(content))
+    reader = _Reader(on, serials=kind == "xlsx")
     for number, record in rows:
         reader.read(number, record)
     if reader.errors:
@@ -92,8 +113,9 @@ def parse(content: bytes, on: date) -> tuple[str, list[ReportedLine]]:
 
 
 class _Reader:
-    def __init__(self, on: date) -> None:
+    def __init__(self, on: date, *, serials: bool) -> None:
         self.on = on
+        self.serials = serials  # numbers in the date column are Excel date serials
         self.lines: list[ReportedLine] = []
         self.errors: list[dict[str, Any]] = []
         self.seen: dict[str, int] = {}
@@ -121,7 +143,7 @@ class _Reader:
         status = values.get("status", "").lower()
         if status not in STATUSES:
             self.fail(row, "status", "must be paid, failed or reversed")
-        settled = self._date(row, values.get("date", ""))
+        settled = self._date(row, record.get("date"), values.get("date", ""))
         provider_reference = values.get("provider_reference") or None
         if provider_reference is not None and len(provider_reference) > 100:
             self.fail(row, "provider_reference", "longer than 100 characters")
@@ -138,20 +160,54 @@ class _Reader:
             )
         )
 
-    def _date(self, row: int, value: str) -> date | None:
+    def _date(self, row: int, raw: Any, value: str) -> date | None:
         if not value:
             self.fail(row, "date", "missing")
             return None
-        try:
-            day = date.fromisoformat(value[:10]) if len(value) <= 10 or value[10] in "T " else None
-        except ValueError:
-            day = None
-        if day is None:
-            self.fail(row, "date", "not a date (YYYY-MM-DD)")
-        elif day > self.on:
+        if self.serials and _is_number(raw):
+            day = _serial_date(raw)
+            if day is None:
+                self.fail(row, "date", "not an Excel date serial (a whole number of days)")
+                return None
+        else:
+            day = _text_date(value)
+            if day is None:
+                self.fail(row, "date", f"not a date ({_DATE_FORMS})")
+                return None
+        if day > self.on:
             self.fail(row, "date", "in the future")
             return None
         return day
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _serial_date(serial: int | float) -> date | None:
+    if isinstance(serial, float) and not serial.is_integer():
+        return None  # a time of day: a date column holds days
+    days = int(serial)
+    if not _FIRST_SERIAL <= days <= _LAST_SERIAL:
+        return None
+    return _EXCEL_EPOCH + timedelta(days=days)
+
+
+def _text_date(value: str) -> date | None:
+    """ISO 8601 (a time after it or not), or DD/MM/YYYY."""
+    try:
+        if len(value) <= 10 or value[10] in "T ":
+            return date.fromisoformat(value[:10])
+    except ValueError:
+        pass
+    day_first = _DAY_FIRST.fullmatch(value)
+    if day_first is None:
+        return None
+    day, month, year = (int(part) for part in day_first.groups())
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
 
 
 def _text(value: Any) -> str:
@@ -197,12 +253,7 @@ def _table_rows(table: Iterator[list[Any]]) -> Iterator[tuple[int, dict[str, Any
 
 
 def _csv_table(content: bytes) -> Iterator[list[Any]]:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise MalformedReport(
-            "The report is not UTF-8 text.", errors=[{"path": "file", "message": "not UTF-8"}]
-        ) from exc
+    text = _decoded(content)
     sample = text[:8192]
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
     try:
@@ -213,7 +264,29 @@ def _csv_table(content: bytes) -> Iterator[list[Any]]:
         ) from exc
 
 
+def _decoded(content: bytes) -> str:
+    """UTF-8, else Windows-1252 (module docstring), else a 422."""
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    if b"\x00" not in content:
+        try:
+            return content.decode("cp1252")
+        except UnicodeDecodeError:
+            pass
+    raise MalformedReport(
+        "The report is neither UTF-8 nor Windows-1252 text: save it as CSV UTF-8.",
+        errors=[{"path": "file", "message": "not UTF-8 or Windows-1252 text"}],
+    )
+
+
 def _xlsx_table(content: bytes) -> Iterator[list[Any]]:
+    """The first worksheet's rows. Opening and reading a workbook fail in many ways (a
+    truncated part is an XML ParseError, a workbook without a sheet an IndexError, a bad
+    cell a ValueError, a broken archive a zip or zlib error, ...), when it is opened or
+    rows later: all of them are the one 422 below, and since a report is applied only once
+    read to its end, nothing is applied."""
     unreadable = MalformedReport(
         "This file is not a valid Excel workbook.",
         errors=[{"path": "file", "message": "not a valid .xlsx"}],
@@ -228,13 +301,15 @@ def _xlsx_table(content: bytes) -> Iterator[list[Any]]:
             if total > MAX_XLSX_UNCOMPRESSED:
                 raise unreadable
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        try:
+            for values in workbook.worksheets[0].iter_rows(values_only=True):
+                yield list(values)
+        finally:
+            workbook.close()
+    except MalformedReport:
+        raise
+    except Exception as exc:
         raise unreadable from exc
-    try:
-        for values in workbook.worksheets[0].iter_rows(values_only=True):
-            yield list(values)
-    finally:
-        workbook.close()
 
 
 def _json_rows(content: bytes) -> Iterator[tuple[int, dict[str, Any]]]:

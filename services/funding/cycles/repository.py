@@ -1,18 +1,30 @@
 """Payment cycles in the database: reading them, the build queue (claimed with SKIP LOCKED,
 kept with a heartbeat, taken over when the heartbeat stops), and every status change as a
-conditional UPDATE, so two requests racing for one change cannot both make it."""
+conditional UPDATE, so two requests racing for one change cannot both make it. The
+agreements, projects and organisations a cycle refers to are read through their own
+repositories."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.funding.models import Agreement, Organisation, PaymentCycle, ReconciliationReport
+from services.funding.agreements import repository as agreements
+from services.funding.models import (
+    Agreement,
+    PaymentCycle,
+    Project,
+    ReconciliationReport,
+    Transaction,
+)
+from services.funding.organisations import repository as organisations
+from services.funding.projects import repository as projects
 from shared.errors import NotFound
 from shared.pagination import PageParams, keyset_page
 
@@ -28,12 +40,16 @@ def add(session: AsyncSession, cycle: PaymentCycle) -> None:
 
 
 async def agreement(session: AsyncSession, agreement_id: uuid.UUID) -> Agreement | None:
-    return await session.get(Agreement, agreement_id, populate_existing=True)
+    """The agreement as the database has it now (its balance moves outside the ORM)."""
+    return await agreements.get(session, agreement_id)
+
+
+async def project(session: AsyncSession, project_id: uuid.UUID) -> Project | None:
+    return await projects.get(session, project_id)
 
 
 async def organisation_exists(session: AsyncSession, organisation_id: uuid.UUID) -> bool:
-    found = await session.scalar(select(Organisation.id).where(Organisation.id == organisation_id))
-    return found is not None
+    return organisation_id in await organisations.existing(session, {organisation_id})
 
 
 async def get(session: AsyncSession, cycle_id: uuid.UUID) -> PaymentCycle:
@@ -49,21 +65,21 @@ async def lock(session: AsyncSession, cycle_id: uuid.UUID) -> PaymentCycle:
 
 
 async def currency_of(session: AsyncSession, agreement_id: uuid.UUID) -> str:
-    found = await session.execute(select(Agreement.currency).where(Agreement.id == agreement_id))
-    return found.scalar_one()
+    found = await agreements.get(session, agreement_id)
+    if found is None:  # the foreign key keeps every cycle's agreement
+        raise NotFound("No such agreement.")
+    return found.currency
 
 
 async def with_currencies(
     session: AsyncSession, rows: Sequence[PaymentCycle]
 ) -> dict[uuid.UUID, str]:
-    """The currency of each cycle's agreement (what its reservation is in)."""
-    ids = {row.agreement_id for row in rows}
-    if not ids:
-        return {}
-    found = await session.execute(
-        select(Agreement.id, Agreement.currency).where(Agreement.id.in_(ids))
-    )
-    return {row.id: row.currency for row in found}
+    """The currency of each cycle's agreement (what its reservation is in): one read per
+    agreement, and a page of cycles is charged to a handful of them."""
+    return {
+        agreement_id: await currency_of(session, agreement_id)
+        for agreement_id in {row.agreement_id for row in rows}
+    }
 
 
 async def list_cycles(
@@ -91,7 +107,7 @@ async def list_cycles(
     return (await session.execute(statement)).scalars().all()
 
 
-async def move(
+async def _move(
     session: AsyncSession,
     cycle_id: uuid.UUID,
     from_statuses: Sequence[str],
@@ -109,6 +125,68 @@ async def move(
         .execution_options(synchronize_session=False)
     )
     return moved is not None
+
+
+async def approve(
+    session: AsyncSession,
+    cycle_id: uuid.UUID,
+    *,
+    approved_by: str,
+    cycle_rate_to_djf: Decimal,
+    agreement_rate_to_djf: Decimal,
+    reserved_minor: int,
+) -> bool:
+    """draft (its payroll built) -> approved, with the rates fixed and what was reserved."""
+    return await _move(
+        session,
+        cycle_id,
+        ("draft",),
+        PaymentCycle.build_status == "built",
+        status="approved",
+        approved_by=approved_by,
+        approved_at=func.now(),
+        cycle_rate_to_djf=cycle_rate_to_djf,
+        agreement_rate_to_djf=agreement_rate_to_djf,
+        reserved_minor=reserved_minor,
+    )
+
+
+async def send(session: AsyncSession, cycle_id: uuid.UUID, sent_by: str) -> bool:
+    """approved -> sent."""
+    return await _move(
+        session, cycle_id, ("approved",), status="sent", sent_by=sent_by, sent_at=func.now()
+    )
+
+
+_BUILD_PENDING = PaymentCycle.build_status.in_(("queued", "building"))
+
+
+async def cancel(session: AsyncSession, cycle_id: uuid.UUID, was: str, reason: str) -> bool:
+    """`was` (draft or approved) -> cancelled. A build still to come or under way is dropped
+    (its builder finds it cancelled, and failed)."""
+    return await _move(
+        session,
+        cycle_id,
+        (was,),
+        status="cancelled",
+        cancelled_at=func.now(),
+        cancel_reason=reason,
+        build_status=case((_BUILD_PENDING, "failed"), else_=PaymentCycle.build_status),
+        build_message=case(
+            (_BUILD_PENDING, "Cancelled before its payroll was built."),
+            else_=PaymentCycle.build_message,
+        ),
+    )
+
+
+async def start_reconciling(session: AsyncSession, cycle_id: uuid.UUID) -> bool:
+    """sent -> reconciling, with the first report applied."""
+    return await _move(session, cycle_id, ("sent",), status="reconciling")
+
+
+async def close(session: AsyncSession, cycle_id: uuid.UUID) -> bool:
+    """reconciling -> closed."""
+    return await _move(session, cycle_id, ("reconciling",), status="closed", closed_at=func.now())
 
 
 # The build queue
@@ -235,3 +313,18 @@ async def report_of_file(
 
 def add_report(session: AsyncSession, report: ReconciliationReport) -> None:
     session.add(report)
+
+
+async def first_transaction(
+    session: AsyncSession, cycle_id: uuid.UUID, type: int, value_date: date | None = None
+) -> Transaction | None:
+    """The first transaction of `type` (a positive amount) the cycle recorded, of
+    `value_date` if given: whose rates a correction of it reuses."""
+    statement = select(Transaction).where(
+        Transaction.payment_cycle_id == cycle_id,
+        Transaction.type == type,
+        Transaction.amount_minor > 0,
+    )
+    if value_date is not None:
+        statement = statement.where(Transaction.value_date == value_date)
+    return await session.scalar(statement.order_by(Transaction.created_at).limit(1))

@@ -110,7 +110,7 @@ class Line(BaseModel):
     provider_reference: str | None
     settled_on: date | None
     status_changed_at: datetime | None
-    payee: Payee | None = Field(description="Finance staff only; null for other readers.")
+    payee: Payee = Field(description="Who is paid (the household's head) and on what account.")
 
 
 class StatusTotals(BaseModel):
@@ -161,7 +161,11 @@ class ReconciliationResult(BaseModel):
     released: Money = Field(
         description="Reservation given back to the agreement (failed lines), in its currency."
     )
-    transactions: list[uuid.UUID] = Field(description="Expenditure transactions recorded.")
+    transactions: list[uuid.UUID] = Field(
+        description="Transactions recorded: expenditure for lines paid, negative expenditure "
+        "for payments reversed, a negative disbursement for money the provider did not pay "
+        "out (failed lines)."
+    )
     cycle_status: CycleStatus
 
 

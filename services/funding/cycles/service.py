@@ -3,31 +3,26 @@
 draft (its payroll built in the background) -> approved (funds reserved, approval.py) ->
 sent (disbursed to the payment provider) -> reconciling (the provider's reports applied,
 reconciliation.py) -> closed when no line is pending; cancelled from draft or approved only.
-Every change is a conditional UPDATE of the cycle's row (repository.move) and is audited,
-before and after, in its own transaction.
+Every change is a conditional UPDATE of the cycle's row (repository.approve, send, cancel,
+...) and is audited, before and after, in its own transaction. The payment file leaves the
+ministry once the cycle is sent, never before: a cycle still approved may yet be cancelled
+and its households put in another cycle, which must not find them paid by a file already
+out.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import case, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.agreements import ledger
 from services.funding.clients.registry import RegistryClient
 from services.funding.cycles import lines, repository
 from services.funding.cycles.periods import check_period
-from services.funding.cycles.schemas import (
-    CycleCreate,
-    Line,
-    RegionTotals,
-    StatusTotals,
-    Summary,
-)
-from services.funding.cycles.views import line_view
+from services.funding.cycles.schemas import CycleCreate, Line, Summary
+from services.funding.cycles.views import line_view, summary_view
 from services.funding.models import PaymentCycle
 from services.funding.transactions import service as transactions
 from services.funding.vocabulary import DISBURSEMENT
@@ -37,13 +32,23 @@ from shared.clock import today
 from shared.errors import Conflict, UnprocessableEntity
 from shared.money import Money
 from shared.pagination import Page, PageParams, page_of
+from shared.xlsx import SHEET_ROWS
 
 
 class WrongStatus(Conflict):
     type, title = "payment-cycle-status", "Not possible in the cycle's status"
 
 
-async def record(
+# Whose payment file may be downloaded: sent (the provider pays from it), then reconciled.
+FILE_STATUSES = ("sent", "reconciling", "closed")
+_NOT_YET = {
+    "draft": "approve it and send it first",
+    "approved": "send it first",
+    "cancelled": "it pays nobody",
+}
+
+
+async def audit_change(
     session: AsyncSession,
     audit: AuditTrail,
     principal: Principal,
@@ -53,6 +58,7 @@ async def record(
     after: dict[str, Any],
     **detail: Any,
 ) -> None:
+    """The cycle's change on the audit trail, before and after, in the change's transaction."""
     await audit.record_write(
         session,
         principal,
@@ -89,6 +95,20 @@ async def create(
             "No such agreement.",
             errors=[{"path": "body.agreement_id", "message": "no such agreement"}],
         )
+    project = await repository.project(session, agreement.project_id)
+    if project is None or programme.code not in project.programme_codes:
+        raise UnprocessableEntity(
+            f"The project of the agreement {agreement.reference} does not finance the "
+            f"programme {programme.code}: a payroll is charged to an agreement of a project "
+            "that finances it.",
+            errors=[
+                {
+                    "path": "body.agreement_id",
+                    "message": "the project of this agreement does not finance programme "
+                    f"{programme.code}",
+                }
+            ],
+        )
     if agreement.status != "active":
         raise Conflict(
             f"The agreement {agreement.reference} is {agreement.status}: no payroll can be "
@@ -117,7 +137,7 @@ async def create(
     repository.add(session, cycle)
     await session.flush()
     await session.refresh(cycle)
-    await record(
+    await audit_change(
         session,
         audit,
         principal,
@@ -169,7 +189,7 @@ async def rebuild(
             status_now=cycle.status,
             build_status=cycle.build_status,
         )
-    await record(
+    await audit_change(
         session,
         audit,
         principal,
@@ -187,14 +207,7 @@ async def send(
     """approved -> sent: the payroll's total disbursed to the payment provider, as an IATI
     disbursement valued on the day it is sent."""
     cycle = await repository.get(session, cycle_id)
-    if not await repository.move(
-        session,
-        cycle_id,
-        ("approved",),
-        status="sent",
-        sent_by=principal.subject,
-        sent_at=func.now(),
-    ):
+    if not await repository.send(session, cycle_id, principal.subject):
         raise WrongStatus(
             f"Only an approved cycle can be sent; this one is {cycle.status}.",
             status_now=cycle.status,
@@ -218,9 +231,9 @@ async def send(
         f"{cycle.lines_count} households",
         reference=cycle.reference,
         payment_cycle_id=cycle.id,
-        path="send_date",
+        path="cycle.sent_at",
     )
-    await record(
+    await audit_change(
         session,
         audit,
         principal,
@@ -244,25 +257,8 @@ async def cancel(
     agreement, and the lines stop holding their households."""
     cycle = await repository.lock(session, cycle_id)
     was = cycle.status
-    if was not in ("draft", "approved") or not await repository.move(
-        session,
-        cycle_id,
-        (was,),
-        status="cancelled",
-        cancelled_at=func.now(),
-        cancel_reason=reason,
-        # A build still to come or under way is dropped (its builder finds it cancelled).
-        build_status=case(
-            (PaymentCycle.build_status.in_(("queued", "building")), "failed"),
-            else_=PaymentCycle.build_status,
-        ),
-        build_message=case(
-            (
-                PaymentCycle.build_status.in_(("queued", "building")),
-                "Cancelled before its payroll was built.",
-            ),
-            else_=PaymentCycle.build_message,
-        ),
+    if was not in ("draft", "approved") or not await repository.cancel(
+        session, cycle_id, was, reason
     ):
         raise WrongStatus(
             f"A cycle can be cancelled only before it is sent; this one is {was}.",
@@ -272,7 +268,7 @@ async def cancel(
     if released:
         await ledger.settle(session, cycle.agreement_id, released=released)
     let_go = await lines.cancel_pending(session, cycle_id)
-    await record(
+    await audit_change(
         session,
         audit,
         principal,
@@ -302,16 +298,32 @@ async def close(
             f"{pending} line(s) are still pending: the provider has not reported on them.",
             pending=pending,
         )
-    await repository.move(
-        session, cycle_id, ("reconciling",), status="closed", closed_at=func.now()
-    )
-    await record(
+    await repository.close(session, cycle_id)
+    await audit_change(
         session, audit, principal, "close", cycle, {"status": "reconciling"}, {"status": "closed"}
     )
     return await repository.get(session, cycle_id)
 
 
-# Reading lines
+# Reading payrolls
+
+
+async def for_payment_file(
+    session: AsyncSession, cycle_id: uuid.UUID, file_format: str
+) -> PaymentCycle:
+    """The cycle whose payment file is asked for, if it has one: 409 naming its status
+    before it is sent; 409 for an XLSX the payroll would not fit in one worksheet of (the
+    provider imports one sheet: the CSV has no limit)."""
+    cycle = await repository.get(session, cycle_id)
+    if cycle.status not in FILE_STATUSES:
+        raise WrongStatus(
+            "The payment file leaves the ministry once the cycle is sent; this one is "
+            f"{cycle.status}: {_NOT_YET.get(cycle.status, 'send it first')}.",
+            status_now=cycle.status,
+        )
+    if file_format == "xlsx" and cycle.lines_count >= SHEET_ROWS:  # and the header row
+        raise WrongStatus(f"{cycle.lines_count} lines do not fit one worksheet: download the CSV.")
+    return cycle
 
 
 async def lines_page(
@@ -323,61 +335,22 @@ async def lines_page(
     *,
     status: str | None,
     region: str | None,
-    with_payee: bool,
 ) -> Page[Line]:
+    """A page of the payroll's lines with their payees (finance staff only), each payee's
+    read audited."""
     await repository.get(session, cycle_id)
     rows = await lines.page(session, cycle_id, params, status=status, region=region)
     page = page_of(rows, params, key=lambda line: [line.line_no])
-    if with_payee and page.items:
+    if page.items:
         await audit.record_reads(
             principal,
             "household",
             [(line.household_id, line.household_id) for line in page.items],
             detail={"via": "payment_lines", "cycle_id": str(cycle_id)},
         )
-    return Page[Line](
-        items=[line_view(line, with_payee) for line in page.items], next_cursor=page.next_cursor
-    )
+    return Page[Line](items=[line_view(line) for line in page.items], next_cursor=page.next_cursor)
 
 
 async def summary(session: AsyncSession, cycle_id: uuid.UUID) -> Summary:
     cycle = await repository.get(session, cycle_id)
-    rows = await lines.totals(session, cycle_id)
-    currency = cycle.currency
-
-    def totals(selected: Sequence[Any]) -> list[StatusTotals]:
-        return [
-            StatusTotals(
-                status=row.status, lines=row.lines, amount=Money(row.amount_minor, currency)
-            )
-            for row in selected
-        ]
-
-    by_status = totals([row for row in rows if row.all_regions and not row.all_statuses])
-    by_region = [
-        RegionTotals(
-            region_code=row.region_code,
-            lines=row.lines,
-            amount=Money(row.amount_minor, currency),
-            by_status=totals(
-                [
-                    other
-                    for other in rows
-                    if not other.all_regions
-                    and not other.all_statuses
-                    and other.region_code == row.region_code
-                ]
-            ),
-        )
-        for row in rows
-        if row.all_statuses and not row.all_regions
-    ]
-    return Summary(
-        cycle_id=cycle.id,
-        reference=cycle.reference,
-        status=cycle.status,  # type: ignore[arg-type]
-        lines=sum(item.lines for item in by_status),
-        amount=sum((item.amount for item in by_status), Money.zero(currency)),
-        by_status=by_status,
-        by_region=by_region,
-    )
+    return summary_view(cycle, await lines.totals(session, cycle_id))

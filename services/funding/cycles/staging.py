@@ -11,7 +11,7 @@ is skipped and counted, never paid twice.
 
 Reconciling: the provider's report is copied into `report_staging` and compared with the
 lines in SQL; the allowed changes are made in one UPDATE and come back grouped by amount
-and date, for the ledger.
+and date (for a payment reversed, the day it was paid), for the ledger.
 """
 
 from __future__ import annotations
@@ -192,7 +192,11 @@ WHERE l.status = s.status
 
 _APPLY = f"""
 WITH target AS MATERIALIZED (
-    SELECT l.id, l.status AS was, s.status AS now, l.amount_minor, s.settled_on,
+    -- A payment reversed keeps the day it was paid (when it was reversed is
+    -- status_changed_at): its refund is valued on that day, as the payment was.
+    SELECT l.id, l.status AS was, s.status AS now, l.amount_minor,
+        CASE WHEN l.status = 'paid' THEN coalesce(l.settled_on, s.settled_on)
+            ELSE s.settled_on END AS settled_on,
         s.provider_reference
     FROM report_staging s
     JOIN payment_line l ON l.reference = s.reference AND l.cycle_id = :cycle_id
@@ -227,7 +231,7 @@ class Change:
     was: str
     now: ReportedStatus
     amount_minor: int
-    settled_on: date
+    settled_on: date  # the day reported; for a payment reversed, the day it was paid
     lines: int
 
 

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from services.funding.cycles.schemas import ApprovalRates, BuildProgress, Cycle, Line, Payee
+from collections.abc import Sequence
+from typing import Any
+
+from services.funding.cycles.schemas import (
+    ApprovalRates,
+    BuildProgress,
+    Cycle,
+    Line,
+    Payee,
+    RegionTotals,
+    StatusTotals,
+    Summary,
+)
 from services.funding.models import PaymentCycle, PaymentLine
 from shared.money import Money
 
@@ -52,16 +64,14 @@ def cycle_view(cycle: PaymentCycle, agreement_currency: str) -> Cycle:
     )
 
 
-def line_view(line: PaymentLine, with_payee: bool) -> Line:
-    payee = None
-    if with_payee:
-        payee = Payee(
-            individual_id=line.payee_id,
-            given_name=line.payee_given_name,
-            father_name=line.payee_father_name,
-            grandfather_name=line.payee_grandfather_name,
-            phone=line.payee_phone,
-        )
+def line_view(line: PaymentLine) -> Line:
+    payee = Payee(
+        individual_id=line.payee_id,
+        given_name=line.payee_given_name,
+        father_name=line.payee_father_name,
+        grandfather_name=line.payee_grandfather_name,
+        phone=line.payee_phone,
+    )
     return Line(
         line_no=line.line_no,
         reference=line.reference,
@@ -76,4 +86,46 @@ def line_view(line: PaymentLine, with_payee: bool) -> Line:
         settled_on=line.settled_on,
         status_changed_at=line.status_changed_at,
         payee=payee,
+    )
+
+
+def summary_view(cycle: PaymentCycle, rows: Sequence[Any]) -> Summary:
+    """The cycle's totals from the rows of lines.totals (its GROUPING SETS)."""
+    currency = cycle.currency
+
+    def totals(selected: Sequence[Any]) -> list[StatusTotals]:
+        return [
+            StatusTotals(
+                status=row.status, lines=row.lines, amount=Money(row.amount_minor, currency)
+            )
+            for row in selected
+        ]
+
+    by_status = totals([row for row in rows if row.all_regions and not row.all_statuses])
+    by_region = [
+        RegionTotals(
+            region_code=row.region_code,
+            lines=row.lines,
+            amount=Money(row.amount_minor, currency),
+            by_status=totals(
+                [
+                    other
+                    for other in rows
+                    if not other.all_regions
+                    and not other.all_statuses
+                    and other.region_code == row.region_code
+                ]
+            ),
+        )
+        for row in rows
+        if row.all_statuses and not row.all_regions
+    ]
+    return Summary(
+        cycle_id=cycle.id,
+        reference=cycle.reference,
+        status=cycle.status,  # type: ignore[arg-type]
+        lines=sum(item.lines for item in by_status),
+        amount=sum((item.amount for item in by_status), Money.zero(currency)),
+        by_status=by_status,
+        by_region=by_region,
     )

@@ -6,7 +6,10 @@ library), in the order the activity schema's sequence fixes:
     planned-disbursement*, transaction*
 
 Values are decimal major units with the currency's ISO 4217 decimals, each with its
-currency and value-date. Codes: OrganisationType (vocabulary.IATI_ORGANISATION_TYPE),
+currency and value-date. Every text and attribute is stripped of the characters XML 1.0
+cannot hold (control characters such as a vertical tab pasted from a word processor,
+U+FFFE, lone surrogates): ElementTree would write them as they are, and one of them makes
+the whole file not well-formed. Codes: OrganisationType (vocabulary.IATI_ORGANISATION_TYPE),
 OrganisationRole, ActivityStatus, ActivityDateType (1 planned start, 2 actual start,
 3 planned end, 4 actual end), SectorVocabulary 1 (OECD DAC CRS purpose codes, 5 digits),
 BudgetType 1 (original), BudgetStatus 2 (committed: budgets come from signed agreements),
@@ -15,6 +18,7 @@ TransactionType.
 
 from __future__ import annotations
 
+import re
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
@@ -37,6 +41,27 @@ DESCRIPTION_GENERAL = "1"
 DEFAULT_LANGUAGE = "fr"
 
 Organisations = Mapping[uuid.UUID, Organisation]
+
+# Anything but XML 1.0's Char production: tab, newline, carriage return, and U+0020 up,
+# less the surrogates and U+FFFE, U+FFFF.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """`text` without the characters an XML 1.0 document cannot contain."""
+    return _NOT_XML.sub("", text)
+
+
+def _serialised(element: ET.Element) -> str:
+    """`element` as text, every text and attribute in it made XML-safe first."""
+    for node in element.iter():
+        if node.text:
+            node.text = xml_text(node.text)
+        if node.tail:
+            node.tail = xml_text(node.tail)
+        for name, value in node.attrib.items():
+            node.set(name, xml_text(value))
+    return ET.tostring(element, encoding="unicode")
 
 
 def document_start(generated: datetime) -> str:
@@ -98,7 +123,7 @@ def activity_start(parts: ActivityParts, organisations: Organisations) -> str:
             ET.SubElement(planned, "period-end", {"iso-date": _day(tranche.due_date)})
             _value(planned, Money(tranche.amount_minor, agreement.currency), tranche.due_date)
             _organisation(planned, "provider-org", organisations[agreement.funder_id])
-    text = ET.tostring(activity, encoding="unicode")
+    text = _serialised(activity)
     assert text.endswith(ACTIVITY_END.strip())
     return text[: -len(ACTIVITY_END.strip())]
 
@@ -116,7 +141,7 @@ def transaction(row: Transaction, organisations: Organisations) -> str:
     ):
         if organisation_id is not None:
             _organisation(element, tag, organisations[organisation_id])
-    return ET.tostring(element, encoding="unicode")
+    return _serialised(element)
 
 
 def participants(parts: ActivityParts) -> list[tuple[uuid.UUID, int]]:

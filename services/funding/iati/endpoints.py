@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import anyio
 from fastapi import APIRouter
-from starlette.responses import StreamingResponse
-from starlette.types import Send
 
 from services.funding.access import ReportReader, partner_scope
 from services.funding.iati import service
 from shared.db import StreamSession
+from shared.streaming import ClosingStreamingResponse
 
 router = APIRouter(prefix="/api/v1/funding/iati", tags=["iati"])
 
@@ -32,21 +28,11 @@ project to publish, 404 (the schema wants at least one activity).
 """
 
 
-class XmlResponse(StreamingResponse):
-    """A streamed answer that closes its body generator however sending stops, so the
-    cursor is closed while the request's database session is still open."""
+class XmlResponse(ClosingStreamingResponse):
+    """Streamed, its cursor closed while the request's session is open (however sending
+    stops)."""
 
     media_type = "application/xml"
-
-    async def stream_response(self, send: Send) -> None:
-        body: Any = self.body_iterator
-        try:
-            await super().stream_response(send)
-        finally:
-            aclose = getattr(body, "aclose", None)
-            if aclose is not None:
-                with anyio.CancelScope(shield=True):
-                    await aclose()
 
 
 @router.get(

@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.funding.agreements.repository import visible_ids as agreements_of_partner
+from services.funding.agreements.repository import visible_to as funded_by_partner
 from services.funding.models import (
     Agreement,
     Organisation,
@@ -36,12 +38,6 @@ class ActivityParts:
     tranches: dict[uuid.UUID, list[Tranche]] = field(default_factory=dict)
 
 
-def _funded_by(scope: str) -> Any:
-    """Agreements funded by the organisation a partner token acts for."""
-    own = select(Organisation.id).where(Organisation.partner_id == scope)
-    return Agreement.funder_id.in_(own)
-
-
 async def organisations(session: AsyncSession) -> dict[uuid.UUID, Organisation]:
     return {org.id: org for org in await session.scalars(select(Organisation))}
 
@@ -56,10 +52,10 @@ async def activities(session: AsyncSession, scope: str | None) -> list[ActivityP
     )
     if scope is not None:
         funded = select(Agreement.project_id).where(
-            _funded_by(scope), Agreement.status != "cancelled"
+            funded_by_partner(scope), Agreement.status != "cancelled"
         )
         projects = projects.where(Project.id.in_(funded))
-        agreements = agreements.where(_funded_by(scope))
+        agreements = agreements.where(funded_by_partner(scope))
     parts = {project.id: ActivityParts(project) for project in await session.scalars(projects)}
     if not parts:
         return []
@@ -95,8 +91,7 @@ def transactions_statement(project_id: uuid.UUID, scope: str | None) -> Select[A
         .order_by(Transaction.transaction_date, Transaction.created_at, Transaction.id)
     )
     if scope is not None:
-        own = select(Agreement.id).where(_funded_by(scope))
-        statement = statement.where(Transaction.agreement_id.in_(own))
+        statement = statement.where(Transaction.agreement_id.in_(agreements_of_partner(scope)))
     return statement
 
 

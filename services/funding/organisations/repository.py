@@ -1,23 +1,37 @@
-"""Organisations in the database, and which of them a partner acts for."""
+"""Organisations in the database, and which of them a partner acts for: the one rule every
+domain's partner scope starts from (a partner token's `partner_id` is an organisation's)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.models import Organisation, Project
+from services.funding.rows import existing_ids
 from shared.pagination import PageParams, keyset_page
 from shared.repository import Table
 
 organisations = Table(Organisation, "No such organisation.")
 
 
+def acts_for(partner_id: str) -> ColumnElement[bool]:
+    """The organisation is the one the partner `partner_id` acts for (none for "")."""
+    return Organisation.partner_id == partner_id
+
+
 def partner_organisations(partner_id: str) -> Select[uuid.UUID]:
-    """The ids of the organisations the partner `partner_id` acts for (none for "")."""
-    return select(Organisation.id).where(Organisation.partner_id == partner_id)
+    """The ids of the organisations the partner `partner_id` acts for (none for ""): the
+    subquery every partner scope is written with."""
+    return select(Organisation.id).where(acts_for(partner_id))
+
+
+async def organisation_of_partner(session: AsyncSession, partner_id: str) -> uuid.UUID | None:
+    """The organisation a partner token acts for, if the ledger has it."""
+    found: uuid.UUID | None = await session.scalar(partner_organisations(partner_id))
+    return found
 
 
 async def get(
@@ -30,7 +44,7 @@ async def get(
     """The organisation, if the partner `scope` acts for it (None: anyone's)."""
     statement = select(Organisation).where(Organisation.id == organisation_id)
     if scope is not None:
-        statement = statement.where(Organisation.partner_id == scope)
+        statement = statement.where(acts_for(scope))
     if for_update:
         statement = statement.with_for_update().execution_options(populate_existing=True)
     return await session.scalar(statement)
@@ -41,7 +55,7 @@ async def list_organisations(
 ) -> Sequence[Organisation]:
     statement = select(Organisation)
     if scope is not None:
-        statement = statement.where(Organisation.partner_id == scope)
+        statement = statement.where(acts_for(scope))
     if type is not None:
         statement = statement.where(Organisation.type == type)
     statement = keyset_page(statement, [Organisation.iati_identifier], params, [str])
@@ -60,10 +74,7 @@ async def holder(
 
 async def existing(session: AsyncSession, ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
     """Which of `ids` are organisations."""
-    if not ids:
-        return set()
-    found = await session.scalars(select(Organisation.id).where(Organisation.id.in_(set(ids))))
-    return set(found)
+    return await existing_ids(session, Organisation.id, ids)
 
 
 async def reports_projects(session: AsyncSession, organisation_id: uuid.UUID) -> bool:

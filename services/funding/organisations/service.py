@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.access import partner_scope
@@ -16,6 +15,7 @@ from services.funding.context import MoneyChange
 from services.funding.models import Organisation
 from services.funding.organisations import repository
 from services.funding.organisations.schemas import OrganisationCreate, OrganisationUpdate
+from services.funding.rows import flush_unique
 from shared.auth import Principal
 from shared.errors import Conflict, NotFound
 from shared.pagination import Page, PageParams, page_of
@@ -125,11 +125,10 @@ async def _flush(
     write: Callable[[], None],
 ) -> None:
     """Apply `write` and flush; an identifier taken a moment ago by another request is the
-    same 409 as one taken before."""
-    try:
-        async with session.begin_nested():
-            write()
-            await session.flush()
-    except IntegrityError as exc:
-        await _check_unique(session, values, other_than)
-        raise Conflict("Another organisation holds this identifier already.") from exc
+    same 409 as one taken before, naming the field."""
+
+    async def taken() -> Exception:
+        await _check_unique(session, values, other_than)  # raises, naming the field
+        return Conflict("Another organisation holds this identifier already.")
+
+    await flush_unique(session, write, taken)

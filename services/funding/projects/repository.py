@@ -7,11 +7,12 @@ import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, delete, exists, insert, or_, select
+from sqlalchemy import ColumnElement, delete, exists, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.models import Participant, Project
 from services.funding.organisations.repository import partner_organisations
+from services.funding.rows import existing_ids
 from shared.pagination import PageParams, keyset_page
 
 
@@ -33,10 +34,6 @@ def visible_to(partner_id: str) -> ColumnElement[bool]:
     )
 
 
-def visible_ids(partner_id: str) -> Select[uuid.UUID]:
-    return select(Project.id).where(visible_to(partner_id))
-
-
 async def get(
     session: AsyncSession,
     project_id: uuid.UUID,
@@ -54,7 +51,12 @@ async def get(
 
 
 async def exists_by_id(session: AsyncSession, project_id: uuid.UUID) -> bool:
-    return await session.scalar(select(Project.id).where(Project.id == project_id)) is not None
+    return project_id in await existing(session, [project_id])
+
+
+async def existing(session: AsyncSession, ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of `ids` are projects."""
+    return await existing_ids(session, Project.id, ids)
 
 
 async def list_projects(

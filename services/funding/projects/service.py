@@ -4,11 +4,9 @@ registry programmes they finance, checked with the registry whenever they change
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.access import partner_scope
@@ -19,6 +17,7 @@ from services.funding.organisations import repository as organisations
 from services.funding.projects import repository
 from services.funding.projects.repository import ProjectFilters
 from services.funding.projects.schemas import Participant, Project, ProjectCreate, ProjectUpdate
+from services.funding.rows import flush_unique
 from services.funding.vocabulary import ACTIVITY_STATUSES, PARTICIPANT_ROLES
 from shared.auth import Principal
 from shared.errors import Conflict, NotFound, UnprocessableEntity
@@ -64,7 +63,9 @@ async def create(change: MoneyChange, registry: RegistryClient, data: ProjectCre
     # Last, as it is the slowest: a registry that cannot answer leaves nothing saved (503).
     await _check_programmes(registry, data.programme_codes)
     row = ProjectRow(id=uuid.uuid4(), **values, created_by=change.principal.subject)
-    await _flush(session, data.iati_identifier, lambda: repository.add(session, row))
+    await flush_unique(
+        session, lambda: repository.add(session, row), lambda: _taken(data.iati_identifier)
+    )
     await repository.replace_participants(session, row.id, participants)
     await change.audit.record_write(
         session,
@@ -118,7 +119,7 @@ async def update(
             setattr(row, name, value)
         touch(session, row)
 
-    await _flush(session, merged["iati_identifier"], apply)
+    await flush_unique(session, apply, lambda: _taken(merged["iati_identifier"]))
     if participants_change:
         await repository.replace_participants(session, row.id, current)
     await change.audit.record_write(
@@ -198,17 +199,6 @@ async def _identifier_free(
 ) -> None:
     if await repository.identifier_holder(session, iati_identifier, other_than) is not None:
         raise _taken(iati_identifier)
-
-
-async def _flush(session: AsyncSession, iati_identifier: str, write: Callable[[], None]) -> None:
-    """Apply `write` and flush; an identifier taken a moment ago by another request is the
-    same 409 as one taken before."""
-    try:
-        async with session.begin_nested():
-            write()
-            await session.flush()
-    except IntegrityError as exc:
-        raise _taken(iati_identifier) from exc
 
 
 def _taken(iati_identifier: str) -> Conflict:

@@ -11,9 +11,9 @@ from services.funding.context import Audit, Idempotent, Settings
 from services.funding.rates import service
 from services.funding.rates.schemas import ExchangeRate, ExchangeRateCreate, RatesUpload
 from shared.db import DbSession, ReadSession
-from shared.errors import ProblemError
 from shared.money import CurrencyCode
 from shared.pagination import Page, PageParams, page_params
+from shared.uploads import read_upload
 
 router = APIRouter(prefix="/api/v1/funding/exchange-rates", tags=["exchange rates"])
 
@@ -41,15 +41,12 @@ async def upload_rates(
     audit: Audit,
     settings: Settings,
 ) -> RatesUpload:
-    """A year of rates at once, all or nothing. Rows already recorded with the same rate are
-    counted as unchanged."""
-    content = await file.read(settings.upload_max_bytes + 1)
-    if len(content) > settings.upload_max_bytes:
-        raise ProblemError(
-            f"The file is larger than the {settings.upload_max_bytes} bytes allowed.",
-            status=413,
-            title="Payload too large",
-        )
+    """A year of rates at once, all or nothing: a row with more or fewer fields than the
+    header (a decimal comma in a comma-separated file: quote the rate or separate with ';'),
+    or with a bad value, refuses the file, naming the row (`file.row.N`, N the line). Rows
+    already recorded with the same rate are counted as unchanged; with another rate, 409.
+    Larger than the upload limit: 413."""
+    content = await read_upload(file, settings.upload_max_bytes)
     return await service.upload(session, principal, audit, content)
 
 

@@ -15,11 +15,13 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.funding.models import ExchangeRate as ExchangeRateRow
 from services.funding.rates import repository
 from services.funding.rates.schemas import ExchangeRate, ExchangeRateCreate, RatesUpload, RateUsed
 from services.funding.vocabulary import DJF, USD
@@ -115,23 +117,27 @@ async def record(
             "DJF is the unit of every rate: it has none of its own.",
             errors=[{"path": "body.currency", "message": "DJF has no rate"}],
         )
-    created = await repository.add_new(session, [_row(data, principal)])
+    created = await repository.add_new(session, [_new(data)], principal.subject)
     if not created:
-        existing = await repository.find(session, data.currency, data.rate_date)
+        key = (data.currency, data.rate_date)
+        existing = (await repository.recorded(session, [key])).get(key)
         raise Conflict(
             f"A {data.currency} rate for {data.rate_date.isoformat()} is recorded already.",
-            existing_rate=str(existing.rate_to_djf) if existing else None,
+            existing_rate=str(existing) if existing is not None else None,
         )
     await _audit(session, principal, audit, created)
     return ExchangeRate.model_validate(created[0])
 
 
-def _row(data: ExchangeRateCreate, principal: Principal) -> dict[str, object]:
-    return {**data.model_dump(), "created_by": principal.subject}
+def _new(data: ExchangeRateCreate) -> repository.NewRate:
+    return repository.NewRate(data.currency, data.rate_date, data.rate_to_djf, data.source)
 
 
 async def _audit(
-    session: AsyncSession, principal: Principal, audit: AuditTrail, rates: Sequence[object]
+    session: AsyncSession,
+    principal: Principal,
+    audit: AuditTrail,
+    rates: Sequence[ExchangeRateRow],
 ) -> None:
     await audit.record_writes(
         session,
@@ -140,11 +146,11 @@ async def _audit(
                 principal,
                 "create",
                 "exchange_rate",
-                rate.id,  # type: ignore[attr-defined]
+                rate.id,
                 detail={
-                    "currency": rate.currency,  # type: ignore[attr-defined]
-                    "rate_date": rate.rate_date.isoformat(),  # type: ignore[attr-defined]
-                    "after": str(rate.rate_to_djf),  # type: ignore[attr-defined]
+                    "currency": rate.currency,
+                    "rate_date": rate.rate_date.isoformat(),
+                    "after": str(rate.rate_to_djf),
                 },
             )
             for rate in rates
@@ -153,6 +159,9 @@ async def _audit(
 
 
 _COLUMNS = ("currency", "rate_date", "rate_to_djf", "source")
+# Where csv.DictReader puts the values of a row beyond its header's columns (those a short
+# row has no value for are None: a value given, even empty, is a string).
+_BEYOND_HEADER = "\x00beyond header"
 
 
 async def upload(
@@ -160,35 +169,37 @@ async def upload(
 ) -> RatesUpload:
     """A CSV of rates (currency, rate_date, rate_to_djf, source; a year of daily rates, say),
     all or nothing: a bad row refuses the file, naming the row. Rows already recorded with
-    the same rate are left as they are; with another rate, they are refused."""
+    the same rate are left as they are; with another rate, they are refused. A few
+    statements whatever the file's size: one insert, one look-up of the rows already there."""
     rows = _parse_csv(content)
-    created = await repository.add_new(
-        session, [{**row.model_dump(), "created_by": principal.subject} for row in rows]
-    )
+    created = await repository.add_new(session, [_new(row) for _, row in rows], principal.subject)
     made = {(rate.currency, rate.rate_date) for rate in created}
+    others = [(number, row) for number, row in rows if (row.currency, row.rate_date) not in made]
+    existing = await repository.recorded(
+        session, [(row.currency, row.rate_date) for _, row in others]
+    )
     errors = []
-    unchanged = 0
-    for number, row in enumerate(rows, start=2):
-        if (row.currency, row.rate_date) in made:
-            continue
-        existing = await repository.find(session, row.currency, row.rate_date)
-        if existing is not None and existing.rate_to_djf == row.rate_to_djf:
-            unchanged += 1
-        else:
+    for number, row in others:
+        recorded = existing.get((row.currency, row.rate_date))
+        if recorded != row.rate_to_djf:
             errors.append(
-                {"path": f"file.row.{number}", "message": "another rate is recorded for this date"}
+                {
+                    "path": f"file.row.{number}",
+                    "message": f"another rate is recorded for this date: {recorded}",
+                }
             )
     if errors:
         raise Conflict("Some rates differ from those recorded for their dates.", errors=errors)
     await _audit(session, principal, audit, created)
     return RatesUpload(
         created=len(created),
-        unchanged=unchanged,
+        unchanged=len(others),
         rates=[ExchangeRate.model_validate(rate) for rate in created],
     )
 
 
-def _parse_csv(content: bytes) -> list[ExchangeRateCreate]:
+def _parse_csv(content: bytes) -> list[tuple[int, ExchangeRateCreate]]:
+    """The file's rates, each with the number of the line it ends on (the header is 1)."""
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -196,7 +207,9 @@ def _parse_csv(content: bytes) -> list[ExchangeRateCreate]:
             "The file is not UTF-8 text.", errors=[{"path": "file", "message": "not UTF-8"}]
         ) from exc
     delimiter = ";" if text[:2048].count(";") > text[:2048].count(",") else ","
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    reader = csv.DictReader(
+        io.StringIO(text), delimiter=delimiter, restkey=_BEYOND_HEADER, restval=None
+    )
     header = [name.strip().lower() for name in reader.fieldnames or []]
     missing = [column for column in _COLUMNS if column not in header]
     if missing:
@@ -204,27 +217,34 @@ def _parse_csv(content: bytes) -> list[ExchangeRateCreate]:
             "Columns are missing: " + ", ".join(missing) + ".",
             errors=[{"path": "file.header", "message": f"missing {column}"} for column in missing],
         )
-    rows: list[ExchangeRateCreate] = []
+    rows: list[tuple[int, ExchangeRateCreate]] = []
     errors = []
     seen: set[tuple[str, date]] = set()
-    for number, raw in enumerate(reader, start=2):
+    for raw in reader:
+        number = reader.line_num
+        where = f"file.row.{number}"
+        shape = _shape_error(raw, len(header), delimiter)
+        if shape is not None:
+            errors.append({"path": where, "message": shape})
+            continue
         record = {key.strip().lower(): (value or "").strip() for key, value in raw.items() if key}
+        # A decimal comma is taken where the file's separator leaves it unambiguous (";"
+        # files, or a quoted value).
+        values = {c: record[c] for c in _COLUMNS}
+        values["rate_to_djf"] = values["rate_to_djf"].replace(",", ".")
         try:
-            rate = Decimal(record["rate_to_djf"].replace(",", "."))
-            row = ExchangeRateCreate.model_validate(
-                {**{c: record[c] for c in _COLUMNS}, "rate_to_djf": rate}
-            )
-        except (InvalidOperation, ValidationError) as exc:
-            errors.append({"path": f"file.row.{number}", "message": _first_error(exc)})
+            row = ExchangeRateCreate.model_validate(values)
+        except ValidationError as exc:
+            errors.append({"path": where, "message": _first_error(exc)})
             continue
         if (row.currency, row.rate_date) in seen:
-            errors.append({"path": f"file.row.{number}", "message": "this date is given twice"})
+            errors.append({"path": where, "message": "this date is given twice"})
             continue
         if row.currency == DJF:
-            errors.append({"path": f"file.row.{number}", "message": "DJF has no rate"})
+            errors.append({"path": where, "message": "DJF has no rate"})
             continue
         seen.add((row.currency, row.rate_date))
-        rows.append(row)
+        rows.append((number, row))
     if errors:
         raise UnprocessableEntity("Some rows are invalid: nothing was saved.", errors=errors)
     if not rows:
@@ -234,12 +254,27 @@ def _parse_csv(content: bytes) -> list[ExchangeRateCreate]:
     return rows
 
 
-def _first_error(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        error = exc.errors(include_url=False, include_input=False)[0]
-        where = ".".join(str(part) for part in error["loc"])
-        return f"{where}: {error['msg']}"
-    return "rate_to_djf: not a decimal number"
+def _shape_error(raw: dict[str, Any], expected: int, delimiter: str) -> str | None:
+    """Why a row does not have as many fields as the header, if it does not: its values
+    would otherwise land in the wrong columns (177,721 read as 177 with source 721)."""
+    beyond = raw.get(_BEYOND_HEADER)
+    if beyond:
+        message = f"{expected + len(beyond)} fields, expected {expected}"
+        if delimiter == ",":
+            message += (
+                ": a decimal comma in a comma-separated file? quote the rate or separate with ';'"
+            )
+        return message
+    missing = sum(1 for value in raw.values() if value is None)
+    if missing:
+        return f"{expected - missing} fields, expected {expected}"
+    return None
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors(include_url=False, include_input=False)[0]
+    where = ".".join(str(part) for part in error["loc"])
+    return f"{where}: {error['msg']}"
 
 
 async def list_rates(

@@ -30,14 +30,20 @@ disbursement rate, per group of `group_by` (any of `partner`, `project`, `year`,
   agreement), their project, the **year of their transaction date** and their currency.
   Reversals are negative transactions: sums net them out.
 - **available**: the agreements' own balance, received - reserved (approved payrolls not
-  yet settled) - paid, summed over the group's agreements. It is the agreements' counters,
-  not received - disbursed. It has no date, so it is **null when the report is grouped or
-  filtered by year**; by partner, project or currency it is the sum of their agreements'.
-- Every amount is `{"amount_minor", "currency"}` in **DJF and USD** (`djf`, `usd`): the
-  conversions stored with each transaction (at its value date's rates) and agreement (at
-  its signed date's rates, which also convert its available balance), summed as integers
-  of minor units. Grouped by `currency`, `in_currency` adds the figure in the group's own
-  currency.
+  yet settled) - paid, in each agreement's currency, summed over the group's agreements.
+  It is the agreements' counters, not received - disbursed. It is money held today, so it
+  has no year: **null when the report is grouped or filtered by year**; by partner,
+  project or currency it is the sum of their agreements'.
+- Every amount is `{"amount_minor", "currency"}` in **DJF and USD** (`djf`, `usd`),
+  summed as integers of minor units. Committed, received, disbursed and paid are the
+  conversions stored with each agreement (at its signed date's rates) and transaction (at
+  its value date's rates). **available** is valued at the rates in force on `rates_on`
+  (today in Djibouti: the latest rate on or before it, as everywhere): what a payroll
+  approved today could still reserve, since approval converts at the day's rates. While
+  rates have not moved, available DJF = received - reserved - paid in DJF; when they have,
+  the difference is the exchange gain or loss on the money held (an agreement's currency
+  with no rate yet on that day keeps its signed date's rate). Grouped by `currency`,
+  `in_currency` adds the figure in the group's own currency, which no rate moves.
 - **disbursement_rate** = disbursed / committed in DJF, both summed over the group first
   (a ratio of sums), a decimal string with 4 places (`0.2500` is 25 %); where nothing is
   committed (a year with disbursements but no agreement signed in it) it is null with a

@@ -3,10 +3,16 @@ what each agreement and each transaction adds to which group.
 
 - An agreement (not cancelled) adds its commitment, and its balance (received - reserved -
   paid, in its currency) as `available`, to the group of its funder (`partner`), its
-  project, the year it was signed and its currency. Amounts in DJF and USD are the stored
-  conversions (commitments at the signed date's rates); `available` is converted at those
-  same stored rates, in SQL, exactly as `Money.convert_through` does (half a minor unit away
-  from zero), so an agreement's available and committed compare like for like.
+  project, the year it was signed and its currency. The commitment in DJF and USD is the
+  stored conversion (at the signed date's rates). `available` is money held now, so it is
+  valued at the rates in force on `LedgerFilter.rates_on` (the report's day): the DJF a
+  payroll approved that day could still reserve, as approval converts at the day's rates.
+  Received, disbursed and paid are flows, each at its own value date's rates; where the
+  rates have not moved since, available = received - reserved - paid in DJF and USD too,
+  and where they have, the difference is the exchange gain or loss on the money held.
+  Converted in SQL exactly as `Money.convert_through` does (half a minor unit away from
+  zero). A currency with no rate on or before that day (an agreement signed later) keeps
+  its signed date's rate, the earliest one known.
 - A transaction of type 1 (incoming funds), 3 (disbursement) or 4 (expenditure: paid to
   households) adds its stored DJF and USD amounts to the group of its agreement's funder
   (none without an agreement), its project, the year of its transaction date and its own
@@ -22,7 +28,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -42,13 +48,15 @@ from sqlalchemy import (
     tuple_,
 )
 
-from services.funding.models import Agreement, Organisation, Transaction
-from services.funding.vocabulary import DISBURSEMENT, EXPENDITURE, INCOMING_FUNDS
+from services.funding.models import Agreement, Transaction
+from services.funding.organisations.repository import partner_organisations
+from services.funding.rates.repository import rate_to_djf_on
+from services.funding.vocabulary import DISBURSEMENT, EXPENDITURE, INCOMING_FUNDS, USD
+from shared.clock import today
 from shared.money import CURRENCIES
 
 _agreement = Agreement.__table__
 _transaction = Transaction.__table__
-_organisation = Organisation.__table__
 
 DIMENSIONS = ("partner", "project", "year", "currency")
 # The measures of a fact, each in DJF and USD minor units and in the fact's own currency.
@@ -64,7 +72,8 @@ _INTEGRAL = 10**14
 class LedgerFilter:
     """Which facts count: dimension values (empty: any), the caller's partner scope (the
     gateway partner id a partner token acts for; None: everything) and a day after which
-    nothing counts yet (None: no limit)."""
+    nothing counts yet (None: no limit); and the day whose rates value what is available
+    (default: today in Djibouti)."""
 
     partner_ids: tuple[uuid.UUID, ...] = ()
     project_ids: tuple[uuid.UUID, ...] = ()
@@ -72,6 +81,7 @@ class LedgerFilter:
     currencies: tuple[str, ...] = ()
     scope: str | None = None
     as_of: date | None = None
+    rates_on: date = field(default_factory=today)
 
 
 def column(measure: str, suffix: str) -> str:
@@ -124,10 +134,6 @@ def to_usd(
     return cast(func.sign(numerator) * magnitude, BigInteger)
 
 
-def _scope_funders(scope: str) -> Select[Any]:
-    return select(_organisation.c.id).where(_organisation.c.partner_id == scope)
-
-
 def _zeros(except_: Sequence[str]) -> dict[str, ColumnElement[Any]]:
     return {name: literal(0, BigInteger) for name in ALL_COLUMNS if name not in except_}
 
@@ -140,12 +146,16 @@ def agreement_facts(ledger: LedgerFilter) -> Select[Any]:
     """One row per agreement that is not cancelled: its commitment and its balance."""
     a = _agreement
     available_own = a.c.received_minor - a.c.reserved_minor - a.c.paid_minor
+    # The agreement's signed date's rates where its currency has none on that day (DJF never
+    # has one: its stored rate is 1).
+    rate_now = func.coalesce(rate_to_djf_on(a.c.currency, ledger.rates_on), a.c.rate_to_djf)
+    usd_rate_now = func.coalesce(rate_to_djf_on(literal(USD), ledger.rates_on), a.c.usd_rate_to_djf)
     values: dict[str, ColumnElement[Any]] = {
         "committed_djf": a.c.committed_djf_minor,
         "committed_usd": a.c.committed_usd_minor,
         "committed_own": a.c.committed_minor,
-        "available_djf": to_djf(available_own, a.c.currency, a.c.rate_to_djf),
-        "available_usd": to_usd(available_own, a.c.currency, a.c.rate_to_djf, a.c.usd_rate_to_djf),
+        "available_djf": to_djf(available_own, a.c.currency, rate_now),
+        "available_usd": to_usd(available_own, a.c.currency, rate_now, usd_rate_now),
         "available_own": available_own,
     }
     values |= _zeros(list(values))
@@ -197,7 +207,7 @@ def _conditions(
 ) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if ledger.scope is not None:
-        conditions.append(funder.in_(_scope_funders(ledger.scope)))
+        conditions.append(funder.in_(partner_organisations(ledger.scope)))
     if ledger.partner_ids:
         conditions.append(funder.in_(ledger.partner_ids))
     if ledger.project_ids:

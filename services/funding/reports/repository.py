@@ -15,7 +15,6 @@ transactions.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -62,20 +61,3 @@ async def report_rows(
 ) -> list[dict[str, Any]]:
     result = await session.execute(statement_for(group_by, ledger))
     return [dict(row) for row in result.mappings()]
-
-
-async def existing(session: AsyncSession, table: str, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
-    """Which of `ids` are organisations (`table` "organisation") or projects."""
-    if not ids:
-        return set()
-    source = _organisation if table == "organisation" else _project
-    rows = await session.scalars(select(source.c.id).where(source.c.id.in_(ids)))
-    return set(rows)
-
-
-async def organisation_of_partner(session: AsyncSession, partner_id: str) -> uuid.UUID | None:
-    """The organisation a partner token acts for."""
-    found: uuid.UUID | None = await session.scalar(
-        select(_organisation.c.id).where(_organisation.c.partner_id == partner_id)
-    )
-    return found

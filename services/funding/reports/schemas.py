@@ -4,7 +4,7 @@ does: a misspelt filter silently ignored gives figures that look right and are n
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
@@ -157,7 +157,9 @@ class ReportRow(BaseModel):
     disbursed: Amounts
     paid: Amounts
     available: Amounts | None = Field(
-        default=None, description="Null when the report is grouped or filtered by year."
+        default=None,
+        description="The agreements' balance, valued at the rates of `rates_on`. Null when "
+        "the report is grouped or filtered by year.",
     )
     disbursement_rate: Ratio
 
@@ -168,5 +170,8 @@ class FundingReport(BaseModel):
         description="The filters applied, the partner scope of a partner's token included."
     )
     generated_at: datetime
+    rates_on: date = Field(
+        description="The day (Djibouti) whose exchange rates value `available` in DJF and USD."
+    )
     rows: list[ReportRow]
     total: ReportRow = Field(description="Every fact matching the filters, whatever the grouping.")

@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.access import partner_scope
+from services.funding.organisations import repository as organisations
+from services.funding.projects import repository as projects
 from services.funding.reports import repository
 from services.funding.reports.facts import LedgerFilter, column
 from services.funding.reports.schemas import (
@@ -23,6 +25,7 @@ from services.funding.reports.schemas import (
 )
 from services.funding.vocabulary import DJF, USD
 from shared.auth import Principal
+from shared.clock import today
 from shared.errors import Forbidden, UnprocessableEntity
 from shared.money import Money
 
@@ -44,6 +47,7 @@ async def funding_report(
         years=tuple(query.year),
         currencies=tuple(query.currency),
         scope=scope,
+        rates_on=today(),
     )
     group_by = list(query.group_by)
     records = await repository.report_rows(session, group_by, ledger)
@@ -62,6 +66,7 @@ async def funding_report(
         group_by=group_by,
         filters=_applied(query, scope),
         generated_at=datetime.now(UTC),
+        rates_on=ledger.rates_on,
         rows=rows,
         total=total,
     )
@@ -70,15 +75,15 @@ async def funding_report(
 async def _check_ids(session: AsyncSession, query: ReportQuery) -> None:
     """An id that names nothing is a 422, not a plausible zero."""
     errors = []
-    for name, table, ids in (
-        ("partner", "organisation", query.partner),
-        ("project", "project", query.project),
+    for name, kind, ids, existing in (
+        ("partner", "organisation", query.partner, organisations.existing),
+        ("project", "project", query.project, projects.existing),
     ):
-        found = await repository.existing(session, table, ids)
+        found = await existing(session, ids)
         unknown = [str(value) for value in ids if value not in found]
         if unknown:
             errors.append(
-                {"path": f"query.{name}", "message": f"no such {table}: " + ", ".join(unknown)}
+                {"path": f"query.{name}", "message": f"no such {kind}: " + ", ".join(unknown)}
             )
     if errors:
         raise UnprocessableEntity("Unknown ids in the filters.", errors=errors)
@@ -87,7 +92,7 @@ async def _check_ids(session: AsyncSession, query: ReportQuery) -> None:
 async def _check_partner_filter(session: AsyncSession, query: ReportQuery, scope: str) -> None:
     """A partner reads its own organisation's figures: asking for another's is refused
     (a zero would read as "they gave nothing")."""
-    own = await repository.organisation_of_partner(session, scope) if scope else None
+    own = await organisations.organisation_of_partner(session, scope) if scope else None
     if any(value != own for value in query.partner):
         raise Forbidden("Your account may read only its own organisation's figures.")
 

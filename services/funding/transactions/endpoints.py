@@ -87,8 +87,9 @@ async def list_transactions(
     value_date_from: Annotated[date | None, Query()] = None,
     value_date_to: Annotated[date | None, Query()] = None,
 ) -> Page[TransactionRead]:
-    """By value date, then as recorded. A partner sees those of the agreements its
-    organisation funds and of the projects it reports or takes part in."""
+    """By value date, then as recorded. A partner sees those on the agreements its
+    organisation funds, and those on no agreement of the projects it reports; not the
+    money of other funders of a project it takes part in."""
     filters = TransactionFilters(
         type, agreement_id, project_id, payment_cycle_id, value_date_from, value_date_to
     )

@@ -1,18 +1,20 @@
 """Transactions in the database, each with its agreement's currency, and which a partner
-sees: those of the agreements its organisation funds and of the projects it has a part in."""
+sees: those on the agreements its organisation funds, and those on no agreement of the
+projects it reports. Taking part in another's project (a participant, an implementer) shows
+the project, never its funders' money."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.agreements import repository as agreements
 from services.funding.models import Agreement, Transaction
-from services.funding.projects import repository as projects
 from shared.pagination import PageParams, keyset_page
 
 # A transaction and the currency of its agreement (None without one).
@@ -30,10 +32,23 @@ class TransactionFilters:
 
 
 def visible_to(partner_id: str) -> ColumnElement[bool]:
-    return or_(
-        Transaction.agreement_id.in_(agreements.visible_ids(partner_id)),
-        Transaction.project_id.in_(projects.visible_ids(partner_id)),
+    """A partner sees the money of the agreements it funds, as in reports and IATI."""
+    return Transaction.agreement_id.in_(agreements.visible_ids(partner_id))
+
+
+async def add(session: AsyncSession, **values: Any) -> Transaction:
+    """Insert a transaction of `values` (its columns) and read it back as stored."""
+    row = Transaction(
+        id=uuid.uuid4(),
+        **values,
+        # The statement's time, not the transaction's: several recorded in one transaction
+        # (a payroll's) keep the order they were recorded in.
+        created_at=func.clock_timestamp(),
     )
+    session.add(row)
+    await session.flush()
+    await session.refresh(row)
+    return row
 
 
 def _with_currency() -> Select[Transaction, str | None]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.access import partner_scope
@@ -60,8 +59,8 @@ async def add(
     caller has worked out); other types leave the balance to their caller. `valued`: the
     equivalents worked out already (a reversal's are its original's, negated)."""
     converted = valued or await in_djf_and_usd(session, amount, value_date, path)
-    row = Transaction(
-        id=uuid.uuid4(),
+    row = await repository.add(
+        session,
         type=type,
         reference=reference,
         transaction_date=transaction_date,
@@ -82,13 +81,8 @@ async def add(
         description=description,
         payment_cycle_id=payment_cycle_id,
         reverses_id=reverses_id,
-        # The statement's time, not the transaction's: several recorded in one transaction
-        # (a payroll's) keep the order they were recorded in.
-        created_at=func.clock_timestamp(),
         created_by=principal.subject,
     )
-    session.add(row)
-    await session.flush()
     if type == INCOMING_FUNDS and agreement is not None and agreement_amount is not None:
         await ledger.receive(session, agreement.id, agreement_amount.amount_minor)
     await audit.record_write(
@@ -104,7 +98,6 @@ async def add(
             "payment_cycle_id": str(payment_cycle_id) if payment_cycle_id else None,
         },
     )
-    await session.refresh(row)
     return row
 
 
