@@ -53,11 +53,25 @@ USD_RATE = Decimal("177.72")
 REGIONS = ("DJ-DJ", "DJ-AS", "DJ-AR", "DJ-DI", "DJ-OB", "DJ-TA")
 BENEFIT = 30_000  # DJF a household a quarter
 LINE_COLUMNS = (
-    "cycle_id", "line_no", "reference", "programme_code", "period", "household_id",
-    "registry_number", "enrollment_id", "payee_id", "payee_given_name", "payee_father_name",
-    "payee_grandfather_name", "payee_phone", "region_code", "amount_minor", "currency",
-    "status", "settled_on",
-)  # fmt: skip
+    "cycle_id",
+    "line_no",
+    "reference",
+    "programme_code",
+    "period",
+    "household_id",
+    "registry_number",
+    "enrollment_id",
+    "payee_id",
+    "payee_given_name",
+    "payee_father_name",
+    "payee_grandfather_name",
+    "payee_phone",
+    "region_code",
+    "amount_minor",
+    "currency",
+    "status",
+    "settled_on",
+)
 
 # The anchors: the report's and the statistics' aggregates, by hand.
 REPORT_ANCHOR = """
@@ -282,10 +296,23 @@ async def seed(
 
 
 TRANSACTION_COLUMNS = (
-    "id", "type", "transaction_date", "value_date", "currency", "amount_minor",
-    "amount_djf_minor", "amount_usd_minor", "rate_to_djf", "usd_rate_to_djf", "usd_rate_date",
-    "agreement_id", "agreement_amount_minor", "project_id", "payment_cycle_id", "created_by",
-)  # fmt: skip
+    "id",
+    "type",
+    "transaction_date",
+    "value_date",
+    "currency",
+    "amount_minor",
+    "amount_djf_minor",
+    "amount_usd_minor",
+    "rate_to_djf",
+    "usd_rate_to_djf",
+    "usd_rate_date",
+    "agreement_id",
+    "agreement_amount_minor",
+    "project_id",
+    "payment_cycle_id",
+    "created_by",
+)
 
 
 def _usd(djf: int) -> int:
@@ -297,9 +324,23 @@ def _transaction(
     type_: int, amount: int, day: date, agreement: Agreement, cycle: uuid.UUID | None
 ) -> tuple[object, ...]:
     return (
-        uuid.uuid4(), type_, day, day, "DJF", amount, amount, _usd(amount), Decimal(1),
-        USD_RATE, date(2025, 1, 1), agreement.id, amount, agreement.project_id, cycle, "bench",
-    )  # fmt: skip
+        uuid.uuid4(),
+        type_,
+        day,
+        day,
+        "DJF",
+        amount,
+        amount,
+        _usd(amount),
+        Decimal(1),
+        USD_RATE,
+        date(2025, 1, 1),
+        agreement.id,
+        amount,
+        agreement.project_id,
+        cycle,
+        "bench",
+    )
 
 
 @dataclass

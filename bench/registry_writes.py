@@ -222,9 +222,15 @@ def _registry_app(database_url: str) -> tuple[Any, dict[str, str]]:
     )
     now = int(time.time())
     claims = {
-        "iss": common.jwt_issuer, "aud": common.jwt_audience, "sub": "client:bench",
-        "iat": now, "exp": now + 3600, "roles": ["admin"], "regions": [], "partner_id": None,
-    }  # fmt: skip
+        "iss": common.jwt_issuer,
+        "aud": common.jwt_audience,
+        "sub": "client:bench",
+        "iat": now,
+        "exp": now + 3600,
+        "roles": ["admin"],
+        "regions": [],
+        "partner_id": None,
+    }
     token = jwt.encode(claims, key.private_key_pem, algorithm="EdDSA", headers={"kid": key.kid})
     return create_app(settings), {"Authorization": f"Bearer {token}"}
 
@@ -262,9 +268,10 @@ async def count_round_trips(
                         spent = last - before
                         assert spent.total == len(proxy.trips_since(before))
                         gets.record(
-                            answer.json()["member_count"], len(spent.per_connection),
+                            answer.json()["member_count"],
+                            len(spent.per_connection),
                             proxy.trips_since(before),
-                        )  # fmt: skip
+                        )
                 for index in range(warm + samples):
                     household_id = next(ids)
                     read = await client.get(f"{BASE}/households/{household_id}")
@@ -288,9 +295,10 @@ async def count_round_trips(
                         spent = after - before
                         assert spent.total == len(proxy.trips_since(before))
                         puts.record(
-                            read.json()["member_count"], len(spent.per_connection),
+                            read.json()["member_count"],
+                            len(spent.per_connection),
                             proxy.trips_since(before),
-                        )  # fmt: skip
+                        )
                 before = proxy.snapshot()
                 rows = await app.state.audit.flush()
                 await _settled()
@@ -375,17 +383,24 @@ def main() -> None:
             for clients in (1, 8):
                 label = f"GET by id, {where}, {clients} client{'s' * (clients > 1)}"
                 gets[label] = run_load(
-                    label, url, calls, auth_headers(stack), concurrency=clients,
+                    label,
+                    url,
+                    calls,
+                    auth_headers(stack),
+                    concurrency=clients,
                     seconds=args.seconds,
-                )  # fmt: skip
+                )
                 print(gets[label].line())
 
         # -- whole-household PUT ----------------------------------------------------------
         warm = put_load("PUT warm-up", gateway, auth_headers(stack), households(40), 2)
         print(warm.line())
         writes: dict[str, WriteResult] = {}
-        for where, url, clients in (("gateway", gateway, 1), ("gateway", gateway, 4),
-                                    ("direct", service, 1)):  # fmt: skip
+        for where, url, clients in (
+            ("gateway", gateway, 1),
+            ("gateway", gateway, 4),
+            ("direct", service, 1),
+        ):
             label = f"PUT household, {where}, {clients} client{'s' * (clients > 1)}"
             writes[label] = put_load(
                 label, url, auth_headers(stack), households(args.puts), clients
@@ -395,10 +410,12 @@ def main() -> None:
         # -- round trips ----------------------------------------------------------------
         counted_get, counted_put, (flushed_rows, flush_trips) = asyncio.run(
             count_round_trips(
-                stack.server_url, households(2 * (args.warm + args.samples)), args.samples,
+                stack.server_url,
+                households(2 * (args.warm + args.samples)),
+                args.samples,
                 args.warm,
             )
-        )  # fmt: skip
+        )
         print(counted_get.line())
         print(counted_put.line())
         print(
