@@ -6,6 +6,9 @@ go to a bounded in-memory queue that a background task flushes every `flush_inte
 seconds in one multi-row insert. When the queue is full, the reader waits: an audit row is
 never dropped. What a crash can lose is at most one interval of read rows; writes' rows are
 committed with the writes themselves.
+
+Reading the trail (`AuditTrail.entries`, each service's `GET /audit`) flushes the queue
+first, so no read recorded before the question is missing from the answer.
 """
 
 from __future__ import annotations
@@ -13,15 +16,19 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import insert
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal
 from shared.db import Database, driver_connection
 from shared.logs import get_logger
+from shared.models import AuditEventColumns
+from shared.pagination import Page, PageParams, keyset_page, page_of
 from shared.polling import Poller
 from shared.request_context import current_request_id
 
@@ -50,10 +57,27 @@ async def copy_rows(session: AsyncSession, table: str, rows: list[dict[str, Any]
     await raw.copy_records_to_table(table, records=records, columns=_COLUMNS)
 
 
+class AuditEntry(BaseModel):
+    """One row of the trail, as `GET /audit` answers it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    actor: str
+    roles: list[str]
+    action: str
+    resource_type: str
+    resource_id: uuid.UUID | None
+    household_id: uuid.UUID | None
+    request_id: str | None
+    detail: dict[str, Any]
+
+
 class AuditTrail:
     def __init__(
         self,
-        model: type,
+        model: type[AuditEventColumns],
         *,
         flush_interval: float | None = 0.2,
         batch_size: int = 2000,
@@ -145,3 +169,45 @@ class AuditTrail:
                     await self.record_writes(session, self._pending)
                 written += len(self._pending)
                 self._pending = []
+
+    async def entries(
+        self,
+        session: AsyncSession,
+        paging: PageParams,
+        *,
+        actor: str | None = None,
+        action: str | None = None,
+        resource_type: str | None = None,
+        resource_id: uuid.UUID | None = None,
+        household_id: uuid.UUID | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Page[AuditEntry]:
+        """The rows matching every filter given, newest first (the `at, id` index), after
+        the cursor; `since` included, `until` excluded. Reads still queued are flushed
+        first: they belong in the answer."""
+        await self.flush()
+        event = self.model
+        statement = select(event)
+        for column, value in (
+            (event.actor, actor),
+            (event.action, action),
+            (event.resource_type, resource_type),
+            (event.resource_id, resource_id),
+            (event.household_id, household_id),
+        ):
+            if value is not None:
+                statement = statement.where(column == value)
+        if since is not None:
+            statement = statement.where(event.at >= since)
+        if until is not None:
+            statement = statement.where(event.at < until)
+        statement = keyset_page(
+            statement, [event.at, event.id], paging, [datetime, int], descending=True
+        )
+        rows = (await session.execute(statement)).scalars().all()
+        page = page_of(rows, paging, key=lambda row: [row.at, row.id])
+        return Page[AuditEntry](
+            items=[AuditEntry.model_validate(row) for row in page.items],
+            next_cursor=page.next_cursor,
+        )

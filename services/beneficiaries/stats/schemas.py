@@ -17,27 +17,10 @@ from services.beneficiaries.stats.catalog import (
     Measure,
 )
 from shared.schemas import InputModel
+from shared.stats import LIST_HELP, check_dimensions, distinct, split_values
 
 FilterValue = list[str] | bool | int | date
 DimensionValue = str | bool | None
-
-_LIST_HELP = "One or more values, repeated or comma-separated."
-
-
-def _split(value: Any) -> Any:
-    """`x=a,b` and `x=a&x=b` both give [a, b]: the query-string forms clients use."""
-    if value is None:
-        return []
-    items = value if isinstance(value, list) else [value]
-    if not all(isinstance(item, str) for item in items):
-        return value  # let the field's type report it
-    return [part.strip() for item in items for part in item.split(",")]
-
-
-def _distinct(values: list[str]) -> list[str]:
-    if any(not value for value in values):
-        raise ValueError("empty value")
-    return list(dict.fromkeys(values))
 
 
 class StatsQuery(InputModel):
@@ -50,19 +33,19 @@ class StatsQuery(InputModel):
         default=None, description="The day ages are computed on (default: today in Djibouti)."
     )
 
-    region: list[str] = Field(default_factory=list, description=_LIST_HELP)
-    commune: list[str] = Field(default_factory=list, description=_LIST_HELP)
-    locality: list[str] = Field(default_factory=list, description=_LIST_HELP)
-    area: list[str] = Field(default_factory=list, description=_LIST_HELP)
+    region: list[str] = Field(default_factory=list, description=LIST_HELP)
+    commune: list[str] = Field(default_factory=list, description=LIST_HELP)
+    locality: list[str] = Field(default_factory=list, description=LIST_HELP)
+    area: list[str] = Field(default_factory=list, description=LIST_HELP)
     refugee_village: bool | None = None
-    displacement_status: list[str] = Field(default_factory=list, description=_LIST_HELP)
-    pmt_band: list[str] = Field(default_factory=list, description=_LIST_HELP)
-    sex: list[str] = Field(default_factory=list, description=_LIST_HELP)
-    age_group: list[str] = Field(default_factory=list, description=_LIST_HELP)
-    legal_status: list[str] = Field(default_factory=list, description=_LIST_HELP)
+    displacement_status: list[str] = Field(default_factory=list, description=LIST_HELP)
+    pmt_band: list[str] = Field(default_factory=list, description=LIST_HELP)
+    sex: list[str] = Field(default_factory=list, description=LIST_HELP)
+    age_group: list[str] = Field(default_factory=list, description=LIST_HELP)
+    legal_status: list[str] = Field(default_factory=list, description=LIST_HELP)
     disability: bool | None = None
-    programme: list[str] = Field(default_factory=list, description=_LIST_HELP)
-    enrollment_status: list[str] = Field(default_factory=list, description=_LIST_HELP)
+    programme: list[str] = Field(default_factory=list, description=LIST_HELP)
+    enrollment_status: list[str] = Field(default_factory=list, description=LIST_HELP)
 
     pmt_min: int | None = Field(default=None, ge=1, description="DJF per person per year.")
     pmt_max: int | None = Field(default=None, ge=1, description="DJF per person per year.")
@@ -86,21 +69,12 @@ class StatsQuery(InputModel):
     )
     @classmethod
     def _split_lists(cls, value: Any) -> Any:
-        return _split(value)
+        return split_values(value)
 
     @field_validator("group_by")
     @classmethod
     def _known_dimensions(cls, value: list[str]) -> list[str]:
-        if any(not name for name in value):
-            raise ValueError("empty dimension name")
-        unknown = [name for name in value if name not in DIMENSIONS]
-        if unknown:
-            raise ValueError("unknown dimension; known: " + ", ".join(DIMENSIONS))
-        if len(set(value)) != len(value):
-            raise ValueError("a dimension is named more than once")
-        if len(value) > MAX_DIMENSIONS:
-            raise ValueError(f"at most {MAX_DIMENSIONS} dimensions")
-        return value
+        return check_dimensions(value, DIMENSIONS, MAX_DIMENSIONS)
 
     @field_validator(
         "region",
@@ -117,7 +91,7 @@ class StatsQuery(InputModel):
     )
     @classmethod
     def _known_values(cls, value: list[str], info: ValidationInfo) -> list[str]:
-        value = _distinct(value)
+        value = distinct(value)
         # The bad value is not echoed: the shared rule for validation messages.
         allowed = FIXED_VALUES.get(str(info.field_name))
         if allowed is not None and not set(value) <= set(allowed):

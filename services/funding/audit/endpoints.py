@@ -5,33 +5,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict
 
 from services.funding.access import AuditReader
-from services.funding.audit import repository
 from services.funding.context import Audit
+from shared.audit import AuditEntry
 from shared.db import ReadSession
-from shared.pagination import Page, PageParams, page_of, page_params
+from shared.pagination import Page, PageParams, page_params
 
 router = APIRouter(prefix="/api/v1/funding/audit", tags=["audit"])
-
-
-class AuditEntry(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    at: datetime
-    actor: str
-    roles: list[str]
-    action: str
-    resource_type: str
-    resource_id: uuid.UUID | None
-    household_id: uuid.UUID | None
-    request_id: str | None
-    detail: dict[str, Any]
 
 
 @router.get("", response_model=Page[AuditEntry])
@@ -53,8 +37,7 @@ async def read_audit_trail(
     Each money change is recorded with its before and after in the change's own
     transaction; reads of payees are queued and written in batches, and flushed before
     this answer, so none is missing from it."""
-    await audit.flush()  # reads still queued belong in the answer
-    rows = await repository.entries(
+    return await audit.entries(
         session,
         paging,
         actor=actor,
@@ -63,9 +46,4 @@ async def read_audit_trail(
         action=action,
         since=since,
         until=until,
-    )
-    page = page_of(rows, paging, key=lambda entry: [entry.at, entry.id])
-    return Page[AuditEntry](
-        items=[AuditEntry.model_validate(entry) for entry in page.items],
-        next_cursor=page.next_cursor,
     )

@@ -10,39 +10,19 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from services.funding.reports.facts import DIMENSIONS
-from shared.money import Money, validate_currency
+from shared.money import Money
 from shared.schemas import InputModel
+from shared.stats import (
+    LIST_HELP,
+    check_dimensions,
+    currency_codes,
+    distinct,
+    parse_items,
+    plausible_years,
+    split_values,
+)
 
 ReportFormat = Literal["json", "csv"]
-_LIST_HELP = "One or more values, repeated or comma-separated."
-
-
-def split_values(value: Any) -> Any:
-    """`x=a,b` and `x=a&x=b` both give [a, b]: the query-string forms clients use."""
-    if value is None:
-        return []
-    items = value if isinstance(value, list) else [value]
-    if not all(isinstance(item, str) for item in items):
-        return value  # the field's type reports it
-    return [part.strip() for item in items for part in item.split(",")]
-
-
-def parse_items(value: Any, kind: type, what: str) -> Any:
-    """The split values as `kind` (int, UUID), so that a bad item is reported against the
-    parameter itself (query.year), not against its position in the list (query.year.0)."""
-    items = split_values(value)
-    if not isinstance(items, list):
-        return items
-    try:
-        return [kind(item) if isinstance(item, str) else item for item in items]
-    except ValueError:
-        raise ValueError(f"every value must be {what}") from None
-
-
-def distinct(values: list[Any]) -> list[Any]:
-    if any(value == "" for value in values):
-        raise ValueError("empty value")
-    return list(dict.fromkeys(values))
 
 
 class ReportQuery(InputModel):
@@ -51,15 +31,14 @@ class ReportQuery(InputModel):
         description="Any of partner, project, year, currency, in the order wanted "
         "(comma-separated); none: the total only.",
     )
-    year: list[int] = Field(default_factory=list, description=_LIST_HELP)
+    year: list[int] = Field(default_factory=list, description=LIST_HELP)
     partner: list[uuid.UUID] = Field(
-        default_factory=list, description="Organisation ids (the funders). " + _LIST_HELP
+        default_factory=list, description="Organisation ids (the funders). " + LIST_HELP
     )
-    project: list[uuid.UUID] = Field(default_factory=list, description="Project ids. " + _LIST_HELP)
+    project: list[uuid.UUID] = Field(default_factory=list, description="Project ids. " + LIST_HELP)
     currency: list[str] = Field(
         default_factory=list,
-        description="ISO 4217 codes: agreements and transactions in these currencies. "
-        + _LIST_HELP,
+        description="ISO 4217 codes: agreements and transactions in these currencies. " + LIST_HELP,
     )
     format: ReportFormat | None = Field(
         default=None, description="json or csv; default: from the Accept header, else json."
@@ -83,20 +62,12 @@ class ReportQuery(InputModel):
     @field_validator("group_by")
     @classmethod
     def _known_dimensions(cls, value: list[str]) -> list[str]:
-        if any(not name for name in value):
-            raise ValueError("empty dimension name")
-        if any(name not in DIMENSIONS for name in value):
-            raise ValueError("unknown dimension; known: " + ", ".join(DIMENSIONS))
-        if len(set(value)) != len(value):
-            raise ValueError("a dimension is named more than once")
-        return value
+        return check_dimensions(value, DIMENSIONS)
 
     @field_validator("year")
     @classmethod
     def _plausible_years(cls, value: list[int]) -> list[int]:
-        if any(not 1900 <= year <= 2200 for year in value):
-            raise ValueError("a year between 1900 and 2200")
-        return distinct(value)
+        return plausible_years(value)
 
     @field_validator("partner", "project")
     @classmethod
@@ -106,12 +77,7 @@ class ReportQuery(InputModel):
     @field_validator("currency")
     @classmethod
     def _known_currencies(cls, value: list[str]) -> list[str]:
-        for code in distinct(value):
-            try:
-                validate_currency(code)
-            except ValueError:
-                raise ValueError("not an ISO 4217 currency code such as DJF or USD") from None
-        return distinct(value)
+        return currency_codes(value)
 
 
 class Amounts(BaseModel):

@@ -10,7 +10,6 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from services.funding.reports.schemas import distinct, parse_items, split_values
 from services.funding.stats.catalog import (
     DIMENSIONS,
     FIXED_VALUES,
@@ -21,13 +20,20 @@ from services.funding.stats.catalog import (
     Level,
     Measure,
 )
-from shared.money import validate_currency
 from shared.schemas import InputModel
+from shared.stats import (
+    LIST_HELP,
+    check_dimensions,
+    currency_codes,
+    distinct,
+    parse_items,
+    plausible_years,
+    split_values,
+)
 
 FilterValue = list[str] | list[int]
 DimensionValue = str | int | None
 
-_LIST_HELP = "One or more values, repeated or comma-separated."
 _STRING_FILTERS = ("programme", "region", "period", "line_status", "partner", "project", "currency")
 
 
@@ -52,18 +58,18 @@ class StatsQuery(InputModel):
         "before this day (default: today in Djibouti); payment measures are today's lines.",
     )
 
-    programme: list[str] = Field(default_factory=list, description=_LIST_HELP)
-    region: list[str] = Field(default_factory=list, description=_LIST_HELP)
-    period: list[str] = Field(default_factory=list, description=_LIST_HELP)
-    line_status: list[str] = Field(default_factory=list, description=_LIST_HELP)
+    programme: list[str] = Field(default_factory=list, description=LIST_HELP)
+    region: list[str] = Field(default_factory=list, description=LIST_HELP)
+    period: list[str] = Field(default_factory=list, description=LIST_HELP)
+    line_status: list[str] = Field(default_factory=list, description=LIST_HELP)
     partner: list[str] = Field(
-        default_factory=list, description="IATI organisation identifiers. " + _LIST_HELP
+        default_factory=list, description="IATI organisation identifiers. " + LIST_HELP
     )
     project: list[str] = Field(
-        default_factory=list, description="IATI activity identifiers. " + _LIST_HELP
+        default_factory=list, description="IATI activity identifiers. " + LIST_HELP
     )
-    year: list[int] = Field(default_factory=list, description=_LIST_HELP)
-    currency: list[str] = Field(default_factory=list, description=_LIST_HELP)
+    year: list[int] = Field(default_factory=list, description=LIST_HELP)
+    currency: list[str] = Field(default_factory=list, description=LIST_HELP)
 
     @field_validator("group_by", *_STRING_FILTERS, mode="before")
     @classmethod
@@ -78,14 +84,7 @@ class StatsQuery(InputModel):
     @field_validator("group_by")
     @classmethod
     def _known_dimensions(cls, value: list[str], info: ValidationInfo) -> list[str]:
-        if any(not name for name in value):
-            raise ValueError("empty dimension name")
-        if any(name not in DIMENSIONS for name in value):
-            raise ValueError("unknown dimension; known: " + ", ".join(DIMENSIONS))
-        if len(set(value)) != len(value):
-            raise ValueError("a dimension is named more than once")
-        if len(value) > MAX_DIMENSIONS:
-            raise ValueError(f"at most {MAX_DIMENSIONS} dimensions")
+        check_dimensions(value, DIMENSIONS, MAX_DIMENSIONS)
         for name in value:
             reason = _not_applying(name, info)
             if reason:
@@ -106,21 +105,15 @@ class StatsQuery(InputModel):
         if allowed is not None and not set(value) <= set(allowed):
             raise ValueError("unknown value; expected one of: " + ", ".join(allowed))
         if name == "currency":
-            for code in value:
-                try:
-                    validate_currency(code)
-                except ValueError:
-                    raise ValueError("not an ISO 4217 currency code such as DJF") from None
+            value = currency_codes(value)
         if any(len(item) > 150 for item in value):
             raise ValueError("value too long")
         return value
 
     @field_validator("year")
     @classmethod
-    def _plausible_years(cls, value: list[int], info: ValidationInfo) -> list[int]:
-        if any(not 1900 <= year <= 2200 for year in value):
-            raise ValueError("a year between 1900 and 2200")
-        return distinct(value)
+    def _plausible_years(cls, value: list[int]) -> list[int]:
+        return plausible_years(value)
 
     def dimension_filters(self) -> dict[str, tuple[Any, ...]]:
         """Each dimension filtered on -> the values it may take."""

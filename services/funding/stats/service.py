@@ -126,9 +126,7 @@ async def _values_of(session: AsyncSession, dimension: Dimension) -> list[Catalo
         ]
     if dimension.values in ("organisation", "project"):
         lookup = (
-            repository.organisations
-            if dimension.values == "organisation"
-            else (repository.projects)
+            repository.organisations if dimension.values == "organisation" else repository.projects
         )
         return [
             CatalogValue(value=reference.value, label=reference.label, id=str(reference.id))
