@@ -33,18 +33,7 @@ import copy
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import (
-    ROUND_05UP,
-    ROUND_CEILING,
-    ROUND_DOWN,
-    ROUND_FLOOR,
-    ROUND_HALF_DOWN,
-    ROUND_HALF_EVEN,
-    ROUND_HALF_UP,
-    ROUND_UP,
-    Context,
-    Decimal,
-)
+from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
 from math import floor
@@ -116,8 +105,6 @@ def _load_table() -> tuple[dict[str, int], dict[str, str]]:
 _PAYABLE, _REFUSED = _load_table()
 #: The currencies amounts may be in, and the number of minor units (decimals) of each.
 CURRENCIES: Mapping[str, int] = MappingProxyType(_PAYABLE)
-#: The date of the ISO 4217 table in use.
-ISO4217_PUBLISHED = iso4217.__published__
 
 _AMOUNT_HELP = (
     "Whole minor units of the currency (its ISO 4217 decimals): 30000 for 30 000 DJF, "
@@ -126,18 +113,6 @@ _AMOUNT_HELP = (
 _CURRENCY_HELP = "ISO 4217 currency code, such as DJF or USD."
 _CODE = re.compile(r"[A-Z]{3}")
 _PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
-_ROUNDINGS = frozenset(
-    {
-        ROUND_05UP,
-        ROUND_CEILING,
-        ROUND_DOWN,
-        ROUND_FLOOR,
-        ROUND_HALF_DOWN,
-        ROUND_HALF_EVEN,
-        ROUND_HALF_UP,
-        ROUND_UP,
-    }
-)
 
 
 def validate_currency(code: object) -> str:
@@ -318,33 +293,22 @@ class Money:
             raise MoneyError(f"An amount is split into one part or more; got {parts!r}.")
         return self.allocate([1] * parts)
 
-    def convert(self, rate: Decimal | int, to: str, *, rounding: str = ROUND_HALF_UP) -> Money:
+    def convert(self, rate: Decimal | int, to: str) -> Money:
         """This amount in currency `to`, at `rate` units of `to` per unit of this currency
-        (major units on both sides, as rates are quoted: 177.721 DJF per USD), rounded once
-        to `to`'s minor unit.
+        (major units on both sides, as rates are quoted: 177.721 DJF per USD), exact, then
+        rounded once to `to`'s minor unit.
 
-        Half a minor unit rounds away from zero (ROUND_HALF_UP), as a spreadsheet's ROUND
-        and the EU's euro-conversion rule (Regulation 1103/97) do: the figures a partner's
-        statement or a finance officer's check arrive at. Banker's rounding only pays off
-        when many rounded amounts are summed; sum in the original currency and convert the
-        total instead. `rounding` takes another `decimal` mode where an agreement says so
-        (ROUND_DOWN to reserve funds conservatively, for instance)."""
-        if rounding not in _ROUNDINGS:
-            raise MoneyError(f"Unknown rounding {rounding!r}: use a decimal.ROUND_* mode.")
-        exact_rate = _as_decimal(rate, "exchange rate", allow_str=False)
-        if exact_rate <= 0:
-            raise MoneyError(f"An exchange rate must be positive; got {rate}.")
-        _, digits, exponent = exact_rate.as_tuple()
-        assert isinstance(exponent, int)  # _as_decimal refused NaN and infinities
-        # The converted amount in `to`'s minor units is product * 10**shift, exactly.
-        product = self.amount_minor * int("".join(map(str, digits)))
-        shift = exponent + minor_units(to) - minor_units(self.currency)
-        return Money(_bounded(_rounded(product, shift, rounding)), to)
+        Half a minor unit rounds away from zero, as a spreadsheet's ROUND and the EU's
+        euro-conversion rule (Regulation 1103/97) do: the figures a partner's statement or
+        a finance officer's check arrive at. Banker's rounding only pays off when many
+        rounded amounts are summed; sum in the original currency and convert the total
+        instead."""
+        return self.convert_through(rate, 1, to)
 
     def convert_through(self, value: Decimal | int, target_value: Decimal | int, to: str) -> Money:
         """This amount in `to`, both currencies valued in a third (a rate table in DJF:
         `value` DJF per unit of this currency, `target_value` DJF per unit of `to`): exact,
-        rounded once like `convert`, half away from zero. 30,000 DJF in USD at 177.721
+        rounded once, half a minor unit away from zero (see `convert`). 30,000 DJF in USD at 177.721
         DJF per USD is `convert_through(1, Decimal("177.721"), "USD")`: 168.80 USD."""
         source = Fraction(_as_decimal(value, "exchange rate", allow_str=False))
         target = Fraction(_as_decimal(target_value, "exchange rate", allow_str=False))
@@ -518,16 +482,6 @@ def _as_decimal(value: object, what: str, *, allow_str: bool = True) -> Decimal:
             raise MoneyError(f"The {what} must be a finite number; got {value}.")
         return value
     raise MoneyError(f"The {what} must be a Decimal or a whole number; got {value!r}.")
-
-
-def _rounded(product: int, shift: int, rounding: str) -> int:
-    """product * 10**shift to a whole number, rounded by `rounding` alone: the context's
-    precision is set from the digits at hand, so it never rounds before."""
-    if shift >= 0:
-        return product * 10**shift
-    exact = Decimal(product).scaleb(shift, Context(prec=len(str(abs(product))) + 1))
-    context = Context(prec=len(str(abs(product))) + 1, rounding=rounding)
-    return int(exact.to_integral_value(context=context))
 
 
 @lru_cache(maxsize=64)

@@ -1,6 +1,7 @@
 """Field types the funding service's request bodies share (organisations are the domain every
 other one names): IATI organisation identifiers, ISO 3166 countries, and dates, codes and
-decimals taken exactly as written, never coerced from another JSON type."""
+decimals taken exactly as written, never coerced from another JSON type; and the check that
+an update does not empty a field its record needs."""
 
 from __future__ import annotations
 

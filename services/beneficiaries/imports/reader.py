@@ -9,14 +9,14 @@ import csv
 import io
 import zipfile
 from collections.abc import Iterator
-from datetime import date, datetime
 from pathlib import Path
 
 from openpyxl import load_workbook
 
-# An xlsx is a zip: these bound what opening one may cost, whatever its size on disk.
+from shared.tabular import cell_text, csv_delimiter, xlsx_refusal
+
+# An xlsx is a zip: this bounds what opening one may cost, whatever its size on disk.
 MAX_XLSX_UNCOMPRESSED = 1024 * 1024 * 1024
-MAX_XLSX_RATIO = 100
 
 
 class UnreadableFile(Exception):
@@ -60,9 +60,8 @@ def _csv_rows(path: Path) -> Iterator[list[str]]:
         text = io.TextIOWrapper(raw, encoding=encoding, newline="")
         sample = text.read(8192)
         text.seek(0)
-        delimiter = ";" if sample.count(";") > sample.count(",") else ","
         try:
-            yield from csv.reader(text, delimiter=delimiter)
+            yield from csv.reader(text, delimiter=csv_delimiter(sample))
         except UnicodeDecodeError as exc:
             raise UnreadableFile(
                 "The file is not UTF-8 text throughout: in Excel, save it as "
@@ -75,29 +74,15 @@ def _csv_rows(path: Path) -> Iterator[list[str]]:
 def _xlsx_rows(path: Path) -> Iterator[list[str]]:
     try:
         with zipfile.ZipFile(path) as archive:
-            total = 0
-            for entry in archive.infolist():
-                total += entry.file_size
-                if entry.compress_size and entry.file_size / entry.compress_size > MAX_XLSX_RATIO:
-                    raise UnreadableFile("This spreadsheet inflates suspiciously: refused.")
-            if total > MAX_XLSX_UNCOMPRESSED:
-                raise UnreadableFile("This spreadsheet is too large once opened: refused.")
+            reason = xlsx_refusal(archive, max_uncompressed=MAX_XLSX_UNCOMPRESSED)
+        if reason:
+            raise UnreadableFile(f"This spreadsheet {reason}: refused.")
         workbook = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise UnreadableFile("This file is not a valid Excel workbook.") from exc
     try:
         sheet = workbook.worksheets[0]
         for values in sheet.iter_rows(values_only=True):
-            yield ["" if value is None else _cell_text(value) for value in values]
+            yield [cell_text(value) for value in values]
     finally:
         workbook.close()
-
-
-def _cell_text(value: object) -> str:
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)

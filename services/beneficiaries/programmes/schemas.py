@@ -12,13 +12,12 @@ from pydantic import (
     PlainValidator,
     StrictInt,
     StringConstraints,
-    field_validator,
 )
 
 from services.beneficiaries.vocabulary import BenefitPeriod, EnrollmentStatus, ProgrammeStatus
 from shared.free_json import within_depth
 from shared.money import CurrencyCode
-from shared.schemas import InputModel
+from shared.schemas import InputModel, not_emptied
 
 ProgrammeCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{1,31}$")]
 # Money and thresholds are whole numbers: 30000.0 or "30000" is refused, not coerced.
@@ -114,21 +113,9 @@ class ProgrammeUpdate(InputModel):
     start_date: date | None = None
     end_date: date | None = None
 
-    # Runs only for fields the client sent: these the record cannot do without.
-    @field_validator(
-        "name_fr",
-        "name_en",
-        "benefit_amount",
-        "benefit_currency",
-        "benefit_period",
-        "status",
-        mode="before",
+    _not_emptied = not_emptied(
+        "name_fr", "name_en", "benefit_amount", "benefit_currency", "benefit_period", "status"
     )
-    @classmethod
-    def _not_emptied(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("cannot be emptied")
-        return value
 
 
 class Programme(BaseModel):

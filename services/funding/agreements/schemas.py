@@ -2,15 +2,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator
+from pydantic import BaseModel, Field, StringConstraints
 
 from services.funding.fields import IsoDate
 from services.funding.rates.schemas import RateUsed
 from services.funding.vocabulary import AgreementStatus
 from shared.money import Money, PositiveMoney
-from shared.schemas import InputModel
+from shared.schemas import InputModel, not_emptied
 
 Reference = Annotated[
     str,
@@ -57,13 +57,7 @@ class AgreementUpdate(InputModel):
     status: AgreementStatus | None = None
     tranches: list[TrancheIn] | None = Field(default=None, max_length=MAX_TRANCHES)
 
-    # Runs only for fields the client sent: these the record cannot do without.
-    @field_validator("reference", "amount", "signed_date", "status", "tranches", mode="before")
-    @classmethod
-    def _not_emptied(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("cannot be emptied")
-        return value
+    _not_emptied = not_emptied("reference", "amount", "signed_date", "status", "tranches")
 
 
 class Tranche(BaseModel):

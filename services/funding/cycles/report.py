@@ -30,7 +30,7 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import orjson
@@ -38,10 +38,11 @@ from openpyxl import load_workbook
 
 from services.funding.cycles.schemas import ReportedLine
 from shared.errors import UnprocessableEntity
+from shared.tabular import cell_text, csv_delimiter, xlsx_refusal
 
-# An xlsx is a zip: these bound what opening one may cost, whatever its size.
+# An xlsx is a zip: this (and shared.tabular's bound on how much a part inflates) bounds
+# what opening one may cost, whatever its size.
 MAX_XLSX_UNCOMPRESSED = 512 * 1024 * 1024
-MAX_XLSX_RATIO = 100
 MAX_ERRORS = 100
 STATUSES = ("paid", "failed", "reversed")
 
@@ -211,15 +212,7 @@ def _text_date(value: str) -> date | None:
 
 
 def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
+    return cell_text(value).strip()
 
 
 def _column(header: Any) -> str | None:
@@ -254,10 +247,8 @@ def _table_rows(table: Iterator[list[Any]]) -> Iterator[tuple[int, dict[str, Any
 
 def _csv_table(content: bytes) -> Iterator[list[Any]]:
     text = _decoded(content)
-    sample = text[:8192]
-    delimiter = ";" if sample.count(";") > sample.count(",") else ","
     try:
-        yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        yield from csv.reader(io.StringIO(text, newline=""), delimiter=csv_delimiter(text[:8192]))
     except csv.Error as exc:
         raise MalformedReport(
             f"The CSV is malformed: {exc}.", errors=[{"path": "file", "message": str(exc)}]
@@ -293,12 +284,7 @@ def _xlsx_table(content: bytes) -> Iterator[list[Any]]:
     )
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            total = 0
-            for entry in archive.infolist():
-                total += entry.file_size
-                if entry.compress_size and entry.file_size / entry.compress_size > MAX_XLSX_RATIO:
-                    raise unreadable
-            if total > MAX_XLSX_UNCOMPRESSED:
+            if xlsx_refusal(archive, max_uncompressed=MAX_XLSX_UNCOMPRESSED) is not None:
                 raise unreadable
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         try:

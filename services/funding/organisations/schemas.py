@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import (
     BaseModel,
@@ -10,12 +10,11 @@ from pydantic import (
     Field,
     StringConstraints,
     computed_field,
-    field_validator,
 )
 
 from services.funding.fields import CountryCode, IatiOrgIdentifier, Name
 from services.funding.vocabulary import IATI_ORGANISATION_TYPE, OrganisationType
-from shared.schemas import InputModel
+from shared.schemas import InputModel, not_emptied
 
 PartnerId = Annotated[
     str,
@@ -48,13 +47,7 @@ class OrganisationUpdate(InputModel):
     country: CountryCode | None = None
     partner_id: PartnerId | None = None
 
-    # Runs only for fields the client sent: these the record cannot do without.
-    @field_validator("iati_identifier", "name_fr", "name_en", "type", mode="before")
-    @classmethod
-    def _not_emptied(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("cannot be emptied")
-        return value
+    _not_emptied = not_emptied("iati_identifier", "name_fr", "name_en", "type")
 
 
 class Organisation(BaseModel):

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.funding.fields import CountryCode, ExactCode, IsoDate, text
 from services.funding.vocabulary import (
@@ -13,7 +13,7 @@ from services.funding.vocabulary import (
     ActivityStatus,
     ParticipantRole,
 )
-from shared.schemas import InputModel
+from shared.schemas import InputModel, not_emptied
 
 ActivityIdentifier = Annotated[
     str,
@@ -94,8 +94,7 @@ class ProjectUpdate(InputModel):
     participants: list[ParticipantIn] | None = Field(default=None, max_length=MAX_PARTICIPANTS)
     programme_codes: list[ProgrammeCode] | None = Field(default=None, max_length=MAX_PROGRAMMES)
 
-    # Runs only for fields the client sent: these the record cannot do without.
-    @field_validator(
+    _not_emptied = not_emptied(
         "iati_identifier",
         "reporting_org_id",
         "title_fr",
@@ -105,13 +104,7 @@ class ProjectUpdate(InputModel):
         "recipient_country",
         "participants",
         "programme_codes",
-        mode="before",
     )
-    @classmethod
-    def _not_emptied(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("cannot be emptied")
-        return value
 
 
 class Participant(BaseModel):
