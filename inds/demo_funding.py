@@ -79,21 +79,22 @@ def _created(response: httpx.Response) -> dict[str, Any]:
     return body
 
 
+def _cycle(officer: httpx.Client, agreement: str, provider: str, period: str) -> dict[str, Any]:
+    """A PNSF payment cycle for `period`, a draft whose payroll is queued for building."""
+    body = {
+        "programme": "pnsf",
+        "period": period,
+        "agreement_id": agreement,
+        "payment_provider_id": provider,
+    }
+    return _created(officer.post(f"{BASE}/payment-cycles", json=body))
+
+
 def _payroll(
     officer: httpx.Client, approver: httpx.Client, agreement: str, provider: str, period: str
 ) -> dict[str, Any]:
     """A PNSF payroll for `period`, built (by the service's own builder) and approved."""
-    cycle = _created(
-        officer.post(
-            f"{BASE}/payment-cycles",
-            json={
-                "programme": "pnsf",
-                "period": period,
-                "agreement_id": agreement,
-                "payment_provider_id": provider,
-            },
-        )
-    )
+    cycle = _cycle(officer, agreement, provider, period)
     deadline = time.monotonic() + 120
     while cycle["build"]["status"] not in ("built", "failed") and time.monotonic() < deadline:
         time.sleep(0.5)
@@ -222,17 +223,7 @@ def load(gateway_url: str, credentials: dict[str, str]) -> str:
                 )
             )
             _created(approver.post(f"{BASE}/payment-cycles/{closed['id']}/close"))
-        draft = _created(
-            officer.post(
-                f"{BASE}/payment-cycles",
-                json={
-                    "programme": "pnsf",
-                    "period": "2026Q2",
-                    "agreement_id": ida_agreement,
-                    "payment_provider_id": provider,
-                },
-            )
-        )
+        draft = _cycle(officer, ida_agreement, provider, "2026Q2")
     return (
         f"demo funding: {len(orgs)} organisations, 3 projects and agreements, funds received; "
         f"PNSF payroll {closed.get('reference')} ({closed['lines_count']} households) paid and "

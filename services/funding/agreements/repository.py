@@ -15,9 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.funding.models import Agreement, PaymentCycle, Tranche, Transaction
 from services.funding.organisations.repository import partner_organisations
 from shared.pagination import PageParams, keyset_page
+from shared.repository import Table
 
 # Cycles whose money was reserved on their agreement and is not all settled yet.
 _OPEN_CYCLE_STATUSES = ("approved", "sent", "reconciling")
+
+# Its locked reads (`get_for_update`, `find(..., for_update=True)`) read the agreement afresh
+# and hold it until the transaction ends: the ledger's own updates wait for them.
+agreements = Table(Agreement, "No such agreement.")
 
 
 @dataclass(frozen=True)
@@ -37,15 +42,10 @@ def visible_ids(partner_id: str) -> Select[uuid.UUID]:
 
 
 async def get(
-    session: AsyncSession,
-    agreement_id: uuid.UUID,
-    scope: str | None = None,
-    *,
-    for_update: bool = False,
+    session: AsyncSession, agreement_id: uuid.UUID, scope: str | None = None
 ) -> Agreement | None:
     """The agreement as the database has it now (its balance moves outside the ORM), if the
-    partner `scope` sees it (None: anyone's). `for_update` locks it until the transaction
-    ends: the ledger's own updates wait for it."""
+    partner `scope` sees it (None: anyone's)."""
     statement = (
         select(Agreement)
         .where(Agreement.id == agreement_id)
@@ -53,9 +53,19 @@ async def get(
     )
     if scope is not None:
         statement = statement.where(visible_to(scope))
-    if for_update:
-        statement = statement.with_for_update()
     return await session.scalar(statement)
+
+
+async def currencies(
+    session: AsyncSession, agreement_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """Each agreement's currency, in one query."""
+    if not agreement_ids:
+        return {}
+    rows = await session.execute(
+        select(Agreement.id, Agreement.currency).where(Agreement.id.in_(set(agreement_ids)))
+    )
+    return {agreement_id: currency for agreement_id, currency in rows}
 
 
 async def list_agreements(

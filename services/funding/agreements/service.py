@@ -26,7 +26,7 @@ from services.funding.models import Agreement as AgreementRow
 from services.funding.models import Tranche as TrancheRow
 from services.funding.organisations import repository as organisations
 from services.funding.projects import repository as projects
-from services.funding.rates.service import Rate, in_djf_and_usd
+from services.funding.rates.service import in_djf_and_usd, stored_rates
 from services.funding.rows import flush_unique
 from services.funding.vocabulary import USD
 from shared.auth import Principal
@@ -91,7 +91,7 @@ async def for_transaction(
     """The agreement a transaction is recorded on, locked until the transaction ends (a
     concurrent close waits, or is waited for); 422 naming `path` when there is none, 409
     when it is closed or cancelled."""
-    row = await repository.get(session, agreement_id, for_update=True)
+    row = await repository.agreements.find(session, agreement_id, for_update=True)
     if row is None:
         raise UnprocessableEntity(
             "No such agreement.", errors=[{"path": path, "message": "no such agreement"}]
@@ -153,9 +153,7 @@ async def update(
 ) -> Agreement:
     session = change.session
     # Locked: a payroll reserving money on it waits, so closing sees what is reserved.
-    row = await repository.get(session, agreement_id, for_update=True)
-    if row is None:
-        raise NotFound("No such agreement.")
+    row = await repository.agreements.get_for_update(session, agreement_id)
     require_version(expected_version, row.version)
     current = (await repository.tranches_of(session, [row.id]))[row.id]
     sent = data.model_fields_set
@@ -351,10 +349,7 @@ def _view(row: AgreementRow, tranches: list[TrancheRow]) -> Agreement:
         amount=Money(row.committed_minor, row.currency),
         committed_djf=Money(row.committed_djf_minor, "DJF"),
         committed_usd=Money(row.committed_usd_minor, USD),
-        rates=[
-            Rate(row.currency, row.rate_to_djf, row.rate_date).used(),
-            Rate(USD, row.usd_rate_to_djf, row.usd_rate_date).used(),
-        ],
+        rates=[rate.used() for rate in stored_rates(row)],
         signed_date=row.signed_date,
         period_start=row.period_start,
         period_end=row.period_end,

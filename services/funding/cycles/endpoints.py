@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import orjson
@@ -34,6 +35,7 @@ from services.funding.vocabulary import CycleStatus, LineStatus
 from shared.auth import Principal, require_roles
 from shared.db import DbSession, ReadSession, StreamSession
 from shared.etag import etag
+from shared.idempotency import IdempotentPost
 from shared.pagination import Page, PageParams, page_params
 from shared.schemas import InputModel
 from shared.streaming import ClosingStreamingResponse
@@ -57,6 +59,21 @@ async def _answer(session: AsyncSession, cycle: PaymentCycle, response: Response
     if response is not None:
         response.headers["ETag"] = etag(cycle.version)
     return cycle_view(cycle, await repository.currency_of(session, cycle.agreement_id))
+
+
+async def _act(
+    idempotent: IdempotentPost,
+    session: AsyncSession,
+    action: Callable[[], Awaitable[PaymentCycle]],
+    data: InputModel | None = None,
+) -> object:
+    """`action` on a cycle, once per Idempotency-Key (compared on `data`: the request's
+    body, if it has one), answered with the cycle it leaves."""
+
+    async def act() -> Cycle:
+        return await _answer(session, await action(), None)
+
+    return await idempotent.run(NoBody() if data is None else data, act, status_code=200)
 
 
 @router.post(BASE, status_code=status.HTTP_202_ACCEPTED, response_model=Cycle)
@@ -147,13 +164,9 @@ async def approve_cycle(
     """Reserve the payroll's total on the agreement, converted at today's rates (fixed on
     the cycle). 403 to the cycle's creator; 409 unless a built draft, 409
     `insufficient-funds` when the agreement lacks the money; 422 without a rate."""
-
-    async def approve() -> Cycle:
-        return await _answer(
-            session, await approval.approve(session, principal, audit, cycle_id), None
-        )
-
-    return await idempotent.run(NoBody(), approve, status_code=200)
+    return await _act(
+        idempotent, session, lambda: approval.approve(session, principal, audit, cycle_id)
+    )
 
 
 @router.post(BASE + "/{cycle_id}/send", response_model=Cycle)
@@ -167,11 +180,9 @@ async def send_cycle(
     """approved -> sent: records the disbursement (IATI type 3) of the total to the payment
     provider, valued today; the payment file can be downloaded from then on. 409 unless
     approved; 422 naming `cycle.sent_at` without a rate to value it on that day."""
-
-    async def send() -> Cycle:
-        return await _answer(session, await service.send(session, principal, audit, cycle_id), None)
-
-    return await idempotent.run(NoBody(), send, status_code=200)
+    return await _act(
+        idempotent, session, lambda: service.send(session, principal, audit, cycle_id)
+    )
 
 
 @router.post(BASE + "/{cycle_id}/cancel", response_model=Cycle)
@@ -185,12 +196,12 @@ async def cancel_cycle(
 ) -> object:
     """Before it is sent only (409 after): an approved cycle's reservation is released, and
     its households may be paid by another cycle of the period."""
-
-    async def cancel() -> Cycle:
-        cycle = await service.cancel(session, principal, audit, cycle_id, data.reason)
-        return await _answer(session, cycle, None)
-
-    return await idempotent.run(data, cancel, status_code=200)
+    return await _act(
+        idempotent,
+        session,
+        lambda: service.cancel(session, principal, audit, cycle_id, data.reason),
+        data,
+    )
 
 
 @router.post(BASE + "/{cycle_id}/close", response_model=Cycle)
@@ -202,13 +213,9 @@ async def close_cycle(
     idempotent: Idempotent,
 ) -> object:
     """reconciling -> closed, once no line is pending (409 otherwise)."""
-
-    async def close() -> Cycle:
-        return await _answer(
-            session, await service.close(session, principal, audit, cycle_id), None
-        )
-
-    return await idempotent.run(NoBody(), close, status_code=200)
+    return await _act(
+        idempotent, session, lambda: service.close(session, principal, audit, cycle_id)
+    )
 
 
 @router.post(BASE + "/{cycle_id}/reconciliation", response_model=ReconciliationResult)

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from services.funding.clients.registry import EnrollmentLine, RegistryClient
 from services.funding.config import FundingSettings
 from services.funding.cycles import repository, staging
@@ -144,24 +146,18 @@ async def _build(
             total_minor=total,
             excluded=written.excluded,
         )
-        await audit.record_write(
+        await _audit_build(
             session,
-            BUILDER,
-            "build",
-            "payment_cycle",
-            cycle.id,
-            detail={
-                "on_behalf_of": cycle.created_by,
-                "before": {"build_status": "building"},
-                "after": {
-                    "build_status": "built",
-                    "lines": written.lines,
-                    "total_minor": total,
-                    "currency": cycle.currency,
-                    "excluded": written.excluded,
-                },
-                "enrollments_read": progress.read,
+            audit,
+            cycle,
+            {
+                "build_status": "built",
+                "lines": written.lines,
+                "total_minor": total,
+                "currency": cycle.currency,
+                "excluded": written.excluded,
             },
+            enrollments_read=progress.read,
         )
 
 
@@ -183,18 +179,30 @@ async def _fail(
         if await repository.end_build(
             session, cycle.id, started, build_status="failed", build_message=message[:500]
         ):
-            await audit.record_write(
-                session,
-                BUILDER,
-                "build",
-                "payment_cycle",
-                cycle.id,
-                detail={
-                    "on_behalf_of": cycle.created_by,
-                    "before": {"build_status": "building"},
-                    "after": {"build_status": "failed"},
-                },
-            )
+            await _audit_build(session, audit, cycle, {"build_status": "failed"})
+
+
+async def _audit_build(
+    session: AsyncSession,
+    audit: AuditTrail,
+    cycle: PaymentCycle,
+    after: dict[str, Any],
+    **detail: Any,
+) -> None:
+    """The build's end on the audit trail, by the builder for the cycle's creator."""
+    await audit.record_write(
+        session,
+        BUILDER,
+        "build",
+        "payment_cycle",
+        cycle.id,
+        detail={
+            "on_behalf_of": cycle.created_by,
+            "before": {"build_status": "building"},
+            "after": after,
+            **detail,
+        },
+    )
 
 
 def _record(line: EnrollmentLine) -> tuple[Any, ...]:

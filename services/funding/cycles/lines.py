@@ -66,8 +66,8 @@ async def page(
 
 
 async def totals(session: AsyncSession, cycle_id: uuid.UUID) -> Sequence[Row[Any]]:
-    """Lines and amounts by status, by region and status, by region, and overall (one
-    query, GROUPING SETS); `by_status`/`by_region` say which grouping a row is."""
+    """Lines and amounts by status, by region and status, and by region (one query,
+    GROUPING SETS); `all_statuses`/`all_regions` say which grouping a row is."""
     status, region = PaymentLine.status, PaymentLine.region_code
     statement = (
         select(

@@ -41,9 +41,9 @@ from services.funding.cycles import report, repository, staging
 from services.funding.cycles.schemas import ReconciliationResult, ReportRowError
 from services.funding.cycles.service import WrongStatus, audit_change
 from services.funding.models import Agreement, PaymentCycle, ReconciliationReport, Transaction
-from services.funding.rates.service import DJF_RATE, Converted, Rate, convert
+from services.funding.rates.service import Rate, convert, converted_with, stored_rates
 from services.funding.transactions import service as transactions
-from services.funding.vocabulary import DISBURSEMENT, EXPENDITURE, USD, ReportedStatus
+from services.funding.vocabulary import DISBURSEMENT, EXPENDITURE, ReportedStatus
 from shared.audit import AuditTrail
 from shared.auth import Principal
 from shared.clock import DJIBOUTI_TIME, today
@@ -241,7 +241,8 @@ async def _transactions(
             reference=cycle.reference,
             payment_cycle_id=cycle.id,
             path="file.date",
-            valued=_valued_as(like, money) if like is not None else None,
+            # Valued with the rates `like` was: a correction of it nets out with it.
+            valued=converted_with(money, *stored_rates(like)) if like is not None else None,
             provider_org_id=provider_org_id,
             receiver_org_id=receiver_org_id,
         )
@@ -281,14 +282,6 @@ async def _transactions(
             receiver_org_id=cycle.payment_provider_id,
         )
     return recorded
-
-
-def _valued_as(original: Transaction, amount: Money) -> Converted:
-    """`amount` (in `original`'s currency) valued with the rates `original` was valued with:
-    a correction of it nets out with it in DJF and USD."""
-    rate = Rate(original.currency, original.rate_to_djf, original.rate_date)
-    usd = Rate(USD, original.usd_rate_to_djf, original.usd_rate_date)
-    return Converted(amount, convert(amount, rate, DJF_RATE), convert(amount, rate, usd), rate, usd)
 
 
 def _row_error(refused: staging.Refused) -> ReportRowError:

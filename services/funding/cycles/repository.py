@@ -74,12 +74,8 @@ async def currency_of(session: AsyncSession, agreement_id: uuid.UUID) -> str:
 async def with_currencies(
     session: AsyncSession, rows: Sequence[PaymentCycle]
 ) -> dict[uuid.UUID, str]:
-    """The currency of each cycle's agreement (what its reservation is in): one read per
-    agreement, and a page of cycles is charged to a handful of them."""
-    return {
-        agreement_id: await currency_of(session, agreement_id)
-        for agreement_id in {row.agreement_id for row in rows}
-    }
+    """The currency of each cycle's agreement (what its reservation is in), in one query."""
+    return await agreements.currencies(session, {row.agreement_id for row in rows})
 
 
 async def list_cycles(

@@ -6,7 +6,6 @@ organisation funds and, in them, their own agreements' money only."""
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,16 +13,11 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.funding.agreements.repository import tranches_of
 from services.funding.agreements.repository import visible_ids as agreements_of_partner
 from services.funding.agreements.repository import visible_to as funded_by_partner
-from services.funding.models import (
-    Agreement,
-    Organisation,
-    Participant,
-    Project,
-    Tranche,
-    Transaction,
-)
+from services.funding.models import Agreement, Organisation, Project, Tranche, Transaction
+from services.funding.projects.repository import participants_of
 
 BATCH_SIZE = 1000
 
@@ -60,27 +54,13 @@ async def activities(session: AsyncSession, scope: str | None) -> list[ActivityP
     if not parts:
         return []
     ids = list(parts)
-    participants = await session.execute(
-        select(Participant.project_id, Participant.organisation_id, Participant.role)
-        .where(Participant.project_id.in_(ids))
-        .order_by(Participant.project_id, Participant.role, Participant.organisation_id)
-    )
-    for project_id, organisation_id, role in participants:
-        parts[project_id].participants.append((organisation_id, role))
-    by_agreement: dict[uuid.UUID, ActivityParts] = {}
-    for agreement in await session.scalars(agreements.where(Agreement.project_id.in_(ids))):
+    for project_id, participants in (await participants_of(session, ids)).items():
+        parts[project_id].participants = participants
+    found = list(await session.scalars(agreements.where(Agreement.project_id.in_(ids))))
+    tranches = await tranches_of(session, [agreement.id for agreement in found])
+    for agreement in found:
         parts[agreement.project_id].agreements.append(agreement)
-        by_agreement[agreement.id] = parts[agreement.project_id]
-    if by_agreement:
-        tranches: dict[uuid.UUID, list[Tranche]] = defaultdict(list)
-        for tranche in await session.scalars(
-            select(Tranche)
-            .where(Tranche.agreement_id.in_(list(by_agreement)))
-            .order_by(Tranche.due_date, Tranche.id)
-        ):
-            tranches[tranche.agreement_id].append(tranche)
-        for agreement_id, items in tranches.items():
-            by_agreement[agreement_id].tranches[agreement_id] = items
+        parts[agreement.project_id].tranches[agreement.id] = tranches[agreement.id]
     return list(parts.values())
 
 

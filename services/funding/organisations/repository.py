@@ -35,18 +35,12 @@ async def organisation_of_partner(session: AsyncSession, partner_id: str) -> uui
 
 
 async def get(
-    session: AsyncSession,
-    organisation_id: uuid.UUID,
-    scope: str | None = None,
-    *,
-    for_update: bool = False,
+    session: AsyncSession, organisation_id: uuid.UUID, scope: str | None = None
 ) -> Organisation | None:
     """The organisation, if the partner `scope` acts for it (None: anyone's)."""
     statement = select(Organisation).where(Organisation.id == organisation_id)
     if scope is not None:
         statement = statement.where(acts_for(scope))
-    if for_update:
-        statement = statement.with_for_update().execution_options(populate_existing=True)
     return await session.scalar(statement)
 
 

@@ -47,7 +47,6 @@ async def list_organisations(
 async def create(change: MoneyChange, data: OrganisationCreate) -> Organisation:
     session = change.session
     values = data.model_dump()
-    await _check_unique(session, values, None)
     row = Organisation(id=uuid.uuid4(), **values, created_by=change.principal.subject)
     await _flush(session, values, None, lambda: repository.add(session, row))
     await change.audit.record_write(
@@ -69,9 +68,7 @@ async def update(
 ) -> Organisation:
     session = change.session
     # Locked: two changes sent with the same version cannot both pass the check.
-    row = await repository.get(session, organisation_id, for_update=True)
-    if row is None:
-        raise NotFound("No such organisation.")
+    row = await repository.organisations.get_for_update(session, organisation_id)
     require_version(expected_version, row.version)
     sent = data.model_dump(include=data.model_fields_set)
     changed = {name: value for name, value in sent.items() if getattr(row, name) != value}
@@ -85,7 +82,6 @@ async def update(
                 {"path": "body.iati_identifier", "message": "the organisation reports projects"}
             ],
         )
-    await _check_unique(session, changed, row.id)
     before = {name: getattr(row, name) for name in changed}
 
     def apply() -> None:
@@ -124,8 +120,8 @@ async def _flush(
     other_than: uuid.UUID | None,
     write: Callable[[], None],
 ) -> None:
-    """Apply `write` and flush; an identifier taken a moment ago by another request is the
-    same 409 as one taken before, naming the field."""
+    """Apply `write` and flush; an identifier another organisation holds (taken before, or
+    a moment ago by another request) is a 409 naming the field."""
 
     async def taken() -> Exception:
         await _check_unique(session, values, other_than)  # raises, naming the field

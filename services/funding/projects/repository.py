@@ -14,6 +14,9 @@ from services.funding.models import Participant, Project
 from services.funding.organisations.repository import partner_organisations
 from services.funding.rows import existing_ids
 from shared.pagination import PageParams, keyset_page
+from shared.repository import Table
+
+projects = Table(Project, "No such project.")
 
 
 @dataclass(frozen=True)
@@ -35,18 +38,12 @@ def visible_to(partner_id: str) -> ColumnElement[bool]:
 
 
 async def get(
-    session: AsyncSession,
-    project_id: uuid.UUID,
-    scope: str | None = None,
-    *,
-    for_update: bool = False,
+    session: AsyncSession, project_id: uuid.UUID, scope: str | None = None
 ) -> Project | None:
     """The project, if the partner `scope` sees it (None: anyone's)."""
     statement = select(Project).where(Project.id == project_id)
     if scope is not None:
         statement = statement.where(visible_to(scope))
-    if for_update:
-        statement = statement.with_for_update().execution_options(populate_existing=True)
     return await session.scalar(statement)
 
 

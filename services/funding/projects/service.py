@@ -87,9 +87,7 @@ async def update(
 ) -> Project:
     session = change.session
     # Locked: two changes sent with the same version cannot both pass the check.
-    row = await repository.get(session, project_id, for_update=True)
-    if row is None:
-        raise NotFound("No such project.")
+    row = await repository.projects.get_for_update(session, project_id)
     require_version(expected_version, row.version)
     sent = data.model_dump(include=data.model_fields_set, exclude={"participants"})
     current: Pairs = (await repository.participants_of(session, [row.id]))[row.id]

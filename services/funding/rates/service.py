@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.funding.models import Agreement, Transaction
 from services.funding.models import ExchangeRate as ExchangeRateRow
 from services.funding.rates import repository
 from services.funding.rates.schemas import ExchangeRate, ExchangeRateCreate, RatesUpload, RateUsed
@@ -30,6 +31,7 @@ from shared.auth import Principal
 from shared.errors import Conflict, UnprocessableEntity
 from shared.money import Money
 from shared.pagination import Page, PageParams, page_of
+from shared.tabular import csv_delimiter
 
 
 @dataclass(frozen=True)
@@ -85,13 +87,25 @@ def convert(amount: Money, source: Rate, target: Rate) -> Money:
     return amount.convert_through(source.rate_to_djf, target.rate_to_djf, target.currency)
 
 
+def converted_with(amount: Money, rate: Rate, usd: Rate) -> Converted:
+    """`amount` (in `rate`'s currency) in DJF and in USD with these rates."""
+    return Converted(amount, convert(amount, rate, DJF_RATE), convert(amount, rate, usd), rate, usd)
+
+
+def stored_rates(row: Agreement | Transaction) -> tuple[Rate, Rate]:
+    """The rates stored with an amount's DJF and USD equivalents: its currency's, then USD's."""
+    return (
+        Rate(row.currency, row.rate_to_djf, row.rate_date),
+        Rate(USD, row.usd_rate_to_djf, row.usd_rate_date),
+    )
+
+
 async def in_djf_and_usd(
     session: AsyncSession, amount: Money, day: date, path: str = "body"
 ) -> Converted:
     """`amount` valued on `day` in DJF and in USD."""
     rate = await rate_on(session, amount.currency, day, path)
-    usd = await rate_on(session, USD, day, path)
-    return Converted(amount, convert(amount, rate, DJF_RATE), convert(amount, rate, usd), rate, usd)
+    return converted_with(amount, rate, await rate_on(session, USD, day, path))
 
 
 async def convert_on(
@@ -206,7 +220,7 @@ def _parse_csv(content: bytes) -> list[tuple[int, ExchangeRateCreate]]:
         raise UnprocessableEntity(
             "The file is not UTF-8 text.", errors=[{"path": "file", "message": "not UTF-8"}]
         ) from exc
-    delimiter = ";" if text[:2048].count(";") > text[:2048].count(",") else ","
+    delimiter = csv_delimiter(text[:2048])
     reader = csv.DictReader(
         io.StringIO(text), delimiter=delimiter, restkey=_BEYOND_HEADER, restval=None
     )

@@ -3,7 +3,6 @@ households and what is left, in DJF and USD, as JSON or CSV."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -92,7 +91,8 @@ async def get_funding_report(
 ) -> Response:
     report = await service.funding_report(session, query, principal)
     if _wants_csv(query, request):
-        name = f"funding-report-{date.today().isoformat()}.csv"
+        # The report's day in Djibouti (its `rates_on`), not the server's.
+        name = f"funding-report-{report.rates_on.isoformat()}.csv"
         return Response(
             report_csv(report),
             media_type="text/csv; charset=utf-8",

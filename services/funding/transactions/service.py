@@ -15,7 +15,7 @@ from services.funding.context import MoneyChange
 from services.funding.models import Agreement, Transaction
 from services.funding.organisations import repository as organisations
 from services.funding.projects import repository as projects
-from services.funding.rates.service import Converted, Rate, convert_on, in_djf_and_usd
+from services.funding.rates.service import Converted, convert_on, in_djf_and_usd, stored_rates
 from services.funding.transactions import repository
 from services.funding.transactions.repository import TransactionFilters
 from services.funding.transactions.schemas import (
@@ -119,10 +119,7 @@ def read(row: Transaction, agreement_currency: str | None = None) -> Transaction
         amount=amount,
         amount_djf=Money(row.amount_djf_minor, "DJF"),
         amount_usd=Money(row.amount_usd_minor, USD),
-        rates=[
-            Rate(row.currency, row.rate_to_djf, row.rate_date).used(),
-            Rate(USD, row.usd_rate_to_djf, row.usd_rate_date).used(),
-        ],
+        rates=[rate.used() for rate in stored_rates(row)],
         agreement_id=row.agreement_id,
         agreement_amount=agreement_amount,
         project_id=row.project_id,
@@ -237,12 +234,13 @@ async def reverse(
         agreement = await agreements.for_transaction(session, original.agreement_id, "agreement_id")
         if original.agreement_amount_minor is not None:
             agreement_amount = Money(-original.agreement_amount_minor, agreement.currency)
+    rate, usd_rate = stored_rates(original)
     valued = Converted(
         amount=Money(-original.amount_minor, original.currency),
         djf=Money(-original.amount_djf_minor, DJF),
         usd=Money(-original.amount_usd_minor, USD),
-        rate=Rate(original.currency, original.rate_to_djf, original.rate_date),
-        usd_rate=Rate(USD, original.usd_rate_to_djf, original.usd_rate_date),
+        rate=rate,
+        usd_rate=usd_rate,
     )
     row = await add(
         session,
