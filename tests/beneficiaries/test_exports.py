@@ -30,9 +30,9 @@ from services.beneficiaries.exports.fields import (
     INDIVIDUAL_EXPORT_FIELDS as INDIVIDUAL_FIELDS,
 )
 from services.beneficiaries.exports.formats import UTF8_BOM
-from services.beneficiaries.exports.xlsx import XlsxWriter
 from services.beneficiaries.models import AuditEvent
 from shared.db import Database
+from shared.xlsx import XlsxWriter
 from tests.beneficiaries.factories import Person, add_household
 from tests.beneficiaries.helpers import BASE, register
 from tests.beneficiaries.payloads import household, member

@@ -349,6 +349,7 @@ async def test_cancelling_and_limits(
     too_big = await upload(registry, manager, to_csv(synthetic(5)))
     assert too_big.status_code == 413
     assert too_big.headers["content-type"] == "application/problem+json"
+    assert too_big.json()["type"].endswith("/payload-too-large")
 
 
 async def test_planted_re_registrations_in_a_file_are_flagged(

@@ -21,7 +21,6 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response, Strea
 from starlette.routing import Route
 
 from services.beneficiaries.app import create_app
-from services.beneficiaries.config import BeneficiariesSettings
 from shared.db import Database
 from shared.errors import TYPE_BASE
 from shared.http_client import create_http_client
@@ -34,8 +33,9 @@ from shared.service_client import (
     UpstreamTimeout,
     url_path,
 )
-from shared.settings import CommonSettings
+from tests.beneficiaries.payloads import household, member, programme
 from tests.support.apps import serve
+from tests.support.registry import as_role, registry_settings
 from tests.support.tokens import TokenFactory
 from tests.support.upstream import free_port, running
 
@@ -44,14 +44,6 @@ PROGRAMMES = "/api/v1/beneficiaries/programmes"
 PROGRAMME = "/api/v1/beneficiaries/programmes/{code}"
 ENROLLMENTS = "/api/v1/beneficiaries/programmes/{code}/enrollments"
 STATS = "/api/v1/beneficiaries/stats"
-PNSF = {
-    "code": "pnsf",
-    "name_fr": "Programme National de Solidarité Famille",
-    "name_en": "National Family Solidarity Programme",
-    "pmt_max_consumption": 120_000,
-    "benefit_amount": 30_000,
-    "benefit_period": "quarterly",
-}
 PERSONAL = "Fatouma Said, born 1988"
 
 
@@ -109,17 +101,10 @@ class Registry:
 
 @pytest.fixture
 async def registry(tokens: TokenFactory, beneficiaries_db: Database) -> AsyncIterator[Registry]:
-    common = CommonSettings(environment="test", jwt_public_jwks=tokens.jwks_json)
-    settings = BeneficiariesSettings(
-        common=common,
-        audit_flush_interval=None,
-        pmt_job_poll_interval=None,
-        import_poll_interval=None,
-    )
-    app = create_app(settings)
-    admin = tokens.bearer(sub="user:admin", roles=["admin"])
+    app = create_app(registry_settings(tokens))
+    admin = as_role(tokens, "admin")
     async with serve(app, beneficiaries_db, REGISTRY) as direct:
-        created = await direct.post(PROGRAMMES, json=PNSF, headers=admin)
+        created = await direct.post(PROGRAMMES, json=programme(), headers=admin)
         assert created.status_code == 201, created.text
         yield Registry(app, direct, admin)
 
@@ -248,45 +233,15 @@ async def test_a_post_with_an_idempotency_key_is_done_once(
     assert conflict.value.upstream_status == 409
 
 
-def household() -> dict:
-    """A household with its head, as a field app registers it."""
-    return {
-        "location": {"locality_code": "DJ-DJ-BALBALA-PK12"},
-        "living_conditions": {
-            "dwelling_type": "shack",
-            "wall_material": "sheet_metal",
-            "rooms": 1,
-            "water_source": "public_tap",
-            "assets": ["mobile_phone"],
-        },
-        "registration": {"source": "door_to_door", "date": "2026-03-02", "enumerator_id": "e-7"},
-        "consent": {
-            "given": True,
-            "date": "2026-03-02",
-            "scope": ["registry", "programmes"],
-            "method": "thumbprint",
-            "notice_version": "2025-1",
-        },
-        "members": [
-            {
-                "given_name": "Fatouma",
-                "father_name": "Said",
-                "grandfather_name": "Robleh",
-                "sex": "F",
-                "birth_date": "1990-05-17",
-                "relationship_to_head": "head",
-            }
-        ],
-    }
-
-
 async def test_enrollments_stream_as_typed_lines(
     beneficiaries: ServiceClient, registry: Registry
 ) -> None:
     homes = []
     for _ in range(3):
         registered = await registry.direct.post(
-            "/api/v1/beneficiaries/households", json=household(), headers=registry.admin
+            "/api/v1/beneficiaries/households",
+            json=household([member("Fatouma", "Said", "Robleh")]),
+            headers=registry.admin,
         )
         assert registered.status_code == 201, registered.text
         homes.append(uuid.UUID(registered.json()["id"]))

@@ -42,8 +42,6 @@ from shared.errors import Forbidden, UnprocessableEntity
 
 Resource = Literal["households", "individuals"]
 AGE_GROUP_LABELS = ", ".join(label for _, label in AGE_GROUPS)
-# One column per identifier type, in the bulk-import template's order.
-IDENTIFIER_COLUMNS = IDENTIFIER_TYPES
 
 
 def _export_only(name: str, kind: Kind, description: str, *, personal: bool = False) -> Field:
@@ -103,7 +101,8 @@ def _person_export_fields() -> Iterator[Field]:
             yield _export_only("age", "integer", "Age in completed years today (Djibouti time).")
             yield _export_only("age_group", "text", f"Age group ({AGE_GROUP_LABELS}).")
         if field.column == "country_of_origin":
-            for id_type in IDENTIFIER_COLUMNS:
+            # One column per identifier type, in the bulk-import template's order.
+            for id_type in IDENTIFIER_TYPES:
                 yield _export_only(
                     id_type,
                     "list",

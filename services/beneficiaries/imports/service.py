@@ -18,8 +18,9 @@ from services.beneficiaries.imports.reader import UnreadableFile, sniff_format
 from services.beneficiaries.models import ImportJob
 from shared.audit import AuditTrail
 from shared.auth import Principal
-from shared.errors import Conflict, ProblemError, UnprocessableEntity
+from shared.errors import Conflict, UnprocessableEntity
 from shared.pagination import Page, PageParams, page_of
+from shared.uploads import PayloadTooLarge
 
 
 def upload_path(settings: BeneficiariesSettings, job: ImportJob) -> Path:
@@ -40,11 +41,7 @@ async def _stage(chunks: AsyncIterator[bytes], path: Path, max_bytes: int) -> _S
         async for chunk in chunks:
             staged.size += len(chunk)
             if staged.size > max_bytes:
-                raise ProblemError(
-                    f"The file is larger than the {max_bytes} bytes allowed.",
-                    status=413,
-                    title="Payload too large",
-                )
+                raise PayloadTooLarge(f"The file is larger than the {max_bytes} bytes allowed.")
             if not staged.head:
                 staged.head = chunk[:8]
             staged.digest.update(chunk)

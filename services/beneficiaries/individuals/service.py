@@ -115,8 +115,19 @@ async def update(
     data: IndividualUpdate,
     expected_version: int | None,
 ) -> PersonDocument:
-    session = ctx.session
     person, household = await held_for_change(ctx, individual_id)
+    return await update_held(ctx, person, household, data, expected_version)
+
+
+async def update_held(
+    ctx: WriteContext,
+    person: IndividualRow,
+    household: HouseholdRow | None,
+    data: IndividualUpdate,
+    expected_version: int | None,
+) -> PersonDocument:
+    """`update` of a person the caller holds for the change (`held_for_change`)."""
+    session = ctx.session
     if person.status == "merged":
         raise Conflict("This record was merged into another; change that one.")
     require_version(expected_version, person.version)

@@ -63,19 +63,6 @@ CATALOGUE: dict[str, Variable] = {
         Variable("head_legal_status", "categorical", "Legal status of the head."),
     )
 }
-# Categorical variables read straight off the household row.
-HOUSEHOLD_CATEGORIES = (
-    "dwelling_type",
-    "tenure",
-    "wall_material",
-    "roof_material",
-    "floor_material",
-    "water_source",
-    "sanitation",
-    "lighting",
-    "cooking_fuel",
-    "displacement_status",
-)
 
 
 def lookup(name: str) -> Variable | None:
@@ -123,6 +110,10 @@ class MemberFacts:
 
 HOUSEHOLD_FACTS = tuple(field.name for field in fields(HouseholdFacts))
 MEMBER_FACTS = tuple(field.name for field in fields(MemberFacts))
+# Categorical variables read straight off the household row.
+HOUSEHOLD_CATEGORIES = tuple(
+    name for name in HOUSEHOLD_FACTS if name in CATALOGUE and CATALOGUE[name].kind == "categorical"
+)
 
 
 def household_facts(row: Any) -> HouseholdFacts:

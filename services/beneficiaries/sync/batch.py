@@ -393,7 +393,7 @@ async def _member_update(ctx: WriteContext, op: MemberUpdateOperation) -> Result
             "household_version": household.version if household else None,
         }
     _check_base("person", op.base_version, person.version)
-    updated = await individuals.update(ctx, person.id, op.changes, person.version)
+    updated = await individuals.update_held(ctx, person, household, op.changes, person.version)
     return {
         "status": "updated",
         **ids,
