@@ -18,6 +18,7 @@ import threading
 import time
 import uuid
 from datetime import date
+from typing import Any
 
 import asyncpg
 import httpx
@@ -25,7 +26,7 @@ import psutil
 
 from bench.common import Stopwatch
 from bench.registry_seed import seed_stack
-from bench.stack import auth_headers, bench_stack, gateway_url
+from bench.stack import auth_headers, bench_stack, client_headers, gateway_url
 from inds.stack import Stack
 from shared.settings import database_url_for
 
@@ -59,6 +60,14 @@ async def _enroll(server_url: str, code: str, count: int) -> int:
         await connection.close()
 
 
+def _created(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    """`body` POSTed to `path`: the record created."""
+    response = client.post(path, json=body)
+    response.raise_for_status()
+    created: dict[str, Any] = response.json()
+    return created
+
+
 def _programme(client: httpx.Client, code: str) -> None:
     body = {
         "code": code,
@@ -68,81 +77,71 @@ def _programme(client: httpx.Client, code: str) -> None:
         "benefit_currency": "DJF",
         "benefit_period": "quarterly",
     }
-    client.post(f"{REGISTRY}/programmes", json=body).raise_for_status()
+    _created(client, f"{REGISTRY}/programmes", body)
 
 
 def _funded_agreement(client: httpx.Client, codes: list[str]) -> str:
     """The World Bank, a project financing `codes`, a USD agreement and its funds."""
-    for currency, rate in (("USD", "177.721"),):
-        client.post(
-            f"{FUNDING}/exchange-rates",
-            json={
-                "currency": currency,
-                "rate_date": "2026-01-01",
-                "rate_to_djf": rate,
-                "source": "bench",
-            },
-        ).raise_for_status()
-    funder = client.post(
+    _created(
+        client,
+        f"{FUNDING}/exchange-rates",
+        {"currency": "USD", "rate_date": "2026-01-01", "rate_to_djf": "177.721", "source": "bench"},
+    )
+    funder = _created(
+        client,
         f"{FUNDING}/organisations",
-        json={
+        {
             "iati_identifier": "XM-DAC-44000",
             "name_fr": "Banque mondiale",
             "name_en": "World Bank",
             "type": "multilateral",
         },
     )
-    funder.raise_for_status()
-    project = client.post(
+    project = _created(
+        client,
         f"{FUNDING}/projects",
-        json={
+        {
             "iati_identifier": "XM-DAC-44000-P173181",
-            "reporting_org_id": funder.json()["id"],
+            "reporting_org_id": funder["id"],
             "title_fr": "Filets sociaux",
             "title_en": "Safety nets",
             "status": 2,
             "programme_codes": codes,
-            "participants": [{"organisation_id": funder.json()["id"], "role": 1}],
+            "participants": [{"organisation_id": funder["id"], "role": 1}],
         },
     )
-    project.raise_for_status()
-    agreement = client.post(
+    agreement = _created(
+        client,
         f"{FUNDING}/agreements",
-        json={
+        {
             "reference": "IDA-BENCH",
-            "project_id": project.json()["id"],
-            "funder_id": funder.json()["id"],
+            "project_id": project["id"],
+            "funder_id": funder["id"],
             "amount": {"amount_minor": 10_000_000_000, "currency": "USD"},
             "signed_date": "2026-01-15",
         },
     )
-    agreement.raise_for_status()
-    client.post(
+    _created(
+        client,
         f"{FUNDING}/transactions",
-        json={
+        {
             "type": 1,
             "transaction_date": "2026-02-01",
             "value_date": "2026-02-01",
             "amount": {"amount_minor": 10_000_000_000, "currency": "USD"},
-            "agreement_id": agreement.json()["id"],
+            "agreement_id": agreement["id"],
         },
-    ).raise_for_status()
-    return str(agreement.json()["id"])
+    )
+    return str(agreement["id"])
 
 
 def _approver(client: httpx.Client, stack: Stack) -> dict[str, str]:
-    created = client.post(
+    created = _created(
+        client,
         "/api/v1/admin/clients",
-        json={"client_id": "bench-approver", "name": "bench", "roles": ["finance_approver"]},
+        {"client_id": "bench-approver", "name": "bench", "roles": ["finance_approver"]},
     )
-    created.raise_for_status()
-    token = httpx.post(
-        gateway_url(stack) + "/auth/token",
-        data={"grant_type": "client_credentials"},
-        auth=("bench-approver", created.json()["client_secret"]),
-    )
-    token.raise_for_status()
-    return {"Authorization": f"Bearer {token.json()['access_token']}"}
+    return client_headers(stack, "bench-approver", created["client_secret"])
 
 
 def _read_stream(url: str, code: str, headers: dict[str, str]) -> tuple[float, list[bytes]]:

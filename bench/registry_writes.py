@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bench.common import percentiles
 from bench.load import Call, LoadResult, run_load
 from bench.registry_seed import seed_stack
-from bench.roundtrips import CountingProxy, RoundTrip, Upstream
+from bench.roundtrips import CountingProxy, RoundTrip, Snapshot, Upstream
 from bench.stack import BENEFICIARIES as BASE
 from bench.stack import auth_headers, bench_stack, gateway_url
 from bench.sync_batch import as_write
@@ -164,10 +164,12 @@ class Counted:
     def median(self) -> float:
         return statistics.median(self.trips)
 
-    def record(self, members: int, connections: int, log: list[RoundTrip]) -> None:
+    def record(self, members: int, spent: Snapshot, log: list[RoundTrip]) -> None:
+        """One measured request: the round trips it `spent`, as logged in `log`."""
+        assert spent.total == len(log)
         self.trips.append(len(log))
         self.members.append(members)
-        self.connections.append(connections)
+        self.connections.append(len(spent.per_connection))
         self.logs.append(log)
 
     def typical(self) -> list[RoundTrip]:
@@ -265,13 +267,8 @@ async def count_round_trips(
                     last = proxy.snapshot()
                     assert answer.status_code == 200, answer.text
                     if index >= warm:
-                        spent = last - before
-                        assert spent.total == len(proxy.trips_since(before))
-                        gets.record(
-                            answer.json()["member_count"],
-                            len(spent.per_connection),
-                            proxy.trips_since(before),
-                        )
+                        members = answer.json()["member_count"]
+                        gets.record(members, last - before, proxy.trips_since(before))
                 for index in range(warm + samples):
                     household_id = next(ids)
                     read = await client.get(f"{BASE}/households/{household_id}")
@@ -292,13 +289,8 @@ async def count_round_trips(
                     assert answer.status_code == 200, answer.text
                     assert answer.headers["x-outcome"] == "updated", answer.headers
                     if index >= warm:
-                        spent = after - before
-                        assert spent.total == len(proxy.trips_since(before))
-                        puts.record(
-                            read.json()["member_count"],
-                            len(spent.per_connection),
-                            proxy.trips_since(before),
-                        )
+                        members = read.json()["member_count"]
+                        puts.record(members, after - before, proxy.trips_since(before))
                 before = proxy.snapshot()
                 rows = await app.state.audit.flush()
                 await _settled()

@@ -57,19 +57,20 @@ def gateway_url(stack: Stack) -> str:
     return stack.processes["gateway"].url
 
 
-def admin_token(stack: Stack) -> str:
+def client_headers(stack: Stack, client_id: str, secret: str) -> dict[str, str]:
+    """Headers with a fresh token of API client `client_id` (client credentials)."""
     response = httpx.post(
         gateway_url(stack) + "/auth/token",
         data={"grant_type": "client_credentials"},
-        auth=("admin", stack.credentials["admin"]),
+        auth=(client_id, secret),
     )
     response.raise_for_status()
-    return response.json()["access_token"]
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 def auth_headers(stack: Stack) -> dict[str, str]:
     """Headers with a fresh admin token (long benchmarks ask again: tokens expire)."""
-    return {"Authorization": f"Bearer {admin_token(stack)}"}
+    return client_headers(stack, "admin", stack.credentials["admin"])
 
 
 def activate_formula(stack: Stack, formula: dict = FORMULA) -> None:

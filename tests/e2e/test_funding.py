@@ -53,6 +53,11 @@ def _ok(response: httpx.Response, status: int = 200) -> Any:
     return response.json()
 
 
+def _created(stack: RunningStack, path: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
+    """`body` POSTed to `path` through the gateway: the record created (a 201)."""
+    return _ok(httpx.post(stack.url + path, json=body, headers=headers), 201)
+
+
 def _enrolled_households(stack: RunningStack) -> list[str]:
     """A programme of its own, and households (heads with phones) enrolled in it."""
     manager = stack.headers("demo-data-manager")
@@ -63,108 +68,89 @@ def _enrolled_households(stack: RunningStack) -> list[str]:
         "benefit_amount": BENEFIT,
         "benefit_period": "quarterly",
     }
-    _ok(httpx.post(f"{stack.url}{REGISTRY}/programmes", json=programme, headers=manager), 201)
+    _created(stack, f"{REGISTRY}/programmes", programme, manager)
     ids = []
     for n, name in enumerate(NAMES):
         phone = [{"type": "phone", "value": f"+25377{n:06d}"}]
         body = household([member(name, "Hassan", "Guedi", identifiers=phone)])
-        created = _ok(
-            httpx.post(f"{stack.url}{REGISTRY}/households", json=body, headers=manager), 201
-        )
-        _ok(
-            httpx.post(
-                f"{stack.url}{REGISTRY}/programmes/e2e-cash/enrollments",
-                json={"household_id": created["id"]},
-                headers=manager,
-            ),
-            201,
-        )
+        created = _created(stack, f"{REGISTRY}/households", body, manager)
+        enrollment = {"household_id": created["id"]}
+        _created(stack, f"{REGISTRY}/programmes/e2e-cash/enrollments", enrollment, manager)
         ids.append(created["id"])
     return ids
 
 
 def _funded_agreement(stack: RunningStack, officer: dict[str, str]) -> tuple[str, str]:
     """IOM funding a project that finances the programme: a USD agreement and funds in."""
-    url = stack.url + FUNDING
     rates = "currency,rate_date,rate_to_djf,source\nUSD,2026-01-01,177.721,Banque Centrale\n"
     uploaded = httpx.post(
-        f"{url}/exchange-rates/upload",
+        f"{stack.url}{FUNDING}/exchange-rates/upload",
         files={"file": ("rates.csv", rates.encode(), "text/csv")},
         headers=officer,
     )
     assert uploaded.status_code in (201, 409), uploaded.text
-    funder = _ok(
-        httpx.post(
-            f"{url}/organisations",
-            json={
-                "iati_identifier": "XM-DAC-47066",
-                "name_fr": "Organisation internationale pour les migrations",
-                "name_en": "International Organization for Migration",
-                "type": "un_agency",
-                "partner_id": "iom",
-            },
-            headers=officer,
-        ),
-        201,
+    funder = _created(
+        stack,
+        f"{FUNDING}/organisations",
+        {
+            "iati_identifier": "XM-DAC-47066",
+            "name_fr": "Organisation internationale pour les migrations",
+            "name_en": "International Organization for Migration",
+            "type": "un_agency",
+            "partner_id": "iom",
+        },
+        officer,
     )
-    provider = _ok(
-        httpx.post(
-            f"{url}/organisations",
-            json={
-                "iati_identifier": "DJ-RCS-E2EPAY",
-                "name_fr": "Opérateur de paiement",
-                "name_en": "Payment provider",
-                "type": "payment_provider",
-                "country": "DJ",
-            },
-            headers=officer,
-        ),
-        201,
+    provider = _created(
+        stack,
+        f"{FUNDING}/organisations",
+        {
+            "iati_identifier": "DJ-RCS-E2EPAY",
+            "name_fr": "Opérateur de paiement",
+            "name_en": "Payment provider",
+            "type": "payment_provider",
+            "country": "DJ",
+        },
+        officer,
     )
-    project = _ok(
-        httpx.post(
-            f"{url}/projects",
-            json={
-                "iati_identifier": "XM-DAC-47066-DJ-E2E",
-                "reporting_org_id": funder["id"],
-                "title_fr": "Transferts monétaires (essai)",
-                "title_en": "Cash transfers (test)",
-                "status": 2,
-                "planned_start": "2026-01-01",
-                "programme_codes": ["e2e-cash"],
-                "participants": [{"organisation_id": funder["id"], "role": 1}],
-            },
-            headers=officer,
-        ),
-        201,
+    project = _created(
+        stack,
+        f"{FUNDING}/projects",
+        {
+            "iati_identifier": "XM-DAC-47066-DJ-E2E",
+            "reporting_org_id": funder["id"],
+            "title_fr": "Transferts monétaires (essai)",
+            "title_en": "Cash transfers (test)",
+            "status": 2,
+            "planned_start": "2026-01-01",
+            "programme_codes": ["e2e-cash"],
+            "participants": [{"organisation_id": funder["id"], "role": 1}],
+        },
+        officer,
     )
-    agreement = _ok(
-        httpx.post(
-            f"{url}/agreements",
-            json={
-                "reference": "IOM-E2E-2026",
-                "project_id": project["id"],
-                "funder_id": funder["id"],
-                "amount": {"amount_minor": 1_000_000, "currency": "USD"},
-                "signed_date": "2026-01-10",
-            },
-            headers=officer,
-        ),
-        201,
+    agreement = _created(
+        stack,
+        f"{FUNDING}/agreements",
+        {
+            "reference": "IOM-E2E-2026",
+            "project_id": project["id"],
+            "funder_id": funder["id"],
+            "amount": {"amount_minor": 1_000_000, "currency": "USD"},
+            "signed_date": "2026-01-10",
+        },
+        officer,
     )
-    _ok(
-        httpx.post(
-            f"{url}/transactions",
-            json={
-                "type": 1,
-                "transaction_date": "2026-02-01",
-                "value_date": "2026-02-01",
-                "amount": {"amount_minor": 1_000_000, "currency": "USD"},
-                "agreement_id": agreement["id"],
-            },
-            headers=officer,
-        ),
-        201,
+    _created(
+        stack,
+        f"{FUNDING}/transactions",
+        {
+            "type": 1,
+            "transaction_date": "2026-02-01",
+            "value_date": "2026-02-01",
+            "amount": {"amount_minor": 1_000_000, "currency": "USD"},
+            "agreement_id": agreement["id"],
+        },
+        officer,
     )
     return agreement["id"], provider["id"]
 
@@ -240,22 +226,14 @@ def test_households_are_paid_once_reconciled_and_reported(stack: RunningStack) -
     references = [row["line_reference"] for row in rows]
 
     # The provider pays all but two; then one payment comes back.
-    first = _reconcile(
-        stack,
-        cycle["id"],
-        [(ref, "failed" if n < 2 else "paid") for n, ref in enumerate(references)],
-        approver,
-    )
+    outcomes = [(ref, "failed" if n < 2 else "paid") for n, ref in enumerate(references)]
+    first = _reconcile(stack, cycle["id"], outcomes, approver)
     assert (first["applied"].get("paid"), first["applied"].get("failed")) == (HOUSEHOLDS - 2, 2)
-    again = _reconcile(
-        stack,
-        cycle["id"],
-        [(ref, "failed" if n < 2 else "paid") for n, ref in enumerate(references)],
-        approver,
-    )
+    again = _reconcile(stack, cycle["id"], outcomes, approver)
     assert again["already_applied"] is True, "the same report twice applies once"
-    _reconcile(stack, cycle["id"], [(references[2], "reversed")], approver)
-    _ok(_act(stack, cycle["id"], "close", approver))
+    back = _reconcile(stack, cycle["id"], [(references[2], "reversed")], approver)
+    assert back["applied"]["reversed"] == 1
+    assert _ok(_act(stack, cycle["id"], "close", approver))["status"] == "closed"
 
     # The two failed and the one reversed household are paid by a second cycle.
     second = _built(stack, officer, body)

@@ -9,6 +9,8 @@ from fastapi import FastAPI
 from services.beneficiaries.app import create_app as create_registry_app
 from services.funding.app import create_app
 from shared.db import Database
+from tests.funding.factories import SampleLedger, add_sample_ledger
+from tests.funding.test_cycles import Payrolls
 from tests.support.apps import serve
 from tests.support.funding import REGISTRY_URL, funding_settings, registry_client
 from tests.support.registry import as_role, registry_settings
@@ -32,7 +34,7 @@ async def registry(
 @pytest.fixture
 def funding_app(tokens: TokenFactory, registry_app: FastAPI) -> FastAPI:
     app = create_app(funding_settings(tokens))
-    app.state.registry = registry_client(tokens, registry_app)
+    app.state.registry = registry_client(tokens, httpx.ASGITransport(app=registry_app))
     return app
 
 
@@ -53,3 +55,29 @@ def officer(tokens: TokenFactory) -> dict[str, str]:
 @pytest.fixture
 def approver(tokens: TokenFactory) -> dict[str, str]:
     return as_role(tokens, "finance_approver")
+
+
+@pytest.fixture
+def payrolls(
+    funding: httpx.AsyncClient,
+    registry: httpx.AsyncClient,
+    funding_app: FastAPI,
+    funding_db: Database,
+    beneficiaries_db: Database,
+    tokens: TokenFactory,
+    officer: dict[str, str],
+    approver: dict[str, str],
+) -> Payrolls:
+    """The fixtures above a payroll test drives, in one (tests/funding/test_cycles.py)."""
+    return Payrolls(
+        funding, registry, funding_app, funding_db, beneficiaries_db, tokens, officer, approver
+    )
+
+
+@pytest.fixture
+async def ledger(funding_db: Database) -> SampleLedger:
+    """The sample ledger (tests/funding/factories.py), committed."""
+    async with funding_db.sessionmaker() as session:
+        sample = await add_sample_ledger(session)
+        await session.commit()
+    return sample

@@ -12,6 +12,9 @@ from typing import Any
 
 import httpx
 
+from tests.support.registry import as_role
+from tests.support.tokens import TokenFactory
+
 BASE = "/api/v1/funding"
 RATES = f"{BASE}/exchange-rates"
 ORGANISATIONS = f"{BASE}/organisations"
@@ -151,7 +154,7 @@ def transaction_body(
 
 
 def programme_body(code: str = "pnsf", **overrides: Any) -> dict[str, Any]:
-    """A registry programme (POST it to the registry as a data_manager or admin)."""
+    """A registry programme (`create_programme` posts it)."""
     return {
         "code": code,
         "name_fr": "Programme National de Solidarité Famille",
@@ -176,6 +179,17 @@ async def record_rates(
         _created(await client.post(RATES, json=body, headers=headers))
         for body in bodies or (usd_rate(), eur_rate())
     ]
+
+
+async def create_programme(
+    registry: httpx.AsyncClient, tokens: TokenFactory, code: str = "pnsf", **overrides: Any
+) -> dict[str, Any]:
+    """A registry programme without PMT or rules (every household may be enrolled), created
+    in the registry by a data manager."""
+    body = programme_body(code, **overrides)
+    return _created(
+        await registry.post(PROGRAMMES, json=body, headers=as_role(tokens, "data_manager"))
+    )
 
 
 async def create_organisation(

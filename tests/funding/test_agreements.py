@@ -97,8 +97,17 @@ async def test_a_commitment_is_valued_at_its_signed_date_with_the_rates_shown(
 async def test_a_djf_commitment_needs_no_rate_of_its_own_but_one_for_usd(
     funding: httpx.AsyncClient, officer: dict[str, str]
 ) -> None:
+    funder = await create_organisation(funding, officer)
+    project = await create_project(funding, officer, funder)
+    body = agreement_body(project, funder, amount_minor=30_000_000, currency="DJF")
+    no_usd = await funding.post(AGREEMENTS, json=body, headers=officer)
+    assert no_usd.status_code == 422, no_usd.text
+    assert no_usd.json()["type"].endswith("/no-exchange-rate")
+
     await record_rates(funding, officer, usd_rate())
-    agreement = await create_agreement(funding, officer, amount_minor=30_000_000, currency="DJF")
+    agreement = await create_agreement(
+        funding, officer, project, funder, amount_minor=30_000_000, currency="DJF"
+    )
     assert agreement["committed_djf"] == _money(30_000_000, "DJF")
     assert agreement["committed_usd"] == _money(16_880_391, "USD")
     assert agreement["rates"][0] == {"currency": "DJF", "rate_date": None, "rate_to_djf": "1"}
@@ -297,3 +306,4 @@ async def test_a_partner_sees_the_agreements_its_organisation_funds(
         url, json={"status": "closed"}, headers=world_bank | {"If-Match": '"v1"'}
     )
     assert changed.status_code == 403
+    assert (await balance_of(funding, officer, agreement))["status"] == "active"

@@ -29,15 +29,13 @@ from services.funding.models import (
     Project,
 )
 from shared.db import Database
-from shared.http_client import create_http_client
-from shared.service_client import ServiceClient
 from tests.beneficiaries.factories import Person, save_household
-from tests.support.funding import REGISTRY_URL, ServiceToken
+from tests.funding.payloads import PROGRAMMES, create_programme
+from tests.support.funding import registry_client
 from tests.support.registry import as_role
 from tests.support.tokens import TokenFactory
 
 CYCLES = "/api/v1/funding/payment-cycles"
-PROGRAMMES = "/api/v1/beneficiaries/programmes"
 USD_RATE = Decimal("177.721")
 
 
@@ -138,59 +136,8 @@ async def balance(db: Database, agreement_id: uuid.UUID) -> dict[str, int]:
         }
 
 
-async def add_programme(
-    registry: httpx.AsyncClient, tokens: TokenFactory, code: str = "pnsf", **fields: Any
-) -> dict[str, Any]:
-    """A registry programme without PMT or rules: every household may be enrolled."""
-    body = {
-        "code": code,
-        "name_fr": "Programme National de Solidarité Famille",
-        "name_en": "National Family Solidarity Programme",
-        "benefit_amount": 30_000,
-        "benefit_period": "quarterly",
-        **fields,
-    }
-    response = await registry.post(PROGRAMMES, json=body, headers=as_role(tokens, "data_manager"))
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = response.json()
-    return created
-
-
 def head(given: str, phone: str | None = None, **fields: Any) -> Person:
     return Person(given, identifiers=[("phone", phone)] if phone else [], **fields)
-
-
-async def enroll(
-    registry: httpx.AsyncClient,
-    tokens: TokenFactory,
-    db: Database,
-    members: list[Person],
-    code: str = "pnsf",
-    locality: str = "DJ-DJ-BALBALA-PK12",
-) -> dict[str, Any]:
-    """A household registered with `members` and enrolled in `code`: its id, registry
-    number and enrollment id."""
-    household = await save_household(db, members, locality=locality)
-    response = await registry.post(
-        f"{PROGRAMMES}/{code}/enrollments",
-        json={"household_id": str(household.id)},
-        headers=as_role(tokens, "data_manager"),
-    )
-    assert response.status_code == 201, response.text
-    return {
-        "household_id": str(household.id),
-        "registry_number": household.registry_number,
-        "enrollment_id": response.json()["id"],
-    }
-
-
-async def enroll_many(
-    registry: httpx.AsyncClient, tokens: TokenFactory, db: Database, count: int, code: str = "pnsf"
-) -> list[dict[str, Any]]:
-    return [
-        await enroll(registry, tokens, db, [head(f"Head{n}", f"+2537700{n:04d}")], code)
-        for n in range(count)
-    ]
 
 
 async def create_cycle(
@@ -231,22 +178,6 @@ async def get_cycle(
     return body
 
 
-async def built_cycle(
-    funding: httpx.AsyncClient,
-    app: FastAPI,
-    database: Database,
-    headers: dict[str, str],
-    funds: Funds,
-    programme: str = "pnsf",
-    period: str = "2026Q3",
-) -> dict[str, Any]:
-    created = await create_cycle(funding, headers, funds, programme, period)
-    await build(app, database)
-    cycle = await get_cycle(funding, headers, created["id"])
-    assert cycle["build"]["status"] == "built", cycle["build"]
-    return cycle
-
-
 async def act(
     funding: httpx.AsyncClient,
     cycle_id: str,
@@ -267,13 +198,6 @@ async def lines_of(db: Database, cycle_id: str) -> list[PaymentLine]:
             .order_by(PaymentLine.line_no)
         )
         return list(rows)
-
-
-def registry_through(tokens: TokenFactory, transport: httpx.AsyncBaseTransport) -> RegistryClient:
-    http = create_http_client(
-        REGISTRY_URL, token_provider=ServiceToken(tokens), transport=transport
-    )
-    return RegistryClient(ServiceClient(http, "beneficiaries"))
 
 
 class CutOff(httpx.AsyncBaseTransport):
@@ -307,34 +231,107 @@ class Unreachable(httpx.AsyncBaseTransport):
         raise httpx.ConnectError("connection refused", request=request)
 
 
+@dataclass
+class Payrolls:
+    """What a payroll test drives, in one fixture (`payrolls`, tests/funding/conftest.py):
+    the funding API with its app and database, the registry with its database, the token
+    factory, an officer and an approver."""
+
+    funding: httpx.AsyncClient
+    registry: httpx.AsyncClient
+    app: FastAPI
+    db: Database
+    beneficiaries_db: Database
+    tokens: TokenFactory
+    officer: dict[str, str]
+    approver: dict[str, str]
+
+    async def funded(self, households: int = 0, received: int = 1_000_000, **funds: Any) -> Funds:
+        """The PNSF programme, `households` households enrolled in it and an agreement that
+        has received `received` for it (`funds`: the other options of `add_funds`)."""
+        await create_programme(self.registry, self.tokens)
+        funded = await add_funds(self.db, received=received, **funds)
+        await self.enroll_many(households)
+        return funded
+
+    async def enroll(
+        self, members: list[Person], code: str = "pnsf", locality: str = "DJ-DJ-BALBALA-PK12"
+    ) -> dict[str, Any]:
+        """A household registered with `members` and enrolled in `code`: its id, registry
+        number and enrollment id."""
+        household = await save_household(self.beneficiaries_db, members, locality=locality)
+        response = await self.registry.post(
+            f"{PROGRAMMES}/{code}/enrollments",
+            json={"household_id": str(household.id)},
+            headers=as_role(self.tokens, "data_manager"),
+        )
+        assert response.status_code == 201, response.text
+        return {
+            "household_id": str(household.id),
+            "registry_number": household.registry_number,
+            "enrollment_id": response.json()["id"],
+        }
+
+    async def enroll_many(self, count: int, code: str = "pnsf") -> list[dict[str, Any]]:
+        """`count` households of one head with a phone, enrolled in `code`."""
+        return [
+            await self.enroll([head(f"Head{n}", f"+2537700{n:04d}")], code) for n in range(count)
+        ]
+
+    async def built(
+        self,
+        funds: Funds,
+        programme: str = "pnsf",
+        period: str = "2026Q3",
+        *,
+        by: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """A cycle created by `by` (default: the officer), its payroll built."""
+        headers = by or self.officer
+        created = await create_cycle(self.funding, headers, funds, programme, period)
+        await build(self.app, self.db)
+        cycle = await get_cycle(self.funding, headers, created["id"])
+        assert cycle["build"]["status"] == "built", cycle["build"]
+        return cycle
+
+    async def send(self, cycle: dict[str, Any]) -> dict[str, Any]:
+        """`cycle` approved by the approver, then sent by the officer: as sent."""
+        approved = await act(self.funding, cycle["id"], "approve", self.approver)
+        assert approved.status_code == 200, approved.text
+        sent = await act(self.funding, cycle["id"], "send", self.officer)
+        assert sent.status_code == 200, sent.text
+        body: dict[str, Any] = sent.json()
+        return body
+
+    async def sent(
+        self, households: int = 4, currency: str = "DJF"
+    ) -> tuple[dict[str, Any], Funds, list[str]]:
+        """A sent payroll of `households` lines of 30,000 DJF, on an agreement in `currency`
+        that has received 1,000,000: the cycle, its funds and its line references."""
+        funds = await self.funded(households, currency=currency)
+        cycle = await self.send(await self.built(funds))
+        return cycle, funds, [line.reference for line in await lines_of(self.db, cycle["id"])]
+
+
 # -- creating and building ------------------------------------------------------------------
 
 
 async def test_a_payroll_is_built_from_the_registrys_active_enrollments(
+    payrolls: Payrolls,
     funding: httpx.AsyncClient,
     registry: httpx.AsyncClient,
     funding_app: FastAPI,
     funding_db: Database,
-    beneficiaries_db: Database,
     tokens: TokenFactory,
     officer: dict[str, str],
 ) -> None:
-    await add_programme(registry, tokens)
-    funds = await add_funds(funding_db, received=10_000_000)
-    first = await enroll(
-        registry, tokens, beneficiaries_db, [head("Fatouma", "+25377123456", father_name="Said")]
-    )
-    second = await enroll(
-        registry,
-        tokens,
-        beneficiaries_db,
-        [head("Amina", "+25377654321")],
-        locality="DJ-OB-OBOCK-MARKAZI",
-    )
+    funds = await payrolls.funded(received=10_000_000)
+    first = await payrolls.enroll([head("Fatouma", "+25377123456", father_name="Said")])
+    second = await payrolls.enroll([head("Amina", "+25377654321")], locality="DJ-OB-OBOCK-MARKAZI")
     # No head to pay; a head without a phone to pay on: left out, counted.
-    await enroll(registry, tokens, beneficiaries_db, [Person("Ali", relationship_to_head="child")])
-    await enroll(registry, tokens, beneficiaries_db, [head("Hodan")])
-    suspended = await enroll(registry, tokens, beneficiaries_db, [head("Kadra", "+25377000999")])
+    await payrolls.enroll([Person("Ali", relationship_to_head="child")])
+    await payrolls.enroll([head("Hodan")])
+    suspended = await payrolls.enroll([head("Kadra", "+25377000999")])
     response = await registry.post(
         f"/api/v1/beneficiaries/enrollments/{suspended['enrollment_id']}/suspend",
         json={"reason": "moved away"},
@@ -392,8 +389,8 @@ async def test_a_cycle_needs_a_known_programme_its_period_and_an_active_agreemen
     tokens: TokenFactory,
     officer: dict[str, str],
 ) -> None:
-    await add_programme(registry, tokens)
-    await add_programme(registry, tokens, "cash-monthly", benefit_period="monthly")
+    await create_programme(registry, tokens)
+    await create_programme(registry, tokens, "cash-monthly", benefit_period="monthly")
     funds = await add_funds(funding_db, received=1_000_000, programmes=["pnsf", "cash-monthly"])
     closed = await add_funds(funding_db, received=1_000_000, status="closed")
     body = {"programme": "pnsf", "period": "2026Q3", "agreement_id": str(funds.agreement_id)}
@@ -436,7 +433,7 @@ async def test_a_cycle_needs_a_known_programme_its_period_and_an_active_agreemen
 
     # The registry cannot be reached: a 503 to retry, and no cycle.
     working = funding_app.state.registry
-    funding_app.state.registry = registry_through(tokens, Unreachable())
+    funding_app.state.registry = registry_client(tokens, Unreachable())
     try:
         response = await funding.post(CYCLES, json=body, headers=officer)
     finally:
@@ -448,14 +445,9 @@ async def test_a_cycle_needs_a_known_programme_its_period_and_an_active_agreemen
 
 
 async def test_a_retried_create_with_its_idempotency_key_makes_one_cycle(
-    funding: httpx.AsyncClient,
-    registry: httpx.AsyncClient,
-    funding_db: Database,
-    tokens: TokenFactory,
-    officer: dict[str, str],
+    payrolls: Payrolls, funding: httpx.AsyncClient, officer: dict[str, str]
 ) -> None:
-    await add_programme(registry, tokens)
-    funds = await add_funds(funding_db, received=1_000_000)
+    funds = await payrolls.funded()
     body = {"programme": "pnsf", "period": "2026Q3", "agreement_id": str(funds.agreement_id)}
     headers = officer | {"Idempotency-Key": "cycle-2026q3"}
     first = await funding.post(CYCLES, json=body, headers=headers)
@@ -468,24 +460,21 @@ async def test_a_retried_create_with_its_idempotency_key_makes_one_cycle(
 
 
 async def test_a_registry_outage_mid_build_leaves_nothing_and_the_build_can_be_retried(
+    payrolls: Payrolls,
     funding: httpx.AsyncClient,
-    registry: httpx.AsyncClient,
     registry_app: FastAPI,
     funding_app: FastAPI,
     funding_db: Database,
-    beneficiaries_db: Database,
     tokens: TokenFactory,
     officer: dict[str, str],
 ) -> None:
-    await add_programme(registry, tokens)
-    funds = await add_funds(funding_db, received=10_000_000)
-    await enroll_many(registry, tokens, beneficiaries_db, 5)
+    funds = await payrolls.funded(5, received=10_000_000)
     created = await create_cycle(funding, officer, funds)
     # Batches of two: two of them are copied before the stream breaks on the fifth line.
     funding_app.state.settings = funding_app.state.settings.model_copy(
         update={"build_batch_size": 2}
     )
-    broken = registry_through(tokens, CutOff(httpx.ASGITransport(app=registry_app), after=4))
+    broken = registry_client(tokens, CutOff(httpx.ASGITransport(app=registry_app), after=4))
 
     assert await build(funding_app, funding_db, broken) == 1
     cycle = await get_cycle(funding, officer, created["id"])
@@ -510,32 +499,27 @@ async def test_a_registry_outage_mid_build_leaves_nothing_and_the_build_can_be_r
 
 
 async def test_households_paid_or_held_by_another_open_cycle_are_left_out(
+    payrolls: Payrolls,
     funding: httpx.AsyncClient,
-    registry: httpx.AsyncClient,
-    funding_app: FastAPI,
     funding_db: Database,
-    beneficiaries_db: Database,
-    tokens: TokenFactory,
     officer: dict[str, str],
     approver: dict[str, str],
 ) -> None:
-    await add_programme(registry, tokens)
-    funds = await add_funds(funding_db, received=10_000_000)
-    await enroll_many(registry, tokens, beneficiaries_db, 3)
-    first = await built_cycle(funding, funding_app, funding_db, officer, funds)
-    second = await built_cycle(funding, funding_app, funding_db, officer, funds)
+    funds = await payrolls.funded(3, received=10_000_000)
+    first = await payrolls.built(funds)
+    second = await payrolls.built(funds)
     assert (second["lines_count"], second["excluded"]) == (0, {"in_another_cycle": 3})
     empty = await act(funding, second["id"], "approve", approver)
     assert empty.status_code == 409, "nothing to approve"
     # Another period is another payroll.
-    other = await built_cycle(funding, funding_app, funding_db, officer, funds, period="2026Q4")
+    other = await payrolls.built(funds, period="2026Q4")
     assert other["lines_count"] == 3
 
     # Cancelled, the first cycle's lines let their households go.
     cancelled = await act(funding, first["id"], "cancel", officer, reason="wrong agreement")
     assert cancelled.status_code == 200, cancelled.text
     assert {line.status for line in await lines_of(funding_db, first["id"])} == {"cancelled"}
-    third = await built_cycle(funding, funding_app, funding_db, officer, funds)
+    third = await payrolls.built(funds)
     assert (third["lines_count"], third["excluded"]) == (3, {})
 
 
@@ -546,8 +530,8 @@ async def test_a_yearly_or_one_off_programme_names_its_periods_its_own_way(
     tokens: TokenFactory,
     officer: dict[str, str],
 ) -> None:
-    await add_programme(registry, tokens, "yearly", benefit_period="yearly")
-    await add_programme(registry, tokens, "drought", benefit_period="one_off")
+    await create_programme(registry, tokens, "yearly", benefit_period="yearly")
+    await create_programme(registry, tokens, "drought", benefit_period="one_off")
     funds = await add_funds(funding_db, received=1_000_000, programmes=["yearly", "drought"])
     assert (await create_cycle(funding, officer, funds, "yearly", "2026"))["period"] == "2026"
     assert (await create_cycle(funding, officer, funds, "drought", "2026-EID"))["period"] == (
@@ -567,17 +551,13 @@ async def test_a_yearly_or_one_off_programme_names_its_periods_its_own_way(
 
 
 async def test_a_build_whose_builder_stopped_beating_is_taken_over(
+    payrolls: Payrolls,
     funding: httpx.AsyncClient,
-    registry: httpx.AsyncClient,
     funding_app: FastAPI,
     funding_db: Database,
-    beneficiaries_db: Database,
-    tokens: TokenFactory,
     officer: dict[str, str],
 ) -> None:
-    await add_programme(registry, tokens)
-    funds = await add_funds(funding_db, received=1_000_000)
-    await enroll_many(registry, tokens, beneficiaries_db, 2)
+    funds = await payrolls.funded(2)
     created = await create_cycle(funding, officer, funds)
     # A builder claims the cycle and dies: its heartbeat stops.
     async with funding_db.sessionmaker() as session, session.begin():

@@ -13,15 +13,13 @@ from sqlalchemy import delete, select
 from services.funding.models import AuditEvent, ExchangeRate, Transaction
 from shared.clock import today
 from shared.db import Database
+from tests.funding.payloads import create_programme
 from tests.funding.test_cycles import (
+    Payrolls,
     act,
-    add_funds,
-    add_programme,
     balance,
     build,
-    built_cycle,
     create_cycle,
-    enroll_many,
     get_cycle,
     lines_of,
 )
@@ -32,20 +30,16 @@ from tests.support.tokens import TokenFactory
 
 
 async def test_an_approver_other_than_the_creator_reserves_the_payroll(
+    payrolls: Payrolls,
     funding: httpx.AsyncClient,
-    registry: httpx.AsyncClient,
-    funding_app: FastAPI,
     funding_db: Database,
-    beneficiaries_db: Database,
     tokens: TokenFactory,
     approver: dict[str, str],
 ) -> None:
-    await add_programme(registry, tokens)
-    funds = await add_funds(funding_db, received=100_000)
-    await enroll_many(registry, tokens, beneficiaries_db, 3)
+    funds = await payrolls.funded(3, received=100_000)
     # Someone who is both officer and approver still cannot approve their own payroll.
     both = tokens.bearer(sub="user:both", roles=["finance_officer", "finance_approver"])
-    cycle = await built_cycle(funding, funding_app, funding_db, both, funds)
+    cycle = await payrolls.built(funds, by=both)
 
     own = await act(funding, cycle["id"], "approve", both)
     assert own.status_code == 403
@@ -76,7 +70,7 @@ async def test_an_approver_other_than_the_creator_reserves_the_payroll(
     }
 
     # What is left (10,000 DJF) pays no second payroll of 90,000.
-    other = await built_cycle(funding, funding_app, funding_db, both, funds, period="2026Q4")
+    other = await payrolls.built(funds, period="2026Q4", by=both)
     short = await act(funding, other["id"], "approve", approver)
     assert short.status_code == 409
     problem = short.json()
@@ -97,22 +91,18 @@ async def test_an_approver_other_than_the_creator_reserves_the_payroll(
 
 
 async def test_the_reservation_is_each_line_converted_at_the_approval_rate(
+    payrolls: Payrolls,
     funding: httpx.AsyncClient,
     registry: httpx.AsyncClient,
-    funding_app: FastAPI,
     funding_db: Database,
-    beneficiaries_db: Database,
     tokens: TokenFactory,
-    officer: dict[str, str],
     approver: dict[str, str],
 ) -> None:
-    await add_programme(registry, tokens)
-    await add_programme(registry, tokens, "pnsf-eur", benefit_currency="EUR", benefit_amount=1000)
-    funds = await add_funds(
-        funding_db, received=1_000_000, currency="USD", programmes=["pnsf", "pnsf-eur"]
+    await create_programme(
+        registry, tokens, "pnsf-eur", benefit_currency="EUR", benefit_amount=1000
     )
-    await enroll_many(registry, tokens, beneficiaries_db, 3)
-    cycle = await built_cycle(funding, funding_app, funding_db, officer, funds)
+    funds = await payrolls.funded(3, currency="USD", programmes=["pnsf", "pnsf-eur"])
+    cycle = await payrolls.built(funds)
 
     approved = await act(funding, cycle["id"], "approve", approver)
     assert approved.status_code == 200, approved.text
@@ -127,8 +117,8 @@ async def test_the_reservation_is_each_line_converted_at_the_approval_rate(
     }
 
     # No EUR rate recorded: no approval, and nothing held.
-    await enroll_many(registry, tokens, beneficiaries_db, 1, "pnsf-eur")
-    eur = await built_cycle(funding, funding_app, funding_db, officer, funds, "pnsf-eur", "2026Q3")
+    await payrolls.enroll_many(1, "pnsf-eur")
+    eur = await payrolls.built(funds, "pnsf-eur")
     refused = await act(funding, eur["id"], "approve", approver)
     assert refused.status_code == 422, refused.text
     assert refused.json()["type"].endswith("/no-exchange-rate")
@@ -139,19 +129,14 @@ async def test_the_reservation_is_each_line_converted_at_the_approval_rate(
 
 
 async def test_sending_disburses_the_total_to_the_payment_provider(
+    payrolls: Payrolls,
     funding: httpx.AsyncClient,
-    registry: httpx.AsyncClient,
-    funding_app: FastAPI,
     funding_db: Database,
-    beneficiaries_db: Database,
-    tokens: TokenFactory,
     officer: dict[str, str],
     approver: dict[str, str],
 ) -> None:
-    await add_programme(registry, tokens)
-    funds = await add_funds(funding_db, received=1_000_000)
-    await enroll_many(registry, tokens, beneficiaries_db, 2)
-    cycle = await built_cycle(funding, funding_app, funding_db, officer, funds)
+    funds = await payrolls.funded(2)
+    cycle = await payrolls.built(funds)
     early = await act(funding, cycle["id"], "send", officer)
     assert early.status_code == 409, "an unapproved payroll is not sent"
     assert (await act(funding, cycle["id"], "approve", approver)).status_code == 200
@@ -194,19 +179,15 @@ async def test_sending_disburses_the_total_to_the_payment_provider(
 
 
 async def test_cancelling_an_approved_cycle_releases_its_reservation(
+    payrolls: Payrolls,
     funding: httpx.AsyncClient,
-    registry: httpx.AsyncClient,
     funding_app: FastAPI,
     funding_db: Database,
-    beneficiaries_db: Database,
-    tokens: TokenFactory,
     officer: dict[str, str],
     approver: dict[str, str],
 ) -> None:
-    await add_programme(registry, tokens)
-    funds = await add_funds(funding_db, received=90_000)
-    await enroll_many(registry, tokens, beneficiaries_db, 3)
-    cycle = await built_cycle(funding, funding_app, funding_db, officer, funds)
+    funds = await payrolls.funded(3, received=90_000)
+    cycle = await payrolls.built(funds)
     assert (await act(funding, cycle["id"], "approve", approver)).status_code == 200
     assert (await balance(funding_db, funds.agreement_id))["reserved"] == 90_000
 
@@ -225,7 +206,7 @@ async def test_cancelling_an_approved_cycle_releases_its_reservation(
     }
     assert (await act(funding, cycle["id"], "cancel", officer, reason="again")).status_code == 409
     # The money and the households are free for another payroll of the period.
-    again = await built_cycle(funding, funding_app, funding_db, officer, funds)
+    again = await payrolls.built(funds)
     assert again["lines_count"] == 3
     assert (await act(funding, again["id"], "approve", approver)).status_code == 200
 
@@ -239,19 +220,13 @@ async def test_cancelling_an_approved_cycle_releases_its_reservation(
 
 
 async def test_sending_without_a_rate_to_value_the_disbursement_names_the_send_date(
+    payrolls: Payrolls,
     funding: httpx.AsyncClient,
-    registry: httpx.AsyncClient,
-    funding_app: FastAPI,
     funding_db: Database,
-    beneficiaries_db: Database,
-    tokens: TokenFactory,
     officer: dict[str, str],
     approver: dict[str, str],
 ) -> None:
-    await add_programme(registry, tokens)
-    funds = await add_funds(funding_db, received=1_000_000)
-    await enroll_many(registry, tokens, beneficiaries_db, 1)
-    cycle = await built_cycle(funding, funding_app, funding_db, officer, funds)
+    cycle = await payrolls.built(await payrolls.funded(1))
     assert (await act(funding, cycle["id"], "approve", approver)).status_code == 200
     # A DJF payroll on a DJF agreement needs no rate to be approved; its disbursement is
     # valued in USD too, on the day it is sent.

@@ -29,13 +29,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from services.funding.app import create_app
-from services.funding.cycles.job import run_pending
 from services.funding.models import PaymentCycle, PaymentLine
 from shared.db import Database
-from tests.funding.test_cycles import CYCLES, act, add_funds, balance, registry_through
+from tests.funding.test_cycles import CYCLES, Funds, act, add_funds, balance, build, create_cycle
 from tests.support.apps import serve
 from tests.support.databases import migrated_databases
-from tests.support.funding import funding_settings
+from tests.support.funding import funding_settings, registry_client
 from tests.support.tokens import TokenFactory
 
 
@@ -125,7 +124,7 @@ def stand_in() -> Registry:
 @pytest.fixture
 def race_app(tokens: TokenFactory, stand_in: Registry) -> FastAPI:
     app = create_app(funding_settings(tokens, build_batch_size=50))
-    app.state.registry = registry_through(tokens, httpx.MockTransport(stand_in))
+    app.state.registry = registry_client(tokens, httpx.MockTransport(stand_in))
     return app
 
 
@@ -136,24 +135,10 @@ async def funding(race_app: FastAPI, committed: Database) -> AsyncIterator[httpx
 
 
 async def new_cycle(
-    funding: httpx.AsyncClient,
-    officer: dict[str, str],
-    agreement_id: uuid.UUID,
-    code: str,
-    period: str,
+    funding: httpx.AsyncClient, officer: dict[str, str], funds: Funds, code: str, period: str
 ) -> str:
-    response = await funding.post(
-        CYCLES,
-        json={"programme": code, "period": period, "agreement_id": str(agreement_id)},
-        headers=officer,
-    )
-    assert response.status_code == 202, response.text
-    cycle_id: str = response.json()["id"]
+    cycle_id: str = (await create_cycle(funding, officer, funds, code, period))["id"]
     return cycle_id
-
-
-async def build_all(app: FastAPI, database: Database) -> int:
-    return await run_pending(database, app.state.settings, app.state.registry, app.state.audit)
 
 
 async def test_fifty_approvals_against_money_for_ten_approve_exactly_ten(
@@ -166,10 +151,8 @@ async def test_fifty_approvals_against_money_for_ten_approve_exactly_ten(
 ) -> None:
     code, _ = stand_in.add(1)
     funds = await add_funds(committed, received=100_000, programmes=[code])
-    ids = [
-        await new_cycle(funding, officer, funds.agreement_id, code, f"R{n:02d}") for n in range(50)
-    ]
-    assert await build_all(race_app, committed) == 50
+    ids = [await new_cycle(funding, officer, funds, code, f"R{n:02d}") for n in range(50)]
+    assert await build(race_app, committed) == 50
 
     answers = await asyncio.gather(
         *(act(funding, cycle_id, "approve", approver) for cycle_id in ids)
@@ -205,8 +188,8 @@ async def test_a_cycle_approved_by_several_at_once_is_approved_and_reserved_once
 ) -> None:
     code, _ = stand_in.add(3)
     funds = await add_funds(committed, received=1_000_000, programmes=[code])
-    cycle_id = await new_cycle(funding, officer, funds.agreement_id, code, "2026")
-    await build_all(race_app, committed)
+    cycle_id = await new_cycle(funding, officer, funds, code, "2026")
+    assert await build(race_app, committed) == 1
     approvers = [
         tokens.bearer(sub=f"user:approver-{n}", roles=["finance_approver"]) for n in range(8)
     ]
@@ -225,10 +208,10 @@ async def test_two_payrolls_built_at_once_never_hold_the_same_household(
 ) -> None:
     code, households = stand_in.add(300)
     funds = await add_funds(committed, received=10_000_000, programmes=[code])
-    first = await new_cycle(funding, officer, funds.agreement_id, code, "2026-A")
-    second = await new_cycle(funding, officer, funds.agreement_id, code, "2026-A")
+    first = await new_cycle(funding, officer, funds, code, "2026-A")
+    second = await new_cycle(funding, officer, funds, code, "2026-A")
 
-    ran = await asyncio.gather(build_all(race_app, committed), build_all(race_app, committed))
+    ran = await asyncio.gather(build(race_app, committed), build(race_app, committed))
     assert sum(ran) == 2
     async with committed.sessionmaker() as session:
         cycles = {
@@ -300,8 +283,8 @@ async def test_a_household_taken_by_a_writer_that_did_not_wait_is_still_paid_onc
                     status="pending",
                 )
             )
-            cycle_id = await new_cycle(funding, officer, funds.agreement_id, code, "2026-B")
-            building = asyncio.create_task(build_all(race_app, committed))
+            cycle_id = await new_cycle(funding, officer, funds, code, "2026-B")
+            building = asyncio.create_task(build(race_app, committed))
             for _ in range(200):
                 async with engine.connect() as probe:
                     waiting = await probe.scalar(
@@ -342,8 +325,8 @@ async def test_a_build_shows_its_progress_and_no_line_until_it_is_done(
     code, _ = stand_in.add(120)
     stand_in.pause_after = 100
     funds = await add_funds(committed, received=10_000_000, programmes=[code])
-    cycle_id = await new_cycle(funding, officer, funds.agreement_id, code, "2026-C")
-    building = asyncio.create_task(build_all(race_app, committed))
+    cycle_id = await new_cycle(funding, officer, funds, code, "2026-C")
+    building = asyncio.create_task(build(race_app, committed))
     try:
         for _ in range(200):
             cycle = (await funding.get(f"{CYCLES}/{cycle_id}", headers=officer)).json()

@@ -16,17 +16,8 @@ from sqlalchemy import func, select
 from services.funding.models import AuditEvent
 from shared.clock import today
 from shared.db import Database
-from tests.funding.test_cycles import (
-    CYCLES,
-    act,
-    add_funds,
-    add_programme,
-    built_cycle,
-    enroll,
-    enroll_many,
-    head,
-    lines_of,
-)
+from tests.funding.test_cycles import CYCLES, Payrolls, act, head, lines_of
+from tests.funding.test_cycles_reconciliation import csv_report, upload
 from tests.support.registry import as_role
 from tests.support.tokens import TokenFactory
 
@@ -34,32 +25,21 @@ from tests.support.tokens import TokenFactory
 
 
 async def test_the_payment_file_has_the_exchange_columns_and_neutralised_text(
+    payrolls: Payrolls,
     funding: httpx.AsyncClient,
-    registry: httpx.AsyncClient,
     funding_app: FastAPI,
     funding_db: Database,
-    beneficiaries_db: Database,
     tokens: TokenFactory,
     officer: dict[str, str],
-    approver: dict[str, str],
 ) -> None:
-    await add_programme(registry, tokens)
-    funds = await add_funds(funding_db, received=1_000_000)
-    fatouma = await enroll(
-        registry,
-        tokens,
-        beneficiaries_db,
-        [head("Fatouma", "+25377123456", father_name="Said", grandfather_name="Robleh")],
+    funds = await payrolls.funded()
+    fatouma = await payrolls.enroll(
+        [head("Fatouma", "+25377123456", father_name="Said", grandfather_name="Robleh")]
     )
-    await enroll(
-        registry,
-        tokens,
-        beneficiaries_db,
-        [head('=HYPERLINK("http://evil.example","x")', "+25377654321", father_name="@SUM(A1)")],
+    await payrolls.enroll(
+        [head('=HYPERLINK("http://evil.example","x")', "+25377654321", father_name="@SUM(A1)")]
     )
-    cycle = await built_cycle(funding, funding_app, funding_db, officer, funds)
-    assert (await act(funding, cycle["id"], "approve", approver)).status_code == 200
-    assert (await act(funding, cycle["id"], "send", officer)).status_code == 200
+    cycle = await payrolls.send(await payrolls.built(funds))
 
     analyst = await funding.get(
         f"{CYCLES}/{cycle['id']}/payment-file.csv", headers=as_role(tokens, "analyst")
@@ -152,21 +132,16 @@ async def test_the_payment_file_has_the_exchange_columns_and_neutralised_text(
 
 
 async def test_the_payment_file_leaves_only_once_the_cycle_is_sent(
+    payrolls: Payrolls,
     funding: httpx.AsyncClient,
-    registry: httpx.AsyncClient,
-    funding_app: FastAPI,
     funding_db: Database,
-    beneficiaries_db: Database,
-    tokens: TokenFactory,
     officer: dict[str, str],
     approver: dict[str, str],
 ) -> None:
     """Were the file out while the cycle is approved, the cycle could then be cancelled and
     its households put in a new cycle: paid twice, from two files."""
-    await add_programme(registry, tokens)
-    funds = await add_funds(funding_db, received=1_000_000)
-    await enroll_many(registry, tokens, beneficiaries_db, 2)
-    cycle = await built_cycle(funding, funding_app, funding_db, officer, funds)
+    funds = await payrolls.funded(2)
+    cycle = await payrolls.built(funds)
 
     def file_of(cycle_id: str, file_format: str = "csv") -> Any:
         return funding.get(f"{CYCLES}/{cycle_id}/payment-file.{file_format}", headers=officer)
@@ -186,44 +161,30 @@ async def test_the_payment_file_leaves_only_once_the_cycle_is_sent(
     cancelled = await act(funding, cycle["id"], "cancel", officer, reason="wrong agreement")
     assert cancelled.status_code == 200, cancelled.text
     assert (await file_of(cycle["id"])).status_code == 409
-    again = await built_cycle(funding, funding_app, funding_db, officer, funds)
+    again = await payrolls.built(funds)
     assert again["lines_count"] == 2
-    assert (await act(funding, again["id"], "approve", approver)).status_code == 200
-    assert (await act(funding, again["id"], "send", officer)).status_code == 200
+    await payrolls.send(again)
     sent = await file_of(again["id"])
     assert sent.status_code == 200, sent.text
     assert len(list(csv.DictReader(io.StringIO(sent.content.decode("utf-8-sig"))))) == 2
     [line] = [ln for ln in await lines_of(funding_db, again["id"]) if ln.line_no == 1]
-    report = f"line_reference,status,date\n{line.reference},paid,{today().isoformat()}\n"
-    applied = await funding.post(
-        f"{CYCLES}/{again['id']}/reconciliation",
-        files={"file": ("report.csv", report.encode(), "text/csv")},
-        headers=approver,
-    )
+    report = csv_report((line.reference, "paid", "", today().isoformat()))
+    applied = await upload(funding, again["id"], approver, report)
     assert applied.status_code == 200, applied.text
     assert (await file_of(again["id"], "xlsx")).status_code == 200, "reconciling: still there"
 
 
 async def test_lines_are_paged_and_filtered_and_payees_are_for_finance_staff_only(
+    payrolls: Payrolls,
     funding: httpx.AsyncClient,
-    registry: httpx.AsyncClient,
     funding_app: FastAPI,
     funding_db: Database,
-    beneficiaries_db: Database,
     tokens: TokenFactory,
     officer: dict[str, str],
 ) -> None:
-    await add_programme(registry, tokens)
-    funds = await add_funds(funding_db, received=1_000_000)
-    await enroll_many(registry, tokens, beneficiaries_db, 3)
-    await enroll(
-        registry,
-        tokens,
-        beneficiaries_db,
-        [head("Amina", "+25377654321")],
-        locality="DJ-OB-OBOCK-MARKAZI",
-    )
-    cycle = await built_cycle(funding, funding_app, funding_db, officer, funds)
+    funds = await payrolls.funded(3)
+    await payrolls.enroll([head("Amina", "+25377654321")], locality="DJ-OB-OBOCK-MARKAZI")
+    cycle = await payrolls.built(funds)
     url = f"{CYCLES}/{cycle['id']}/lines"
 
     seen: list[dict[str, Any]] = []

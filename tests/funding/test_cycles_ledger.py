@@ -9,7 +9,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import httpx
-from fastapi import FastAPI
 from sqlalchemy import func, select, update
 
 from services.funding.agreements import ledger
@@ -17,15 +16,13 @@ from services.funding.models import Agreement, ExchangeRate, PaymentCycle, Trans
 from shared.clock import today
 from shared.db import Database
 from shared.money import MAX_MINOR
-from tests.funding.test_cycles import act, balance, built_cycle, lines_of
+from tests.funding.test_cycles import Payrolls, balance, lines_of
 from tests.funding.test_cycles_reconciliation import (
     csv_report,
     disbursements,
     expenditures,
-    sent_cycle,
     upload,
 )
-from tests.support.tokens import TokenFactory
 
 BENEFIT = 30_000
 
@@ -39,26 +36,12 @@ async def add_usd_rate(db: Database, on: date, rate: str) -> None:
 
 
 async def test_a_reversed_payment_nets_out_with_it_in_djf_and_usd(
+    payrolls: Payrolls,
     funding: httpx.AsyncClient,
-    registry: httpx.AsyncClient,
-    funding_app: FastAPI,
     funding_db: Database,
-    beneficiaries_db: Database,
-    tokens: TokenFactory,
-    officer: dict[str, str],
     approver: dict[str, str],
 ) -> None:
-    cycle, _, refs = await sent_cycle(
-        funding,
-        registry,
-        funding_app,
-        funding_db,
-        beneficiaries_db,
-        tokens,
-        officer,
-        approver,
-        households=2,
-    )
+    cycle, _, refs = await payrolls.sent(households=2)
     paid_on = today() - timedelta(days=10)
     paid = csv_report(*((ref, "paid", "", paid_on.isoformat()) for ref in refs))
     assert (await upload(funding, cycle["id"], approver, paid)).status_code == 200
@@ -92,26 +75,12 @@ async def test_a_reversed_payment_nets_out_with_it_in_djf_and_usd(
 
 
 async def test_disbursed_counts_failed_lines_paid_by_a_later_cycle_once(
+    payrolls: Payrolls,
     funding: httpx.AsyncClient,
-    registry: httpx.AsyncClient,
-    funding_app: FastAPI,
     funding_db: Database,
-    beneficiaries_db: Database,
-    tokens: TokenFactory,
-    officer: dict[str, str],
     approver: dict[str, str],
 ) -> None:
-    first, funds, refs = await sent_cycle(
-        funding,
-        registry,
-        funding_app,
-        funding_db,
-        beneficiaries_db,
-        tokens,
-        officer,
-        approver,
-        households=10,
-    )
+    first, funds, refs = await payrolls.sent(households=10)
     day = today().isoformat()
     report = csv_report(
         *((ref, "failed" if n < 2 else "paid", "", day) for n, ref in enumerate(refs))
@@ -133,10 +102,9 @@ async def test_disbursed_counts_failed_lines_paid_by_a_later_cycle_once(
     )
 
     # The two failed households, re-issued and paid.
-    second = await built_cycle(funding, funding_app, funding_db, officer, funds)
+    second = await payrolls.built(funds)
     assert second["lines_count"] == 2
-    assert (await act(funding, second["id"], "approve", approver)).status_code == 200
-    assert (await act(funding, second["id"], "send", officer)).status_code == 200
+    await payrolls.send(second)
     again = [line.reference for line in await lines_of(funding_db, second["id"])]
     paid = csv_report(*((ref, "paid", "", day) for ref in again))
     assert (await upload(funding, second["id"], approver, paid)).status_code == 200
@@ -164,26 +132,12 @@ async def test_disbursed_counts_failed_lines_paid_by_a_later_cycle_once(
 
 
 async def test_a_settlement_the_balance_cannot_take_is_a_409(
+    payrolls: Payrolls,
     funding: httpx.AsyncClient,
-    registry: httpx.AsyncClient,
-    funding_app: FastAPI,
     funding_db: Database,
-    beneficiaries_db: Database,
-    tokens: TokenFactory,
-    officer: dict[str, str],
     approver: dict[str, str],
 ) -> None:
-    cycle, funds, refs = await sent_cycle(
-        funding,
-        registry,
-        funding_app,
-        funding_db,
-        beneficiaries_db,
-        tokens,
-        officer,
-        approver,
-        households=2,
-    )
+    cycle, funds, refs = await payrolls.sent(households=2)
     # The agreement's reservation drifted from the cycle's (a hand correction gone wrong).
     async with funding_db.sessionmaker() as session:
         await session.execute(
@@ -206,26 +160,9 @@ async def test_a_settlement_the_balance_cannot_take_is_a_409(
 
 
 async def test_a_reservation_too_large_to_add_up_is_refused(
-    funding: httpx.AsyncClient,
-    registry: httpx.AsyncClient,
-    funding_app: FastAPI,
-    funding_db: Database,
-    beneficiaries_db: Database,
-    tokens: TokenFactory,
-    officer: dict[str, str],
-    approver: dict[str, str],
+    payrolls: Payrolls, funding_db: Database
 ) -> None:
-    _, funds, _ = await sent_cycle(
-        funding,
-        registry,
-        funding_app,
-        funding_db,
-        beneficiaries_db,
-        tokens,
-        officer,
-        approver,
-        households=1,
-    )
+    _, funds, _ = await payrolls.sent(households=1)
     async with funding_db.sessionmaker() as session:
         # reserved (30,000) + paid + this is past bigint's range.
         for amount in (MAX_MINOR, MAX_MINOR + 1, -1):

@@ -7,56 +7,21 @@ from __future__ import annotations
 
 import io
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 import httpx
 import openpyxl
 import orjson
-from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from services.funding.models import ExchangeRate, PaymentLine, ReconciliationReport, Transaction
 from shared.clock import today
 from shared.db import Database
-from tests.funding.test_cycles import (
-    CYCLES,
-    Funds,
-    act,
-    add_funds,
-    add_programme,
-    balance,
-    built_cycle,
-    enroll_many,
-    lines_of,
-)
+from tests.funding.test_cycles import CYCLES, Payrolls, act, balance, get_cycle, lines_of
 from tests.support.registry import as_role
 from tests.support.tokens import TokenFactory
-
-
-async def sent_cycle(
-    funding: httpx.AsyncClient,
-    registry: httpx.AsyncClient,
-    app: FastAPI,
-    db: Database,
-    beneficiaries_db: Database,
-    tokens: TokenFactory,
-    officer: dict[str, str],
-    approver: dict[str, str],
-    *,
-    households: int = 4,
-    currency: str = "DJF",
-) -> tuple[dict[str, Any], Funds, list[str]]:
-    """A sent payroll of `households` lines of 30,000 DJF; its line references."""
-    await add_programme(registry, tokens)
-    funds = await add_funds(db, received=1_000_000, currency=currency)
-    await enroll_many(registry, tokens, beneficiaries_db, households)
-    cycle = await built_cycle(funding, app, db, officer, funds)
-    assert (await act(funding, cycle["id"], "approve", approver)).status_code == 200
-    sent = await act(funding, cycle["id"], "send", officer)
-    assert sent.status_code == 200, sent.text
-    return sent.json(), funds, [line.reference for line in await lines_of(db, cycle["id"])]
 
 
 def csv_report(*rows: tuple[str, str, str, str]) -> bytes:
@@ -65,16 +30,20 @@ def csv_report(*rows: tuple[str, str, str, str]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def xlsx_report(*rows: tuple[str, str, str, date]) -> bytes:
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
+def workbook(header: Sequence[str], *rows: Sequence[object]) -> bytes:
+    """An XLSX file of one sheet: `header`, then `rows`."""
+    book = openpyxl.Workbook()
+    sheet = book.active
     assert sheet is not None
-    sheet.append(["Line reference", "Status", "Transaction ID", "Date"])
-    for row in rows:
+    for row in (header, *rows):
         sheet.append(list(row))
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    book.save(buffer)
     return buffer.getvalue()
+
+
+def xlsx_report(*rows: tuple[str, str, str, date]) -> bytes:
+    return workbook(["Line reference", "Status", "Transaction ID", "Date"], *rows)
 
 
 async def upload(
@@ -112,18 +81,13 @@ async def disbursements(db: Database, cycle_id: str) -> list[Transaction]:
 
 
 async def test_a_report_settles_lines_moves_the_ledger_and_records_expenditure(
+    payrolls: Payrolls,
     funding: httpx.AsyncClient,
-    registry: httpx.AsyncClient,
-    funding_app: FastAPI,
     funding_db: Database,
-    beneficiaries_db: Database,
-    tokens: TokenFactory,
     officer: dict[str, str],
     approver: dict[str, str],
 ) -> None:
-    cycle, funds, refs = await sent_cycle(
-        funding, registry, funding_app, funding_db, beneficiaries_db, tokens, officer, approver
-    )
+    cycle, funds, refs = await payrolls.sent()
     day = today().isoformat()
     assert await balance(funding_db, funds.agreement_id) == {
         "received": 1_000_000,
@@ -245,26 +209,13 @@ async def test_a_report_settles_lines_moves_the_ledger_and_records_expenditure(
 
 
 async def test_a_malformed_report_is_refused_naming_row_and_column_and_applies_nothing(
+    payrolls: Payrolls,
     funding: httpx.AsyncClient,
-    registry: httpx.AsyncClient,
-    funding_app: FastAPI,
     funding_db: Database,
-    beneficiaries_db: Database,
-    tokens: TokenFactory,
     officer: dict[str, str],
     approver: dict[str, str],
 ) -> None:
-    cycle, funds, refs = await sent_cycle(
-        funding,
-        registry,
-        funding_app,
-        funding_db,
-        beneficiaries_db,
-        tokens,
-        officer,
-        approver,
-        households=2,
-    )
+    cycle, funds, refs = await payrolls.sent(households=2)
     day = today().isoformat()
     cases: list[tuple[bytes, list[tuple[int, str]]]] = [
         (b"line_reference,provider_reference,date\nX,Y,2026-01-01\n", [(1, "status")]),
@@ -291,56 +242,42 @@ async def test_a_malformed_report_is_refused_naming_row_and_column_and_applies_n
         response = await upload(funding, cycle["id"], approver, content)
         assert response.status_code == 422, (content, response.text)
         assert response.json()["errors"][0]["path"].startswith("file")
+    by_officer = await upload(funding, cycle["id"], officer, csv_report((refs[0], "paid", "", day)))
+    assert by_officer.status_code == 403, "approvers apply reports"
 
+    # None of these applied anything.
     assert {line.status for line in await lines_of(funding_db, cycle["id"])} == {"pending"}
     async with funding_db.sessionmaker() as session:
         reports = await session.scalar(select(func.count()).select_from(ReconciliationReport))
     assert reports == 0
     assert (await balance(funding_db, funds.agreement_id))["reserved"] == 60_000
-    current = await funding.get(f"{CYCLES}/{cycle['id']}", headers=officer)
-    assert current.json()["status"] == "sent"
-
-    by_officer = await upload(funding, cycle["id"], officer, csv_report((refs[0], "paid", "", day)))
-    assert by_officer.status_code == 403, "approvers apply reports"
+    assert (await get_cycle(funding, officer, cycle["id"]))["status"] == "sent"
 
 
 async def test_a_cycle_takes_reports_only_once_sent(
+    payrolls: Payrolls,
     funding: httpx.AsyncClient,
-    registry: httpx.AsyncClient,
-    funding_app: FastAPI,
     funding_db: Database,
-    beneficiaries_db: Database,
-    tokens: TokenFactory,
-    officer: dict[str, str],
     approver: dict[str, str],
 ) -> None:
-    await add_programme(registry, tokens)
-    funds = await add_funds(funding_db, received=1_000_000)
-    await enroll_many(registry, tokens, beneficiaries_db, 1)
-    cycle = await built_cycle(funding, funding_app, funding_db, officer, funds)
+    cycle = await payrolls.built(await payrolls.funded(1))
     [line] = await lines_of(funding_db, cycle["id"])
     report = csv_report((line.reference, "paid", "", today().isoformat()))
-    for status in ("draft", "approved"):
-        response = await upload(funding, cycle["id"], approver, report)
-        assert response.status_code == 409, status
-        if status == "draft":
-            assert (await act(funding, cycle["id"], "approve", approver)).status_code == 200
+    draft = await upload(funding, cycle["id"], approver, report)
+    assert draft.status_code == 409, "draft"
+    assert (await act(funding, cycle["id"], "approve", approver)).status_code == 200
+    approved = await upload(funding, cycle["id"], approver, report)
+    assert approved.status_code == 409, "approved"
     assert [line.status for line in await lines_of(funding_db, cycle["id"])] == ["pending"]
 
 
 async def test_failed_and_reversed_households_are_paid_again_by_a_later_cycle(
+    payrolls: Payrolls,
     funding: httpx.AsyncClient,
-    registry: httpx.AsyncClient,
-    funding_app: FastAPI,
     funding_db: Database,
-    beneficiaries_db: Database,
-    tokens: TokenFactory,
-    officer: dict[str, str],
     approver: dict[str, str],
 ) -> None:
-    cycle, funds, refs = await sent_cycle(
-        funding, registry, funding_app, funding_db, beneficiaries_db, tokens, officer, approver
-    )
+    cycle, funds, refs = await payrolls.sent()
     day = today().isoformat()
     report = csv_report(
         (refs[0], "paid", "DM-1", day),
@@ -356,7 +293,7 @@ async def test_failed_and_reversed_households_are_paid_again_by_a_later_cycle(
         -60_000,
     ]
 
-    again = await built_cycle(funding, funding_app, funding_db, officer, funds)
+    again = await payrolls.built(funds)
     assert again["lines_count"] == 2
     assert again["excluded"] == {"already_paid": 1, "in_another_cycle": 1}
     reissued = {line.household_id for line in await lines_of(funding_db, again["id"])}
@@ -372,27 +309,13 @@ async def test_failed_and_reversed_households_are_paid_again_by_a_later_cycle(
 
 
 async def test_lines_settle_at_the_rates_fixed_on_approval(
+    payrolls: Payrolls,
     funding: httpx.AsyncClient,
-    registry: httpx.AsyncClient,
-    funding_app: FastAPI,
     funding_db: Database,
-    beneficiaries_db: Database,
     tokens: TokenFactory,
-    officer: dict[str, str],
     approver: dict[str, str],
 ) -> None:
-    cycle, funds, refs = await sent_cycle(
-        funding,
-        registry,
-        funding_app,
-        funding_db,
-        beneficiaries_db,
-        tokens,
-        officer,
-        approver,
-        households=3,
-        currency="USD",
-    )
+    cycle, funds, refs = await payrolls.sent(households=3, currency="USD")
     assert cycle["reserved"] == {"amount_minor": 50_640, "currency": "USD"}
     # The dollar moves after approval: the agreement is still charged what was reserved.
     async with funding_db.sessionmaker() as session:
@@ -423,5 +346,5 @@ async def test_lines_settle_at_the_rates_fixed_on_approval(
             .where(PaymentLine.cycle_id == uuid.UUID(cycle["id"]), PaymentLine.status == "paid")
         )
     assert paid == 2
-    other = await funding.get(f"{CYCLES}/{cycle['id']}", headers=as_role(tokens, "analyst"))
-    assert other.json()["status"] == "reconciling"
+    analyst = as_role(tokens, "analyst")
+    assert (await get_cycle(funding, analyst, cycle["id"]))["status"] == "reconciling"

@@ -11,40 +11,18 @@ from datetime import date, timedelta
 from typing import Any
 
 import httpx
-import openpyxl
 import pytest
-from fastapi import FastAPI
 
 from shared.clock import today
 from shared.db import Database
-from tests.funding.test_cycles import lines_of
-from tests.funding.test_cycles_reconciliation import csv_report, sent_cycle, upload, xlsx_report
-from tests.support.tokens import TokenFactory
+from tests.funding.test_cycles import Payrolls, lines_of
+from tests.funding.test_cycles_reconciliation import csv_report, upload, workbook, xlsx_report
 
 
 @pytest.fixture
-async def reported(
-    funding: httpx.AsyncClient,
-    registry: httpx.AsyncClient,
-    funding_app: FastAPI,
-    funding_db: Database,
-    beneficiaries_db: Database,
-    tokens: TokenFactory,
-    officer: dict[str, str],
-    approver: dict[str, str],
-) -> tuple[dict[str, Any], list[str]]:
+async def reported(payrolls: Payrolls) -> tuple[dict[str, Any], list[str]]:
     """A sent payroll of three lines, and their references."""
-    cycle, _, refs = await sent_cycle(
-        funding,
-        registry,
-        funding_app,
-        funding_db,
-        beneficiaries_db,
-        tokens,
-        officer,
-        approver,
-        households=3,
-    )
+    cycle, _, refs = await payrolls.sent(households=3)
     return cycle, refs
 
 
@@ -110,6 +88,9 @@ async def test_a_broken_workbook_is_a_malformed_report_not_a_server_error(
     assert applied.json()["applied"]["paid"] == 3
 
 
+HEADER = ["line_reference", "status", "date"]
+
+
 def _serial(day: date) -> int:
     return (day - date(1899, 12, 30)).days
 
@@ -131,14 +112,8 @@ async def test_dates_day_first_and_excel_dates_and_serials_are_read(
     applied = await upload(funding, cycle["id"], approver, day_first)
     assert applied.status_code == 200, applied.text
     # An XLSX gives a date cell or a bare serial number (the 1900 date system).
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.append(["line_reference", "status", "date"])
-    sheet.append([refs[2], "paid", _serial(paid_on)])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    applied = await upload(funding, cycle["id"], approver, buffer.getvalue(), "report.xlsx")
+    serials = workbook(HEADER, [refs[2], "paid", _serial(paid_on)])
+    applied = await upload(funding, cycle["id"], approver, serials, "report.xlsx")
     assert applied.status_code == 200, applied.text
 
     settled = {line.reference: line.settled_on for line in await lines_of(funding_db, cycle["id"])}
@@ -163,16 +138,13 @@ async def test_a_date_in_no_known_form_is_refused_naming_row_and_column(
     assert [(e["row"], e["column"]) for e in errors] == [(2, "date"), (3, "date"), (4, "date")]
     assert errors[0]["message"] == "not a date (YYYY-MM-DD or DD/MM/YYYY)"
 
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.append(["line_reference", "status", "date"])
-    sheet.append([refs[0], "paid", _serial(today()) + 0.5])  # a time of day, not a date
-    sheet.append([refs[1], "paid", 12])  # January 1900
-    sheet.append([refs[2], "paid", _serial(today() + timedelta(days=1))])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = await upload(funding, cycle["id"], approver, buffer.getvalue(), "report.xlsx")
+    serials = workbook(
+        HEADER,
+        [refs[0], "paid", _serial(today()) + 0.5],  # a time of day, not a date
+        [refs[1], "paid", 12],  # January 1900
+        [refs[2], "paid", _serial(today() + timedelta(days=1))],
+    )
+    response = await upload(funding, cycle["id"], approver, serials, "report.xlsx")
     assert response.status_code == 422, response.text
     errors = response.json()["errors"]
     assert [(e["row"], e["column"], e["message"]) for e in errors] == [

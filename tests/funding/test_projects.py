@@ -14,24 +14,15 @@ from shared.db import Database
 from shared.http_client import create_http_client
 from shared.service_client import ServiceClient
 from tests.funding.payloads import (
-    PROGRAMMES,
     PROJECTS,
     create_organisation,
+    create_programme,
     create_project,
-    programme_body,
     project_body,
 )
 from tests.support.apps import serve
 from tests.support.funding import ServiceToken, funding_settings
-from tests.support.registry import as_role
 from tests.support.tokens import TokenFactory
-
-
-async def _programme(registry: httpx.AsyncClient, tokens: TokenFactory, code: str) -> None:
-    created = await registry.post(
-        PROGRAMMES, json=programme_body(code), headers=as_role(tokens, "data_manager")
-    )
-    assert created.status_code == 201, created.text
 
 
 async def _ids(client: httpx.AsyncClient, headers: dict[str, str], **params: Any) -> list[str]:
@@ -46,7 +37,7 @@ async def test_an_officer_creates_a_project_financing_registry_programmes(
     officer: dict[str, str],
     tokens: TokenFactory,
 ) -> None:
-    await _programme(registry, tokens, "pnsf")
+    await create_programme(registry, tokens)
     world_bank = await create_organisation(funding, officer)
     ministry = await create_organisation(funding, officer, "ministry")
     body = project_body(
@@ -88,7 +79,7 @@ async def test_an_unknown_programme_is_a_422_naming_it_and_nothing_is_saved(
     officer: dict[str, str],
     tokens: TokenFactory,
 ) -> None:
-    await _programme(registry, tokens, "pnsf")
+    await create_programme(registry, tokens)
     world_bank = await create_organisation(funding, officer)
     body = project_body(world_bank, programme_codes=["pnsf", "ghost"])
     refused = await funding.post(PROJECTS, json=body, headers=officer)
@@ -174,7 +165,7 @@ async def test_changes_need_if_match_and_new_programmes_are_checked(
     officer: dict[str, str],
     tokens: TokenFactory,
 ) -> None:
-    await _programme(registry, tokens, "pnsf")
+    await create_programme(registry, tokens)
     world_bank = await create_organisation(funding, officer)
     wfp = await create_organisation(funding, officer, "wfp")
     project = await create_project(funding, officer, world_bank)
@@ -249,3 +240,4 @@ async def test_a_partner_sees_the_projects_it_reports_or_takes_part_in(
     assert hidden.status_code == 404
     refused = await funding.post(PROJECTS, json=project_body(wfp), headers=partner("wfp"))
     assert refused.status_code == 403
+    assert await _ids(funding, partner("wfp")) == [cash["id"]], "nothing was saved"

@@ -15,16 +15,21 @@ from sqlalchemy import event
 
 from shared.db import Database
 from shared.money import Money
+from tests.funding.payloads import RATES, usd_rate
 from tests.support.registry import as_role
 from tests.support.tokens import TokenFactory
 
-RATES = "/api/v1/funding/exchange-rates"
+
+async def _upload(funding: httpx.AsyncClient, officer: dict[str, str], text: str) -> httpx.Response:
+    return await funding.post(
+        f"{RATES}/upload", files={"file": ("rates.csv", text.encode(), "text/csv")}, headers=officer
+    )
 
 
 async def test_a_rate_is_recorded_once_per_currency_and_date(
     funding: httpx.AsyncClient, officer: dict[str, str]
 ) -> None:
-    body = {"currency": "USD", "rate_date": "2026-01-01", "rate_to_djf": "177.721", "source": "BCD"}
+    body = usd_rate()
     created = await funding.post(RATES, json=body, headers=officer)
     assert created.status_code == 201, created.text
     assert Decimal(str(created.json()["rate_to_djf"])) == Decimal("177.721")
@@ -36,7 +41,7 @@ async def test_a_rate_is_recorded_once_per_currency_and_date(
 async def test_bad_rates_are_refused_naming_the_field(
     funding: httpx.AsyncClient, officer: dict[str, str]
 ) -> None:
-    base = {"currency": "USD", "rate_date": "2026-01-01", "rate_to_djf": "177.721", "source": "BCD"}
+    base = usd_rate()
     for change, path in (
         ({"currency": "XYZ"}, "body.currency"),
         ({"currency": "DJF"}, "body.currency"),
@@ -92,42 +97,27 @@ async def test_a_year_of_rates_uploads_all_or_nothing(
         "USD,2026-01-01,177.721,BCD\n"
         "EUR,2026-01-01,193.5,BCD\n"
     )
-    uploaded = await funding.post(
-        f"{RATES}/upload", files={"file": ("rates.csv", good.encode(), "text/csv")}, headers=officer
-    )
+    uploaded = await _upload(funding, officer, good)
     assert uploaded.status_code == 201, uploaded.text
     assert uploaded.json()["created"] == 2
 
     # The same file again changes nothing; a row with another rate refuses the whole file.
-    again = await funding.post(
-        f"{RATES}/upload", files={"file": ("rates.csv", good.encode(), "text/csv")}, headers=officer
-    )
-    assert again.json() | {"rates": []} == {"created": 0, "unchanged": 2, "rates": []}
+    again = await _upload(funding, officer, good)
+    assert again.status_code == 201, again.text
+    assert again.json() == {"created": 0, "unchanged": 2, "rates": []}
     bad = (
         "currency;rate_date;rate_to_djf;source\nGBP;2026-01-01;225,4;BCD\nUSD;2026-01-01;180;BCD\n"
     )
-    refused = await funding.post(
-        f"{RATES}/upload", files={"file": ("rates.csv", bad.encode(), "text/csv")}, headers=officer
-    )
+    refused = await _upload(funding, officer, bad)
     assert refused.status_code == 409
     assert refused.json()["errors"][0]["path"] == "file.row.3"
     listed = (await funding.get(RATES, params={"currency": "GBP"}, headers=officer)).json()
     assert listed["items"] == [], "nothing of a refused file is kept"
 
     unreadable = "currency,rate_date,rate_to_djf,source\nUSD,01/13/2026,abc,BCD\n"
-    invalid = await funding.post(
-        f"{RATES}/upload",
-        files={"file": ("rates.csv", unreadable.encode(), "text/csv")},
-        headers=officer,
-    )
+    invalid = await _upload(funding, officer, unreadable)
     assert invalid.status_code == 422
     assert invalid.json()["errors"][0]["path"] == "file.row.2"
-
-
-async def _upload(funding: httpx.AsyncClient, officer: dict[str, str], text: str) -> httpx.Response:
-    return await funding.post(
-        f"{RATES}/upload", files={"file": ("rates.csv", text.encode(), "text/csv")}, headers=officer
-    )
 
 
 async def test_a_row_with_more_or_fewer_fields_than_the_header_refuses_the_file(
@@ -251,10 +241,12 @@ async def test_a_year_of_daily_rates_of_seventeen_currencies_uploads_and_re_uplo
 async def test_only_finance_officers_record_rates(
     funding: httpx.AsyncClient, tokens: TokenFactory
 ) -> None:
-    body = {"currency": "USD", "rate_date": "2026-01-01", "rate_to_djf": "177.721", "source": "BCD"}
+    body = usd_rate()
     for role in ("analyst", "finance_approver", "registrar"):
         refused = await funding.post(RATES, json=body, headers=as_role(tokens, role))
         assert refused.status_code == 403, role
+    listed = await funding.get(RATES, headers=as_role(tokens, "finance_officer"))
+    assert listed.json()["items"] == [], "no rate was recorded"
 
 
 def test_conversions_go_through_djf_and_round_once_half_away_from_zero() -> None:

@@ -16,20 +16,11 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.db import Database
-from tests.funding.factories import SampleLedger, add_sample_ledger
+from tests.funding.factories import SampleLedger
 from tests.support.registry import as_role
 from tests.support.tokens import TokenFactory
 
 STATS = "/api/v1/funding/stats"
-
-
-@pytest.fixture
-async def ledger(funding_db: Database) -> SampleLedger:
-    async with funding_db.sessionmaker() as session:
-        sample = await add_sample_ledger(session)
-        await session.commit()
-    return sample
 
 
 async def stats(

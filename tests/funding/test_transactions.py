@@ -182,20 +182,31 @@ async def test_nothing_is_recorded_on_a_closed_or_cancelled_agreement(
     agreement = await _agreement(funding, officer)
     received = await record_transaction(funding, officer, agreement)
     url = f"{AGREEMENTS}/{agreement['id']}"
-    closed = await funding.patch(
-        url, json={"status": "closed"}, headers=officer | {"If-Match": "v1"}
-    )
-    assert closed.status_code == 200, closed.text
 
-    refused = await funding.post(TRANSACTIONS, json=transaction_body(agreement), headers=officer)
-    assert refused.status_code == 409
-    assert refused.json()["type"].endswith("/agreement-not-active")
-    assert refused.json()["errors"][0]["path"] == "body.agreement_id"
-    assert (await _reverse(funding, officer, received)).status_code == 409
-    assert await _ids(funding, officer) == [received["id"]]
-    assert (await balance_of(funding, officer, agreement))["received"][
-        "amount_minor"
-    ] == 500_000_000
+    async def moved_to(status: str, version: str) -> None:
+        moved = await funding.patch(
+            url, json={"status": status}, headers=officer | {"If-Match": version}
+        )
+        assert moved.status_code == 200, moved.text
+
+    async def nothing_recorded(status: str) -> None:
+        refused = await funding.post(
+            TRANSACTIONS, json=transaction_body(agreement), headers=officer
+        )
+        assert refused.status_code == 409, status
+        assert refused.json()["type"].endswith("/agreement-not-active")
+        assert refused.json()["errors"][0]["path"] == "body.agreement_id"
+        assert (await _reverse(funding, officer, received)).status_code == 409, status
+        assert await _ids(funding, officer) == [received["id"]]
+        balance = await balance_of(funding, officer, agreement)
+        assert balance["received"]["amount_minor"] == 500_000_000
+
+    await moved_to("closed", "v1")
+    await nothing_recorded("closed")
+    # Reopened (a closed agreement is not cancelled), then cancelled.
+    await moved_to("active", "v2")
+    await moved_to("cancelled", "v3")
+    await nothing_recorded("cancelled")
 
 
 async def test_bad_transactions_are_refused_naming_the_field_and_nothing_is_saved(
@@ -265,6 +276,7 @@ async def test_a_retried_post_with_the_same_key_is_received_once(
     reverse_headers = officer | {"Idempotency-Key": "wb-tranche-1-reversal"}
     url = f"{TRANSACTIONS}/{first.json()['id']}/reverse"
     reversal = await funding.post(url, json={"reason": "x"}, headers=reverse_headers)
+    assert reversal.status_code == 201, reversal.text
     replayed = await funding.post(url, json={"reason": "x"}, headers=reverse_headers)
     assert replayed.status_code == 201, "a retried reversal answers as the first time"
     assert replayed.json()["id"] == reversal.json()["id"]
@@ -372,6 +384,7 @@ async def test_a_partner_sees_the_transactions_of_its_agreements(
     assert project.status_code == 200
     refused = await funding.post(TRANSACTIONS, json=transaction_body(agreement), headers=world_bank)
     assert refused.status_code == 403
+    assert await _ids(funding, world_bank) == [received["id"]], "nothing was recorded"
 
 
 async def test_transactions_are_never_edited_or_deleted(

@@ -1,11 +1,10 @@
 """The funding service under test: its settings (the test's key trusted, the payroll
-builder off: tests build payrolls themselves) and its registry client, calling the real
-registry app in-process with a service token."""
+builder off: tests build payrolls themselves) and its registry client, with a service
+token."""
 
 from __future__ import annotations
 
 import httpx
-from fastapi import FastAPI
 
 from services.funding.clients.registry import RegistryClient
 from services.funding.config import FundingSettings
@@ -34,11 +33,11 @@ class ServiceToken:
         return self.tokens.token(sub="client:svc-funding", roles=["service"])
 
 
-def registry_client(tokens: TokenFactory, registry_app: FastAPI) -> RegistryClient:
-    """A registry client calling `registry_app` (running its lifespan) in-process."""
+def registry_client(tokens: TokenFactory, transport: httpx.AsyncBaseTransport) -> RegistryClient:
+    """A registry client with a service token, reaching the registry through `transport`:
+    the registry app in-process (`httpx.ASGITransport(app=registry_app)`), a stand-in, or one
+    that breaks."""
     http = create_http_client(
-        REGISTRY_URL,
-        token_provider=ServiceToken(tokens),
-        transport=httpx.ASGITransport(app=registry_app),
+        REGISTRY_URL, token_provider=ServiceToken(tokens), transport=transport
     )
     return RegistryClient(ServiceClient(http, "beneficiaries"))
