@@ -30,7 +30,7 @@ from services.beneficiaries.imports.columns import map_headers
 from services.beneficiaries.imports.parse import ParsedHousehold, RowError, households, records
 from services.beneficiaries.imports.reader import UnreadableFile, rows
 from services.beneficiaries.imports.service import upload_path
-from services.beneficiaries.models import AdminArea, ImportJob
+from services.beneficiaries.models import ImportJob
 from services.beneficiaries.pmt.service import active_formula
 from services.beneficiaries.records import repository as records_repository
 from services.beneficiaries.records.schemas import HouseholdWrite
@@ -195,7 +195,7 @@ async def _import(
             """Check, write, flag and audit one batch. Each batch is flagged against the
             registry and the batches before it, already written: memory stays one batch's."""
             nonlocal flagged
-            valid = await _check(session, batch, localities, seen, progress)
+            valid = await _check(session, batch, seen, progress)
             progress.rows += sum(len(parsed.rows) for parsed in batch)
             if valid and not (all_or_nothing and progress.errors):
                 written, pairs = await register_households(
@@ -214,7 +214,7 @@ async def _import(
                 seen.clear()
             await progress.report(duplicates_flagged=flagged)
 
-        parsed = _batches(households(records(lines, columns)), BATCH)
+        parsed = _batches(households(records(lines, columns), localities), BATCH)
         async with contextlib.aclosing(_read_ahead(parsed)) as batches:
             async for batch in batches:
                 await write(batch)
@@ -256,59 +256,29 @@ async def _read_ahead(items: Iterator[T]) -> AsyncGenerator[T, None]:
 
 
 async def _check(
-    session: AsyncSession,
-    batch: list[ParsedHousehold],
-    localities: dict[str, AdminArea],
-    seen: _Seen,
-    progress: _Progress,
+    session: AsyncSession, batch: list[ParsedHousehold], seen: _Seen, progress: _Progress
 ) -> list[HouseholdWrite]:
-    """The batch's households that can be written; the others' problems go to `progress`.
-    Households already in the registry (the same file, or a corrected one, imported again)
-    are skipped, not errors."""
-    candidates = [p for p in batch if p.household is not None]
-    for parsed in batch:
-        if parsed.household is None:
-            _fail(progress, parsed.errors)
-    writes = [p.household for p in candidates if p.household is not None]
+    """The batch's households that can be written; the others' problems go to `progress`,
+    a household's clashes with the registry (identifiers, submission) beside the problems
+    of its cells. Households already in the registry (the same file, or a corrected one,
+    imported again) are skipped, not errors."""
     taken = await records_repository.taken(
         session,
-        [data.id for data in writes if data.id],
+        [p.household.id for p in batch if p.household is not None and p.household.id],
         [],
-        [(i.type, i.value) for data in writes for m in data.members for i in m.identifiers],
-        [
-            (data.registration.source, data.registration.submission_id)
-            for data in writes
-            if data.registration.submission_id
-        ],
+        [(kind, value) for p in batch for _, kind, value in p.identifiers],
+        [p.submission for p in batch if p.submission is not None],
     )
-    existing, registered, submitted = taken.households, taken.identifiers, taken.submissions
     valid: list[HouseholdWrite] = []
-    for parsed in candidates:
+    for parsed in batch:
         household = parsed.household
-        assert household is not None
-        if household.id in existing:
+        if household is not None and household.id in taken.households:
             progress.skipped += 1
             continue
-        errors: list[RowError] = []
-        locality = localities.get(household.location.locality_code)
-        if locality is None:
-            errors.append(
-                RowError(
-                    parsed.rows[0],
-                    "locality_code",
-                    household.location.locality_code,
-                    "not a known locality",
-                )
-            )
-        elif not (household.location.area or locality.area):
-            errors.append(
-                RowError(
-                    parsed.rows[0], "area", "", "this locality has urban and rural parts: say which"
-                )
-            )
-        submission = (household.registration.source, household.registration.submission_id)
-        if household.registration.submission_id and (
-            submission in submitted or submission in seen.submissions
+        errors = list(parsed.errors)
+        submission = parsed.submission
+        if submission is not None and (
+            submission in taken.submissions or submission in seen.submissions
         ):
             errors.append(
                 RowError(
@@ -318,40 +288,26 @@ async def _check(
                     "this submission is registered already",
                 )
             )
-        for row, member in zip(parsed.rows, household.members, strict=True):
-            for identifier in member.identifiers:
-                pair = (identifier.type, identifier.value)
-                if identifier.type in SHARED_IDENTIFIER_TYPES:
-                    continue
-                if pair in registered:
-                    errors.append(
-                        RowError(
-                            row,
-                            identifier.type,
-                            identifier.value,
-                            "registered already to someone in the registry",
-                        )
-                    )
-                elif pair in seen.identifiers:
-                    errors.append(
-                        RowError(
-                            row,
-                            identifier.type,
-                            identifier.value,
-                            "given to someone else earlier in this file",
-                        )
-                    )
-        if errors:
+        claimed = parsed.identifiers
+        for row, kind, value in claimed:
+            if kind in SHARED_IDENTIFIER_TYPES:
+                continue
+            if (kind, value) in taken.identifiers:
+                errors.append(
+                    RowError(row, kind, value, "registered already to someone in the registry")
+                )
+            elif (kind, value) in seen.identifiers:
+                errors.append(
+                    RowError(row, kind, value, "given to someone else earlier in this file")
+                )
+        if errors or household is None:
             _fail(progress, errors)
             continue
-        for member in household.members:
-            seen.identifiers.update(
-                (i.type, i.value)
-                for i in member.identifiers
-                if i.type not in SHARED_IDENTIFIER_TYPES
-            )
-        if household.registration.submission_id:
-            seen.submissions.add(submission)  # type: ignore[arg-type]
+        seen.identifiers.update(
+            (kind, value) for _, kind, value in claimed if kind not in SHARED_IDENTIFIER_TYPES
+        )
+        if submission is not None:
+            seen.submissions.add(submission)
         valid.append(household)
     return valid
 
