@@ -433,7 +433,7 @@ def read_date(text: str, *, today_: date | None = None) -> date:
 
 
 # Where a validation error's location points in the file.
-_HOUSEHOLD_COLUMNS = {
+_HOUSEHOLD_COLUMNS: dict[tuple[str, ...], str] = {
     ("location", "locality_code"): "locality_code",
     ("location", "area"): "area",
     ("location", "address"): "address",
