@@ -76,9 +76,7 @@ async def bare_copy(server_url: str, path: Path) -> float:
         columns = ", ".join(f'"{name}" text' for name in HEADER)
         await connection.execute(f"CREATE TABLE bench_raw_rows ({columns})")
         with Stopwatch() as watch:
-            await connection.copy_to_table(
-                "bench_raw_rows", source=path, format="csv", header=True
-            )
+            await connection.copy_to_table("bench_raw_rows", source=path, format="csv", header=True)
         await connection.execute("DROP TABLE bench_raw_rows")
         return watch.seconds
     finally:
@@ -260,7 +258,7 @@ def report(imported: Imported, floor: dict[str, tuple[int, float]], bare_seconds
 def _spy(stack: Stack, folder: Path) -> subprocess.Popen[bytes]:
     folder.mkdir(parents=True, exist_ok=True)
     pid = stack.processes["beneficiaries"].popen.pid
-    return subprocess.Popen(  # noqa: S603 - our own tool on our own child process
+    return subprocess.Popen(
         [
             str(Path(sys.executable).with_name("py-spy")),
             "record",

@@ -45,7 +45,7 @@ def test_a_stack_that_was_killed_is_not_taken_for_a_running_one(
     tmp_path: Path, monkeypatch
 ) -> None:
     monkeypatch.delenv("INDS_GATEWAY_URL", raising=False)
-    gone = subprocess.Popen(["true"])  # noqa: S607
+    gone = subprocess.Popen(["true"])
     gone.wait()
     assert gateway_url(None, _data_dir(tmp_path, 8123, gone.pid)) == "http://127.0.0.1:8000"
 
@@ -55,7 +55,7 @@ def test_an_unreachable_gateway_is_one_clear_line(tmp_path: Path) -> None:
     data = _data_dir(tmp_path, port, os.getpid())
     file = tmp_path / "households.csv"
     file.write_text("household_key\nHH1\n")
-    done = subprocess.run(  # noqa: S603
+    done = subprocess.run(
         [INDS, "import", str(file)],
         env=_environment(data),
         capture_output=True,
@@ -73,7 +73,7 @@ def test_an_unreachable_gateway_is_one_clear_line(tmp_path: Path) -> None:
 def test_no_credentials_is_one_clear_line(tmp_path: Path) -> None:
     file = tmp_path / "households.csv"
     file.write_text("household_key\nHH1\n")
-    done = subprocess.run(  # noqa: S603
+    done = subprocess.run(
         [INDS, "import", str(file)],
         env=_environment(tmp_path / "nowhere"),
         capture_output=True,

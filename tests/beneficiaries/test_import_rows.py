@@ -167,3 +167,39 @@ def test_a_spelling_the_registry_does_not_know_is_reported_as_written() -> None:
     rows[0][1]["water_source"] = "Rivière magique"
     parsed = parse_household(rows, _localities(rows))
     assert [(e.column, e.value) for e in parsed.errors] == [("water_source", "Rivière magique")]
+
+
+async def test_the_reading_thread_stops_when_the_import_does() -> None:
+    import contextlib
+    import threading
+
+    from services.beneficiaries.imports.job import _read_ahead
+
+    made: list[int] = []
+
+    def numbers():
+        for number in range(1000):
+            made.append(number)
+            yield number
+
+    async with contextlib.aclosing(_read_ahead(numbers(), depth=2)) as items:
+        async for item in items:
+            assert item == 0
+            break
+    assert len(made) < 10, "read a few ahead, not the whole file"
+    assert not any(t.name == "import-reader" for t in threading.enumerate())
+
+
+async def test_a_reading_error_reaches_the_import() -> None:
+    from services.beneficiaries.imports.job import _read_ahead
+    from services.beneficiaries.imports.reader import UnreadableFile
+
+    def broken():
+        yield 1
+        raise UnreadableFile("The file is not UTF-8 text throughout.")
+
+    got = []
+    with pytest.raises(UnreadableFile, match="UTF-8"):
+        async for item in _read_ahead(broken()):
+            got.append(item)
+    assert got == [1]

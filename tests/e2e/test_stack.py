@@ -457,7 +457,7 @@ def test_inds_import_finds_the_running_stack_by_itself(stack: RunningStack, tmp_
     file = tmp_path / "households.csv"
     households, _ = write_csv(file, RegistryGenerator(seed=64).households(5))
     env = {k: v for k, v in os.environ.items() if not k.startswith("INDS_")}
-    done = subprocess.run(  # noqa: S603
+    done = subprocess.run(
         [INDS, "import", str(file), "--mode", "valid_only"],
         env={**env, "INDS_DATA_DIR": str(stack.data_dir)},
         cwd=tmp_path,
