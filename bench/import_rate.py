@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import subprocess
 import sys
 import time
@@ -49,6 +50,7 @@ WRITTEN_TABLES = (
     "audit_event",
 )
 FLOOR_TARGET = 0.5
+MAX_FILE = 4 << 30
 SCALING_TARGET = 4.5
 
 
@@ -200,7 +202,12 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, help="py-spy's output folder")
     args = parser.parse_args()
 
-    with scratch_folder("inds-import-bench-") as folder, bench_stack() as stack:
+    # A file 4x the registry is larger than the 512 MB an upload may be by default.
+    limits = {
+        "INDS_BENEFICIARIES_IMPORT_MAX_BYTES": str(MAX_FILE),
+        "INDS_GATEWAY_BODY_LIMITS": json.dumps({BASE + "/imports": MAX_FILE + (1 << 20)}),
+    }
+    with scratch_folder("inds-import-bench-") as folder, bench_stack(**limits) as stack:
         assert stack.server_url is not None
         activate_formula(stack)
         path = folder / "registry.csv"
