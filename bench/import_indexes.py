@@ -48,8 +48,8 @@ STATEMENTS: tuple[tuple[str, str], ...] = (
         "ORDER BY change_txid, change_seq LIMIT 200",
     ),
     (
-        "GET /sync/changes, a registrar's regions (sync/repository.py)",
-        "SELECT c.id FROM unnest(ARRAY[$r]) AS r(code) CROSS JOIN LATERAL ("
+        "GET /sync/changes, a registrar's (smallest) region (sync/repository.py)",
+        "SELECT c.id FROM unnest(ARRAY[$rs]) AS r(code) CROSS JOIN LATERAL ("
         "SELECT h.id, h.change_txid, h.change_seq FROM household h WHERE h.region_code = r.code "
         "AND (h.change_txid, h.change_seq) > (0, 0) ORDER BY h.change_txid, h.change_seq "
         "LIMIT 200) c",
@@ -109,7 +109,7 @@ STATEMENTS: tuple[tuple[str, str], ...] = (
     ),
     (
         "GET /audit?actor",
-        "SELECT id FROM audit_event WHERE actor = 'bench' ORDER BY at DESC, id DESC LIMIT 50",
+        "SELECT id FROM audit_event WHERE actor = 'agent-7' ORDER BY at DESC, id DESC LIMIT 50",
     ),
     ("GET /audit, newest first", "SELECT id FROM audit_event ORDER BY at DESC, id DESC LIMIT 50"),
 )
@@ -120,12 +120,12 @@ async def review(server_url: str) -> None:
     try:
         await connection.execute(
             "INSERT INTO audit_event (actor, roles, action, resource_type, resource_id, "
-            "household_id, detail) SELECT 'bench', '{}', 'import', 'household', id, id, '{}' "
-            "FROM household"
+            "household_id, detail) SELECT 'agent-' || (random() * 300)::int, '{}', 'import', "
+            "'household', id, id, '{}' FROM household"
         )
         await connection.execute(
-            "INSERT INTO duplicate_pair (id, individual_id, candidate_id, score, reasons) "
-            "SELECT gen_random_uuid(), a.id, b.id, 0.8, '{}' FROM individual a "
+            "INSERT INTO duplicate_pair (id, individual_id, candidate_id, score, reasons, status) "
+            "SELECT gen_random_uuid(), a.id, b.id, 0.8, '{}', 'open' FROM individual a "
             "JOIN individual b ON b.household_id = a.household_id AND b.id > a.id LIMIT 20000"
         )
         await connection.execute("ANALYZE")
@@ -141,12 +141,17 @@ async def review(server_url: str) -> None:
             "SELECT value FROM identifier WHERE type = 'phone' LIMIT 1"
         )
         pair = await connection.fetchval("SELECT id FROM duplicate_pair LIMIT 1")
+        # A registrar of a small region: the case the region's change index is for.
+        small = await connection.fetchval(
+            "SELECT region_code FROM household GROUP BY region_code ORDER BY count(*) LIMIT 1"
+        )
         values = {
             **{key: f"'{sample[key]}'" for key in ("h", "i", "r", "l", "n")},
             "dt": f"'{identifier['type']}'",
             "dv": f"'{identifier['value']}'",
             "pv": f"'{phone}'",
             "p": f"'{pair}'",
+            "rs": f"'{small}'",
         }
         used: dict[str, list[str]] = {}
         for purpose, statement in STATEMENTS:
