@@ -31,6 +31,7 @@ from shared.settings import database_url_for
 # A frame's function name (or file) -> the phase it counts for; the innermost match wins.
 PHASES = {
     "flag_many": "duplicate flagging",
+    "people_of": "duplicate flagging",
     "record_writes": "audit rows",
     "copy_records_to_table": "COPY",
     "score_households": "PMT",
@@ -39,6 +40,10 @@ PHASES = {
     "_check": "registry checks (identifiers, submissions)",
     "_read_ahead": "waiting for the next parsed batch (reading, validation)",
     "report": "progress and errors",
+    # asyncpg decodes the rows of a query's answer in its protocol callback, outside the
+    # coroutine that awaits them (most of them: the duplicate candidates' details).
+    "_read_ready__data_received": "decoding query results (mostly duplicate candidates)",
+    "poll": "idle: waiting for the database",
 }
 
 
@@ -84,7 +89,8 @@ def shares(profiler: Any) -> dict[str, float]:
     totals: dict[str, float] = {}
 
     def walk(frame: Any, phase: str | None) -> None:
-        phase = PHASES.get(frame.function, phase)
+        name = frame.function or ""
+        phase = PHASES.get(name, PHASES.get(name.rpartition(".")[2], phase))
         if phase is None and "pydantic" in (frame.file_path or ""):
             phase = "validation (pydantic)"
         own = frame.time - sum(child.time for child in frame.children)

@@ -11,11 +11,10 @@ Targets (issue 12): the import through the gateway (validation, keys, PMT, dupli
 flagging, all indexes) at >= 0.5x the floor; a file `--scale` times larger (4 by default)
 imported in <= 4.5x the time (`--scale 0` skips it).
 
-    python -m bench.import_rate [--households 85000] [--scale 4] [--profile FOLDER]
+    python -m bench.import_rate [--households 85000] [--scale 4]
 
-`--profile FOLDER` records the registry process with py-spy during the first import
-(`FOLDER/import.txt`, collapsed stacks) and prints where its time went. Files are written to
-a temporary folder, removed when the script ends, on error too.
+Where the import's time goes: bench/import_profile.py. Files are written to a temporary
+folder, removed when the script ends, on error too.
 """
 
 from __future__ import annotations
@@ -23,10 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import subprocess
-import sys
 import time
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -148,58 +144,11 @@ def generate(path: Path, households: int, seed: int) -> int:
     return rows
 
 
-# Where the registry's time goes: the first frame of a sample matching one of these (a
-# function name, or a module) names its share. Checked in this order.
-PHASES = (
-    ("duplicate flagging", ("flag_many", "find_matches_many", "dedup/")),
-    ("audit rows", ("record_writes",)),
-    ("COPY (encoding and waiting)", ("copy_records_to_table", "_copy_in_records")),
-    ("PMT", ("score_households",)),
-    ("keys and row mapping", ("person_columns", "household_columns", "write_households")),
-    ("registry checks (identifiers, localities)", ("_check", "taken")),
-    ("validation (pydantic)", ("model_validate", "validate_python")),
-    ("reading and parsing the file", ("parse_household", "households", "records", "_csv_rows")),
-    ("progress and errors", ("report", "add_errors")),
-)
-
-
-def breakdown(collapsed: Path) -> list[tuple[str, float]]:
-    """Shares of the samples of py-spy's collapsed stacks (`--idle` included: a thread
-    waiting for the database counts where it waits)."""
-    counts: Counter[str] = Counter()
-    total = 0
-    for line in collapsed.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not count.isdigit():
-            continue
-        frames = stack.split(";")
-        samples = int(count)
-        if not any("imports/job.py" in f for f in frames):
-            # The event loop's thread with no coroutine running: waiting, mostly for the
-            # database (the loop also answers the progress polls, counted above when busy).
-            if "threading.py" not in frames[0] and "select" in frames[-1]:
-                counts["waiting (the database working)"] += samples
-                total += samples
-            continue
-        total += samples
-        phase = next(
-            (
-                name
-                for name, marks in PHASES
-                if any(mark in frame for frame in frames for mark in marks)
-            ),
-            "other",
-        )
-        counts[phase] += samples
-    return [(name, n / max(total, 1)) for name, n in counts.most_common()]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--households", type=int, default=85_000)
     parser.add_argument("--scale", type=int, default=4, help="the larger file (0: skip)")
     parser.add_argument("--seed", type=int, default=3)
-    parser.add_argument("--profile", type=Path, help="py-spy's output folder")
     args = parser.parse_args()
 
     # A file 4x the registry is larger than the 512 MB an upload may be by default.
@@ -213,19 +162,9 @@ def main() -> None:
         path = folder / "registry.csv"
         rows = generate(path, args.households, args.seed)
         bare_seconds = asyncio.run(bare_copy(stack.server_url, path))
-        spy = _spy(stack, args.profile) if args.profile else None
-        try:
-            first = run_import(stack, path, args.households, rows)
-        finally:
-            if spy is not None:
-                spy.terminate()
-                spy.wait(30)
+        first = run_import(stack, path, args.households, rows)
         floor = asyncio.run(storage_floor(stack.server_url, folder))
         report(first, floor, bare_seconds)
-        if args.profile:
-            print("where the registry's time went (py-spy samples, waits included):")
-            for name, share in breakdown(args.profile / "import.txt"):
-                print(f"  {name:<44} {share:6.1%}")
         if args.scale:
             asyncio.run(emptied(stack.server_url))
             path.unlink()
@@ -259,28 +198,6 @@ def report(imported: Imported, floor: dict[str, tuple[int, float]], bare_seconds
         f"{ratio:.2f}x the floor (target >= {FLOOR_TARGET}) "
         f"{'met' if ratio >= FLOOR_TARGET else 'NOT met'}; "
         f"{imported.rate / (imported.rows / bare_seconds):.2f}x the bare COPY"
-    )
-
-
-def _spy(stack: Stack, folder: Path) -> subprocess.Popen[bytes]:
-    folder.mkdir(parents=True, exist_ok=True)
-    pid = stack.processes["beneficiaries"].popen.pid
-    return subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("py-spy")),
-            "record",
-            "--pid",
-            str(pid),
-            "--idle",
-            "--format",
-            "raw",
-            "--rate",
-            "50",
-            "--output",
-            str(folder / "import.txt"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
     )
 
 
