@@ -216,14 +216,21 @@ def import_(
     mode: Annotated[
         str, typer.Option(help="all_or_nothing (default) or valid_only")
     ] = "all_or_nothing",
-    url: Annotated[str | None, typer.Option(help="Gateway URL (INDS_GATEWAY_URL).")] = None,
+    url: Annotated[
+        str | None,
+        typer.Option(
+            help="Gateway URL (default: INDS_GATEWAY_URL, else the address of the stack "
+            "`inds up` runs from INDS_DATA_DIR)."
+        ),
+    ] = None,
     errors: Annotated[
         Path | None, typer.Option(help="Where to save errors.csv when rows are refused.")
     ] = None,
 ) -> None:
     """Import households from a file into the running stack, with a progress bar.
 
-    Uses INDS_CLIENT_ID / INDS_CLIENT_SECRET (a data manager), or the development admin."""
+    Uses INDS_CLIENT_ID / INDS_CLIENT_SECRET (a data manager), or the development admin of
+    the stack in INDS_DATA_DIR (default ./.inds)."""
     from inds.client import (
         IMPORTS,
         authenticated_client,
@@ -234,7 +241,7 @@ def import_(
 
     if mode not in ("all_or_nothing", "valid_only"):
         raise typer.BadParameter("mode is all_or_nothing or valid_only")
-    with authenticated_client(gateway_url(url), *credentials(_data_dir())) as client:
+    with authenticated_client(gateway_url(url, _data_dir()), *credentials(_data_dir())) as client:
         job = import_file(client, file, mode, console)
         console.print(job.get("message") or job["status"])
         if job["error_count"]:

@@ -382,3 +382,37 @@ async def test_planted_re_registrations_in_a_file_are_flagged(
         for p in planted
     ]
     assert sum(found) / len(found) >= 0.9, f"{sum(found)} of {len(found)} planted pairs flagged"
+
+
+async def test_errors_csv_lists_every_problem_of_a_row_with_its_column(
+    registry: httpx.AsyncClient, registry_app: FastAPI, manager: dict
+) -> None:
+    households = synthetic(4, seed=41)
+    households[1]["members"][0].update(sex="X", birth_date="31/02/1990")
+    households[2]["location"]["locality_code"] = "DJ-XX-NOWHERE"
+    households[2]["members"][0]["given_name"] = "Am1na"
+    households[3]["members"][0]["identifiers"] = [{"type": "national_id", "value": "DJ-4242"}]
+    households[0]["members"][0]["identifiers"] = [{"type": "national_id", "value": "DJ-4242"}]
+    households[3]["registration"]["date"] = "2099-01-01"
+    job = (await upload(registry, manager, to_csv(households), mode="valid_only")).json()
+    finished = await run(registry, registry_app, job["id"], manager)
+    assert finished["households_created"] == 1
+    rows = [2]
+    for household in households:
+        rows.append(rows[-1] + len(household["members"]))
+    problems = {
+        (int(p["row"]), p["column"]): p for p in await errors_csv(registry, job["id"], manager)
+    }
+    assert set(problems) == {
+        (rows[1], "sex"),
+        (rows[1], "birth_date"),
+        (rows[2], "locality_code"),
+        (rows[2], "given_name"),
+        (rows[3], "registration_date"),
+        (rows[3], "national_id"),
+    }
+    assert problems[(rows[1], "birth_date")]["message"] == "there is no day 31 in February 1990"
+    assert problems[(rows[1], "sex")]["value"] == "X"
+    assert problems[(rows[2], "locality_code")]["message"] == "not a known locality"
+    assert "earlier in this file" in problems[(rows[3], "national_id")]["message"]
+    assert finished["error_count"] == len(problems)

@@ -446,3 +446,25 @@ def test_inds_seed_and_inds_import_load_households_through_the_gateway(
     jobs = httpx.get(f"{base}/imports", headers=manager)
     assert jobs.status_code == 200, jobs.text
     assert {job["status"] for job in jobs.json()["items"]} == {"done"}
+
+
+def test_inds_import_finds_the_running_stack_by_itself(stack: RunningStack, tmp_path: Path) -> None:
+    """No --url, no INDS_GATEWAY_URL, a gateway on a port that is not the default: the
+    address and the development admin come from the stack's data folder."""
+    from inds.synthetic.files import write_csv
+    from inds.synthetic.generator import RegistryGenerator
+
+    file = tmp_path / "households.csv"
+    households, _ = write_csv(file, RegistryGenerator(seed=64).households(5))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INDS_")}
+    done = subprocess.run(
+        [INDS, "import", str(file), "--mode", "valid_only"],
+        env={**env, "INDS_DATA_DIR": str(stack.data_dir)},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{households} households and" in done.stdout

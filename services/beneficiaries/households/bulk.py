@@ -11,7 +11,7 @@ from services.beneficiaries.context import WriteContext
 from services.beneficiaries.dedup.service import flag_many, people_of
 from services.beneficiaries.models import AdminArea
 from services.beneficiaries.pmt.scoring import Formula
-from services.beneficiaries.records.bulk import Written, write_households
+from services.beneficiaries.records.bulk import Rows, Written, copy_rows, prepare_rows
 from services.beneficiaries.records.schemas import HouseholdWrite
 
 
@@ -24,18 +24,21 @@ async def register_households(
     action: str,
     detail: Callable[[HouseholdWrite], dict[str, Any]],
     start_reason: str = "registered",
+    rows: Rows | None = None,
 ) -> tuple[Written, int]:
-    """The households, checked by the caller, written in its transaction. Returns what was
-    written and the number of pairs flagged."""
+    """The households, checked by the caller, written in its transaction (from `rows` when
+    the caller prepared them: records/bulk.prepare_rows). Returns what was written and the
+    number of pairs flagged."""
     session, principal, settings = ctx.session, ctx.principal, ctx.settings
-    written = await write_households(
-        session,
-        households,
-        localities,
-        actor=principal.subject,
-        formula=formula,
-        start_reason=start_reason,
-    )
+    if rows is None:
+        rows = prepare_rows(
+            households,
+            localities,
+            actor=principal.subject,
+            formula=formula,
+            start_reason=start_reason,
+        )
+    written = await copy_rows(session, rows)
     flagged = await flag_many(
         session,
         people_of(households, localities),

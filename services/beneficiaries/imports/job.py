@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import queue
+import threading
 import uuid
 from collections.abc import AsyncGenerator, Iterator
 from dataclasses import dataclass, field
@@ -31,8 +33,10 @@ from services.beneficiaries.imports.parse import ParsedHousehold, RowError, hous
 from services.beneficiaries.imports.reader import UnreadableFile, rows
 from services.beneficiaries.imports.service import upload_path
 from services.beneficiaries.models import AdminArea, ImportJob
+from services.beneficiaries.pmt.scoring import Formula
 from services.beneficiaries.pmt.service import active_formula
 from services.beneficiaries.records import repository as records_repository
+from services.beneficiaries.records.bulk import Rows, prepare_rows
 from services.beneficiaries.records.schemas import HouseholdWrite
 from services.beneficiaries.vocabulary import SHARED_IDENTIFIER_TYPES
 from shared.audit import AuditTrail
@@ -41,6 +45,7 @@ from shared.db import Database
 from shared.logs import get_logger
 
 BATCH = 1000  # households written per COPY
+START_REASON = "imported"  # of the imported people's first membership
 STALE_AFTER_SECONDS = 120
 _log = get_logger("inds.beneficiaries.imports")
 T = TypeVar("T")
@@ -191,13 +196,15 @@ async def _import(
         ctx = WriteContext(session, principal, audit, settings)
         await progress.report(status="importing")
 
-        async def write(batch: list[ParsedHousehold]) -> None:
+        async def write(batch: list[ParsedHousehold], prepared: Rows) -> None:
             """Check, write, flag and audit one batch. Each batch is flagged against the
-            registry and the batches before it, already written: memory stays one batch's."""
+            registry and the batches before it, already written: memory stays a few
+            batches'."""
             nonlocal flagged
-            valid = await _check(session, batch, localities, seen, progress)
+            valid = await _check(session, batch, seen, progress)
             progress.rows += sum(len(parsed.rows) for parsed in batch)
             if valid and not (all_or_nothing and progress.errors):
+                kept = {household.id for household in valid}
                 written, pairs = await register_households(
                     ctx,
                     valid,
@@ -205,7 +212,10 @@ async def _import(
                     formula=formula,
                     action="import",
                     detail=lambda _: {"import_id": str(job.id)},
-                    start_reason="imported",
+                    start_reason=START_REASON,
+                    rows=prepared.without(
+                        {p.household.id for p in batch if p.household and p.household.id} - kept
+                    ),
                 )
                 progress.created += written.households
                 progress.people += written.individuals
@@ -214,10 +224,15 @@ async def _import(
                 seen.clear()
             await progress.report(duplicates_flagged=flagged)
 
-        parsed = _batches(households(records(lines, columns)), BATCH)
+        parsed = _prepared(
+            _batches(households(records(lines, columns), localities), BATCH),
+            localities,
+            formula,
+            principal.subject,
+        )
         async with contextlib.aclosing(_read_ahead(parsed)) as batches:
-            async for batch in batches:
-                await write(batch)
+            async for batch, prepared in batches:
+                await write(batch, prepared)
 
         if all_or_nothing and progress.errors:
             raise Refused(
@@ -234,81 +249,95 @@ async def _import(
     )
 
 
+def _prepared(
+    batches: Iterator[list[ParsedHousehold]],
+    localities: dict[str, AdminArea],
+    formula: Formula | None,
+    actor: str,
+) -> Iterator[tuple[list[ParsedHousehold], Rows]]:
+    """Each batch with the rows of its valid households made ready to COPY (keys, PMT): in
+    the reading thread, not between the database's statements."""
+    for batch in batches:
+        writable = [parsed.household for parsed in batch if parsed.household is not None]
+        yield (
+            batch,
+            prepare_rows(
+                writable, localities, actor=actor, formula=formula, start_reason=START_REASON
+            ),
+        )
+
+
 def _batches(items: Iterator[T], size: int) -> Iterator[list[T]]:
     while batch := list(itertools.islice(items, size)):
         yield batch
 
 
-async def _read_ahead(items: Iterator[T]) -> AsyncGenerator[T, None]:
-    """The next item is made in a worker thread while the caller works on this one: reading
-    and validating the file goes on while the database writes the batch before."""
-    end = object()
-    ahead = asyncio.ensure_future(asyncio.to_thread(next, items, end))
+# Batches parsed ahead of the one being written: the database's waits (COPY, duplicate
+# candidates) are when the parsing thread gets the interpreter, and one batch of room is
+# used up long before the writes of a batch end. Bounded: memory stays a few batches'.
+READ_AHEAD = 4
+
+
+async def _read_ahead(items: Iterator[T], depth: int = READ_AHEAD) -> AsyncGenerator[T, None]:
+    """The items, made in a worker thread up to `depth` ahead of the caller: reading and
+    validating the file goes on while the database writes the batches before."""
+    made: queue.Queue[tuple[bool, object]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                made.put((True, item))
+            made.put((False, None))
+        except BaseException as exc:  # handed to the caller, raised there
+            made.put((False, exc))
+
+    producer = threading.Thread(target=produce, name="import-reader", daemon=True)
+    producer.start()
     try:
-        while (item := await ahead) is not end:
-            ahead = asyncio.ensure_future(asyncio.to_thread(next, items, end))
+        while True:
+            more, item = await asyncio.to_thread(made.get)
+            if not more:
+                if isinstance(item, BaseException):
+                    raise item
+                return
             yield item  # type: ignore[misc]
     finally:
-        # Stopped early (an error, a cancel): the file is not closed under the thread.
-        await asyncio.wait([ahead])
-        if not ahead.cancelled():
-            ahead.exception()
+        # Stopped early (an error, a cancel): the producer is let go and waited for, so
+        # the file is not closed under it.
+        stop.set()
+        while producer.is_alive():
+            with contextlib.suppress(queue.Empty):
+                made.get_nowait()
+            await asyncio.to_thread(producer.join, 0.05)
 
 
 async def _check(
-    session: AsyncSession,
-    batch: list[ParsedHousehold],
-    localities: dict[str, AdminArea],
-    seen: _Seen,
-    progress: _Progress,
+    session: AsyncSession, batch: list[ParsedHousehold], seen: _Seen, progress: _Progress
 ) -> list[HouseholdWrite]:
-    """The batch's households that can be written; the others' problems go to `progress`.
-    Households already in the registry (the same file, or a corrected one, imported again)
-    are skipped, not errors."""
-    candidates = [p for p in batch if p.household is not None]
-    for parsed in batch:
-        if parsed.household is None:
-            _fail(progress, parsed.errors)
-    writes = [p.household for p in candidates if p.household is not None]
+    """The batch's households that can be written; the others' problems go to `progress`,
+    a household's clashes with the registry (identifiers, submission) beside the problems
+    of its cells. Households already in the registry (the same file, or a corrected one,
+    imported again) are skipped, not errors."""
     taken = await records_repository.taken(
         session,
-        [data.id for data in writes if data.id],
+        [p.household.id for p in batch if p.household is not None and p.household.id],
         [],
-        [(i.type, i.value) for data in writes for m in data.members for i in m.identifiers],
-        [
-            (data.registration.source, data.registration.submission_id)
-            for data in writes
-            if data.registration.submission_id
-        ],
+        [(kind, value) for p in batch for _, kind, value in p.identifiers],
+        [p.submission for p in batch if p.submission is not None],
     )
-    existing, registered, submitted = taken.households, taken.identifiers, taken.submissions
     valid: list[HouseholdWrite] = []
-    for parsed in candidates:
+    for parsed in batch:
         household = parsed.household
-        assert household is not None
-        if household.id in existing:
+        if household is not None and household.id in taken.households:
             progress.skipped += 1
             continue
-        errors: list[RowError] = []
-        locality = localities.get(household.location.locality_code)
-        if locality is None:
-            errors.append(
-                RowError(
-                    parsed.rows[0],
-                    "locality_code",
-                    household.location.locality_code,
-                    "not a known locality",
-                )
-            )
-        elif not (household.location.area or locality.area):
-            errors.append(
-                RowError(
-                    parsed.rows[0], "area", "", "this locality has urban and rural parts: say which"
-                )
-            )
-        submission = (household.registration.source, household.registration.submission_id)
-        if household.registration.submission_id and (
-            submission in submitted or submission in seen.submissions
+        errors = list(parsed.errors)
+        submission = parsed.submission
+        if submission is not None and (
+            submission in taken.submissions or submission in seen.submissions
         ):
             errors.append(
                 RowError(
@@ -318,40 +347,26 @@ async def _check(
                     "this submission is registered already",
                 )
             )
-        for row, member in zip(parsed.rows, household.members, strict=True):
-            for identifier in member.identifiers:
-                pair = (identifier.type, identifier.value)
-                if identifier.type in SHARED_IDENTIFIER_TYPES:
-                    continue
-                if pair in registered:
-                    errors.append(
-                        RowError(
-                            row,
-                            identifier.type,
-                            identifier.value,
-                            "registered already to someone in the registry",
-                        )
-                    )
-                elif pair in seen.identifiers:
-                    errors.append(
-                        RowError(
-                            row,
-                            identifier.type,
-                            identifier.value,
-                            "given to someone else earlier in this file",
-                        )
-                    )
-        if errors:
+        claimed = parsed.identifiers
+        for row, kind, value in claimed:
+            if kind in SHARED_IDENTIFIER_TYPES:
+                continue
+            if (kind, value) in taken.identifiers:
+                errors.append(
+                    RowError(row, kind, value, "registered already to someone in the registry")
+                )
+            elif (kind, value) in seen.identifiers:
+                errors.append(
+                    RowError(row, kind, value, "given to someone else earlier in this file")
+                )
+        if errors or household is None:
             _fail(progress, errors)
             continue
-        for member in household.members:
-            seen.identifiers.update(
-                (i.type, i.value)
-                for i in member.identifiers
-                if i.type not in SHARED_IDENTIFIER_TYPES
-            )
-        if household.registration.submission_id:
-            seen.submissions.add(submission)  # type: ignore[arg-type]
+        seen.identifiers.update(
+            (kind, value) for _, kind, value in claimed if kind not in SHARED_IDENTIFIER_TYPES
+        )
+        if submission is not None:
+            seen.submissions.add(submission)
         valid.append(household)
     return valid
 

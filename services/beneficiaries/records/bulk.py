@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -90,19 +90,60 @@ def _record(row: dict[str, Any], columns: Sequence[str]) -> tuple[Any, ...]:
     )
 
 
-async def write_households(
-    session: AsyncSession,
+# The individual row is half a million tuples for a big import: built from the person's
+# columns in one pass, its JSON columns encoded only when not empty (most people have no
+# disability recorded).
+_PERSON_TAIL = tuple(c for c in _INDIVIDUAL_ROW if c not in ("id", "household_id", "status"))
+_PERSON_JSON = tuple(column in _JSON_COLUMNS for column in _PERSON_TAIL)
+_FACTS = tuple(name for name in MEMBER_FACTS if name != "household_id")
+
+
+def _individual_record(
+    person_id: uuid.UUID, household_id: uuid.UUID, person: dict[str, Any]
+) -> tuple[Any, ...]:
+    values = [person[column] for column in _PERSON_TAIL]
+    for index, is_json in enumerate(_PERSON_JSON):
+        if is_json:
+            value = values[index]
+            values[index] = json.dumps(value) if value else "{}"
+    return (person_id, household_id, "active", *values)
+
+
+@dataclass
+class Rows:
+    """The COPY records of some households, made ahead of writing them (pure computation: an
+    import makes them in its reading thread while the database writes the batch before)."""
+
+    households: list[tuple[Any, ...]] = field(default_factory=list)
+    individuals: list[tuple[Any, ...]] = field(default_factory=list)
+    memberships: list[tuple[Any, ...]] = field(default_factory=list)
+    identifiers: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def without(self, household_ids: set[uuid.UUID]) -> Rows:
+        """These rows but those of `household_ids` (found taken when they were checked)."""
+        if not household_ids:
+            return self
+        people = {row[0] for row in self.individuals if row[1] in household_ids}
+        return Rows(
+            [row for row in self.households if row[0] not in household_ids],
+            [row for row in self.individuals if row[1] not in household_ids],
+            [row for row in self.memberships if row[0] not in household_ids],
+            [row for row in self.identifiers if row[0] not in people],
+        )
+
+
+def prepare_rows(
     households: Sequence[HouseholdWrite],
-    localities: dict[str, AdminArea],
+    localities: Mapping[str, AdminArea],
     *,
     actor: str,
     formula: Formula | None,
     start_reason: str = "registered",
-) -> Written:
+) -> Rows:
+    """The rows of these households, as write_households writes them (every household has
+    its id)."""
     household_rows: list[dict[str, Any]] = []
-    individual_rows: list[tuple[Any, ...]] = []
-    membership_rows: list[tuple[Any, ...]] = []
-    identifier_rows: list[tuple[Any, ...]] = []
+    rows = Rows()
     facts: list[HouseholdFacts] = []
     members_facts: list[MemberFacts] = []
     common = {"status": "active", "version": 1, "created_by": actor, "updated_by": actor}
@@ -125,25 +166,24 @@ async def write_households(
         household_rows.append(row)
         facts.append(HouseholdFacts(**{name: row[name] for name in HOUSEHOLD_FACTS}))  # type: ignore[arg-type]
         for member in data.members:
-            person = {
-                "id": member.id or uuid.uuid4(),
-                "household_id": household_id,
-                **person_columns(member),
-                **common,
-            }
-            individual_rows.append(_record(person, _INDIVIDUAL_ROW))
-            membership_rows.append(
+            person_id = member.id or uuid.uuid4()
+            person = person_columns(member)
+            person.update(common)
+            rows.individuals.append(_individual_record(person_id, household_id, person))
+            rows.memberships.append(
                 (
                     household_id,
-                    person["id"],
+                    person_id,
                     member.relationship_to_head,
                     data.registration.date,
                     start_reason,
                     actor,
                 )
             )
-            identifier_rows.extend((person["id"], i.type, i.value) for i in member.identifiers)
-            members_facts.append(MemberFacts(**{name: person[name] for name in MEMBER_FACTS}))
+            rows.identifiers.extend((person_id, i.type, i.value) for i in member.identifiers)
+            members_facts.append(
+                MemberFacts(household_id=household_id, **{name: person[name] for name in _FACTS})
+            )
     if formula is not None:
         scores = score_households(formula, facts, members_facts, today())
         computed_at = datetime.now(UTC)
@@ -155,14 +195,30 @@ async def write_households(
                     pmt_formula_version=formula.version,
                     pmt_computed_at=computed_at,
                 )
+    rows.households = [_record(row, _HOUSEHOLD_ROW) for row in household_rows]
+    return rows
 
+
+async def copy_rows(session: AsyncSession, rows: Rows) -> Written:
+    """Write prepared rows, in the caller's transaction."""
     raw = await driver_connection(session)
-    await raw.copy_records_to_table(
-        "household",
-        records=[_record(row, _HOUSEHOLD_ROW) for row in household_rows],
-        columns=_HOUSEHOLD_ROW,
+    await raw.copy_records_to_table("household", records=rows.households, columns=_HOUSEHOLD_ROW)
+    await raw.copy_records_to_table("individual", records=rows.individuals, columns=_INDIVIDUAL_ROW)
+    await raw.copy_records_to_table("membership", records=rows.memberships, columns=_MEMBERSHIP_ROW)
+    await raw.copy_records_to_table("identifier", records=rows.identifiers, columns=_IDENTIFIER_ROW)
+    return Written(len(rows.households), len(rows.individuals), len(rows.identifiers))
+
+
+async def write_households(
+    session: AsyncSession,
+    households: Sequence[HouseholdWrite],
+    localities: Mapping[str, AdminArea],
+    *,
+    actor: str,
+    formula: Formula | None,
+    start_reason: str = "registered",
+) -> Written:
+    rows = prepare_rows(
+        households, localities, actor=actor, formula=formula, start_reason=start_reason
     )
-    await raw.copy_records_to_table("individual", records=individual_rows, columns=_INDIVIDUAL_ROW)
-    await raw.copy_records_to_table("membership", records=membership_rows, columns=_MEMBERSHIP_ROW)
-    await raw.copy_records_to_table("identifier", records=identifier_rows, columns=_IDENTIFIER_ROW)
-    return Written(len(household_rows), len(individual_rows), len(identifier_rows))
+    return await copy_rows(session, rows)
