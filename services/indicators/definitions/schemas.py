@@ -11,6 +11,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    field_serializer,
     field_validator,
 )
 
@@ -134,6 +135,12 @@ class DefinitionVersion(BaseModel):
     source: str | None
     sdg_code: str | None
     measures: list[str] = Field(description="The measures the expressions use.")
+
+    @field_serializer("factor")
+    def _plain_factor(self, factor: Decimal) -> str:
+        # 100, not 100.000000 (the column's scale) or 1E+2.
+        return format(factor.normalize(), "f")
+
     uses_indicators: list[str] = Field(description="The indicators the expressions use.")
     created_at: datetime
     created_by: str | None
