@@ -28,6 +28,7 @@ DEMO_CLIENTS: list[dict[str, Any]] = [
     {"client_id": "demo-data-manager", "roles": ["data_manager"]},
     {"client_id": "demo-finance-officer", "roles": ["finance_officer"]},
     {"client_id": "demo-finance-approver", "roles": ["finance_approver"]},
+    {"client_id": "demo-me-officer", "roles": ["me_officer"]},
     {"client_id": "demo-analyst", "roles": ["analyst"]},
     {"client_id": "demo-partner", "roles": ["partner"], "partner_id": "wfp"},
     {"client_id": "demo-system", "roles": ["system"]},

@@ -29,6 +29,7 @@ Role = Literal[
     "data_manager",
     "finance_officer",
     "finance_approver",
+    "me_officer",
     "analyst",
     "partner",
     "system",

@@ -11,6 +11,14 @@ class IndicatorsSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="INDS_INDICATORS_", extra="ignore")
 
     service_name: str = "indicators"
+    # Writes are audited with the write itself; None: no background flushing (there are no
+    # audited reads of personal data here: this service holds none).
+    audit_flush_interval: float | None = None
+    # How long a call to the registry's or the funding service's /stats may take (seconds).
+    stats_timeout: float = 30.0
+    # The largest population table accepted (a national table by region, area, sex, age
+    # group and legal status for a few years is a few hundred kilobytes).
+    upload_max_bytes: int = 8 * 1024 * 1024
 
 
 @lru_cache

@@ -1,0 +1,1 @@
+"""catalog: the measures and dimensions expressions may use, from every source."""

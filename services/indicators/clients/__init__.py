@@ -1,0 +1,1 @@
+"""HTTP clients of the services whose aggregates indicators are computed from."""

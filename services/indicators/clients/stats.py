@@ -1,0 +1,94 @@
+"""The `/stats` and `/stats/catalog` of another service (the registry, funding), over HTTP
+with this service's own token. Both answer in one shape: measures, dimensions with their
+values, and grouped rows (the registry's `count`, funding's `value`). Only aggregates ever
+cross: no record, name or identifier."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.service_client import ServiceClient
+
+DimensionValue = str | bool | int | None
+
+
+class CatalogValue(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    value: str | bool | int
+    label: str = ""
+
+
+class CatalogMeasure(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    name: str
+    description: str = ""
+    kind: str = "count"
+    unit: str = "units"
+    # The dimensions that apply; absent (the registry) when all of them do.
+    dimensions: list[str] | None = None
+
+
+class CatalogDimension(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    name: str
+    description: str = ""
+    values: list[CatalogValue] | None = None
+
+
+class StatsCatalog(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    measures: list[CatalogMeasure]
+    dimensions: list[CatalogDimension]
+    max_dimensions: int = 5
+
+
+class StatsAnswer(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    measure: str
+    group_by: list[str]
+    as_of: date
+    rows: list[dict[str, DimensionValue]] = Field(default_factory=list)
+    total: int
+
+
+class StatsClient:
+    """One service's statistics; `service` names it ("beneficiaries", "funding")."""
+
+    def __init__(self, client: ServiceClient, base: str) -> None:
+        self.client = client
+        self.base = base
+
+    @property
+    def service(self) -> str:
+        return self.client.service
+
+    async def catalog(self) -> StatsCatalog:
+        return await self.client.get(self.base + "/stats/catalog", StatsCatalog)
+
+    async def stats(
+        self,
+        measure: str,
+        group_by: Sequence[str] = (),
+        filters: Mapping[str, Sequence[Any]] | None = None,
+    ) -> StatsAnswer:
+        params: dict[str, Any] = {"measure": measure}
+        if group_by:
+            params["group_by"] = ",".join(group_by)
+        for name, values in (filters or {}).items():
+            params[name] = ",".join(_text(value) for value in values)
+        return await self.client.get(self.base + "/stats", StatsAnswer, params=params)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

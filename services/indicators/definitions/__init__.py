@@ -1,0 +1,1 @@
+"""definitions: indicators and their definitions, version by version."""

@@ -1,0 +1,1 @@
+"""frameworks: strategies, their axes and objectives."""

@@ -1,0 +1,73 @@
+"""Strategies, axes and objectives in the database, and the tree under a strategy."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.indicators.models import Axis, Indicator, IndicatorVersion, Objective, Strategy
+from shared.repository import Table
+
+strategies = Table(Strategy, "No such strategy.")
+axes = Table(Axis, "No such axis.")
+objectives = Table(Objective, "No such objective.")
+
+
+async def strategy_by_code(
+    session: AsyncSession, code: str, *, for_update: bool = False
+) -> Strategy | None:
+    statement = select(Strategy).where(Strategy.code == code)
+    if for_update:
+        statement = statement.with_for_update()
+    return await session.scalar(statement)
+
+
+async def list_strategies(session: AsyncSession) -> Sequence[Strategy]:
+    return (await session.scalars(select(Strategy).order_by(Strategy.code))).all()
+
+
+async def axes_of(session: AsyncSession, strategy_id: uuid.UUID) -> Sequence[Axis]:
+    statement = select(Axis).where(Axis.strategy_id == strategy_id).order_by(Axis.code)
+    return (await session.scalars(statement)).all()
+
+
+async def objectives_of(
+    session: AsyncSession, axis_ids: Sequence[uuid.UUID]
+) -> Sequence[Objective]:
+    if not axis_ids:
+        return []
+    statement = select(Objective).where(Objective.axis_id.in_(axis_ids)).order_by(Objective.code)
+    return (await session.scalars(statement)).all()
+
+
+async def indicators_of(session: AsyncSession, objective_ids: Sequence[uuid.UUID]) -> Sequence[Any]:
+    """The indicators serving the objectives, with their current definition's names."""
+    if not objective_ids:
+        return []
+    statement = (
+        select(
+            Indicator.id,
+            Indicator.code,
+            Indicator.objective_id,
+            Indicator.version,
+            IndicatorVersion.name_fr,
+            IndicatorVersion.name_en,
+            IndicatorVersion.unit,
+        )
+        .join(
+            IndicatorVersion,
+            (IndicatorVersion.indicator_id == Indicator.id)
+            & (IndicatorVersion.version == Indicator.version),
+        )
+        .where(Indicator.objective_id.in_(objective_ids))
+        .order_by(Indicator.code)
+    )
+    return (await session.execute(statement)).all()
+
+
+def add(session: AsyncSession, row: object) -> None:
+    session.add(row)

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from services.indicators.fields import Code, Name, Year
+from shared.schemas import InputModel, not_emptied
+
+
+class StrategyCreate(InputModel):
+    code: Code
+    name_fr: Name
+    name_en: Name
+    start_year: Year | None = None
+    end_year: Year | None = None
+
+    @model_validator(mode="after")
+    def _years_in_order(self) -> StrategyCreate:
+        if self.start_year and self.end_year and self.end_year < self.start_year:
+            raise ValueError("end_year is before start_year")
+        return self
+
+
+class StrategyUpdate(InputModel):
+    """Only the fields sent change; the code does not (indicators and reports name it)."""
+
+    name_fr: Name | None = None
+    name_en: Name | None = None
+    start_year: Year | None = None
+    end_year: Year | None = None
+
+    _not_emptied = not_emptied("name_fr", "name_en")
+
+
+class PartCreate(InputModel):
+    """An axis of a strategy, or an objective of an axis."""
+
+    code: Code
+    name_fr: Name
+    name_en: Name
+
+
+class PartUpdate(InputModel):
+    name_fr: Name | None = None
+    name_en: Name | None = None
+
+    _not_emptied = not_emptied("name_fr", "name_en")
+
+
+class Strategy(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    code: str
+    name_fr: str
+    name_en: str
+    start_year: int | None
+    end_year: int | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class Axis(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    strategy_id: uuid.UUID
+    code: str
+    name_fr: str
+    name_en: str
+    version: int
+
+
+class Objective(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    axis_id: uuid.UUID
+    code: str
+    name_fr: str
+    name_en: str
+    version: int
+
+
+class TreeIndicator(BaseModel):
+    id: uuid.UUID
+    code: str
+    name_fr: str
+    name_en: str
+    unit: str
+    version: int = Field(description="The current definition's version.")
+
+
+class TreeObjective(Objective):
+    indicators: list[TreeIndicator]
+
+
+class TreeAxis(Axis):
+    objectives: list[TreeObjective]
+
+
+class Framework(Strategy):
+    """A strategy with its whole tree: axes, objectives, indicators, ordered by code."""
+
+    axes: list[TreeAxis]

@@ -1,0 +1,172 @@
+"""The results framework: strategies, their axes, the objectives of each axis. Kept by M&E
+officers; every change is audited with the change."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.indicators.context import Change
+from services.indicators.fields import flush_unique
+from services.indicators.frameworks import repository
+from services.indicators.frameworks.schemas import (
+    Framework,
+    PartCreate,
+    PartUpdate,
+    StrategyCreate,
+    StrategyUpdate,
+    TreeAxis,
+    TreeIndicator,
+    TreeObjective,
+)
+from services.indicators.models import Axis, Objective, Strategy
+from shared.errors import Conflict, NotFound, UnprocessableEntity
+from shared.versioning import require_version, touch
+
+
+async def get_strategy(session: AsyncSession, code: str, *, for_update: bool = False) -> Strategy:
+    found = await repository.strategy_by_code(session, code, for_update=for_update)
+    if found is None:
+        raise NotFound("No such strategy.")
+    return found
+
+
+async def create_strategy(change: Change, data: StrategyCreate) -> Strategy:
+    row = Strategy(id=uuid.uuid4(), **data.model_dump(), created_by=change.principal.subject)
+    await _insert(change, row, "strategy", data, "another strategy has this code")
+    return row
+
+
+async def update_strategy(
+    change: Change, code: str, data: StrategyUpdate, expected_version: int | None
+) -> Strategy:
+    row = await get_strategy(change.session, code, for_update=True)
+    require_version(expected_version, row.version)
+    sent = data.model_dump(include=data.model_fields_set)
+    start, end = sent.get("start_year", row.start_year), sent.get("end_year", row.end_year)
+    if start is not None and end is not None and end < start:
+        raise UnprocessableEntity(
+            "end_year is before start_year.",
+            errors=[{"path": "body.end_year", "message": "before start_year"}],
+        )
+    await _apply(change, row, "strategy", sent)
+    return row
+
+
+async def create_axis(change: Change, strategy_code: str, data: PartCreate) -> Axis:
+    strategy = await get_strategy(change.session, strategy_code)
+    row = Axis(
+        id=uuid.uuid4(),
+        strategy_id=strategy.id,
+        **data.model_dump(),
+        created_by=change.principal.subject,
+    )
+    await _insert(change, row, "axis", data, "the strategy has an axis with this code")
+    return row
+
+
+async def update_axis(
+    change: Change, axis_id: uuid.UUID, data: PartUpdate, expected_version: int | None
+) -> Axis:
+    row = await repository.axes.get_for_update(change.session, axis_id)
+    require_version(expected_version, row.version)
+    await _apply(change, row, "axis", data.model_dump(include=data.model_fields_set))
+    return row
+
+
+async def create_objective(change: Change, axis_id: uuid.UUID, data: PartCreate) -> Objective:
+    axis = await repository.axes.get(change.session, axis_id)
+    row = Objective(
+        id=uuid.uuid4(), axis_id=axis.id, **data.model_dump(), created_by=change.principal.subject
+    )
+    await _insert(change, row, "objective", data, "the axis has an objective with this code")
+    return row
+
+
+async def update_objective(
+    change: Change, objective_id: uuid.UUID, data: PartUpdate, expected_version: int | None
+) -> Objective:
+    row = await repository.objectives.get_for_update(change.session, objective_id)
+    require_version(expected_version, row.version)
+    await _apply(change, row, "objective", data.model_dump(include=data.model_fields_set))
+    return row
+
+
+async def framework(session: AsyncSession, code: str) -> Framework:
+    """The strategy and everything under it, in four queries whatever its size."""
+    strategy = await get_strategy(session, code)
+    axes = await repository.axes_of(session, strategy.id)
+    objectives = await repository.objectives_of(session, [axis.id for axis in axes])
+    indicators = await repository.indicators_of(session, [item.id for item in objectives])
+    by_objective: dict[uuid.UUID, list[TreeIndicator]] = {}
+    for indicator in indicators:
+        by_objective.setdefault(indicator.objective_id, []).append(
+            TreeIndicator.model_validate(indicator, from_attributes=True)
+        )
+    by_axis: dict[uuid.UUID, list[TreeObjective]] = {}
+    for objective in objectives:
+        by_axis.setdefault(objective.axis_id, []).append(
+            TreeObjective.model_validate(
+                {**_fields(objective), "indicators": by_objective.get(objective.id, [])}
+            )
+        )
+    return Framework.model_validate(
+        {
+            **_fields(strategy),
+            "axes": [
+                TreeAxis.model_validate({**_fields(axis), "objectives": by_axis.get(axis.id, [])})
+                for axis in axes
+            ],
+        }
+    )
+
+
+def _fields(row: object) -> dict[str, Any]:
+    return {
+        column: getattr(row, column)
+        for column in row.__table__.columns.keys()  # type: ignore[attr-defined]  # noqa: SIM118
+    }
+
+
+async def _insert(
+    change: Change, row: Strategy | Axis | Objective, resource: str, data: BaseModel, taken: str
+) -> None:
+    def conflict() -> Conflict:
+        return Conflict(
+            taken[0].upper() + taken[1:] + ".", errors=[{"path": "body.code", "message": taken}]
+        )
+
+    await flush_unique(change.session, lambda: repository.add(change.session, row), conflict)
+    await change.audit.record_write(
+        change.session,
+        change.principal,
+        "create",
+        resource,
+        row.id,
+        detail={"after": to_jsonable_python(data.model_dump())},
+    )
+
+
+async def _apply(
+    change: Change, row: Strategy | Axis | Objective, resource: str, sent: dict[str, Any]
+) -> None:
+    changed = {name: value for name, value in sent.items() if getattr(row, name) != value}
+    if not changed:
+        return
+    before = {name: getattr(row, name) for name in changed}
+    for name, value in changed.items():
+        setattr(row, name, value)
+    touch(change.session, row)
+    await change.session.flush()
+    await change.audit.record_write(
+        change.session,
+        change.principal,
+        "update",
+        resource,
+        row.id,
+        detail={"before": to_jsonable_python(before), "after": to_jsonable_python(changed)},
+    )

@@ -1,0 +1,1 @@
+"""reference: population tables and poverty lines, usable as measures."""
