@@ -43,6 +43,14 @@ def _answer(document: HouseholdDocument, status_code: int = 200, **headers: str)
     )
 
 
+def _registered_headers(household: dict) -> dict[str, str]:
+    """A registration's headers, from the household answered (for a replay too)."""
+    return {
+        "ETag": etag(household["version"]),
+        "Location": f"{router.prefix}/households/{household['id']}",
+    }
+
+
 @router.post(
     "/households",
     status_code=status.HTTP_201_CREATED,
@@ -52,14 +60,19 @@ def _answer(document: HouseholdDocument, status_code: int = 200, **headers: str)
 async def register_household(
     data: HouseholdWrite, ctx: StaffWrite, idempotent: Idempotent
 ) -> Response:
-    """Register a household with its members. A probable duplicate is saved and flagged
-    (`possible_duplicates`); an identifier registered to someone else is refused (409)."""
+    """Register a household with its members, answered in the order sent. A probable
+    duplicate is saved and flagged (`possible_duplicates`); an identifier registered to
+    someone else is refused (409); a household without consent is refused (422). A retry
+    with the same `Idempotency-Key` gets the same answer, `Location` and `ETag` included."""
 
     async def register() -> Response:
         household = await service.create(ctx, data)
-        return _answer(household, 201, Location=f"{router.prefix}/households/{household.id}")
+        headers = _registered_headers({"id": household.id, "version": household.version})
+        return Response(
+            household.json, status_code=201, media_type="application/json", headers=headers
+        )
 
-    return await idempotent.run(data, register, status_code=201)
+    return await idempotent.run(data, register, status_code=201, headers_of=_registered_headers)
 
 
 @router.get("/households", response_model=Page[HouseholdSummary])

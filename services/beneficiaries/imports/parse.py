@@ -282,6 +282,7 @@ _HOUSEHOLD_COLUMNS = {
     ("registration", "source"): "registration_source",
     ("registration", "date"): "registration_date",
     ("consent",): "consent_method",
+    ("consent", "given"): "consent_given",
     ("consent", "date"): "consent_date",
     ("consent", "scope"): "consent_scope",
     ("consent", "method"): "consent_method",

@@ -55,6 +55,7 @@ _HOUSEHOLD_ROW = (
 _INDIVIDUAL_ROW = (
     "id",
     "household_id",
+    "roster_position",
     "status",
     *PERSON_COLUMNS,
     *DERIVED_PERSON_COLUMNS,
@@ -124,10 +125,11 @@ async def write_households(
         }
         household_rows.append(row)
         facts.append(HouseholdFacts(**{name: row[name] for name in HOUSEHOLD_FACTS}))  # type: ignore[arg-type]
-        for member in data.members:
+        for position, member in enumerate(data.members, 1):
             person = {
                 "id": member.id or uuid.uuid4(),
                 "household_id": household_id,
+                "roster_position": position,
                 **person_columns(member),
                 **common,
             }
