@@ -116,7 +116,9 @@ async def put_household(
     expected_version: ExpectedVersion,
 ) -> Response:
     """Create the household under this (client-generated) id, or replace it whole with
-    `If-Match`. Resending what is stored already answers 200 and changes nothing."""
+    `If-Match`. Resending what is stored already answers 200 (`X-Outcome: unchanged`) and
+    changes nothing, with or without member ids: a member without an id is the present one
+    with the same name, sex and birth date. Members are kept in the order sent."""
     household, outcome = await service.replace(ctx, household_id, data, expected_version)
     return _answer(household, 201 if outcome == "created" else 200, **{"X-Outcome": outcome})
 

@@ -126,7 +126,7 @@ async def write_households(
         household_rows.append(row)
         facts.append(HouseholdFacts(**{name: row[name] for name in HOUSEHOLD_FACTS}))  # type: ignore[arg-type]
         for position, member in enumerate(data.members, 1):
-            person = {
+            person: dict[str, Any] = {
                 "id": member.id or uuid.uuid4(),
                 "household_id": household_id,
                 "roster_position": position,
