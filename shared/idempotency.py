@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
@@ -45,6 +45,8 @@ RequiredIdempotencyKey = Annotated[
     ),
 ]
 Answer = TypeVar("Answer")
+# The headers of an answer, from its body: what a replay carries besides the body.
+HeadersOf = Callable[[Any], Mapping[str, str]]
 
 
 class IdempotencyKeyReused(ProblemError):
@@ -63,10 +65,17 @@ def request_hash(payload: Any) -> str:
 
 
 async def stored_answer(
-    session: AsyncSession, model: type, principal: str, key: str, fingerprint: str
+    session: AsyncSession,
+    model: type,
+    principal: str,
+    key: str,
+    fingerprint: str,
+    headers_of: HeadersOf | None = None,
 ) -> JSONResponse | None:
-    """The stored answer for this key, or None the first time. Same-key requests are
-    serialised (a transaction-scoped advisory lock) so two retries cannot both write."""
+    """The stored answer for this key, or None the first time, with the headers
+    `headers_of` gives for its body (a Location, an ETag: those of the first answer). Same-key
+    requests are serialised (a transaction-scoped advisory lock) so two retries cannot both
+    write."""
     await session.execute(
         text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
         {"k": f"{principal}\x1f{key}"},
@@ -80,10 +89,11 @@ async def stored_answer(
         raise IdempotencyKeyReused(
             "This Idempotency-Key was used for a different request; use a new key."
         )
+    headers = dict(headers_of(record.response_body)) if headers_of is not None else {}
     return JSONResponse(
         record.response_body,
         status_code=record.status_code,
-        headers={"Idempotent-Replayed": "true"},
+        headers={**headers, "Idempotent-Replayed": "true"},
     )
 
 
@@ -136,8 +146,11 @@ class IdempotentPost:
         write: Callable[[], Awaitable[Answer]],
         *,
         status_code: int,
+        headers_of: HeadersOf | None = None,
     ) -> Answer | JSONResponse:
-        """The stored answer of an earlier request with this key, or `write()`'s, stored."""
+        """The stored answer of an earlier request with this key, or `write()`'s, stored.
+        `headers_of`: the headers the first answer had, from its body, for a replay to carry
+        them too (the same function should make the first answer's)."""
         if self.key is None:
             if self.required:
                 raise PreconditionRequired(
@@ -150,7 +163,7 @@ class IdempotentPost:
             {"method": self.method, "path": self.path, "body": data.model_dump(mode="json")}
         )
         replay = await stored_answer(
-            self.session, self.record, self.principal, self.key, fingerprint
+            self.session, self.record, self.principal, self.key, fingerprint, headers_of
         )
         if replay is not None:
             return replay

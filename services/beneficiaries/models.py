@@ -203,6 +203,10 @@ class Individual(Timestamps, Versioned, Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     household_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("household.id"), index=True)
     relationship_to_head: Mapped[str] = mapped_column(String(24))
+    # The member's place in the household's list, as the registrar gave it (1 first): a
+    # household is answered in that order, so clients pairing members by position pair
+    # them right. Empty for rows from before it was kept (they follow, head first).
+    roster_position: Mapped[int | None] = mapped_column(SmallInteger)
     status: Mapped[str] = mapped_column(String(12), default="active")
     merged_into_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("individual.id"))
 

@@ -43,6 +43,14 @@ def _answer(document: HouseholdDocument, status_code: int = 200, **headers: str)
     )
 
 
+def _registered_headers(household: dict) -> dict[str, str]:
+    """A registration's headers, from the household answered (for a replay too)."""
+    return {
+        "ETag": etag(household["version"]),
+        "Location": f"{router.prefix}/households/{household['id']}",
+    }
+
+
 @router.post(
     "/households",
     status_code=status.HTTP_201_CREATED,
@@ -52,14 +60,19 @@ def _answer(document: HouseholdDocument, status_code: int = 200, **headers: str)
 async def register_household(
     data: HouseholdWrite, ctx: StaffWrite, idempotent: Idempotent
 ) -> Response:
-    """Register a household with its members. A probable duplicate is saved and flagged
-    (`possible_duplicates`); an identifier registered to someone else is refused (409)."""
+    """Register a household with its members, answered in the order sent. A probable
+    duplicate is saved and flagged (`possible_duplicates`); an identifier registered to
+    someone else is refused (409); a household without consent is refused (422). A retry
+    with the same `Idempotency-Key` gets the same answer, `Location` and `ETag` included."""
 
     async def register() -> Response:
         household = await service.create(ctx, data)
-        return _answer(household, 201, Location=f"{router.prefix}/households/{household.id}")
+        headers = _registered_headers({"id": household.id, "version": household.version})
+        return Response(
+            household.json, status_code=201, media_type="application/json", headers=headers
+        )
 
-    return await idempotent.run(data, register, status_code=201)
+    return await idempotent.run(data, register, status_code=201, headers_of=_registered_headers)
 
 
 @router.get("/households", response_model=Page[HouseholdSummary])
@@ -103,7 +116,9 @@ async def put_household(
     expected_version: ExpectedVersion,
 ) -> Response:
     """Create the household under this (client-generated) id, or replace it whole with
-    `If-Match`. Resending what is stored already answers 200 and changes nothing."""
+    `If-Match`. Resending what is stored already answers 200 (`X-Outcome: unchanged`) and
+    changes nothing, with or without member ids: a member without an id is the present one
+    with the same name, sex and birth date. Members are kept in the order sent."""
     household, outcome = await service.replace(ctx, household_id, data, expected_version)
     return _answer(household, 201 if outcome == "created" else 200, **{"X-Outcome": outcome})
 

@@ -81,7 +81,8 @@ async def add_member(
     if member.id and await repository.existing_individual_ids(ctx.session, [member.id]):
         raise Conflict("A person with this id is registered already.", existing_id=str(member.id))
     await check_identifiers_free(ctx.session, member.identifier_pairs())
-    person = new_person(household.id, member, ctx.principal.subject)
+    position = await repository.next_roster_position(ctx.session, household.id)
+    person = new_person(household.id, member, ctx.principal.subject, position=position)
     await add_people(
         ctx.session,
         household.id,
@@ -241,9 +242,12 @@ async def _move(
     on: date,
     reason: str,
     note: str | None,
+    *,
+    first_position: int = 1,
 ) -> None:
     """People leave one household for another: their membership there is closed, a new
-    one opened (each naming the other household), their record follows."""
+    one opened (each naming the other household), their record follows. They take the
+    target's places from `first_position` on, in the order given."""
     session, actor = ctx.session, ctx.principal.subject
     await repository.close_memberships(
         session,
@@ -253,8 +257,9 @@ async def _move(
         reason=reason,
         related_household_id=target_id,
     )
-    for person, relationship in people:
+    for position, (person, relationship) in enumerate(people, first_position):
         person.household_id = target_id
+        person.roster_position = position
         person.relationship_to_head = relationship
         person.updated_by = actor
         session.add(
@@ -295,6 +300,7 @@ async def merge(
             "List every present member of the source household, and only them.",
             errors=[{"path": "body.members", "message": "must match the source's members"}],
         )
+    after_last = await repository.next_roster_position(session, household.id)
     await _move(
         ctx,
         [(joining[i], relationship) for i, relationship in given.items()],
@@ -303,6 +309,7 @@ async def merge(
         data.merged_on,
         "merge",
         data.note,
+        first_position=after_last,
     )
     household.member_count += len(joining)
     source.member_count = 0

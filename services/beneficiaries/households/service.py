@@ -37,7 +37,7 @@ from services.beneficiaries.records.schemas import (
     HouseholdUpdate,
     HouseholdWrite,
 )
-from services.beneficiaries.records.stored import Stored, same_household
+from services.beneficiaries.records.stored import Stored, same_household, with_member_ids
 from services.beneficiaries.records.writes import (
     add_people,
     check_identifiers_free,
@@ -136,7 +136,10 @@ async def create(
         **location_columns(location),
         **household_columns(data),
     )
-    joined = [(new_person(household_id, member, actor), member) for member in data.members]
+    joined = [
+        (new_person(household_id, member, actor, position=position), member)
+        for position, member in enumerate(data.members, 1)
+    ]
     await score_rows(session, household, [person for person, _ in joined])
     session.add(household)
     await repository.flush(session)
@@ -269,8 +272,11 @@ async def replace(
 async def replace_stored(
     ctx: WriteContext, stored: Stored, data: HouseholdWrite, expected_version: int | None
 ) -> tuple[HouseholdDocument, str]:
-    """`replace` of a household the caller has loaded for the change (stored_for_change)."""
+    """`replace` of a household the caller has loaded for the change (stored_for_change).
+    Members sent without ids are matched to the present ones first (`with_member_ids`), so a
+    resend of what is stored is unchanged whether or not the device kept their ids."""
     session, household_id = ctx.session, stored.household.id
+    data = with_member_ids(stored, data)
     if expected_version is None:
         ensure_region(ctx.principal, stored.household.region_code)
         if same_household(stored, data):
@@ -332,11 +338,15 @@ async def _replace(ctx: WriteContext, stored: Stored, data: HouseholdWrite) -> N
             changed[stepping_down.id] = stepping_down
             await repository.flush(session)
     staying: list[Individual] = []
+    places = {member.id: place for place, member in enumerate(data.members, 1) if member.id}
     for person_id, member in sent.items():
         if person_id not in current:
             continue
         person = current[person_id]
         staying.append(person)
+        # The household's order is the household's: a member moved in the list is not a
+        # change of that person's record (no new version of it).
+        person.roster_position = places[person_id]
         moved = person.relationship_to_head != member.relationship_to_head
         if moved:
             await record_relationship(
@@ -356,8 +366,8 @@ async def _replace(ctx: WriteContext, stored: Stored, data: HouseholdWrite) -> N
             person.updated_by = actor
             changed[person_id] = person
     joined = [
-        (new_person(household.id, member, actor), member)
-        for member in data.members
+        (new_person(household.id, member, actor, position=place), member)
+        for place, member in enumerate(data.members, 1)
         if not (member.id and member.id in current)
     ]
     await add_people(

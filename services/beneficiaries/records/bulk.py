@@ -56,6 +56,7 @@ _INDIVIDUAL_ROW = (
     "id",
     "household_id",
     "status",
+    "roster_position",
     *PERSON_COLUMNS,
     *DERIVED_PERSON_COLUMNS,
     "version",
@@ -165,10 +166,11 @@ def prepare_rows(
         }
         household_rows.append(row)
         facts.append(HouseholdFacts(**{name: row[name] for name in HOUSEHOLD_FACTS}))  # type: ignore[arg-type]
-        for member in data.members:
+        for position, member in enumerate(data.members, 1):
             person_id = member.id or uuid.uuid4()
             person = person_columns(member)
             person.update(common)
+            person["roster_position"] = position
             rows.individuals.append(_individual_record(person_id, household_id, person))
             rows.memberships.append(
                 (

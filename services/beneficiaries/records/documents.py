@@ -27,6 +27,7 @@ from services.beneficiaries.records.mapping import (
     PERSON_FIELDS,
     Path,
 )
+from services.beneficiaries.records.repository import ROSTER_ORDER
 from services.beneficiaries.records.schemas import Household, Individual, Member
 from shared.db import driver_connection
 
@@ -99,7 +100,7 @@ _HOUSEHOLD_SQL: dict[Path, str] = {
         )
     },
     ("members",): f"""coalesce((
-        SELECT json_agg({MEMBER_JSON} ORDER BY p.relationship_to_head <> 'head', p.birth_date, p.id)
+        SELECT json_agg({MEMBER_JSON} ORDER BY {ROSTER_ORDER.format(p="p")})
         FROM individual p WHERE {_PRESENT}), '[]'::json)""",  # noqa: S608 (the model's own)
     ("pmt",): """CASE WHEN h.pmt_score IS NULL THEN NULL ELSE json_build_object(
         'score', h.pmt_score,

@@ -117,7 +117,12 @@ HOUSEHOLD_FIELDS: tuple[Field, ...] = (
         column="source_partner_id",
         flat_name="partner_id",
     ),
-    _field("consent.given", "boolean", "Whether the household consented.", column="consent_given"),
+    _field(
+        "consent.given",
+        "boolean",
+        "Whether the household consented (always yes: without consent nothing is registered).",
+        column="consent_given",
+    ),
     _field("consent.date", "date", "Date of consent.", column="consent_date"),
     _field(
         "consent.scope",

@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import delete, func, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -65,18 +66,35 @@ async def existing_individual_ids(
     return set(rows.scalars())
 
 
+# A household's members in its order: their places in its list (roster_position), then,
+# for rows from before places were kept, head first and by birth date. `{p}`: the
+# individual table's name or alias in the statement.
+ROSTER_ORDER = (
+    "{p}.roster_position NULLS LAST, {p}.relationship_to_head <> 'head', {p}.birth_date, {p}.id"
+)
+
+
+def _roster_order() -> Any:
+    return text(ROSTER_ORDER.format(p="individual"))
+
+
+async def next_roster_position(session: AsyncSession, household_id: uuid.UUID) -> int:
+    """The place after the household's last present member."""
+    last = await session.scalar(
+        select(func.max(Individual.roster_position)).where(
+            Individual.household_id == household_id, Individual.status == "active"
+        )
+    )
+    return (last or 0) + 1
+
+
 async def active_members(
     session: AsyncSession, household_ids: Sequence[uuid.UUID], *, for_update: bool = False
 ) -> dict[uuid.UUID, list[Individual]]:
     statement = (
         select(Individual)
         .where(Individual.household_id.in_(household_ids), Individual.status == "active")
-        .order_by(
-            Individual.household_id,
-            Individual.relationship_to_head != "head",
-            Individual.birth_date,
-            Individual.id,
-        )
+        .order_by(Individual.household_id, _roster_order())
     )
     if for_update:
         statement = statement.with_for_update().execution_options(populate_existing=True)
@@ -165,7 +183,7 @@ async def stored_for_change(session: AsyncSession, household_id: uuid.UUID) -> S
     statement = (
         select(Individual, _identifier_array(Identifier.type), _identifier_array(Identifier.value))
         .where(Individual.household_id == household_id, Individual.status == "active")
-        .order_by(Individual.id)
+        .order_by(_roster_order())
         .with_for_update(of=Individual)
         .execution_options(populate_existing=True)
     )

@@ -217,6 +217,26 @@ class Consent(InputModel):
         return self
 
 
+class GivenConsent(Consent):
+    """The consent a write records. The registry keeps no personal data without it: a
+    household that refuses is not registered (422 naming `consent.given`), and consent is
+    not withdrawn by editing the record."""
+
+    given: bool = Field(
+        description="Must be true: without the household's consent nothing is registered."
+    )
+
+    @field_validator("given")
+    @classmethod
+    def _given(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError(
+                "the registry keeps no personal data without the household's consent: "
+                "a household that refuses is not registered"
+            )
+        return value
+
+
 def check_one_head(members: list[MemberIn]) -> None:
     heads = sum(member.relationship_to_head == "head" for member in members)
     if heads != 1:
@@ -233,7 +253,7 @@ class HouseholdWrite(InputModel):
     living_conditions: LivingConditions = LivingConditions()
     displacement_status: DisplacementStatus = "none"
     registration: Registration
-    consent: Consent
+    consent: GivenConsent
     members: list[MemberIn] = Field(min_length=1, max_length=40)
 
     def identifier_pairs(self) -> set[tuple[str, str]]:
@@ -271,7 +291,7 @@ class HouseholdUpdate(InputModel):
     location: LocationUpdate | None = None
     living_conditions: LivingConditions | None = None
     displacement_status: DisplacementStatus | None = None
-    consent: Consent | None = None
+    consent: GivenConsent | None = None
 
 
 class IdentifierRead(BaseModel):

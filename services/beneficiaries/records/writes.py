@@ -44,11 +44,15 @@ async def check_identifiers_free(
             )
 
 
-def new_person(household_id: uuid.UUID, member: MemberIn, actor: str) -> Individual:
-    """A person's row from what was sent (not added to the session yet)."""
+def new_person(
+    household_id: uuid.UUID, member: MemberIn, actor: str, *, position: int
+) -> Individual:
+    """A person's row from what was sent, at `position` in the household's list (not added
+    to the session yet)."""
     return Individual(
         id=member.id or uuid.uuid4(),
         household_id=household_id,
+        roster_position=position,
         created_by=actor,
         updated_by=actor,
         **person_columns(member),

@@ -48,7 +48,7 @@ from services.beneficiaries.pmt.service import active_formula
 from services.beneficiaries.records import repository as records
 from services.beneficiaries.records.documents import household_document
 from services.beneficiaries.records.schemas import HouseholdWrite
-from services.beneficiaries.records.stored import same_household, same_person
+from services.beneficiaries.records.stored import same_household, same_person, with_member_ids
 from services.beneficiaries.sync import repository
 from services.beneficiaries.sync.schemas import (
     HeadChangeOperation,
@@ -326,6 +326,9 @@ async def _household_put(ctx: WriteContext, op: HouseholdPut) -> Result:
         return {"status": "created", **ids, "version": created.version}
     household = stored.household
     ensure_region(ctx.principal, household.region_code)
+    # Members sent without ids are the present ones they match: a resend (in this batch
+    # or a later one) is recognised whether or not the device kept the ids.
+    data = with_member_ids(stored, data)
     if op.base_version == household.version:
         # The service tells an identical household (unchanged) from a replacement.
         replaced, outcome = await service.replace_stored(ctx, stored, data, op.base_version)

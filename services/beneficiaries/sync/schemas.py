@@ -30,7 +30,10 @@ BaseVersion = Annotated[
 
 
 class HouseholdPut(InputModel):
-    """Register a household under the device's id, or replace it whole."""
+    """Register a household under the device's id, or replace it whole. Sent again (in
+    this batch or a later one) it answers `unchanged`, whether or not the members carry the
+    ids the first answer gave: members without ids are matched by name, sex and birth date
+    (see the API guide)."""
 
     op: Literal["household.put"]
     household_id: uuid.UUID
