@@ -1,14 +1,22 @@
-"""Reading one row by its primary key, the way every repository does: `find` (None when
-absent), `get` and `get_for_update` (a 404 problem when absent, in the table's own words:
-`missing` may name the key as `{key}`)."""
+"""What every repository does the same way: reading one row by its primary key (`find`,
+None when absent; `get` and `get_for_update`, a 404 problem when absent, in the table's own
+words: `missing` may name the key as `{key}`), and `flush_unique`, a write a unique constraint
+may refuse because another request took the value a moment ago (the same 409 as a value
+taken before)."""
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db import sqlstate
 from shared.errors import NotFound
+
+UNIQUE_VIOLATION = "23505"
 
 Row = TypeVar("Row")
 
@@ -38,3 +46,23 @@ class Table(Generic[Row]):
         if row is None:
             raise NotFound(self.missing.format(key=key))
         return row
+
+
+async def flush_unique(
+    session: AsyncSession,
+    write: Callable[[], None],
+    taken: Callable[[], Exception | Awaitable[Exception]],
+) -> None:
+    """Apply `write` (add a row, set its fields) and flush it, in a savepoint. When a unique
+    constraint refuses it, the savepoint is rolled back (the session stays usable) and
+    `taken()` (or what it awaits to) is raised: the caller's 409 for the value taken.
+    Other integrity errors are no conflict between requests: they are raised as they are."""
+    try:
+        async with session.begin_nested():
+            write()
+            await session.flush()
+    except IntegrityError as exc:
+        if sqlstate(exc) != UNIQUE_VIOLATION:
+            raise
+        conflict = taken()
+        raise (await conflict if inspect.isawaitable(conflict) else conflict) from exc

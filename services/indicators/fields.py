@@ -1,19 +1,10 @@
-"""Field types this service's request bodies share, and writes a unique constraint may
-refuse (the same 409 whether the value was taken before or a moment ago)."""
+"""Field types this service's request bodies share."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated
 
 from pydantic import Field, StringConstraints
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from shared.db import sqlstate
-from shared.errors import Conflict
-
-UNIQUE_VIOLATION = "23505"
 
 Code = Annotated[
     str,
@@ -36,18 +27,3 @@ IndicatorCode = Annotated[
 ]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=300)]
 Year = Annotated[int, Field(ge=1900, le=2200, strict=True)]
-
-
-async def flush_unique(
-    session: AsyncSession, write: Callable[[], None], conflict: Callable[[], Conflict]
-) -> None:
-    """Apply `write` and flush it in a savepoint; a unique constraint refusing it rolls the
-    savepoint back (the session stays usable) and raises `conflict()`."""
-    try:
-        async with session.begin_nested():
-            write()
-            await session.flush()
-    except IntegrityError as exc:
-        if sqlstate(exc) != UNIQUE_VIOLATION:
-            raise
-        raise conflict() from exc

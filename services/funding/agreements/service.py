@@ -27,12 +27,12 @@ from services.funding.models import Tranche as TrancheRow
 from services.funding.organisations import repository as organisations
 from services.funding.projects import repository as projects
 from services.funding.rates.service import in_djf_and_usd, stored_rates
-from services.funding.rows import flush_unique
 from services.funding.vocabulary import USD
 from shared.auth import Principal
 from shared.errors import Conflict, NotFound, UnprocessableEntity
 from shared.money import Money, MoneyError
 from shared.pagination import Page, PageParams, page_of
+from shared.repository import flush_unique
 from shared.versioning import require_version, touch
 
 # Planned tranches as (due date, amount in the agreement's currency).

@@ -15,10 +15,10 @@ from services.funding.context import MoneyChange
 from services.funding.models import Organisation
 from services.funding.organisations import repository
 from services.funding.organisations.schemas import OrganisationCreate, OrganisationUpdate
-from services.funding.rows import flush_unique
 from shared.auth import Principal
 from shared.errors import Conflict, NotFound
 from shared.pagination import Page, PageParams, page_of
+from shared.repository import flush_unique
 from shared.versioning import require_version, touch
 
 _UNIQUE = {

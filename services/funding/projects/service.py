@@ -17,11 +17,11 @@ from services.funding.organisations import repository as organisations
 from services.funding.projects import repository
 from services.funding.projects.repository import ProjectFilters
 from services.funding.projects.schemas import Participant, Project, ProjectCreate, ProjectUpdate
-from services.funding.rows import flush_unique
 from services.funding.vocabulary import ACTIVITY_STATUSES, PARTICIPANT_ROLES
 from shared.auth import Principal
 from shared.errors import Conflict, NotFound, UnprocessableEntity
 from shared.pagination import Page, PageParams, page_of
+from shared.repository import flush_unique
 from shared.versioning import require_version, touch
 
 # The project row's own fields (participants live in their table).

@@ -16,10 +16,10 @@ from services.indicators.context import Change, Sources
 from services.indicators.definitions import repository
 from services.indicators.definitions.schemas import IndicatorCreate, IndicatorUpdate
 from services.indicators.definitions.validation import checked, parsed
-from services.indicators.fields import flush_unique
 from services.indicators.frameworks import repository as frameworks
 from services.indicators.models import Indicator, IndicatorVersion
 from shared.errors import Conflict, NotFound, UnprocessableEntity
+from shared.repository import flush_unique
 from shared.versioning import created, require_version, touch
 
 # What a version holds beside what it uses (worked out when it is checked).

@@ -11,7 +11,6 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.indicators.context import Change
-from services.indicators.fields import flush_unique
 from services.indicators.frameworks import repository
 from services.indicators.frameworks.schemas import (
     Framework,
@@ -25,6 +24,7 @@ from services.indicators.frameworks.schemas import (
 )
 from services.indicators.models import Axis, Objective, Strategy
 from shared.errors import Conflict, NotFound, UnprocessableEntity
+from shared.repository import flush_unique
 from shared.versioning import require_version, touch
 
 

@@ -9,13 +9,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.indicators.context import Change
-from services.indicators.fields import flush_unique
 from services.indicators.models import PopulationUpload, PovertyLine
 from services.indicators.reference import repository
 from services.indicators.reference.population_csv import PopulationFileError, read_population
 from services.indicators.reference.schemas import PovertyLineCreate, PovertyLineUpdate
 from services.indicators.vocabulary import POPULATION_DIMENSIONS
 from shared.errors import Conflict, ProblemError, UnprocessableEntity
+from shared.repository import flush_unique
 from shared.versioning import require_version, touch
 
 
