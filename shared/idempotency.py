@@ -26,6 +26,7 @@ from starlette.responses import JSONResponse, Response
 from shared.auth import CurrentPrincipal
 from shared.db import DbSession
 from shared.errors import PreconditionRequired, ProblemError
+from shared.etag import etag
 
 IdempotencyKey = Annotated[
     str | None,
@@ -47,6 +48,20 @@ RequiredIdempotencyKey = Annotated[
 Answer = TypeVar("Answer")
 # The headers of an answer, from its body: what a replay carries besides the body.
 HeadersOf = Callable[[Any], Mapping[str, str]]
+
+
+def created_headers(base: str, *, versioned: bool = True) -> HeadersOf:
+    """The headers of a resource created under `base`, from its body (a dict with `id` and,
+    when `versioned`, `version`): its `Location` and `ETag`. Made once for the first answer
+    and for every replay, so a retry carries what the first answer did."""
+
+    def headers(body: Any) -> dict[str, str]:
+        answer = {"Location": f"{base}/{body['id']}"}
+        if versioned:
+            answer["ETag"] = etag(body["version"])
+        return answer
+
+    return headers
 
 
 class IdempotencyKeyReused(ProblemError):

@@ -183,6 +183,8 @@ async def test_a_retried_post_with_the_same_key_commits_once(
     assert (first.status_code, again.status_code) == (201, 201)
     assert again.headers["idempotent-replayed"] == "true"
     assert again.json() == first.json()
+    for header in ("location", "etag"):
+        assert again.headers[header] == first.headers[header], header
     listed = await funding.get(AGREEMENTS, headers=officer)
     assert len(listed.json()["items"]) == 1
 

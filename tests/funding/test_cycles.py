@@ -455,6 +455,7 @@ async def test_a_retried_create_with_its_idempotency_key_makes_one_cycle(
     assert first.status_code == again.status_code == 202
     assert again.json()["id"] == first.json()["id"]
     assert again.headers["Location"] == first.headers["Location"]
+    assert again.headers["ETag"] == first.headers["ETag"]
     listed = (await funding.get(CYCLES, headers=officer)).json()["items"]
     assert [item["id"] for item in listed] == [first.json()["id"]]
 

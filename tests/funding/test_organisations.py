@@ -110,6 +110,8 @@ async def test_a_retried_post_with_the_same_key_creates_one_organisation(
     assert (first.status_code, again.status_code) == (201, 201)
     assert again.headers["idempotent-replayed"] == "true"
     assert again.json()["id"] == first.json()["id"]
+    for header in ("location", "etag"):
+        assert again.headers[header] == first.headers[header], header
     other = await funding.post(ORGANISATIONS, json=organisation_body("wfp"), headers=headers)
     assert other.status_code == 422, "the same key for another body"
     listed = await funding.get(ORGANISATIONS, headers=officer)

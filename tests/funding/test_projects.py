@@ -66,6 +66,10 @@ async def test_an_officer_creates_a_project_financing_registry_programmes(
 
     replayed = await funding.post(PROJECTS, json=body, headers=headers)
     assert replayed.json()["id"] == project["id"]
+    # A retry carries the first answer's headers: the client can PATCH without a GET.
+    assert replayed.headers["location"] == created.headers["location"]
+    assert created.headers["location"] == f"{PROJECTS}/{project['id']}"
+    assert replayed.headers["etag"] == '"v1"'
     shown = await funding.get(f"{PROJECTS}/{project['id']}", headers=officer)
     assert shown.json() == project
     assert await _ids(funding, officer) == [project["id"]]

@@ -269,6 +269,8 @@ async def test_a_retried_post_with_the_same_key_is_received_once(
     assert (first.status_code, again.status_code) == (201, 201)
     assert again.headers["idempotent-replayed"] == "true"
     assert again.json()["id"] == first.json()["id"]
+    assert again.headers["location"] == first.headers["location"]
+    assert first.headers["location"] == f"{TRANSACTIONS}/{first.json()['id']}"
     assert (await balance_of(funding, officer, agreement))["received"][
         "amount_minor"
     ] == 500_000_000

@@ -26,6 +26,7 @@ from services.beneficiaries.records.schemas import (
 )
 from shared.db import ReadSession
 from shared.etag import ExpectedVersion, etag, if_match_versions
+from shared.idempotency import created_headers
 from shared.pagination import Page, PageParams, page_params
 
 router = APIRouter(prefix="/api/v1/beneficiaries", tags=["households"])
@@ -43,12 +44,8 @@ def _answer(document: HouseholdDocument, status_code: int = 200, **headers: str)
     )
 
 
-def _registered_headers(household: dict) -> dict[str, str]:
-    """A registration's headers, from the household answered (for a replay too)."""
-    return {
-        "ETag": etag(household["version"]),
-        "Location": f"{router.prefix}/households/{household['id']}",
-    }
+# A registration's headers, from the household answered (for a replay too).
+_registered_headers = created_headers(f"{router.prefix}/households")
 
 
 @router.post(

@@ -20,9 +20,11 @@ from services.funding.context import Idempotent, OfficerChange
 from services.funding.vocabulary import AgreementStatus
 from shared.db import ReadSession
 from shared.etag import ExpectedVersion, etag
+from shared.idempotency import created_headers
 from shared.pagination import Page, PageParams, page_params
 
 router = APIRouter(prefix="/api/v1/funding", tags=["agreements"])
+_created = created_headers(f"{router.prefix}/agreements")
 Paging = Annotated[PageParams, Depends(page_params)]
 
 
@@ -45,10 +47,10 @@ async def create_agreement(
 
     async def create() -> Agreement:
         agreement = await service.create(change, data)
-        response.headers["Location"] = f"{router.prefix}/agreements/{agreement.id}"
-        return _with_etag(agreement, response)
+        response.headers.update(_created({"id": agreement.id, "version": agreement.version}))
+        return agreement
 
-    return await idempotent.run(data, create, status_code=201)
+    return await idempotent.run(data, create, status_code=201, headers_of=_created)
 
 
 @router.get("/agreements", response_model=Page[Agreement])

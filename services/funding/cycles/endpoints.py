@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-import orjson
 from fastapi import APIRouter, BackgroundTasks, Depends, File, Query, Response, UploadFile, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,7 +34,7 @@ from services.funding.vocabulary import CycleStatus, LineStatus
 from shared.auth import Principal, require_roles
 from shared.db import DbSession, ReadSession, StreamSession
 from shared.etag import etag
-from shared.idempotency import IdempotentPost
+from shared.idempotency import IdempotentPost, created_headers
 from shared.pagination import Page, PageParams, page_params
 from shared.schemas import InputModel
 from shared.streaming import ClosingStreamingResponse
@@ -43,6 +42,7 @@ from shared.uploads import read_upload
 
 router = APIRouter(prefix="/api/v1/funding", tags=["payment cycles"])
 BASE = "/payment-cycles"
+_created = created_headers(f"{router.prefix}{BASE}")
 Paging = Annotated[PageParams, Depends(page_params)]
 # Who reads cycles and their totals: finance staff and analysts. Lines and payment files
 # (households, registry numbers, payees) are for finance staff only (PayrollReader).
@@ -97,13 +97,11 @@ async def create_cycle(
 
     async def create() -> Cycle:
         cycle = await service.create(session, principal, audit, registry, data)
-        response.headers["Location"] = f"{router.prefix}{BASE}/{cycle.id}"
+        response.headers.update(_created({"id": cycle.id, "version": cycle.version}))
         return await _answer(session, cycle, None)
 
-    answer = await idempotent.run(data, create, status_code=202)
+    answer = await idempotent.run(data, create, status_code=202, headers_of=_created)
     background.add_task(builder.wake)  # after the commit: the builder starts at once
-    if isinstance(answer, Response):  # a retry, answered from the first time
-        answer.headers["Location"] = f"{router.prefix}{BASE}/{orjson.loads(answer.body)['id']}"
     return answer
 
 

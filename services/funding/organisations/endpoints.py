@@ -19,9 +19,11 @@ from services.funding.organisations.schemas import (
 from services.funding.vocabulary import OrganisationType
 from shared.db import ReadSession
 from shared.etag import ExpectedVersion, etag
+from shared.idempotency import created_headers
 from shared.pagination import Page, PageParams, page_params
 
 router = APIRouter(prefix="/api/v1/funding", tags=["organisations"])
+_created = created_headers(f"{router.prefix}/organisations")
 Paging = Annotated[PageParams, Depends(page_params)]
 
 
@@ -43,10 +45,10 @@ async def create_organisation(
 
     async def create() -> Organisation:
         row = await service.create(change, data)
-        response.headers["Location"] = f"{router.prefix}/organisations/{row.id}"
-        return organisation_view(row, response)
+        response.headers.update(_created({"id": row.id, "version": row.version}))
+        return Organisation.model_validate(row)
 
-    return await idempotent.run(data, create, status_code=201)
+    return await idempotent.run(data, create, status_code=201, headers_of=_created)
 
 
 @router.get("/organisations", response_model=Page[Organisation])

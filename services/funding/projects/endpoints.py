@@ -14,9 +14,11 @@ from services.funding.projects.repository import ProjectFilters
 from services.funding.projects.schemas import Project, ProjectCreate, ProjectUpdate
 from shared.db import ReadSession
 from shared.etag import ExpectedVersion, etag
+from shared.idempotency import created_headers
 from shared.pagination import Page, PageParams, page_params
 
 router = APIRouter(prefix="/api/v1/funding", tags=["projects"])
+_created = created_headers(f"{router.prefix}/projects")
 Paging = Annotated[PageParams, Depends(page_params)]
 _REGISTRY_PROBLEMS: dict[int | str, dict[str, Any]] = {
     422: {"description": "Invalid, or a programme code the registry does not know"},
@@ -46,10 +48,10 @@ async def create_project(
 
     async def create() -> Project:
         project = await service.create(change, registry, data)
-        response.headers["Location"] = f"{router.prefix}/projects/{project.id}"
-        return _with_etag(project, response)
+        response.headers.update(_created({"id": project.id, "version": project.version}))
+        return project
 
-    return await idempotent.run(data, create, status_code=201)
+    return await idempotent.run(data, create, status_code=201, headers_of=_created)
 
 
 @router.get("/projects", response_model=Page[Project])

@@ -19,9 +19,11 @@ from services.funding.transactions.schemas import (
     TransactionReversal,
 )
 from shared.db import ReadSession
+from shared.idempotency import created_headers
 from shared.pagination import Page, PageParams, page_params
 
 router = APIRouter(prefix="/api/v1/funding", tags=["transactions"])
+_created = created_headers(f"{router.prefix}/transactions", versioned=False)
 Paging = Annotated[PageParams, Depends(page_params)]
 
 
@@ -40,10 +42,10 @@ async def record_transaction(
 
     async def create() -> TransactionRead:
         transaction = await service.record(change, data)
-        response.headers["Location"] = f"{router.prefix}/transactions/{transaction.id}"
+        response.headers.update(_created({"id": transaction.id}))
         return transaction
 
-    return await idempotent.run(data, create, status_code=201)
+    return await idempotent.run(data, create, status_code=201, headers_of=_created)
 
 
 @router.post(
@@ -69,10 +71,10 @@ async def reverse_transaction(
 
     async def create() -> TransactionRead:
         transaction = await service.reverse(change, transaction_id, data)
-        response.headers["Location"] = f"{router.prefix}/transactions/{transaction.id}"
+        response.headers.update(_created({"id": transaction.id}))
         return transaction
 
-    return await idempotent.run(data, create, status_code=201)
+    return await idempotent.run(data, create, status_code=201, headers_of=_created)
 
 
 @router.get("/transactions", response_model=Page[TransactionRead])
