@@ -232,7 +232,7 @@ class PlanAction(Timestamps, Versioned, Base):
     __table_args__ = (
         UniqueConstraint("plan_id", "code"),
         CheckConstraint("end_year >= start_year", name="years"),
-        CheckConstraint("planned_minor > 0", name="planned"),
+        CheckConstraint("planned_minor >= 0", name="planned"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)

@@ -96,7 +96,7 @@ def upgrade() -> None:
         ),
         *_timestamps(),
         sa.CheckConstraint("end_year >= start_year", name=op.f("ck_plan_action_years")),
-        sa.CheckConstraint("planned_minor > 0", name=op.f("ck_plan_action_planned")),
+        sa.CheckConstraint("planned_minor >= 0", name=op.f("ck_plan_action_planned")),
         sa.ForeignKeyConstraint(["plan_id"], ["plan.id"], name=op.f("fk_plan_action_plan_id_plan")),
         sa.ForeignKeyConstraint(
             ["objective_id"],

@@ -38,6 +38,11 @@ class Named:
     values: Sequence[str]
     path: str
     what: str
+    # False: one value sent on its own (its path has no index).
+    listed: bool = True
+
+    def at(self, index: int) -> str:
+        return f"{self.path}.{index}" if self.listed else self.path
 
 
 async def check_named(*checks: Named) -> None:
@@ -57,7 +62,7 @@ async def check_named(*checks: Named) -> None:
             for value in dimension.values or ()
         }
         errors += [
-            {"path": f"{check.path}.{index}", "message": f"unknown {check.what}: {value}"}
+            {"path": check.at(index), "message": f"unknown {check.what}: {value}"}
             for index, value in enumerate(check.values)
             if value not in known
         ]
