@@ -87,7 +87,8 @@ async def test_an_officer_builds_a_tree_that_analysts_read_whole(
     first = body["axes"][0]
     assert [o["code"] for o in first["objectives"]] == ["OS1.1", "OS1.2"]
     assert first["objectives"][0]["name_en"] == "OS1.1 (en)"
-    assert [i["code"] for i in first["objectives"][0]["indicators"]] == ["HH_REG"]
+    (measured,) = first["objectives"][0]["indicators"]
+    assert (measured["code"], measured["version"], measured["latest"]) == ("HH_REG", 1, None)
     assert first["objectives"][1]["indicators"] == []
     assert body["axes"][1]["id"] == axis_b["id"]
 
