@@ -515,3 +515,30 @@ async def test_officers_edit_plans_and_staff_read_them(
         headers = as_role(tokens, role)
         for path in (PLANS, PAP, f"{PAP}/actions/ACT1", f"{PAP}/execution"):
             assert (await indicators.get(path, headers=headers)).status_code == status, (role, path)
+
+
+async def test_a_plan_whose_actions_name_no_project_asks_funding_nothing(
+    indicators: httpx.AsyncClient,
+    funding: httpx.AsyncClient,
+    indicators_app: FastAPI,
+    tokens: TokenFactory,
+    officer: dict[str, str],
+    analyst: dict[str, str],
+) -> None:
+    await _ledger(funding, as_role(tokens, "finance_officer"))
+    objectives = await _framework(indicators, officer)
+    await _created(await indicators.post(PLANS, json=PLAN, headers=officer))
+    body = _action("STUDY", objectives["O2"], (2008, 2008), djf(3_000_000))
+    await _created(await indicators.post(f"{PAP}/actions", json=body, headers=officer))
+    _funding_down(indicators_app, tokens)
+    answer = await indicators.get(f"{PAP}/execution", headers=analyst)
+    assert answer.status_code == 200, answer.text
+    execution = answer.json()
+    assert execution["as_of"] is None
+    # 3,000,000 DJF / 177.721 = 16,880.391 USD -> 16,880.39; nothing committed or disbursed.
+    assert execution["figures"] == {
+        "planned": amounts(3_000_000, 1_688_039),
+        "committed": amounts(0, 0),
+        "disbursed": amounts(0, 0),
+    }
+    assert [axis["code"] for axis in execution["axes"]] == ["A1"]
