@@ -6,7 +6,7 @@
   created themselves (four eyes), and an admin is not an approver;
 - analyst: reports and statistics only (never a payee's name or phone);
 - partner: the projects, agreements and transactions of their own organisation;
-- service (another INDS service): statistics.
+- service (another INDS service): statistics, and the exchange rate in force on a day.
 """
 
 from __future__ import annotations
@@ -28,6 +28,9 @@ LedgerReader = Annotated[Principal, Depends(require_roles(*FINANCE, "partner"))]
 PayrollReader = Annotated[Principal, Depends(require_roles(*FINANCE))]
 ReportReader = Annotated[Principal, Depends(require_roles(*FINANCE, "analyst", "partner"))]
 StatsReader = Annotated[Principal, Depends(require_roles(*FINANCE, "analyst", "service"))]
+# The rates themselves are no one's business secret: the indicators service converts a plan's
+# costs with them, as the ledger converts its amounts.
+RateReader = Annotated[Principal, Depends(require_roles(*FINANCE, "analyst", "partner", "service"))]
 AuditReader = Annotated[Principal, Depends(require_roles(*FINANCE))]
 
 

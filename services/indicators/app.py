@@ -11,6 +11,7 @@ from services.indicators.context import Sources
 from services.indicators.definitions.endpoints import router as definitions_router
 from services.indicators.frameworks.endpoints import router as frameworks_router
 from services.indicators.models import AuditEvent
+from services.indicators.plans.endpoints import router as plans_router
 from services.indicators.reference.endpoints import router as reference_router
 from shared.app_factory import create_service_app
 from shared.audit import AuditTrail
@@ -51,13 +52,15 @@ def create_app(settings: IndicatorsSettings | None = None) -> FastAPI:
         settings,
         title="INDS indicators",
         description="Monitoring and evaluation: the results framework, indicator definitions "
-        "in a safe expression language, and the reference data they use.",
+        "in a safe expression language, the reference data they use, and the priority "
+        "action plans with their execution.",
         routers=[
             whoami_router("indicators"),
             catalog_router,
             frameworks_router,
             definitions_router,
             reference_router,
+            plans_router,
         ],
         on_startup=[startup],
         on_shutdown=[shutdown],

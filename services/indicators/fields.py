@@ -27,3 +27,26 @@ IndicatorCode = Annotated[
 ]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=300)]
 Year = Annotated[int, Field(ge=1900, le=2200, strict=True)]
+
+# What the framework and the action plan name in the other services, checked there on save.
+ProgrammeCode = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$"),
+    Field(description="A registry programme's code, e.g. pnsf.", examples=["pnsf"]),
+]
+ProjectIdentifier = Annotated[
+    str,
+    StringConstraints(max_length=150, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$"),
+    Field(
+        description="A funding project's IATI activity identifier, e.g. XM-DAC-44000-P173181.",
+        examples=["XM-DAC-44000-P173181"],
+    ),
+]
+OrganisationIdentifier = Annotated[
+    str,
+    StringConstraints(max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$"),
+    Field(
+        description="A funding organisation's IATI identifier, e.g. DJ-GOV-ADDS.",
+        examples=["DJ-GOV-ADDS"],
+    ),
+]

@@ -88,6 +88,14 @@ class Objective(Timestamps, Versioned, Base):
     code: Mapped[str] = mapped_column(String(40))
     name_fr: Mapped[str] = mapped_column(String(300))
     name_en: Mapped[str] = mapped_column(String(300))
+    # The registry programmes (codes) and funding projects (IATI activity identifiers) that
+    # serve the objective, as checked against those services when saved.
+    programmes: Mapped[list[str]] = mapped_column(
+        ARRAY(String(32)), default=list, server_default="{}"
+    )
+    projects: Mapped[list[str]] = mapped_column(
+        ARRAY(String(150)), default=list, server_default="{}"
+    )
     created_by: Mapped[str | None] = mapped_column(String(80))
 
 
@@ -194,6 +202,55 @@ class PovertyLine(Timestamps, Versioned, Base):
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3), default="DJF")
     source: Mapped[str] = mapped_column(String(300))
+    created_by: Mapped[str | None] = mapped_column(String(80))
+
+
+class Plan(Timestamps, Versioned, Base):
+    """A priority action plan of a strategy (the INDS's PAP 2008-2011, each SNPS plan)."""
+
+    __tablename__ = "plan"
+    __table_args__ = (CheckConstraint("end_year >= start_year", name="years"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    strategy_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("strategy.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name_fr: Mapped[str] = mapped_column(String(300))
+    name_en: Mapped[str] = mapped_column(String(300))
+    start_year: Mapped[int] = mapped_column(SmallInteger)
+    end_year: Mapped[int] = mapped_column(SmallInteger)
+    created_by: Mapped[str | None] = mapped_column(String(80))
+
+
+class PlanAction(Timestamps, Versioned, Base):
+    """An action of a plan under an objective of the plan's strategy: who carries it out
+    (a funding organisation), when, what it is planned to cost (in its own currency and, at
+    the funding service's rates of its first day, in DJF and USD) and the funding projects
+    that finance it. A project finances at most one action of a plan: its commitments and
+    disbursements cannot be split between actions."""
+
+    __tablename__ = "plan_action"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "code"),
+        CheckConstraint("end_year >= start_year", name="years"),
+        CheckConstraint("planned_minor >= 0", name="planned"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("plan.id"), index=True)
+    objective_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("objective.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    name_fr: Mapped[str] = mapped_column(String(300))
+    name_en: Mapped[str] = mapped_column(String(300))
+    responsible: Mapped[str] = mapped_column(String(100))
+    start_year: Mapped[int] = mapped_column(SmallInteger)
+    end_year: Mapped[int] = mapped_column(SmallInteger)
+    planned_minor: Mapped[int] = mapped_column(BigInteger)
+    planned_currency: Mapped[str] = mapped_column(String(3))
+    planned_djf_minor: Mapped[int] = mapped_column(BigInteger)
+    planned_usd_minor: Mapped[int] = mapped_column(BigInteger)
+    projects: Mapped[list[str]] = mapped_column(
+        ARRAY(String(150)), default=list, server_default="{}"
+    )
     created_by: Mapped[str | None] = mapped_column(String(80))
 
 

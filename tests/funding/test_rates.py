@@ -15,7 +15,7 @@ from sqlalchemy import event
 
 from shared.db import Database
 from shared.money import Money
-from tests.funding.payloads import RATES, usd_rate
+from tests.funding.payloads import RATES, rate_body, record_rates, usd_rate
 from tests.support.registry import as_role
 from tests.support.tokens import TokenFactory
 
@@ -258,3 +258,46 @@ def test_conversions_go_through_djf_and_round_once_half_away_from_zero() -> None
     assert Money(-100, "USD").convert_through(Decimal("177.5"), 1, "DJF") == Money(-178, "DJF")
     # EUR to USD through DJF, exactly: 100.00 EUR at 193.5 and 177.721 DJF is 108.88 USD.
     assert Money(10_000, "EUR").convert_through(Decimal("193.5"), usd, "USD") == Money(10888, "USD")
+
+
+async def test_the_rate_in_force_on_a_day_is_the_latest_before_it(
+    funding: httpx.AsyncClient, officer: dict[str, str], tokens: TokenFactory
+) -> None:
+    await record_rates(
+        funding,
+        officer,
+        rate_body("EUR", "2008-01-01", "250"),
+        rate_body("EUR", "2009-06-01", "260"),
+    )
+    service = tokens.bearer(sub="client:svc-indicators", roles=["service"])
+    in_force = f"{RATES}/in-force"
+    for day, rate, since in (
+        ("2009-05-31", "250", "2008-01-01"),
+        ("2009-06-01", "260", "2009-06-01"),
+        ("2030-01-01", "260", "2009-06-01"),
+    ):
+        answer = await funding.get(in_force, params={"currency": "EUR", "on": day}, headers=service)
+        assert answer.status_code == 200, answer.text
+        assert (Decimal(answer.json()["rate_to_djf"]), answer.json()["rate_date"]) == (
+            Decimal(rate),
+            since,
+        )
+    djf = await funding.get(
+        in_force, params={"currency": "DJF", "on": "2000-01-01"}, headers=service
+    )
+    assert (Decimal(djf.json()["rate_to_djf"]), djf.json()["rate_date"]) == (1, None)
+    early = await funding.get(
+        in_force, params={"currency": "EUR", "on": "2007-12-31"}, headers=service
+    )
+    assert early.status_code == 422
+    assert early.json()["errors"][0]["path"] == "query.on"
+    unknown = await funding.get(
+        in_force, params={"currency": "XYZ", "on": "2009-01-01"}, headers=service
+    )
+    assert unknown.status_code == 422
+    registrar = await funding.get(
+        in_force,
+        params={"currency": "EUR", "on": "2009-01-01"},
+        headers=as_role(tokens, "registrar"),
+    )
+    assert registrar.status_code == 403

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
@@ -47,6 +48,22 @@ class ServiceToken:
 
     async def token(self) -> str:
         return self.tokens.token(sub="client:svc-indicators", roles=["service"])
+
+
+class OneAtATime(httpx.AsyncBaseTransport):
+    """An app in-process, answering one request at a time: under test each service's
+    sessions share one connection (the test's transaction), on which two statements cannot
+    run at once. The indicators service still sends its requests concurrently."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.inner = httpx.ASGITransport(app=app)
+        self.lock = asyncio.Lock()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        async with self.lock:
+            response = await self.inner.handle_async_request(request)
+            await response.aread()
+            return response
 
 
 def stats_client(
@@ -94,10 +111,8 @@ def indicators_settings(tokens: TokenFactory) -> IndicatorsSettings:
 def indicators_app(tokens: TokenFactory, registry_app: FastAPI, funding_app: FastAPI) -> FastAPI:
     app = create_app(indicators_settings(tokens))
     app.state.sources = Sources(
-        registry=stats_client(
-            tokens, "beneficiaries", REGISTRY_URL, httpx.ASGITransport(app=registry_app)
-        ),
-        funding=stats_client(tokens, "funding", FUNDING_URL, httpx.ASGITransport(app=funding_app)),
+        registry=stats_client(tokens, "beneficiaries", REGISTRY_URL, OneAtATime(registry_app)),
+        funding=stats_client(tokens, "funding", FUNDING_URL, OneAtATime(funding_app)),
     )
     return app
 

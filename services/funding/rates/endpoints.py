@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Query, UploadFile, status
 
-from services.funding.access import Officer, ReportReader
+from services.funding.access import Officer, RateReader, ReportReader
 from services.funding.context import Audit, Idempotent, Settings
 from services.funding.rates import service
-from services.funding.rates.schemas import ExchangeRate, ExchangeRateCreate, RatesUpload
+from services.funding.rates.schemas import (
+    ExchangeRate,
+    ExchangeRateCreate,
+    RatesUpload,
+    RateUsed,
+)
 from shared.db import DbSession, ReadSession
 from shared.money import CurrencyCode
 from shared.pagination import Page, PageParams, page_params
@@ -59,3 +65,16 @@ async def list_rates(
 ) -> Page[ExchangeRate]:
     """By currency, then date."""
     return await service.list_rates(session, currency, paging)
+
+
+@router.get("/in-force", response_model=RateUsed)
+async def rate_in_force(
+    session: ReadSession,
+    _: RateReader,
+    currency: Annotated[CurrencyCode, Query()],
+    on: Annotated[date, Query(description="YYYY-MM-DD")],
+) -> RateUsed:
+    """The rate of `currency` in force on `on` (the latest on or before it): the one an
+    amount of that day is converted with. DJF, the rates' unit, is 1. None recorded that
+    early: 422. The indicators service converts a plan's costs with it."""
+    return (await service.rate_on(session, currency, on, path="query.on")).used()

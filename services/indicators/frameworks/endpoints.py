@@ -9,12 +9,14 @@ from typing import Any
 from fastapi import APIRouter, Response, status
 
 from services.indicators.access import Reader
-from services.indicators.context import EditorChange, Idempotent
+from services.indicators.context import EditorChange, Idempotent, StatsSources
 from services.indicators.frameworks import repository, service
 from services.indicators.frameworks.schemas import (
     Axis,
     Framework,
     Objective,
+    ObjectiveCreate,
+    ObjectiveUpdate,
     PartCreate,
     PartUpdate,
     Strategy,
@@ -26,6 +28,10 @@ from shared.etag import ExpectedVersion, etag
 
 router = APIRouter(prefix="/api/v1/indicators", tags=["frameworks"])
 _CONFLICT: dict[int | str, dict[str, Any]] = {409: {"description": "The code is taken"}}
+_LINKS: dict[int | str, dict[str, Any]] = {
+    422: {"description": "A programme or project the registry or funding does not know"},
+    503: {"description": "The registry or the funding service cannot be reached"},
+}
 
 
 def _tagged(response: Response, version: int) -> None:
@@ -58,8 +64,10 @@ async def list_strategies(session: ReadSession, _: Reader) -> list[Strategy]:
 async def get_framework(
     code: str, session: ReadSession, _: Reader, response: Response
 ) -> Framework:
-    """The strategy with its axes, their objectives and the indicators serving each, with
-    the strategy's version as `ETag`."""
+    """The strategy with its axes, their objectives, and for each objective the programmes
+    and projects serving it, the indicators measuring it (`latest`: the latest value and
+    status) and the actions of the plans carrying it out; the strategy's version as
+    `ETag`."""
     tree = await service.framework(session, code)
     _tagged(response, tree.version)
     return tree
@@ -121,17 +129,22 @@ async def update_axis(
     "/axes/{axis_id}/objectives",
     status_code=status.HTTP_201_CREATED,
     response_model=Objective,
-    responses=_CONFLICT,
+    responses={**_CONFLICT, **_LINKS},
 )
 async def create_objective(
     axis_id: uuid.UUID,
-    data: PartCreate,
+    data: ObjectiveCreate,
     response: Response,
     change: EditorChange,
     idempotent: Idempotent,
+    sources: StatsSources,
 ) -> Objective | Response:
+    """The programmes (registry codes) and projects (funding IATI identifiers) serving it
+    are checked against those services: one they do not know is a 422 naming it, a
+    service that cannot be reached a 503 naming the service, and nothing is saved."""
+
     async def create() -> Objective:
-        row = await service.create_objective(change, axis_id, data)
+        row = await service.create_objective(change, axis_id, data, sources)
         response.headers["Location"] = f"{router.prefix}/objectives/{row.id}"
         _tagged(response, row.version)
         return Objective.model_validate(row)
@@ -148,14 +161,17 @@ async def get_objective(
     return Objective.model_validate(row)
 
 
-@router.patch("/objectives/{objective_id}", response_model=Objective)
+@router.patch("/objectives/{objective_id}", response_model=Objective, responses=_LINKS)
 async def update_objective(
     objective_id: uuid.UUID,
-    data: PartUpdate,
+    data: ObjectiveUpdate,
     response: Response,
     change: EditorChange,
     expected_version: ExpectedVersion,
+    sources: StatsSources,
 ) -> Objective:
-    row = await service.update_objective(change, objective_id, data, expected_version)
+    """`programmes` and `projects`, when sent, replace the whole list, checked as on
+    creation (only a list that changes is)."""
+    row = await service.update_objective(change, objective_id, data, expected_version, sources)
     _tagged(response, row.version)
     return Objective.model_validate(row)

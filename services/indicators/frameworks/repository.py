@@ -9,7 +9,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.indicators.models import Axis, Indicator, IndicatorVersion, Objective, Strategy
+from services.indicators.models import (
+    Axis,
+    Indicator,
+    IndicatorVersion,
+    Objective,
+    Plan,
+    PlanAction,
+    Strategy,
+)
 from shared.repository import Table
 
 strategies = Table(Strategy, "No such strategy.")
@@ -65,6 +73,29 @@ async def indicators_of(session: AsyncSession, objective_ids: Sequence[uuid.UUID
         )
         .where(Indicator.objective_id.in_(objective_ids))
         .order_by(Indicator.code)
+    )
+    return (await session.execute(statement)).all()
+
+
+async def actions_of(session: AsyncSession, objective_ids: Sequence[uuid.UUID]) -> Sequence[Any]:
+    """The actions of every plan serving the objectives, by plan then action code."""
+    if not objective_ids:
+        return []
+    statement = (
+        select(
+            PlanAction.id,
+            PlanAction.objective_id,
+            Plan.code.label("plan"),
+            PlanAction.code,
+            PlanAction.name_fr,
+            PlanAction.name_en,
+            PlanAction.responsible,
+            PlanAction.start_year,
+            PlanAction.end_year,
+        )
+        .join(Plan, Plan.id == PlanAction.plan_id)
+        .where(PlanAction.objective_id.in_(objective_ids))
+        .order_by(Plan.code, PlanAction.code)
     )
     return (await session.execute(statement)).all()
 

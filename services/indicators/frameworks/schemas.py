@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from services.indicators.fields import Code, Name, Year
+from services.indicators.fields import Code, Name, ProgrammeCode, ProjectIdentifier, Year
 from shared.schemas import InputModel, not_emptied
 
 
@@ -49,6 +50,33 @@ class PartUpdate(InputModel):
     _not_emptied = not_emptied("name_fr", "name_en")
 
 
+MAX_LINKS = 50
+_PROGRAMMES = "Registry programme codes serving the objective; each must exist there."
+_PROJECTS = "Funding projects (IATI activity identifiers) serving it; each must exist there."
+
+
+class ObjectiveCreate(PartCreate):
+    programmes: list[ProgrammeCode] = Field(
+        default_factory=list, max_length=MAX_LINKS, description=_PROGRAMMES
+    )
+    projects: list[ProjectIdentifier] = Field(
+        default_factory=list, max_length=MAX_LINKS, description=_PROJECTS
+    )
+
+
+class ObjectiveUpdate(PartUpdate):
+    """`programmes` and `projects`, when sent, replace the whole list (`[]` empties it)."""
+
+    programmes: list[ProgrammeCode] | None = Field(
+        default=None, max_length=MAX_LINKS, description=_PROGRAMMES
+    )
+    projects: list[ProjectIdentifier] | None = Field(
+        default=None, max_length=MAX_LINKS, description=_PROJECTS
+    )
+
+    _not_emptied = not_emptied("name_fr", "name_en", "programmes", "projects")
+
+
 class Strategy(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -82,7 +110,17 @@ class Objective(BaseModel):
     code: str
     name_fr: str
     name_en: str
+    programmes: list[str] = Field(description="Registry programme codes serving it.")
+    projects: list[str] = Field(description="Funding projects (IATI identifiers) serving it.")
     version: int
+
+
+class LatestValue(BaseModel):
+    """An indicator's latest value and its status against the target."""
+
+    period: str
+    value: Decimal | None
+    status: str
 
 
 class TreeIndicator(BaseModel):
@@ -92,10 +130,27 @@ class TreeIndicator(BaseModel):
     name_en: str
     unit: str
     version: int = Field(description="The current definition's version.")
+    latest: LatestValue | None = Field(
+        default=None, description="The latest value and its status; null when none yet."
+    )
+
+
+class TreeAction(BaseModel):
+    """An action of a priority action plan serving the objective."""
+
+    id: uuid.UUID
+    plan: str = Field(description="The plan's code.")
+    code: str
+    name_fr: str
+    name_en: str
+    responsible: str = Field(description="The funding organisation carrying it out (IATI).")
+    start_year: int
+    end_year: int
 
 
 class TreeObjective(Objective):
     indicators: list[TreeIndicator]
+    actions: list[TreeAction]
 
 
 class TreeAxis(Axis):

@@ -10,14 +10,18 @@ from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.indicators.context import Change
+from services.indicators.clients.references import Named, check_named
+from services.indicators.context import Change, Sources
 from services.indicators.frameworks import repository
 from services.indicators.frameworks.schemas import (
     Framework,
+    ObjectiveCreate,
+    ObjectiveUpdate,
     PartCreate,
     PartUpdate,
     StrategyCreate,
     StrategyUpdate,
+    TreeAction,
     TreeAxis,
     TreeIndicator,
     TreeObjective,
@@ -78,40 +82,89 @@ async def update_axis(
     return row
 
 
-async def create_objective(change: Change, axis_id: uuid.UUID, data: PartCreate) -> Objective:
+async def create_objective(
+    change: Change, axis_id: uuid.UUID, data: ObjectiveCreate, sources: Sources
+) -> Objective:
     axis = await repository.axes.get(change.session, axis_id)
-    row = Objective(
-        id=uuid.uuid4(), axis_id=axis.id, **data.model_dump(), created_by=change.principal.subject
-    )
+    values = _links_once(data.model_dump())
+    await _check_links(sources, values)
+    row = Objective(id=uuid.uuid4(), axis_id=axis.id, **values, created_by=change.principal.subject)
     await _insert(change, row, "objective", data, "the axis has an objective with this code")
     return row
 
 
 async def update_objective(
-    change: Change, objective_id: uuid.UUID, data: PartUpdate, expected_version: int | None
+    change: Change,
+    objective_id: uuid.UUID,
+    data: ObjectiveUpdate,
+    expected_version: int | None,
+    sources: Sources,
 ) -> Objective:
     row = await repository.objectives.get_for_update(change.session, objective_id)
     require_version(expected_version, row.version)
-    await _apply(change, row, "objective", data.model_dump(include=data.model_fields_set))
+    sent = _links_once(data.model_dump(include=data.model_fields_set))
+    # Only lists that change are checked: an unchanged one needs no service.
+    await _check_links(
+        sources, {name: value for name, value in sent.items() if getattr(row, name) != value}
+    )
+    await _apply(change, row, "objective", sent)
     return row
 
 
+def _links_once(values: dict[str, Any]) -> dict[str, Any]:
+    """Each programme and project once, in the order sent."""
+    for name in ("programmes", "projects"):
+        if values.get(name) is not None:
+            values[name] = list(dict.fromkeys(values[name]))
+    return values
+
+
+async def _check_links(sources: Sources, values: dict[str, Any]) -> None:
+    await check_named(
+        Named(
+            sources.registry,
+            "programme",
+            values.get("programmes") or [],
+            "body.programmes",
+            "registry programme",
+        ),
+        Named(
+            sources.funding,
+            "project",
+            values.get("projects") or [],
+            "body.projects",
+            "funding project",
+        ),
+    )
+
+
 async def framework(session: AsyncSession, code: str) -> Framework:
-    """The strategy and everything under it, in four queries whatever its size."""
+    """The strategy and everything under it, in five queries whatever its size: axes,
+    objectives with the programmes and projects serving them, the indicators measuring
+    them and the actions of the plans carrying them out."""
     strategy = await get_strategy(session, code)
     axes = await repository.axes_of(session, strategy.id)
     objectives = await repository.objectives_of(session, [axis.id for axis in axes])
-    indicators = await repository.indicators_of(session, [item.id for item in objectives])
-    by_objective: dict[uuid.UUID, list[TreeIndicator]] = {}
-    for indicator in indicators:
-        by_objective.setdefault(indicator.objective_id, []).append(
+    objective_ids = [item.id for item in objectives]
+    indicators: dict[uuid.UUID, list[TreeIndicator]] = {}
+    for indicator in await repository.indicators_of(session, objective_ids):
+        indicators.setdefault(indicator.objective_id, []).append(
             TreeIndicator.model_validate(indicator, from_attributes=True)
+        )
+    actions: dict[uuid.UUID, list[TreeAction]] = {}
+    for action in await repository.actions_of(session, objective_ids):
+        actions.setdefault(action.objective_id, []).append(
+            TreeAction.model_validate(action, from_attributes=True)
         )
     by_axis: dict[uuid.UUID, list[TreeObjective]] = {}
     for objective in objectives:
         by_axis.setdefault(objective.axis_id, []).append(
             TreeObjective.model_validate(
-                {**_fields(objective), "indicators": by_objective.get(objective.id, [])}
+                {
+                    **_fields(objective),
+                    "indicators": indicators.get(objective.id, []),
+                    "actions": actions.get(objective.id, []),
+                }
             )
         )
     return Framework.model_validate(

@@ -39,6 +39,7 @@ async def upload_population(
         Form(
             min_length=1,
             max_length=300,
+            pattern=r"\S",
             description="Where the figures come from, e.g. INSTAD, projections 2024.",
         ),
     ],

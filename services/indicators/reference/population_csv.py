@@ -100,6 +100,7 @@ def read_population(content: bytes) -> PopulationTable:
     if header is None:
         raise PopulationFileError([{"path": "file", "message": "the file is empty"}])
     columns = _columns(header)
+    width = len(header)
     dimensions = [name for name in POPULATION_DIMENSIONS if name in columns.values()]
     table = PopulationTable(dimensions)
     errors: list[dict[str, Any]] = []
@@ -109,6 +110,16 @@ def read_population(content: bytes) -> PopulationTable:
             continue
         if line > MAX_ROWS + 1:
             raise PopulationFileError([{"path": "file", "message": f"more than {MAX_ROWS} rows"}])
+        if len(row) > width and any(value.strip() for value in row[width:]):
+            # A decimal comma in a comma-separated file, or a shifted row: never guessed.
+            errors.append(
+                {
+                    "path": f"file.line {line}",
+                    "message": f"{len(row)} fields where the header has {width} (a number "
+                    "with a decimal or grouping comma: quote it, or separate with ';')",
+                }
+            )
+            continue
         cell = _cell(row, columns, line, errors)
         if cell is None:
             continue
@@ -129,6 +140,18 @@ def read_population(content: bytes) -> PopulationTable:
 
 
 def _decoded(content: bytes) -> str:
+    """UTF-8 (with or without its BOM), else Windows-1252, what Excel saves a CSV in. A NUL
+    byte is in no text CSV of either: a spreadsheet, an archive or UTF-16 sent as one."""
+    if b"\x00" in content[:65536]:
+        raise PopulationFileError(
+            [
+                {
+                    "path": "file",
+                    "message": "not a CSV text file (a spreadsheet or UTF-16?): save it as "
+                    "CSV, UTF-8 or Windows-1252",
+                }
+            ]
+        )
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -1,0 +1,1 @@
+"""plans: priority action plans, their actions, and their execution from funding /stats."""
