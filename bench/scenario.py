@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from bench.registry_seed import Seeded
@@ -96,7 +96,6 @@ class Context:
     seconds: float
     smoke: bool = False
     seed: int = 1
-    notes: list[str] = field(default_factory=list)
 
     @property
     def gateway(self) -> str:
