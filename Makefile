@@ -29,13 +29,17 @@ lint: $(STAMP)
 	$(BIN)/mypy services shared inds
 	$(BIN)/lint-imports
 
-## Measure (each scenario beside its anchor): make bench [SCENARIOS="payment_cycle ..."]
-SCENARIOS ?= gateway_throughput registry_reads registry_writes sync_batch import_rate \
-	export_memory dedup_quality payment_cycle funding_report
+## Measure, each figure beside its anchor, on one freshly seeded registry; one table and
+## bench/results.json: make bench [SCENARIO ...] [SCENARIOS="..."] [BENCH_ARGS="--households 20000"]
+BENCH_NAMES := $(filter-out bench,$(MAKECMDGOALS))
 bench: $(STAMP)
-	@for scenario in $(SCENARIOS); do \
-		echo "== bench.$$scenario"; $(BIN)/python -m bench.$$scenario || exit 1; \
-	done
+	$(BIN)/python -m bench $(SCENARIOS) $(BENCH_NAMES) $(BENCH_ARGS)
+
+# `make bench sync_batch`: the names after `bench` are scenarios, not targets.
+ifeq (bench,$(firstword $(MAKECMDGOALS)))
+$(BENCH_NAMES):
+	@:
+endif
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .import_linter_cache

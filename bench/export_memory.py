@@ -2,9 +2,11 @@
 510,000 people) exported in each format through the gateway, while the beneficiaries
 service's and the gateway's resident memory is sampled every 50 ms.
 
-Target (issue 4): peak memory growth < 100 MB for an export of the whole registry.
+Target (issue 4): peak memory growth < 100 MB for an export of the whole registry. Anchor of
+each export's time, in the same run: `COPY <table> TO STDOUT (FORMAT csv)` of the table it
+exports, read to nothing.
 
-    python -m bench.export_memory [--households 85000] [--formats csv,jsonl,xlsx]
+    python -m bench.export_memory [--households 85000]
 
 The files go to /dev/null as they arrive, except XLSX, kept in a temporary folder (removed
 when the script ends, on error too) long enough to count its rows (a ZIP is read from its
@@ -15,7 +17,7 @@ the costliest case).
 
 from __future__ import annotations
 
-import argparse
+import asyncio
 import os
 import threading
 import time
@@ -23,16 +25,20 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
 import httpx
 import psutil
 
 from bench.common import Stopwatch, scratch_folder
-from bench.registry_seed import seed_stack
+from bench.runner import scenario_main
+from bench.scenario import Context, Row, Target
 from bench.stack import BENEFICIARIES as BASE
-from bench.stack import auth_headers, bench_stack, gateway_url
+from bench.stack import plain_url
 
 MB = 1024 * 1024
 SAMPLE_SECONDS = 0.05
+# What is exported, and the table its anchor copies.
+RESOURCES = {"individuals": "individual", "households": "household"}
 
 
 @dataclass
@@ -95,82 +101,110 @@ def last_export_rows(client: httpx.Client) -> int:
     return detail["rows"]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--households", type=int, default=85_000)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--duplicate-rate", type=float, default=0.015)
-    parser.add_argument("--formats", default="csv,jsonl,xlsx")
-    parser.add_argument("--resources", default="individuals,households")
-    args = parser.parse_args()
+async def copy_seconds(server_url: str, table: str) -> float:
+    """The anchor: seconds for `COPY <table> TO STDOUT (FORMAT csv)`, read to nothing."""
+    connection = await asyncpg.connect(plain_url(server_url, "beneficiaries"))
 
-    with bench_stack() as stack, scratch_folder("inds-export-bench-") as scratch:
-        seeded = seed_stack(stack, args.households, args.seed, args.duplicate_rate)
-        print(seeded.line())
+    async def discard(_: bytes) -> None:
+        return None
 
-        processes = {
-            name: psutil.Process(stack.processes[name].popen.pid)
-            for name in ("beneficiaries", "gateway")
-        }
-        sampler = RssSampler(processes)
-        start = sampler.now()
-        print(
-            "resident memory before the exports: "
-            + ", ".join(f"{name} {rss / MB:.0f} MB" for name, rss in start.items())
-        )
-        print(
-            f"{'export':<18} {'rows':>9} {'MB':>8} {'s':>7} {'rows/s':>8} "
-            f"{'service +MB':>11} {'gateway +MB':>11}"
-        )
-        timeout = httpx.Timeout(30.0, read=120.0)
-        with httpx.Client(base_url=gateway_url(stack), timeout=timeout) as client:
-            for resource in args.resources.split(","):
-                for export_format in args.formats.split(","):
-                    name = f"{resource}.{export_format}"
-                    time.sleep(1.0)  # let the previous export's audit rows be flushed
-                    client.headers.update(auth_headers(stack))
-                    baseline = sampler.now()
-                    # XLSX is kept to be counted (removed just after; the whole folder at the
-                    # end, whatever happens); the rest goes to /dev/null.
-                    content_file = scratch / name if export_format == "xlsx" else None
-                    size = lines = 0
-                    with (
-                        sampler,
-                        Stopwatch() as watch,
-                        client.stream("GET", f"{BASE}/exports/{name}") as response,
-                    ):
-                        assert response.status_code == 200, response.read()
-                        with open(content_file or os.devnull, "wb") as sink:
-                            for chunk in response.iter_raw(1 << 16):
-                                size += len(chunk)
-                                lines += chunk.count(b"\n")
-                                sink.write(chunk)
-                    seconds = watch.seconds
-                    if content_file is not None:
-                        rows = xlsx_rows(content_file)
-                        content_file.unlink()
-                    else:
-                        # CSV: the header line; no field of the synthetic registry holds a
-                        # line break.
-                        rows = lines - (1 if export_format == "csv" else 0)
-                    recorded = last_export_rows(client)
-                    assert rows == recorded, (name, rows, recorded)
-                    growth = {n: (sampler.peaks[n] - baseline[n]) / MB for n in baseline}
-                    print(
-                        f"{name:<18} {rows:>9} {size / MB:>8.1f} {seconds:>7.1f} "
-                        f"{rows / seconds:>8.0f} {growth['beneficiaries']:>11.1f} "
-                        f"{growth['gateway']:>11.1f}"
+    try:
+        with Stopwatch() as watch:
+            await connection.copy_from_table(table, output=discard, format="csv")
+        return watch.seconds
+    finally:
+        await connection.close()
+
+
+def run(ctx: Context) -> list[Row]:
+    formats = ("csv", "jsonl", "xlsx")
+    processes = {
+        name: psutil.Process(ctx.stack.processes[name].popen.pid)
+        for name in ("beneficiaries", "gateway")
+    }
+    sampler = RssSampler(processes)
+    start = sampler.now()
+    print(
+        "resident memory before the exports: "
+        + ", ".join(f"{name} {rss / MB:.0f} MB" for name, rss in start.items())
+    )
+    print(
+        f"{'export':<18} {'rows':>9} {'MB':>8} {'s':>7} {'rows/s':>8} "
+        f"{'service +MB':>11} {'gateway +MB':>11}"
+    )
+    rows: list[Row] = []
+    timeout = httpx.Timeout(30.0, read=120.0)
+    with (
+        scratch_folder("inds-export-bench-") as scratch,
+        httpx.Client(base_url=ctx.gateway, timeout=timeout) as client,
+    ):
+        for resource, table in RESOURCES.items():
+            anchor = asyncio.run(copy_seconds(ctx.server_url, table))
+            print(f"anchor: COPY {table} TO STDOUT (csv) in {anchor:.2f} s")
+            for export_format in formats:
+                name = f"{resource}.{export_format}"
+                time.sleep(ctx.size(10, 2) / 10)  # let the last export's audit rows be flushed
+                client.headers.update(ctx.headers())
+                baseline = sampler.now()
+                # XLSX is kept to be counted (removed just after; the whole folder at the
+                # end, whatever happens); the rest goes to /dev/null.
+                content_file = scratch / name if export_format == "xlsx" else None
+                size = lines = 0
+                with (
+                    sampler,
+                    Stopwatch() as watch,
+                    client.stream("GET", f"{BASE}/exports/{name}") as response,
+                ):
+                    assert response.status_code == 200, response.read()
+                    with open(content_file or os.devnull, "wb") as sink:
+                        for chunk in response.iter_raw(1 << 16):
+                            size += len(chunk)
+                            lines += chunk.count(b"\n")
+                            sink.write(chunk)
+                seconds = watch.seconds
+                if content_file is not None:
+                    count = xlsx_rows(content_file)
+                    content_file.unlink()
+                else:
+                    # CSV: the header line; no field of the synthetic registry holds a
+                    # line break.
+                    count = lines - (1 if export_format == "csv" else 0)
+                recorded = last_export_rows(client)
+                assert count == recorded, (name, count, recorded)
+                growth = {n: (sampler.peaks[n] - baseline[n]) / MB for n in baseline}
+                print(
+                    f"{name:<18} {count:>9} {size / MB:>8.1f} {seconds:>7.1f} "
+                    f"{count / seconds:>8.0f} {growth['beneficiaries']:>11.1f} "
+                    f"{growth['gateway']:>11.1f}"
+                )
+                rows.append(
+                    Row(
+                        f"export {name}, {count} rows",
+                        seconds,
+                        "s",
+                        anchor,
+                        f"COPY {table} TO STDOUT",
                     )
-        end = sampler.now()
-        print(
-            "resident memory after the exports: "
-            + ", ".join(
-                f"{name} {rss / MB:.0f} MB ({(rss - start[name]) / MB:+.0f})"
-                for name, rss in end.items()
-            )
+                )
+                rows.append(
+                    Row(
+                        f"export {name}, peak memory growth",
+                        max(growth.values()),
+                        "MB",
+                        target=Target("<", 100),
+                        note=", ".join(f"{n} +{g:.1f} MB" for n, g in growth.items()),
+                    )
+                )
+    end = sampler.now()
+    print(
+        "resident memory after the exports: "
+        + ", ".join(
+            f"{name} {rss / MB:.0f} MB ({(rss - start[name]) / MB:+.0f})"
+            for name, rss in end.items()
         )
-        print("target: peak growth < 100 MB for a whole-registry export")
+    )
+    return rows
 
 
 if __name__ == "__main__":
-    main()
+    scenario_main("export_memory")

@@ -19,13 +19,11 @@ Printed: p50, best and worst of each, and p50 / anchor p50; and the floor of any
 through the gateway (`GET /me`: routing, token check, no database), which is most of
 what a small aggregate costs beyond its SQL.
 
-    python -m bench.funding_report [--lines 100000] [--cycles 4] [--transactions 2000]
-        [--runs 30]
+    python -m bench.funding_report
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import random
 import time
@@ -38,16 +36,18 @@ from decimal import Decimal
 import asyncpg
 import httpx
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from bench.common import Stopwatch, percentiles
-from bench.stack import auth_headers, bench_stack, gateway_url
+from bench.runner import scenario_main
+from bench.scenario import Context, Row, Target
+from bench.stack import auth_headers, gateway_url, plain_url
 from inds.stack import Stack
 from services.funding.models import Agreement, Organisation, PaymentCycle, Project
 from shared.db import driver_connection
 from shared.settings import database_url_for
 
+USES_REGISTRY = False
 FUNDING = "/api/v1/funding"
 USD_RATE = Decimal("177.72")
 REGIONS = ("DJ-DJ", "DJ-AS", "DJ-AR", "DJ-DI", "DJ-OB", "DJ-TA")
@@ -110,12 +110,6 @@ FROM transaction t LEFT JOIN agreement a ON a.id = t.agreement_id
 WHERE t.type = 3
 GROUP BY GROUPING SETS ((a.funder_id, extract(year FROM t.transaction_date)::int), ())
 """
-
-
-def plain_url(server_url: str, database: str) -> str:
-    """asyncpg's URL of `database` on the stack's server."""
-    url = make_url(database_url_for(server_url, database)).set(drivername="postgresql")
-    return url.render_as_string(hide_password=False)
 
 
 @dataclass
@@ -453,37 +447,35 @@ async def measure(stack: Stack, url: str, runs: int) -> list[tuple[Timed, Timed 
     return results
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--lines", type=int, default=100_000, help="lines per cycle")
-    parser.add_argument("--cycles", type=int, default=4)
-    parser.add_argument("--runs", type=int, default=30, help="timed requests per call")
-    parser.add_argument(
-        "--transactions", type=int, default=2000, help="transactions besides the payrolls'"
+def run(ctx: Context) -> list[Row]:
+    lines, cycles = ctx.size(100_000, 200), 4
+    transactions, runs = ctx.size(2000, 20), ctx.size(30, 3)
+    seeded = asyncio.run(seed(ctx.server_url, lines, cycles, transactions, ctx.seed))
+    print(
+        f"seeded {seeded.lines:,} payment lines in {cycles} cycles, "
+        f"{seeded.transactions} transactions, {seeded.agreements} agreements in "
+        f"{seeded.seconds:.1f} s (COPY, then VACUUM ANALYZE)"
     )
-    parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args()
-
-    import services  # which checkout runs: /work/main is installed editable
-
-    print(f"code under test: {services.__file__}")
-    with bench_stack() as stack:
-        assert stack.server_url is not None
-        url = plain_url(stack.server_url, "funding")
-        seeded = asyncio.run(
-            seed(stack.server_url, args.lines, args.cycles, args.transactions, args.seed)
-        )
-        print(
-            f"seeded {seeded.lines:,} payment lines in {args.cycles} cycles, "
-            f"{seeded.transactions} transactions, {seeded.agreements} agreements in "
-            f"{seeded.seconds:.1f} s (COPY, then VACUUM ANALYZE)"
-        )
-        results = asyncio.run(measure(stack, url, args.runs))
-    print()
-    print("== summary (one client, through the gateway; anchors: asyncpg, same run) ==")
+    results = asyncio.run(measure(ctx.stack, plain_url(ctx.server_url, "funding"), runs))
+    rows = []
     for timed, anchor in results:
         print(timed.line(anchor))
+        if anchor is None:
+            continue
+        target = Target("<=", 1000) if timed.label.startswith("GET /reports/funding?") else None
+        rows.append(
+            Row(
+                f"{timed.label}, p50",
+                timed.p50,
+                "ms",
+                anchor.p50,
+                anchor.label.removeprefix("anchor: "),
+                target,
+                note=f"{seeded.lines:,} payment lines",
+            )
+        )
+    return rows
 
 
 if __name__ == "__main__":
-    main()
+    scenario_main("funding_report")

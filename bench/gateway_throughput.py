@@ -3,49 +3,63 @@
 Target (issue 2): through the gateway at least 0.6x the direct throughput, 32 concurrent
 clients, these 2 cores shared by the load generator, the gateway, the service and PostgreSQL.
 
-    python -m bench.gateway_throughput [--seconds 10] [--concurrency 32]
+    python -m bench.gateway_throughput [--seconds 10]
 """
 
 from __future__ import annotations
 
-import argparse
-
 from bench.load import run_load
-from bench.stack import auth_headers, bench_stack, gateway_url
+from bench.runner import scenario_main
+from bench.scenario import Context, Row, Target
+
+USES_REGISTRY = False
+CONCURRENCY = 32
+PATH = "/api/v1/beneficiaries/me"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--concurrency", type=int, default=32)
-    args = parser.parse_args()
-
-    with bench_stack() as stack:
-        headers = auth_headers(stack)
-        service = stack.processes["beneficiaries"].url
-        gateway = gateway_url(stack)
-        path = "/api/v1/beneficiaries/me"
-        run_load("warm-up", gateway, path, headers, concurrency=args.concurrency, seconds=2)
-        direct = run_load(
-            "direct to the service  GET " + path,
-            service,
-            path,
-            headers,
-            concurrency=args.concurrency,
-            seconds=args.seconds,
-        )
-        proxied = run_load(
-            "through the gateway    GET " + path,
-            gateway,
-            path,
-            headers,
-            concurrency=args.concurrency,
-            seconds=args.seconds,
-        )
-        print(direct.line())
-        print(proxied.line())
-        print(f"ratio gateway/direct: {proxied.rps / direct.rps:.2f} (target >= 0.6)")
+def run(ctx: Context) -> list[Row]:
+    headers = ctx.headers()
+    service = ctx.service("beneficiaries")
+    clients = ctx.size(CONCURRENCY, 4)
+    run_load(
+        "warm-up", ctx.gateway, PATH, headers, concurrency=clients, seconds=min(2, ctx.seconds)
+    )
+    direct = run_load(
+        "direct to the service  GET " + PATH,
+        service,
+        PATH,
+        headers,
+        concurrency=clients,
+        seconds=ctx.seconds,
+    )
+    proxied = run_load(
+        "through the gateway    GET " + PATH,
+        ctx.gateway,
+        PATH,
+        headers,
+        concurrency=clients,
+        seconds=ctx.seconds,
+    )
+    print(direct.line())
+    print(proxied.line())
+    return [
+        Row(
+            f"GET /me through the gateway, {clients} clients",
+            proxied.rps,
+            "req/s",
+            anchor=direct.rps,
+            anchor_label="direct to the service",
+            target=Target(">=", 0.6, on="ratio"),
+        ),
+        Row(
+            f"GET /me through the gateway, {clients} clients, p95",
+            proxied.p95_ms,
+            "ms",
+            anchor=direct.p95_ms,
+            anchor_label="direct to the service",
+        ),
+    ]
 
 
 if __name__ == "__main__":
-    main()
+    scenario_main("gateway_throughput")

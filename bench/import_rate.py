@@ -11,7 +11,9 @@ Targets (issue 12): the import through the gateway (validation, keys, PMT, dupli
 flagging, all indexes) at >= 0.5x the floor; a file `--scale` times larger (4 by default)
 imported in <= 4.5x the time (`--scale 0` skips it).
 
-    python -m bench.import_rate [--households 85000] [--scale 4]
+    python -m bench.import_rate [--households 85000]
+
+It empties the registry first: `python -m bench` runs it last.
 
 Where the import's time goes: bench/import_profile.py. Files are written to a temporary
 folder, removed when the script ends, on error too.
@@ -19,7 +21,6 @@ folder, removed when the script ends, on error too.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import time
@@ -30,8 +31,10 @@ import asyncpg
 import httpx
 
 from bench.common import Stopwatch, scratch_folder
+from bench.runner import scenario_main
+from bench.scenario import Context, Row, Target
 from bench.stack import BENEFICIARIES as BASE
-from bench.stack import activate_formula, auth_headers, bench_stack, gateway_url
+from bench.stack import auth_headers, gateway_url
 from inds.stack import Stack
 from inds.synthetic.files import HEADER, write_csv
 from inds.synthetic.generator import RegistryGenerator
@@ -48,6 +51,14 @@ WRITTEN_TABLES = (
 FLOOR_TARGET = 0.5
 MAX_FILE = 4 << 30
 SCALING_TARGET = 4.5
+SCALE = 4  # the larger file, times the registry's size
+IMPORT_SEED = 3
+EMPTIES_REGISTRY = True
+# A file 4x the registry is larger than the 512 MB an upload may be by default.
+STACK_ENV = {
+    "INDS_BENEFICIARIES_IMPORT_MAX_BYTES": str(MAX_FILE),
+    "INDS_GATEWAY_BODY_LIMITS": json.dumps({BASE + "/imports": MAX_FILE + (1 << 20)}),
+}
 
 
 @dataclass
@@ -144,42 +155,64 @@ def generate(path: Path, households: int, seed: int) -> int:
     return rows
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--households", type=int, default=85_000)
-    parser.add_argument("--scale", type=int, default=4, help="the larger file (0: skip)")
-    parser.add_argument("--seed", type=int, default=3)
-    args = parser.parse_args()
-
-    # A file 4x the registry is larger than the 512 MB an upload may be by default.
-    limits = {
-        "INDS_BENEFICIARIES_IMPORT_MAX_BYTES": str(MAX_FILE),
-        "INDS_GATEWAY_BODY_LIMITS": json.dumps({BASE + "/imports": MAX_FILE + (1 << 20)}),
-    }
-    with scratch_folder("inds-import-bench-") as folder, bench_stack(**limits) as stack:
-        assert stack.server_url is not None
-        activate_formula(stack)
+def run(ctx: Context) -> list[Row]:
+    """Empties the registry first (the import is measured into an empty one, as before) and
+    leaves the last import's rows in it."""
+    households, scale = ctx.households, ctx.size(SCALE, 2)
+    with scratch_folder("inds-import-bench-") as folder:
+        asyncio.run(emptied(ctx.server_url))
         path = folder / "registry.csv"
-        rows = generate(path, args.households, args.seed)
-        bare_seconds = asyncio.run(bare_copy(stack.server_url, path))
-        first = run_import(stack, path, args.households, rows)
-        floor = asyncio.run(storage_floor(stack.server_url, folder))
-        report(first, floor, bare_seconds)
-        if args.scale:
-            asyncio.run(emptied(stack.server_url))
+        rows = generate(path, households, IMPORT_SEED)
+        bare_seconds = asyncio.run(bare_copy(ctx.server_url, path))
+        first = run_import(ctx.stack, path, households, rows)
+        floor = asyncio.run(storage_floor(ctx.server_url, folder))
+        floor_seconds = report(first, floor, bare_seconds)
+        result = [
+            Row(
+                f"import of {households} households ({rows} rows)",
+                first.rate,
+                "rows/s",
+                rows / floor_seconds,
+                "storage floor: COPY into indexed copies",
+                Target(">=", FLOOR_TARGET, on="ratio"),
+                note=f"{first.flagged} pairs flagged",
+            ),
+            Row(
+                f"import of {households} households, beside the bare COPY",
+                first.rate,
+                "rows/s",
+                rows / bare_seconds,
+                "bare COPY of the file",
+            ),
+        ]
+        if scale:
+            asyncio.run(emptied(ctx.server_url))
             path.unlink()
             larger = folder / "larger.csv"
-            larger_rows = generate(larger, args.households * args.scale, args.seed)
-            scaled = run_import(stack, larger, args.households * args.scale, larger_rows)
-            ratio = scaled.seconds / first.seconds
+            larger_rows = generate(larger, households * scale, IMPORT_SEED)
+            scaled = run_import(ctx.stack, larger, households * scale, larger_rows)
+            bound = SCALING_TARGET / 4 * scale
             print(
-                f"{args.scale}x the file: {scaled.rows} rows in {scaled.seconds:.1f} s "
+                f"{scale}x the file: {scaled.rows} rows in {scaled.seconds:.1f} s "
                 f"= {scaled.rate:,.0f} rows/s, {scaled.flagged} pairs flagged; "
-                f"{ratio:.2f}x as long (target <= {SCALING_TARGET / 4 * args.scale:.1f}x)"
+                f"{scaled.seconds / first.seconds:.2f}x as long (target <= {bound:.1f}x)"
             )
+            result.append(
+                Row(
+                    f"import of {scale}x the file ({scaled.rows} rows)",
+                    scaled.seconds,
+                    "s",
+                    first.seconds,
+                    "the file once",
+                    Target("<=", bound, on="ratio"),
+                    note=f"{scaled.rate:,.0f} rows/s, {scaled.flagged} pairs flagged",
+                )
+            )
+    return result
 
 
-def report(imported: Imported, floor: dict[str, tuple[int, float]], bare_seconds: float) -> None:
+def report(imported: Imported, floor: dict[str, tuple[int, float]], bare_seconds: float) -> float:
+    """Prints the import beside its anchors; returns the floor's seconds."""
     floor_seconds = sum(seconds for _, seconds in floor.values())
     floor_rate = imported.rows / floor_seconds
     print(f"import: {imported.message}")
@@ -199,7 +232,8 @@ def report(imported: Imported, floor: dict[str, tuple[int, float]], bare_seconds
         f"{'met' if ratio >= FLOOR_TARGET else 'NOT met'}; "
         f"{imported.rate / (imported.rows / bare_seconds):.2f}x the bare COPY"
     )
+    return floor_seconds
 
 
 if __name__ == "__main__":
-    main()
+    scenario_main("import_rate")

@@ -1,6 +1,8 @@
 """A closed-loop HTTP load: `concurrency` clients, each sending its next request when the
-last one answered, for `seconds`. Uses wrk when it is installed (it costs the machine least),
-otherwise a Python aiohttp client in its own process.
+last one answered, for `seconds` or `max_requests`, whichever comes first. Uses wrk when it is
+installed (it costs the machine least), otherwise a Python aiohttp client in its own process.
+Either way the load comes from a separate process, bounded in count and time, and only to
+this machine (a loopback address).
 
 A library for the other benchmarks; run as a module, it is that child process:
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import json
 import re
 import shutil
@@ -20,8 +23,13 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from bench.common import percentiles, scratch_folder
+
+MAX_REQUESTS = 1_000_000
+# The child process gets this long beyond its load to finish, then it is stopped.
+GRACE_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -64,16 +72,18 @@ def run_load(
     *,
     concurrency: int = 32,
     seconds: float = 10.0,
+    max_requests: int = MAX_REQUESTS,
     tool: str | None = None,
 ) -> LoadResult:
     """`calls` are sent round-robin (a single path: that path every time)."""
+    ensure_loopback(base_url)
     if isinstance(calls, str):
         calls = [Call(calls)]
     tool = tool or ("wrk" if shutil.which("wrk") else "python")
     headers = dict(headers or {})
     if any(call.body for call in calls):
         headers.setdefault("Content-Type", "application/json")
-    job = LoadJob(base_url, calls, headers, concurrency, seconds)
+    job = LoadJob(base_url, calls, headers, concurrency, seconds, max_requests)
     data, tool_name = (_wrk(job), "wrk") if tool == "wrk" else (_python(job), "python-aiohttp")
     if data.get("first_failure"):
         print(f"  {label}: first failed answer: {data['first_failure']}")
@@ -89,6 +99,17 @@ def run_load(
     )
 
 
+def ensure_loopback(base_url: str) -> None:
+    """The benchmarks load this machine only."""
+    host = urlsplit(base_url).hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ValueError(f"load is sent to loopback addresses only, not {host!r}")
+
+
 @dataclass(frozen=True)
 class LoadJob:
     """What either load generator is asked to do."""
@@ -98,6 +119,7 @@ class LoadJob:
     headers: dict[str, str]
     concurrency: int
     seconds: float
+    max_requests: int = MAX_REQUESTS
 
 
 WRK_SCRIPT = Path(__file__).with_name("wrk_report.lua")
@@ -111,7 +133,8 @@ def _wrk(job: LoadJob) -> dict[str, Any]:
     script = (
         f"local calls = {{\n{table}\n}}\nlocal i = 0\n"
         "request = function()\n  i = i % #calls + 1\n  local c = calls[i]\n"
-        "  return wrk.format(c[1], c[2], nil, c[3])\nend\n" + WRK_SCRIPT.read_text()
+        "  return wrk.format(c[1], c[2], nil, c[3])\nend\n"
+        f"max_requests = {job.max_requests}\n" + WRK_SCRIPT.read_text()
     )
     with scratch_folder("inds-bench-wrk-") as folder:
         script_path = folder / "load.lua"
@@ -121,7 +144,11 @@ def _wrk(job: LoadJob) -> dict[str, Any]:
         for name, value in job.headers.items():
             command += ["-H", f"{name}: {value}"]
         finished = subprocess.run(
-            [*command, job.base_url], capture_output=True, text=True, check=True
+            [*command, job.base_url],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=job.seconds + GRACE_SECONDS,
         )
     output = finished.stdout
     match = re.search(r"^JSON (.*)$", output, re.MULTILINE)
@@ -148,6 +175,7 @@ def _python(job: LoadJob) -> dict[str, Any]:
         input=json.dumps(asdict(job)),
         capture_output=True,
         text=True,
+        timeout=job.seconds + GRACE_SECONDS,
     )
     if finished.returncode != 0:
         raise RuntimeError(f"the Python load generator failed:\n{finished.stderr}")
@@ -160,6 +188,7 @@ async def _python_load(
     headers: dict[str, str],
     concurrency: int,
     seconds: float,
+    max_requests: int = MAX_REQUESTS,
 ) -> dict[str, Any]:
     import aiohttp
 
@@ -172,7 +201,7 @@ async def _python_load(
 
     async def worker(session: aiohttp.ClientSession) -> None:
         nonlocal errors, counter, first_failure
-        while time.perf_counter() < deadline:
+        while time.perf_counter() < deadline and counter < max_requests:
             call = calls[counter % len(calls)]
             counter += 1
             started = time.perf_counter()
@@ -213,6 +242,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.parse_args()
     job = json.loads(sys.stdin.read())
+    ensure_loopback(job["base_url"])
     try:
         import uvloop
 

@@ -99,3 +99,20 @@ def seed_stack(stack: Stack, households: int, seed: int, duplicate_rate: float) 
     activate_formula(stack)
     assert stack.server_url is not None
     return asyncio.run(seed_registry(stack.server_url, households, seed, duplicate_rate))
+
+
+async def _active_household_ids(server_url: str) -> list[str]:
+    engine = create_async_engine(database_url_for(server_url, "beneficiaries"))
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                text("SELECT id FROM household WHERE status = 'active' ORDER BY id")
+            )
+            return [str(row[0]) for row in rows]
+    finally:
+        await engine.dispose()
+
+
+def active_household_ids(server_url: str) -> list[str]:
+    """The ids of the registry's active households, in id order."""
+    return asyncio.run(_active_household_ids(server_url))

@@ -14,12 +14,11 @@ counted after a few warm-up requests (prepared statements cached); the SQL of on
 listed. Read-audit rows are flushed in batches off the request path in the real service, so
 a GET's figure leaves them out; one flush is counted apart.
 
-    python -m bench.registry_writes [--households 20000] [--seconds 10] [--puts 300]
+    python -m bench.registry_writes [--households 20000] [--seconds 10]
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import json
@@ -33,20 +32,19 @@ from typing import Any
 
 import httpx
 import jwt
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.common import percentiles
 from bench.load import Call, LoadResult, run_load
-from bench.registry_seed import seed_stack
+from bench.registry_seed import active_household_ids
 from bench.roundtrips import CountingProxy, RoundTrip, Snapshot, Upstream
+from bench.runner import scenario_main
+from bench.scenario import Context, Row
 from bench.stack import BENEFICIARIES as BASE
-from bench.stack import auth_headers, bench_stack, gateway_url
 from bench.sync_batch import as_write
 from services.beneficiaries.app import create_app
 from services.beneficiaries.config import BeneficiariesSettings
 from services.gateway.tokens.keys import generate_key
-from shared.settings import CommonSettings, database_url_for
+from shared.settings import CommonSettings
 
 # -- part 1: latency through the stack ------------------------------------------------------
 
@@ -132,18 +130,6 @@ def put_load(
     label: str, base_url: str, headers: dict[str, str], household_ids: list[str], concurrency: int
 ) -> WriteResult:
     return asyncio.run(_put_load(label, base_url, headers, household_ids, concurrency))
-
-
-async def _household_ids(server_url: str) -> list[str]:
-    engine = create_async_engine(database_url_for(server_url, "beneficiaries"))
-    try:
-        async with engine.connect() as connection:
-            rows = await connection.execute(
-                text("SELECT id FROM household WHERE status = 'active' ORDER BY id")
-            )
-            return [str(row[0]) for row in rows]
-    finally:
-        await engine.dispose()
 
 
 # -- part 2: round trips per request ----------------------------------------------------------
@@ -338,115 +324,111 @@ def print_variation(counted: Counted) -> None:
 # -- the run ----------------------------------------------------------------------------------
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--households", type=int, default=20_000)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--seconds", type=float, default=10.0, help="per GET load")
-    parser.add_argument("--puts", type=int, default=300, help="timed PUTs per PUT load")
-    parser.add_argument("--samples", type=int, default=20, help="requests counted per kind")
-    parser.add_argument("--warm", type=int, default=5, help="uncounted requests first")
-    args = parser.parse_args()
-
-    import services  # which checkout runs: /work/main is installed editable
+def run(ctx: Context) -> list[Row]:
+    puts, samples, warm = ctx.size(300, 5), ctx.size(20, 2), ctx.size(5, 1)
+    import services  # which checkout runs
 
     print(f"code under test: {services.__file__}")
-    with bench_stack() as stack:
-        gateway = gateway_url(stack)
-        service = stack.processes["beneficiaries"].url
-        pid = stack.processes["beneficiaries"].popen.pid
-        with contextlib.suppress(OSError):  # Linux: the folder the service runs from
-            print(f"registry service runs in: {os.readlink(f'/proc/{pid}/cwd')}")
-        seeded = seed_stack(stack, args.households, args.seed, 0.015)
-        print(seeded.line())
-        assert stack.server_url is not None
-        pool = asyncio.run(_household_ids(stack.server_url))
-        random.Random(args.seed).shuffle(pool)
-        take = iter(pool)
+    gateway, service = ctx.gateway, ctx.service("beneficiaries")
+    pid = ctx.stack.processes["beneficiaries"].popen.pid
+    with contextlib.suppress(OSError):  # Linux: the folder the service runs from
+        print(f"registry service runs in: {os.readlink(f'/proc/{pid}/cwd')}")
+    seeded = ctx.registry()
+    pool = active_household_ids(ctx.server_url)
+    random.Random(ctx.seed + 1).shuffle(pool)
+    take = iter(pool)
 
-        def households(count: int) -> list[str]:
-            return [next(take) for _ in range(count)]
+    def households(count: int) -> list[str]:
+        return [next(take) for _ in range(count)]
 
-        # -- get by id ------------------------------------------------------------------
-        gets: dict[str, LoadResult] = {}
-        calls = [Call(f"{BASE}/households/{hid}") for hid in seeded.household_ids]
-        print(run_load("warm-up", gateway, calls, auth_headers(stack), seconds=3).line())
-        for where, url in (("gateway", gateway), ("direct", service)):
-            for clients in (1, 8):
-                label = f"GET by id, {where}, {clients} client{'s' * (clients > 1)}"
-                gets[label] = run_load(
-                    label,
-                    url,
-                    calls,
-                    auth_headers(stack),
-                    concurrency=clients,
-                    seconds=args.seconds,
-                )
-                print(gets[label].line())
-
-        # -- whole-household PUT ----------------------------------------------------------
-        warm = put_load("PUT warm-up", gateway, auth_headers(stack), households(40), 2)
-        print(warm.line())
-        writes: dict[str, WriteResult] = {}
-        for where, url, clients in (
-            ("gateway", gateway, 1),
-            ("gateway", gateway, 4),
-            ("direct", service, 1),
-        ):
-            label = f"PUT household, {where}, {clients} client{'s' * (clients > 1)}"
-            writes[label] = put_load(
-                label, url, auth_headers(stack), households(args.puts), clients
+    # -- get by id ------------------------------------------------------------------
+    gets: dict[tuple[str, int], LoadResult] = {}
+    calls = [Call(f"{BASE}/households/{hid}") for hid in seeded.household_ids]
+    print(run_load("warm-up", gateway, calls, ctx.headers(), seconds=min(3, ctx.seconds)).line())
+    for where, url in (("gateway", gateway), ("direct", service)):
+        for clients in (1, 8):
+            label = f"GET by id, {where}, {clients} client{'s' * (clients > 1)}"
+            gets[where, clients] = run_load(
+                label, url, calls, ctx.headers(), concurrency=clients, seconds=ctx.seconds
             )
-            print(writes[label].line())
+            print(gets[where, clients].line())
 
-        # -- round trips ----------------------------------------------------------------
-        counted_get, counted_put, (flushed_rows, flush_trips) = asyncio.run(
-            count_round_trips(
-                stack.server_url,
-                households(2 * (args.warm + args.samples)),
-                args.samples,
-                args.warm,
-            )
-        )
-        print(counted_get.line())
-        print(counted_put.line())
-        print(
-            f"read-audit flush (off the request path): {flushed_rows} rows in "
-            f"{flush_trips} round trips"
-        )
-        if counted_get.stray or counted_put.stray:
-            print(f"  round trips between requests: {counted_get.stray + counted_put.stray}")
+    # -- whole-household PUT ----------------------------------------------------------
+    print(put_load("PUT warm-up", gateway, ctx.headers(), households(ctx.size(40, 2)), 2).line())
+    writes: dict[tuple[str, int], WriteResult] = {}
+    for where, url, clients in (
+        ("gateway", gateway, 1),
+        ("gateway", gateway, 4),
+        ("direct", service, 1),
+    ):
+        label = f"PUT household, {where}, {clients} client{'s' * (clients > 1)}"
+        writes[where, clients] = put_load(label, url, ctx.headers(), households(puts), clients)
+        print(writes[where, clients].line())
+
+    # -- round trips ----------------------------------------------------------------
+    counted_get, counted_put, (flushed_rows, flush_trips) = asyncio.run(
+        count_round_trips(ctx.server_url, households(2 * (warm + samples)), samples, warm)
+    )
+    print(counted_get.line())
+    print(counted_put.line())
+    print(
+        f"read-audit flush (off the request path): {flushed_rows} rows in {flush_trips} round trips"
+    )
+    if counted_get.stray or counted_put.stray:
+        print(f"  round trips between requests: {counted_get.stray + counted_put.stray}")
+    if not ctx.smoke:
         print_statements("SQL of one GET", counted_get.typical())
         print_statements("SQL of one PUT", counted_put.typical())
         print_variation(counted_get)
         print_variation(counted_put)
 
-    print()
-    print("== summary ==")
-    for result in gets.values():
-        p50, p95 = result.p50_ms, result.p95_ms
-        print(f"{result.label:<36} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  {result.rps:6.0f} req/s")
-    for write in writes.values():
-        p50, p95 = percentiles(write.latencies_ms, 50, 95)
-        print(
-            f"{write.label:<36} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  {write.rps:6.0f} req/s"
-            f"  ({write.errors} errors)"
+    def p95(write: WriteResult) -> float:
+        return percentiles(write.latencies_ms, 95)[0]
+
+    rows = [
+        Row(
+            f"GET by id, gateway, {clients} client(s), p95",
+            gets["gateway", clients].p95_ms,
+            "ms",
+            gets["direct", clients].p95_ms,
+            "direct",
         )
-    print(
-        f"round trips per GET                  {counted_get.median:g} (median of "
-        f"{len(counted_get.trips)}, {min(counted_get.trips)}-{max(counted_get.trips)})"
-    )
-    print(
-        f"round trips per PUT                  {counted_put.median:g} (median of "
-        f"{len(counted_put.trips)}, {min(counted_put.trips)}-{max(counted_put.trips)})"
-    )
-    for counted in (counted_get, counted_put):
-        print(
-            f"round trips per {counted.label}, statements cached    "
-            f"{statistics.median(counted.cached):g} (median; "
-            f"{min(counted.cached)}-{max(counted.cached)})"
-        )
+        for clients in (1, 8)
+    ]
+    rows += [
+        Row(
+            "PUT household, gateway, 1 client, p95",
+            p95(writes["gateway", 1]),
+            "ms",
+            p95(writes["direct", 1]),
+            "direct, 1 client",
+            note=f"{writes['gateway', 1].errors} errors",
+        ),
+        Row(
+            "PUT household, gateway, 4 clients, p95",
+            p95(writes["gateway", 4]),
+            "ms",
+            p95(writes["direct", 1]),
+            "direct, 1 client",
+            note=f"{writes['gateway', 4].errors} errors",
+        ),
+        Row(
+            "round trips per GET (median)",
+            counted_get.median,
+            "",
+            statistics.median(counted_get.cached),
+            "statements cached",
+        ),
+        Row(
+            "round trips per PUT (median)",
+            counted_put.median,
+            "",
+            statistics.median(counted_put.cached),
+            "statements cached",
+        ),
+    ]
+    return rows
 
 
 if __name__ == "__main__":
-    main()
+    scenario_main("registry_writes")

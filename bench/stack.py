@@ -7,9 +7,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
+from sqlalchemy.engine import make_url
 
 from bench.common import scratch_folder
 from inds.stack import Stack, StackOptions, free_port
+from shared.settings import database_url_for
 
 BENEFICIARIES = "/api/v1/beneficiaries"
 # The PMT formula the registry benchmarks activate, so that households get scored.
@@ -82,3 +84,9 @@ def activate_formula(stack: Stack, formula: dict = FORMULA) -> None:
         created.raise_for_status()
         version = created.json()["version"]
         client.post(f"{BENEFICIARIES}/pmt-formulas/{version}/activate").raise_for_status()
+
+
+def plain_url(server_url: str, database: str) -> str:
+    """asyncpg's URL of `database` on the stack's server."""
+    url = make_url(database_url_for(server_url, database)).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)

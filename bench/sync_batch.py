@@ -7,28 +7,31 @@ Each batch is what a device sends after days offline: mostly households register
 field (new client ids, from the synthetic generator with a fresh seed), some replacements of
 existing households at their current version, some stale ones (changed by someone else
 since: conflicts), shuffled. Batches are sent one after the other (one device at a time);
-then one batch is replayed with its key, one batch's worth of new households is sent the
-slow way (one-household service per item) to show what the fast path saves, and the new
-changes are pulled from the change feed.
+then one batch is replayed with its key, 100 new households are sent the slow way (the
+one-household service per item; each behind a decoy operation that keeps it off the fast
+path, and only the households' results are counted): the batch's anchor is its new
+households at that rate. Then the new changes are pulled from the change feed.
 
-    python -m bench.sync_batch [--households 85000] [--batches 20] [--size 500]
+    python -m bench.sync_batch [--households 85000]
 """
 
 from __future__ import annotations
 
-import argparse
 import random
 import uuid
+from collections import Counter
 from typing import Any
 
 import httpx
 
-from bench.common import Stopwatch, latency_figures
-from bench.registry_seed import seed_stack
+from bench.common import Stopwatch, latency_figures, percentile
+from bench.registry_seed import active_household_ids
+from bench.runner import scenario_main
+from bench.scenario import Context, Row, Target
 from bench.stack import BENEFICIARIES as BASE
-from bench.stack import auth_headers, bench_stack, gateway_url
 from inds.synthetic.generator import RegistryGenerator
 
+BATCHES, SIZE, UPDATES, STALE, ONE_BY_ONE = 20, 500, 40, 10, 100
 UNIQUE_TYPES = ("national_id", "birth_certificate", "unhcr_individual", "wfp_scope")
 MEMBER_FIELDS = (
     "id",
@@ -107,135 +110,155 @@ def follow_changes(client: httpx.Client, cursor: str | None) -> tuple[str | None
             return cursor, pages, changes
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--households", type=int, default=85_000)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--batches", type=int, default=20)
-    parser.add_argument("--size", type=int, default=500)
-    parser.add_argument("--updates", type=int, default=40, help="replacements per batch")
-    parser.add_argument("--stale", type=int, default=10, help="stale replacements per batch")
-    parser.add_argument("--slow-sample", type=int, default=100)
-    args = parser.parse_args()
-    fresh = args.size - args.updates - args.stale
+def run(ctx: Context) -> list[Row]:
+    batches = ctx.size(BATCHES, 2)
+    size = ctx.size(SIZE, 50)
+    updates, stale = ctx.size(UPDATES, 4), ctx.size(STALE, 1)
+    one_by_one = ctx.size(ONE_BY_ONE, 5)
+    fresh = size - updates - stale
+    existing = active_household_ids(ctx.server_url)
+    random.Random(ctx.seed).shuffle(existing)
+    per_batch = updates + stale
+    if len(existing) < per_batch * batches:
+        raise RuntimeError(
+            f"{len(existing)} households in the registry, {per_batch * batches} needed: seed more"
+        )
 
-    with bench_stack() as stack:
-        seeded = seed_stack(stack, args.households, args.seed, 0.015)
-        print(seeded.line())
-        existing = list(seeded.household_ids)
-        random.Random(args.seed).shuffle(existing)
-        per_batch = args.updates + args.stale
-        if len(existing) < per_batch * args.batches:
-            raise SystemExit("not enough seeded households sampled: use fewer updates")
+    with httpx.Client(base_url=ctx.gateway, timeout=120) as client:
+        client.headers.update(ctx.headers())
+        # Drain to the end: the feed after the seed is where the batches' changes start.
+        cursor, _, _ = follow_changes(client, None)
 
-        with httpx.Client(base_url=gateway_url(stack), timeout=120) as client:
-            client.headers.update(auth_headers(stack))
-            # Drain to the end: the feed after the seed is where the batches' changes start.
-            cursor, _, _ = follow_changes(client, None)
-
-            timings: list[float] = []
-            totals: dict[str, int] = {}
-            sent: list[tuple[str, dict[str, Any]]] = []
-            for number in range(args.batches):
-                client.headers.update(auth_headers(stack))
-                operations: list[dict[str, Any]] = [
-                    {"op": "household.put", "household_id": h["id"], "household": h}
-                    for h in new_households(10_000 + number, fresh)
-                ]
-                chosen = existing[number * per_batch : (number + 1) * per_batch]
-                for position, household_id in enumerate(chosen):
-                    document = client.get(f"{BASE}/households/{household_id}").json()
-                    version = document["version"]
-                    if position >= args.updates:  # someone else changes it first
-                        response = client.patch(
-                            f"{BASE}/households/{household_id}",
-                            json={"displacement_status": "returnee"},
-                            headers={"If-Match": f'"v{version}"'},
-                        )
-                        response.raise_for_status()
-                    operations.append(
-                        {
-                            "op": "household.put",
-                            "household_id": household_id,
-                            "base_version": version,
-                            "household": edited(document),
-                        }
+        timings: list[float] = []
+        totals: Counter[str] = Counter()
+        sent: list[tuple[str, dict[str, Any]]] = []
+        for number in range(batches):
+            client.headers.update(ctx.headers())
+            operations: list[dict[str, Any]] = [
+                {"op": "household.put", "household_id": h["id"], "household": h}
+                for h in new_households(10_000 + number, fresh)
+            ]
+            chosen = existing[number * per_batch : (number + 1) * per_batch]
+            for position, household_id in enumerate(chosen):
+                document = client.get(f"{BASE}/households/{household_id}").json()
+                version = document["version"]
+                if position >= updates:  # someone else changes it first
+                    response = client.patch(
+                        f"{BASE}/households/{household_id}",
+                        json={"displacement_status": "returnee"},
+                        headers={"If-Match": f'"v{version}"'},
                     )
-                random.Random(number).shuffle(operations)
-                key = f"bench-{uuid.uuid4()}"
-                body = {"device_id": f"TAB-{number:03d}", "operations": operations}
-                with Stopwatch() as watch:
-                    answer = client.post(
-                        f"{BASE}/sync/batch", json=body, headers={"Idempotency-Key": key}
-                    )
-                answer.raise_for_status()
-                counts = answer.json()["counts"]
-                for status, n in counts.items():
-                    totals[status] = totals.get(status, 0) + n
-                timings.append(watch.ms)
-                sent.append((key, body))
-                print(f"  batch {number + 1:>2}: {watch.ms:7.0f} ms  {counts}")
-
-            items = args.size * len(timings)
-            print(
-                f"{len(timings)} batches of {args.size} ({fresh} new households, {args.updates} "
-                f"replacements, {args.stale} stale), one at a time: "
-                f"{latency_figures(timings, digits=0)}, max {max(timings):.0f} ms "
-                f"(target p95 < 2000 ms); {items / (sum(timings) / 1000):.0f} items/s; "
-                f"outcomes {totals}"
-            )
-
-            key, body = sent[-1]
+                    response.raise_for_status()
+                operations.append(
+                    {
+                        "op": "household.put",
+                        "household_id": household_id,
+                        "base_version": version,
+                        "household": edited(document),
+                    }
+                )
+            random.Random(number).shuffle(operations)
+            key = f"bench-{uuid.uuid4()}"
+            body = {"device_id": f"TAB-{number:03d}", "operations": operations}
             with Stopwatch() as watch:
-                replay = client.post(
+                answer = client.post(
                     f"{BASE}/sync/batch", json=body, headers={"Idempotency-Key": key}
                 )
-            print(
-                f"replay of the last batch (same key): {watch.ms:.0f} ms, "
-                f"{replay.headers.get('idempotent-replayed')=}"
-            )
+            answer.raise_for_status()
+            counts = answer.json()["counts"]
+            totals.update(counts)
+            timings.append(watch.ms)
+            sent.append((key, body))
+            print(f"  batch {number + 1:>2}: {watch.ms:7.0f} ms  {counts}")
 
-            # The same kind of households through the one-household service: each new
-            # household is preceded by an operation naming its head (answered `invalid`
-            # at once: nobody has that id yet), which keeps it off the fast path.
-            slow_ops: list[dict[str, Any]] = []
-            for household in new_households(90_000, args.slow_sample):
-                head = household["members"][0]["id"]
-                slow_ops.append(
-                    {"op": "member.update", "individual_id": head, "base_version": 1, "changes": {}}
-                )
-                slow_ops.append(
-                    {"op": "household.put", "household_id": household["id"], "household": household}
-                )
-            with Stopwatch() as watch:
-                slow = client.post(
-                    f"{BASE}/sync/batch",
-                    json={"operations": slow_ops},
-                    headers={"Idempotency-Key": f"bench-{uuid.uuid4()}"},
-                )
-            print(
-                f"{args.slow_sample} new households one by one (one-household service): "
-                f"{watch.ms:.0f} ms, {watch.ms / args.slow_sample:.1f} ms "
-                f"each; {slow.json()['counts']}"
-            )
+        items = size * len(timings)
+        print(
+            f"{len(timings)} batches of {size} ({fresh} new households, {updates} "
+            f"replacements, {stale} stale), one at a time: "
+            f"{latency_figures(timings, digits=0)}, max {max(timings):.0f} ms; "
+            f"{items / (sum(timings) / 1000):.0f} items/s; outcomes {dict(totals)}"
+        )
 
-            with Stopwatch() as watch:
-                cursor, pages, changes = follow_changes(client, cursor)
-            print(
-                f"change feed after the batches: {changes} households in {pages} pages of <= 500,"
-                f" {watch.ms / pages:.0f} ms a page"
+        key, body = sent[-1]
+        with Stopwatch() as replay_watch:
+            replay = client.post(f"{BASE}/sync/batch", json=body, headers={"Idempotency-Key": key})
+        print(
+            f"replay of the last batch (same key): {replay_watch.ms:.0f} ms, "
+            f"{replay.headers.get('idempotent-replayed')=}"
+        )
+
+        # The same kind of households through the one-household service: each new
+        # household is preceded by a decoy operation naming its head (answered `invalid`
+        # at once: nobody has that id yet), which keeps it off the fast path. Only the
+        # households' results are counted.
+        slow_ops: list[dict[str, Any]] = []
+        for household in new_households(90_000, one_by_one):
+            head = household["members"][0]["id"]
+            slow_ops.append(
+                {"op": "member.update", "individual_id": head, "base_version": 1, "changes": {}}
             )
-            with Stopwatch() as watch:
-                region_page = client.get(
-                    f"{BASE}/sync/changes", params={"region": "DJ-OB,DJ-AS", "limit": 500}
-                )
-                region_page.raise_for_status()
-                regional = len(region_page.json()["changes"])
-            print(
-                f"first sync of a device for DJ-OB and DJ-AS (from the beginning): first page of "
-                f"{regional} in {watch.ms:.0f} ms"
+            slow_ops.append(
+                {"op": "household.put", "household_id": household["id"], "household": household}
             )
+        with Stopwatch() as slow_watch:
+            slow = client.post(
+                f"{BASE}/sync/batch",
+                json={"operations": slow_ops},
+                headers={"Idempotency-Key": f"bench-{uuid.uuid4()}"},
+            )
+        slow.raise_for_status()
+        outcomes = Counter((r["op"], r["status"]) for r in slow.json()["results"])
+        households = {s: n for (op, s), n in outcomes.items() if op == "household.put"}
+        decoys = {s: n for (op, s), n in outcomes.items() if op == "member.update"}
+        per_household = slow_watch.ms / one_by_one
+        print(
+            f"{one_by_one} new households one by one (one-household service): "
+            f"{slow_watch.ms:.0f} ms, {per_household:.1f} ms each; households {households} "
+            f"(their decoy member.update operations: {decoys})"
+        )
+
+        with Stopwatch() as feed_watch:
+            cursor, pages, changes = follow_changes(client, cursor)
+        print(
+            f"change feed after the batches: {changes} households in {pages} pages of <= 500,"
+            f" {feed_watch.ms / pages:.0f} ms a page"
+        )
+        with Stopwatch() as region_watch:
+            region_page = client.get(
+                f"{BASE}/sync/changes", params={"region": "DJ-OB,DJ-AS", "limit": 500}
+            )
+            region_page.raise_for_status()
+            regional = len(region_page.json()["changes"])
+        print(
+            f"first sync of a device for DJ-OB and DJ-AS (from the beginning): first page of "
+            f"{regional} in {region_watch.ms:.0f} ms"
+        )
+    return [
+        Row(
+            f"sync batch of {size} ({fresh} new), p95",
+            percentile(timings, 95),
+            "ms",
+            anchor=per_household * fresh,
+            anchor_label=f"{fresh} new households one by one, extrapolated",
+            target=Target("<", 2000),
+            note=f"{len(timings)} batches; outcomes {dict(totals)}",
+        ),
+        Row(
+            "sync batch replayed (same key)",
+            replay_watch.ms,
+            "ms",
+            anchor=percentile(timings, 50),
+            anchor_label="the batch, p50",
+        ),
+        Row(
+            "new household one by one (one-household service)",
+            per_household,
+            "ms",
+            note=f"households {households}; decoys {decoys}",
+        ),
+        Row("change feed, page of <= 500", feed_watch.ms / pages, "ms"),
+    ]
 
 
 if __name__ == "__main__":
-    main()
+    scenario_main("sync_batch")

@@ -10,8 +10,14 @@ setup = function(thread)
 end
 
 first_failure = nil
+answered = 0
 
 response = function(status, headers, body)
+  -- bench/load.py sets max_requests: one thread (-t 1) stops after that many answers.
+  answered = answered + 1
+  if answered >= max_requests then
+    wrk.thread:stop()
+  end
   if status >= 400 and first_failure == nil then
     first_failure = status .. " " .. string.gsub(string.sub(body or "", 1, 300), "%s+", " ")
   end

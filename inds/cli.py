@@ -304,6 +304,42 @@ def seed(
         console.print(f"written to {target}")
 
 
+@app.command()
+def bench(
+    scenarios: Annotated[
+        list[str] | None, typer.Argument(help="Scenarios of bench/ to run (default: all).")
+    ] = None,
+    households: Annotated[
+        int | None, typer.Option(help="Size of the seeded registry (default 85000).")
+    ] = None,
+    seconds: Annotated[float | None, typer.Option(help="Length of each load (default 10).")] = None,
+    smoke: Annotated[bool, typer.Option(help="Tiny sizes, seconds: what CI runs.")] = False,
+    out: Annotated[Path | None, typer.Option(help="Default: bench/results.json.")] = None,
+) -> None:
+    """Run the benchmarks on a throwaway stack and a freshly seeded synthetic registry, each
+    figure beside its anchor: one table, and bench/results.json with the machine's
+    description (`python -m bench` in a checkout)."""
+    import subprocess
+
+    from inds.paths import REPO_ROOT
+
+    if not (REPO_ROOT / "bench" / "runner.py").is_file():
+        console.print(
+            f"[red]No bench/ folder in {REPO_ROOT}:[/red] benchmarks run from a checkout."
+        )
+        raise typer.Exit(1)
+    command = [sys.executable, "-m", "bench", *(scenarios or [])]
+    if households is not None:
+        command += ["--households", str(households)]
+    if seconds is not None:
+        command += ["--seconds", str(seconds)]
+    if out is not None:
+        command += ["--out", str(out.resolve())]
+    if smoke:
+        command.append("--smoke")
+    raise typer.Exit(subprocess.call(command, cwd=REPO_ROOT))  # noqa: S603 (our own runner)
+
+
 @db_app.command("url")
 def db_url(
     service: Annotated[

@@ -616,7 +616,7 @@ async def test_common_name_searches_walk_the_name_indexes_with_the_same_answers(
         ).json()
         return [h["registry_number"] for h in page["items"]]
 
-    queries = ("mohamed", "ali mohamed", "omar ali", "zahra")
+    queries = ("mohamed", "ali mohamed", "omar ali", "zahra", "mohamed mohamed", "omar mohamed ali")
     gathered = {query: await pages(query) for query in queries}
     gathered_households = {query: await households_found(query) for query in queries}
     monkeypatch.setattr(repository, "SPARSE_MATCHES", -1)  # every search counts as common
@@ -632,3 +632,6 @@ async def test_common_name_searches_walk_the_name_indexes_with_the_same_answers(
         "Zahra Ali Mohamed",
     ]
     assert gathered["omar ali"] == ["Ali Mohamed Omar", "Amina Omar Ali", "Maxamed Cumar Cali"]
+    # A word said twice is one part; every other word is a part of its own.
+    assert gathered["mohamed mohamed"] == gathered["mohamed"]
+    assert gathered["omar mohamed ali"] == ["Ali Mohamed Omar", "Maxamed Cumar Cali"]

@@ -275,20 +275,30 @@ async def replace_stored(
     """`replace` of a household the caller has loaded for the change (stored_for_change).
     Members sent without ids are matched to the present ones first (`with_member_ids`), so a
     resend of what is stored is unchanged whether or not the device kept their ids."""
-    session, household_id = ctx.session, stored.household.id
+    _, outcome = await replace_held(ctx, stored, data, expected_version)
+    return await document(ctx.session, stored.household.id), outcome
+
+
+async def replace_held(
+    ctx: WriteContext, stored: Stored, data: HouseholdWrite, expected_version: int | None
+) -> tuple[int, str]:
+    """`replace_stored` without reading the household back (a sync batch answers with the
+    version alone): the household's version after it, and what happened."""
+    household = stored.household
     data = with_member_ids(stored, data)
     if expected_version is None:
-        ensure_region(ctx.principal, stored.household.region_code)
+        ensure_region(ctx.principal, household.region_code)
         if same_household(stored, data):
-            return await document(session, household_id), "unchanged"
+            return household.version, "unchanged"
         raise PreconditionRequired(
             "This household exists: send If-Match with the ETag of the version you changed."
         )
-    _check_changeable(ctx, stored.household, expected_version)
-    if not same_household(stored, data):
-        await _replace(ctx, stored, data)
-        return await document(session, household_id), "updated"
-    return await document(session, household_id), "unchanged"
+    _check_changeable(ctx, household, expected_version)
+    if same_household(stored, data):
+        return household.version, "unchanged"
+    await _replace(ctx, stored, data)
+    await ctx.session.flush()
+    return household.version, "updated"
 
 
 async def _replace(ctx: WriteContext, stored: Stored, data: HouseholdWrite) -> None:

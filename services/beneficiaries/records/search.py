@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from itertools import permutations
 from typing import Any
 
 from sqlalchemy import Row, Select, and_, exists, or_, select, text, union_all
@@ -26,17 +27,19 @@ from shared.pagination import PageParams, keyset_page
 
 def name_conditions(person: type[Individual] | Any, name: str) -> list[ColumnElement[bool]]:
     """Every word of the search must be one of the person's name parts, compared by
-    phonetic key: case, accents and the usual spellings do not matter."""
-    conditions = []
-    for word in fold(name).split():
-        key = phonetic_key(word)
-        if key:
-            conditions.append(
-                or_(
-                    person.given_key == key, person.father_key == key, person.grandfather_key == key
-                )
-            )
-    return conditions
+    phonetic key: case, accents and the usual spellings do not matter.
+
+    Two different words are two different parts: the first two are asked for as a pair of
+    parts (either way round), which the pair-key indexes answer with the few people having
+    both, where each word alone would gather thousands; the other words are checked on
+    those."""
+    parts = (person.given_key, person.father_key, person.grandfather_key)
+    keys = _keys(name)
+    if len(keys) < 2:
+        return [or_(*(part == key for part in parts)) for key in keys]
+    first, second, *rest = keys
+    both = or_(*(and_(a == first, b == second) for a, b in permutations(parts, 2)))
+    return [both, *(or_(*(part == key for part in parts)) for key in rest)]
 
 
 # Up to about this many people matching a name search, they are gathered through the key
@@ -282,8 +285,24 @@ async def list_individuals(
         return (await session.execute(page())).all()
     common = await _common_keys(session, searched)
     if common is None:
-        matching = _matching(searched)
-        return (await session.execute(page(Individual.id.in_(select(matching.c.id))))).all()
+        # Few people match: gathered through the key and identifier indexes with their
+        # summary columns (the heap is visited once), then their households, sorted.
+        person = replace(searched, legal_status=filters.legal_status, sex=filters.sex)
+        found = (
+            select(*SUMMARY_COLUMNS)
+            .where(Individual.status == "active", *person_conditions(Individual, person))
+            .cte("matching")
+            .prefix_with("MATERIALIZED")
+        )
+        statement = (
+            select(found, *HOUSEHOLD_COLUMNS)
+            .join(Household, Household.id == found.c.household_id)
+            .where(*household_conditions(filters, regions, with_people=False))
+        )
+        statement = keyset_page(
+            statement, [found.c.name_folded, found.c.id], params, [str, uuid.UUID]
+        )
+        return (await session.execute(statement)).all()
     # Common names: the rarest key's index walked in name order, once per name part (a
     # person found through two parts comes from the first only), merged, the page cut
     # from the front.

@@ -331,8 +331,8 @@ async def _household_put(ctx: WriteContext, op: HouseholdPut) -> Result:
     data = with_member_ids(stored, data)
     if op.base_version == household.version:
         # The service tells an identical household (unchanged) from a replacement.
-        replaced, outcome = await service.replace_stored(ctx, stored, data, op.base_version)
-        return {"status": outcome, **ids, "version": replaced.version}
+        version, outcome = await service.replace_held(ctx, stored, data, op.base_version)
+        return {"status": outcome, **ids, "version": version}
     if same_household(stored, data):
         return {"status": "unchanged", **ids, "version": household.version}
     if op.base_version is None:
