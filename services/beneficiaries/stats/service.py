@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.beneficiaries.access import allowed_regions
+from services.beneficiaries.access import EXACT_STATS_ROLES, allowed_regions
 from services.beneficiaries.areas import repository as areas
 from services.beneficiaries.clock import today
 from services.beneficiaries.config import BeneficiariesSettings
@@ -36,6 +36,7 @@ from services.beneficiaries.stats.schemas import (
     StatsQuery,
 )
 from shared.auth import Principal
+from shared.disclosure import DisclosureRule, protect
 from shared.errors import Forbidden, UnprocessableEntity
 
 
@@ -78,13 +79,32 @@ async def statistics(
                 for name, codes in counts.unknown_codes.items()
             ],
         )
-    return StatsAnswer(
+    answer = StatsAnswer(
         measure=query.measure,
         group_by=list(query.group_by),
         filters=_applied(filters, query),
         as_of=as_of,
         rows=counts.rows,
         total=counts.total,
+    )
+    if principal.has_any_role(EXACT_STATS_ROLES):
+        return answer
+    # Every registry measure counts units (households, people, enrollments): `count` is
+    # what decides, and every other figure of a row goes with it.
+    protected = protect(
+        counts.rows,
+        dimensions=spec.group_by,
+        total=counts.total,
+        total_units=counts.total,
+        threshold=settings.stats_suppression_threshold,
+        units="count",
+    )
+    return answer.model_copy(
+        update={
+            "rows": protected.rows,
+            "total": protected.total,
+            "disclosure_control": protected.control,
+        }
     )
 
 
@@ -120,7 +140,9 @@ def _applied(filters: dict[str, tuple[Any, ...]], query: StatsQuery) -> dict[str
     return applied
 
 
-async def catalog(session: AsyncSession, settings: BeneficiariesSettings) -> StatsCatalog:
+async def catalog(
+    session: AsyncSession, settings: BeneficiariesSettings, principal: Principal
+) -> StatsCatalog:
     references = await repository.reference_values(session)
     dimensions = []
     for dimension in DIMENSIONS.values():
@@ -151,6 +173,11 @@ async def catalog(session: AsyncSession, settings: BeneficiariesSettings) -> Sta
         dimensions=dimensions,
         filters=filters,
         max_dimensions=MAX_DIMENSIONS,
+        disclosure_control=DisclosureRule(
+            threshold=settings.stats_suppression_threshold,
+            applies_to_caller=not principal.has_any_role(EXACT_STATS_ROLES),
+            exact_for=list(EXACT_STATS_ROLES),
+        ),
     )
 
 

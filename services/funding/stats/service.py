@@ -8,6 +8,8 @@ from typing import Any
 from babel.numbers import get_currency_name
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.funding.access import EXACT_STATS_ROLES
+from services.funding.config import FundingSettings
 from services.funding.stats import repository
 from services.funding.stats.catalog import (
     DIMENSIONS,
@@ -29,12 +31,16 @@ from services.funding.stats.schemas import (
     StatsCatalog,
     StatsQuery,
 )
+from shared.auth import Principal
 from shared.clock import today
+from shared.disclosure import RULE, DisclosureRule, protect
 from shared.errors import UnprocessableEntity
 from shared.money import CURRENCIES
 
 
-async def statistics(session: AsyncSession, query: StatsQuery) -> StatsAnswer:
+async def statistics(
+    session: AsyncSession, query: StatsQuery, principal: Principal, settings: FundingSettings
+) -> StatsAnswer:
     filters = query.dimension_filters()
     applied: dict[str, FilterValue] = {name: list(values) for name, values in filters.items()}
     filters = await _named_to_ids(session, filters)
@@ -43,13 +49,35 @@ async def statistics(session: AsyncSession, query: StatsQuery) -> StatsAnswer:
         measure=query.measure, group_by=tuple(query.group_by), as_of=as_of, filters=filters
     )
     found = await repository.figures(session, spec)
-    return StatsAnswer(
+    answer = StatsAnswer(
         measure=query.measure,
         group_by=list(query.group_by),
         filters=applied,
         as_of=as_of,
-        rows=found.rows,
+        rows=[
+            {name: value for name, value in row.items() if name != "units"} for row in found.rows
+        ],
         total=found.total,
+    )
+    if found.total_units is None or principal.has_any_role(EXACT_STATS_ROLES):
+        return answer  # ledger measures count agreements and transactions, not people
+    # Payment measures count households paid (a line is a household in a payroll) or sum
+    # what they were paid: the lines decide, and a sum goes with its count.
+    protected = protect(
+        found.rows,
+        dimensions=spec.group_by,
+        total=found.total,
+        total_units=found.total_units,
+        threshold=settings.stats_suppression_threshold,
+        units="units",
+        drop=("units",),
+    )
+    return answer.model_copy(
+        update={
+            "rows": protected.rows,
+            "total": protected.total,
+            "disclosure_control": protected.control,
+        }
     )
 
 
@@ -81,7 +109,9 @@ async def _named_to_ids(
     return resolved
 
 
-async def catalog(session: AsyncSession) -> StatsCatalog:
+async def catalog(
+    session: AsyncSession, principal: Principal, settings: FundingSettings
+) -> StatsCatalog:
     dimensions = [
         CatalogDimension(
             name=dimension.name,
@@ -115,6 +145,14 @@ async def catalog(session: AsyncSession) -> StatsCatalog:
         dimensions=dimensions,
         filters=filters,
         max_dimensions=MAX_DIMENSIONS,
+        disclosure_control=DisclosureRule(
+            threshold=settings.stats_suppression_threshold,
+            applies_to_caller=not principal.has_any_role(EXACT_STATS_ROLES),
+            exact_for=list(EXACT_STATS_ROLES),
+            rule="Applies to the payment measures (payment_lines, payment_amount), which "
+            "count households paid and sum what they were paid; the ledger measures count "
+            "agreements and transactions and are exact for every reader. " + RULE,
+        ),
     )
 
 
