@@ -11,6 +11,7 @@ from services.beneficiaries.access import EXACT_STATS_ROLES, allowed_regions
 from services.beneficiaries.areas import repository as areas
 from services.beneficiaries.clock import today
 from services.beneficiaries.config import BeneficiariesSettings
+from services.beneficiaries.records.filters import check_whole_months
 from services.beneficiaries.stats import repository
 from services.beneficiaries.stats.catalog import (
     DIMENSIONS,
@@ -53,6 +54,10 @@ async def statistics(
             "Unknown PMT band.",
             errors=[{"path": "query.pmt_band", "message": "expected one of: " + ", ".join(bands)}],
         )
+    exact = principal.has_any_role(EXACT_STATS_ROLES)
+    if not exact:
+        # Two counts a day apart would single out who registered that day.
+        check_whole_months(query.registered_from, query.registered_to)
     filters = query.dimension_filters()
     check_codes = {name: filters[name] for name in CODE_DIMENSIONS if name in filters}
     await _limit_to_allowed_regions(session, filters, principal)
@@ -87,7 +92,7 @@ async def statistics(
         rows=counts.rows,
         total=counts.total,
     )
-    if principal.has_any_role(EXACT_STATS_ROLES):
+    if exact:
         return answer
     # Every registry measure counts units (households, people, enrollments): `count` is
     # what decides, and every other figure of a row goes with it.
