@@ -27,9 +27,10 @@ The rule, for an answer grouped by k dimensions:
 4. The answer's total is withheld when it is itself a small cell.
 
 What this does not cover, said so that nobody relies on it: differences between answers to
-different filters (e.g. two `registered_to` one day apart) and structural knowledge (a row
-exists, so it counts at least 1). A line whose cells are all withheld, each a 1, with a
-total the caller may read, is the one case rule 2 cannot close within an answer.
+different filters (two `as_of` one day apart; the registry refuses analysts registration
+dates that are not whole months) and structural knowledge (a row exists, so it counts at
+least 1). A line whose cells are all withheld, each a 1, with a total the caller may read,
+is the one case rule 2 cannot close within an answer.
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ RULE = (
     "(the answer's `total`, or a cell of the same query grouped by one dimension fewer), "
     "every line of cells sharing all dimension values but one holds either no withheld cell "
     "or at least two, together at least `threshold` units and more units than cells: the "
-    "line's smallest other cells are withheld with it. Sums over a withheld group (amounts) "
+    "line's smallest other cells are withheld with it (not one alone in another line, which "
+    "is that line's total). Sums over a withheld group (amounts) "
     "are withheld with its count. The total is null when it is itself below the threshold. "
     "Exact figures go to the roles listed in `exact_for`, and to INDS services."
 )
