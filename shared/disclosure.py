@@ -27,10 +27,10 @@ The rule, for an answer grouped by k dimensions:
 4. The answer's total is withheld when it is itself a small cell.
 
 What this does not cover, said so that nobody relies on it: differences between answers to
-different filters (two `as_of` one day apart; the registry refuses analysts registration
-dates that are not whole months) and structural knowledge (a row exists, so it counts at
-least 1). A line whose cells are all withheld, each a 1, with a total the caller may read,
-is the one case rule 2 cannot close within an answer.
+different filters (the registry takes analysts' registration dates in whole months and ages
+on the first of a month, but a PMT bound one franc apart is a step too) and structural
+knowledge (a row exists, so it counts at least 1). A line whose cells are all withheld, each
+a 1, with a total the caller may read, is the one case rule 2 cannot close within an answer.
 """
 
 from __future__ import annotations

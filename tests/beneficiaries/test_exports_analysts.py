@@ -116,7 +116,7 @@ async def test_a_data_managers_export_is_unchanged(
     assert people[0]["birth_date"] == "1988-11-23"
 
 
-async def test_analysts_filter_registrations_by_whole_months(
+async def test_analysts_filter_registrations_by_whole_months_and_ages_by_month(
     registry: httpx.AsyncClient, tokens: TokenFactory, typed_in: dict[str, Any]
 ) -> None:
     analyst = as_role(tokens, "analyst")
@@ -153,6 +153,19 @@ async def test_analysts_filter_registrations_by_whole_months(
     assert [error["path"] for error in refused.json()["errors"]] == ["query.registered_from"]
     exact = await registry.get(stats, params=params, headers=as_role(tokens, "data_manager"))
     assert exact.json()["total"] == 1
+
+    # Ages on two days running would show who had a birthday: on the first of a month only.
+    ages = {"measure": "individuals", "group_by": "age_group"}
+    refused = await registry.get(stats, params={**ages, "as_of": "2026-11-23"}, headers=analyst)
+    assert refused.status_code == 422
+    assert [error["path"] for error in refused.json()["errors"]] == ["query.as_of"]
+    monthly = await registry.get(stats, params={**ages, "as_of": "2026-11-01"}, headers=analyst)
+    assert monthly.status_code == 200
+    assert monthly.json()["as_of"] == "2026-11-01"
+    daily = await registry.get(
+        stats, params={**ages, "as_of": "2026-11-23"}, headers=as_role(tokens, "data_manager")
+    )
+    assert daily.json()["total"] == 2
 
 
 async def test_the_field_catalogue_says_what_analysts_get(

@@ -50,9 +50,10 @@ query. The answer never holds a name, identifier, record id or birth date.
   `/stats/catalog`, default 5), and the rows withheld with it so that it cannot be worked
   out from a total, have `count: null` and `suppressed: true`; `total` is null when it is
   itself small, and `disclosure_control` says what was withheld. Registry staff and the
-  INDS services get exact counts (`disclosure_control: null`). Their `registered_from`
-  and `registered_to` are whole months (the first of a month, the last of one): two
-  counts a day apart would single out who registered that day.
+  INDS services get exact counts (`disclosure_control: null`). Analysts' `registered_from`
+  and `registered_to` are whole months (the first of a month, the last of one), and their
+  `as_of` the first of a month: two counts a day apart would single out who registered, or
+  had a birthday, that day.
 """
 
 

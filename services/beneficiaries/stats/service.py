@@ -7,12 +7,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.beneficiaries.access import EXACT_STATS_ROLES, allowed_regions
+from services.beneficiaries.access import allowed_regions
 from services.beneficiaries.areas import repository as areas
 from services.beneficiaries.clock import today
 from services.beneficiaries.config import BeneficiariesSettings
-from services.beneficiaries.records.filters import check_whole_months
-from services.beneficiaries.stats import repository
+from services.beneficiaries.stats import disclosure, repository
 from services.beneficiaries.stats.catalog import (
     DIMENSIONS,
     FIXED_VALUES,
@@ -37,7 +36,6 @@ from services.beneficiaries.stats.schemas import (
     StatsQuery,
 )
 from shared.auth import Principal
-from shared.disclosure import DisclosureRule, protect
 from shared.errors import Forbidden, UnprocessableEntity
 
 
@@ -54,10 +52,7 @@ async def statistics(
             "Unknown PMT band.",
             errors=[{"path": "query.pmt_band", "message": "expected one of: " + ", ".join(bands)}],
         )
-    exact = principal.has_any_role(EXACT_STATS_ROLES)
-    if not exact:
-        # Two counts a day apart would single out who registered that day.
-        check_whole_months(query.registered_from, query.registered_to)
+    disclosure.check_query(query, principal)
     filters = query.dimension_filters()
     check_codes = {name: filters[name] for name in CODE_DIMENSIONS if name in filters}
     await _limit_to_allowed_regions(session, filters, principal)
@@ -92,25 +87,7 @@ async def statistics(
         rows=counts.rows,
         total=counts.total,
     )
-    if exact:
-        return answer
-    # Every registry measure counts units (households, people, enrollments): `count` is
-    # what decides, and every other figure of a row goes with it.
-    protected = protect(
-        counts.rows,
-        dimensions=spec.group_by,
-        total=counts.total,
-        total_units=counts.total,
-        threshold=settings.stats_suppression_threshold,
-        units="count",
-    )
-    return answer.model_copy(
-        update={
-            "rows": protected.rows,
-            "total": protected.total,
-            "disclosure_control": protected.control,
-        }
-    )
+    return disclosure.shaped(answer, principal, settings)
 
 
 async def _limit_to_allowed_regions(
@@ -178,11 +155,7 @@ async def catalog(
         dimensions=dimensions,
         filters=filters,
         max_dimensions=MAX_DIMENSIONS,
-        disclosure_control=DisclosureRule(
-            threshold=settings.stats_suppression_threshold,
-            applies_to_caller=not principal.has_any_role(EXACT_STATS_ROLES),
-            exact_for=list(EXACT_STATS_ROLES),
-        ),
+        disclosure_control=disclosure.rule(principal, settings),
     )
 
 

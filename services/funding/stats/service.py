@@ -8,9 +8,8 @@ from typing import Any
 from babel.numbers import get_currency_name
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.funding.access import EXACT_STATS_ROLES
 from services.funding.config import FundingSettings
-from services.funding.stats import repository
+from services.funding.stats import disclosure, repository
 from services.funding.stats.catalog import (
     DIMENSIONS,
     FIXED_VALUES,
@@ -33,7 +32,6 @@ from services.funding.stats.schemas import (
 )
 from shared.auth import Principal
 from shared.clock import today
-from shared.disclosure import RULE, DisclosureRule, protect
 from shared.errors import UnprocessableEntity
 from shared.money import CURRENCIES
 
@@ -54,31 +52,10 @@ async def statistics(
         group_by=list(query.group_by),
         filters=applied,
         as_of=as_of,
-        rows=[
-            {name: value for name, value in row.items() if name != "units"} for row in found.rows
-        ],
+        rows=[],  # the rows as the caller may read them: disclosure.shaped
         total=found.total,
     )
-    if found.total_units is None or principal.has_any_role(EXACT_STATS_ROLES):
-        return answer  # ledger measures count agreements and transactions, not people
-    # Payment measures count households paid (a line is a household in a payroll) or sum
-    # what they were paid: the lines decide, and a sum goes with its count.
-    protected = protect(
-        found.rows,
-        dimensions=spec.group_by,
-        total=found.total,
-        total_units=found.total_units,
-        threshold=settings.stats_suppression_threshold,
-        units="units",
-        drop=("units",),
-    )
-    return answer.model_copy(
-        update={
-            "rows": protected.rows,
-            "total": protected.total,
-            "disclosure_control": protected.control,
-        }
-    )
+    return disclosure.shaped(answer, found, principal, settings)
 
 
 async def _named_to_ids(
@@ -145,14 +122,7 @@ async def catalog(
         dimensions=dimensions,
         filters=filters,
         max_dimensions=MAX_DIMENSIONS,
-        disclosure_control=DisclosureRule(
-            threshold=settings.stats_suppression_threshold,
-            applies_to_caller=not principal.has_any_role(EXACT_STATS_ROLES),
-            exact_for=list(EXACT_STATS_ROLES),
-            rule="Applies to the payment measures (payment_lines, payment_amount), which "
-            "count households paid and sum what they were paid; the ledger measures count "
-            "agreements and transactions and are exact for every reader. " + RULE,
-        ),
+        disclosure_control=disclosure.rule(principal, settings),
     )
 
 
