@@ -141,43 +141,50 @@ def suppressed_cells(
 ) -> set[int]:
     """The indexes of the cells to withhold: the small ones, and the complementary ones
     each line needs (see the module's rule). `keys[i]` is cell i's dimension values."""
-    withheld = {index for index, count in enumerate(units) if is_small(count, threshold)}
-    if not withheld or not keys or not keys[0]:
-        return withheld
+    small = [index for index, count in enumerate(units) if is_small(count, threshold)]
+    if not small or not keys or not keys[0]:
+        return set(small)
     lines = _lines(keys)
-    lines_of: dict[int, list[list[int]]] = defaultdict(list)
-    for line in lines:
+    lines_of: dict[int, list[int]] = defaultdict(list)
+    for number, line in enumerate(lines):
         for index in line:
-            lines_of[index].append(line)
+            lines_of[index].append(number)
+    # Per line, how many of its cells are withheld and how many units they hold.
+    hidden_cells = [0] * len(lines)
+    hidden_units = [0] * len(lines)
+    withheld: set[int] = set()
 
-    def exposed(line: list[int]) -> bool:
-        hidden = [units[i] for i in line if i in withheld]
-        return bool(hidden) and not _covered(hidden, threshold)
+    def withhold(index: int) -> None:
+        withheld.add(index)
+        for number in lines_of[index]:
+            hidden_cells[number] += 1
+            hidden_units[number] += units[index]
 
-    def preference(index: int, line: list[int]) -> tuple[bool, bool, int, int]:
+    def exposed(number: int) -> bool:
+        cells, together = hidden_cells[number], hidden_units[number]
+        return cells > 0 and not (cells >= 2 and together >= threshold and together > cells)
+
+    def preference(index: int, current: int) -> tuple[bool, bool, int, int]:
         # A cell alone in one of its lines is that line's total, which the caller can read:
         # as a complement it would be given away, and the cell it covers with it. A cell
         # whose other line is exposed too covers two lines at once. Then the smallest.
-        alone = any(len(line) == 1 for line in lines_of[index])
-        helps = any(other is not line and exposed(other) for other in lines_of[index])
+        alone = any(len(lines[number]) == 1 for number in lines_of[index])
+        helps = any(number != current and exposed(number) for number in lines_of[index])
         return (alone, not helps, units[index], index)
 
+    for index in small:
+        withhold(index)
     changed = True
     while changed:
         changed = False
-        for line in lines:
-            while exposed(line):
-                shown = [i for i in line if i not in withheld]
+        for number, line in enumerate(lines):
+            while exposed(number):
+                shown = [index for index in line if index not in withheld]
                 if not shown:
                     break  # the line's total is these cells' own: small, or all ones
-                withheld.add(min(shown, key=lambda index: preference(index, line)))
+                withhold(min(shown, key=lambda index: preference(index, number)))
                 changed = True
     return withheld
-
-
-def _covered(withheld_units: list[int], threshold: int) -> bool:
-    together = sum(withheld_units)
-    return len(withheld_units) >= 2 and together >= threshold and together > len(withheld_units)
 
 
 def _lines(keys: Sequence[tuple[Hashable, ...]]) -> list[list[int]]:
