@@ -4,8 +4,7 @@
   rates and payment cycles: create, change, build, send;
 - finance_approver: approves payrolls and applies providers' reports; never a payroll they
   created themselves (four eyes), and an admin is not an approver;
-- analyst: reports and statistics only (never a payee's name or phone), small cells of
-  payment statistics withheld (shared/disclosure.py);
+- analyst: reports and statistics only (never a payee's name or phone);
 - partner: the projects, agreements and transactions of their own organisation;
 - service (another INDS service): statistics.
 """
@@ -20,6 +19,9 @@ from shared.auth import Principal, require_roles
 
 OFFICERS = ("admin", "finance_officer")
 FINANCE = (*OFFICERS, "finance_approver")
+# Who reads payment statistics exactly: whoever may read the payrolls, and the INDS services;
+# analysts get small cells withheld (shared/disclosure.py).
+EXACT_STATS_ROLES = (*FINANCE, "service")
 
 Officer = Annotated[Principal, Depends(require_roles(*OFFICERS))]
 Approver = Annotated[Principal, Depends(require_roles("finance_approver"))]
@@ -29,8 +31,6 @@ LedgerReader = Annotated[Principal, Depends(require_roles(*FINANCE, "partner"))]
 PayrollReader = Annotated[Principal, Depends(require_roles(*FINANCE))]
 ReportReader = Annotated[Principal, Depends(require_roles(*FINANCE, "analyst", "partner"))]
 StatsReader = Annotated[Principal, Depends(require_roles(*FINANCE, "analyst", "service"))]
-# Who reads payment statistics exactly: whoever may read the payrolls, and the INDS services.
-EXACT_STATS_ROLES = (*FINANCE, "service")
 AuditReader = Annotated[Principal, Depends(require_roles(*FINANCE))]
 
 
