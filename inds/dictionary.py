@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from services.beneficiaries.exports.fields import CATALOGUE
+from services.beneficiaries.exports.fields import CATALOGUE, analyst_view
 from services.beneficiaries.records.mapping import (
     HOUSEHOLD_FIELDS,
     LOCATION_FIELDS,
@@ -25,8 +25,13 @@ HEADER = """# Data dictionary: the social registry
 Written by `inds dictionary` from the code (the field mapping, the schemas' closed lists and
 the export catalogue); do not edit by hand. *Field* is the name in exports and in the import
 template; *in the API* is where a household or person document holds it. *Personal* fields
-are never in an analyst's export.
+(names, contacts, places finer than the locality, identifiers) and *free-text* ones (whatever
+was typed: a name or phone may be in it) are never in an analyst's export; *analysts* says
+what an analyst's export holds of each field: the value as stored, the date to the month
+(`YYYY-MM`), or nothing. Analysts get ages and age groups instead of birth dates.
 """
+
+_FOR_ANALYSTS = {"as_is": "as stored", "month": "to the month", "withheld": "no"}
 
 
 def _values(annotation: Any) -> tuple[str, ...]:
@@ -67,6 +72,7 @@ def _row(field: Field, model: type[BaseModel]) -> str:
     allowed = ", ".join(f"`{value}`" for value in values) if values else ""
     return (
         f"| `{field.name}` | {field.kind} | {'yes' if field.personal else ''} | "
+        f"{'yes' if field.free_text else ''} | {_FOR_ANALYSTS[analyst_view(field)]} | "
         f"{in_api} | {field.description} {('Values: ' + allowed + '.') if allowed else ''} |"
     ).replace("  |", " |")
 
@@ -75,7 +81,7 @@ def render() -> str:
     sections = [HEADER]
     for resource, model in (("households", HouseholdWrite), ("individuals", MemberIn)):
         sections.append(f"\n## {resource.capitalize()}\n")
-        sections.append("| field | kind | personal | in the API | meaning |")
-        sections.append("| --- | --- | --- | --- | --- |")
+        sections.append("| field | kind | personal | free text | analysts | in the API | meaning |")
+        sections.append("| --- | --- | --- | --- | --- | --- | --- |")
         sections.extend(_row(field, model) for field in CATALOGUE[resource].values())  # type: ignore[index]
     return "\n".join(sections) + "\n"

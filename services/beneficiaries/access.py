@@ -2,7 +2,8 @@
 
 - registrar: read and write households in the regions on their token (all, when none);
 - data_manager and admin: the whole registry, eligibility overrides, merges, the audit;
-- analyst: aggregate statistics only, never a name or an identifier;
+- analyst: aggregate statistics only, never a name or an identifier, with small cells
+  withheld (shared/disclosure.py), and exports without personal or free-text fields;
 - service (another INDS service): enrollment lists and statistics;
 - partner, system, finance roles: nothing here yet.
 """
@@ -23,6 +24,9 @@ Staff = Annotated[Principal, Depends(require_roles(*REGISTRY_STAFF))]
 Manager = Annotated[Principal, Depends(require_roles(*MANAGERS))]
 StatsReader = Annotated[Principal, Depends(require_roles(*REGISTRY_STAFF, "analyst", "service"))]
 EnrollmentReader = Annotated[Principal, Depends(require_roles(*MANAGERS, "service"))]
+# Who reads `/stats` exactly: whoever may read the records themselves, and the INDS services
+# (the indicators service computes from exact counts and flags small values itself).
+EXACT_STATS_ROLES = (*REGISTRY_STAFF, "service")
 ProgrammeReader = Annotated[
     Principal, Depends(require_roles(*REGISTRY_STAFF, "analyst", "service"))
 ]

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import model_validator
 from pydantic_settings import SettingsConfigDict
 
+from shared.disclosure import DEFAULT_THRESHOLD, SuppressionThreshold
 from shared.settings import ServiceSettings
 
 IMPORTS_PATH = "/api/v1/beneficiaries/imports"
@@ -24,6 +25,9 @@ class BeneficiariesSettings(ServiceSettings):
     dedup_birth_year_window: int = 2
     # Edges of the PMT bands (predicted consumption, DJF per person per year).
     pmt_band_edges: list[int] = [60_000, 100_000, 150_000, 250_000]
+    # `/stats` withholds cells below this from callers without personal-data access
+    # (shared/disclosure.py).
+    stats_suppression_threshold: SuppressionThreshold = DEFAULT_THRESHOLD
     # How often the PMT recomputation worker looks for queued jobs (seconds); None: never.
     pmt_job_poll_interval: float | None = 2.0
     # Where uploaded import files wait for their job (default: the system's temporary folder).

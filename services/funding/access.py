@@ -19,6 +19,9 @@ from shared.auth import Principal, require_roles
 
 OFFICERS = ("admin", "finance_officer")
 FINANCE = (*OFFICERS, "finance_approver")
+# Who reads payment statistics exactly: whoever may read the payrolls, and the INDS services;
+# analysts get small cells withheld (shared/disclosure.py).
+EXACT_STATS_ROLES = (*FINANCE, "service")
 
 Officer = Annotated[Principal, Depends(require_roles(*OFFICERS))]
 Approver = Annotated[Principal, Depends(require_roles("finance_approver"))]

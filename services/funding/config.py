@@ -4,6 +4,7 @@ from functools import lru_cache
 
 from pydantic_settings import SettingsConfigDict
 
+from shared.disclosure import DEFAULT_THRESHOLD, SuppressionThreshold
 from shared.settings import ServiceSettings
 
 
@@ -23,6 +24,9 @@ class FundingSettings(ServiceSettings):
     registry_timeout: float = 30.0
     # The largest provider report or rates file accepted.
     upload_max_bytes: int = 64 * 1024 * 1024
+    # `/stats` withholds payment cells below this from callers who may not read payrolls
+    # (shared/disclosure.py).
+    stats_suppression_threshold: SuppressionThreshold = DEFAULT_THRESHOLD
 
 
 @lru_cache

@@ -45,6 +45,11 @@ PERSONAL = {
     resource: {name for name, field in fields.items() if field.personal}
     for resource, fields in CATALOGUE.items()
 }
+# What an analyst's export never holds.
+WITHHELD = {
+    resource: {name for name, field in fields.items() if field.personal or field.free_text}
+    for resource, fields in CATALOGUE.items()
+}
 INJECTION = '=HYPERLINK("http://evil","x")'
 
 
@@ -335,7 +340,7 @@ async def test_analysts_get_only_non_personal_fields(
     for resource in ("households", "individuals"):
         rows = rows_of(await export(registry, resource, "csv", analyst), "csv")
         columns = set(rows[0])
-        assert columns == set(CATALOGUE[resource]) - PERSONAL[resource]
+        assert columns == set(CATALOGUE[resource]) - WITHHELD[resource]
         assert {"age", "age_group"} <= columns or {"head_age", "head_age_group"} <= columns
         text = str(rows)
         for secret in ("Amina", "Fatouma", "+253", "DJI2100042", "DJ-20"):

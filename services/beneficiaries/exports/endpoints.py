@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.beneficiaries.access import REGISTRY_STAFF, allowed_regions
 from services.beneficiaries.clock import today
@@ -13,7 +13,9 @@ from services.beneficiaries.context import Audit
 from services.beneficiaries.exports import repository, stream
 from services.beneficiaries.exports.fields import (
     CATALOGUE,
+    AnalystView,
     Resource,
+    analyst_view,
     check_filters,
     select_fields,
 )
@@ -34,17 +36,22 @@ _FORMATS_DOC = (
     "return, phone numbers included) is prefixed with a single quote. JSON Lines has one "
     "object per row, lists as arrays. XLSX has typed cells (dates as dates), one sheet per "
     "1,048,575 rows. Dates are ISO 8601. Streamed: the answer starts at once, whatever the "
-    "size. Analysts may export only non-personal fields (`personal: false` in "
-    "`GET /exports/fields`) and may not filter by name or identifier; every export is "
-    "recorded on the audit trail."
+    "size. Analysts get pseudonymous rows: no personal and no free-text field, the "
+    "registration and consent dates to the month (YYYY-MM), ages instead of birth dates "
+    "(`for_analysts` in `GET /exports/fields`); they may not filter by name or identifier, "
+    "and filter registration dates by whole months. Every export is recorded on the audit "
+    "trail."
 )
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {media_type: {} for media_type in MEDIA_TYPES.values()}},
     403: {
-        "description": "Not a role that exports, or an analyst asking for a personal field "
-        "or filtering by name or identifier"
+        "description": "Not a role that exports, or an analyst asking for a personal or "
+        "free-text field or filtering by name or identifier"
     },
-    422: {"description": "An unknown field (path `query.fields`) or a bad filter"},
+    422: {
+        "description": "An unknown field (path `query.fields`) or a bad filter (an "
+        "analyst's registration dates that are not whole months)"
+    },
 }
 
 
@@ -59,7 +66,17 @@ class FieldDoc(BaseModel):
     name: str
     kind: str
     description: str
-    personal: bool
+    personal: bool = Field(
+        description="Names, contacts, locates or identifies a person or a household record."
+    )
+    free_text: bool = Field(
+        description="Whatever was typed (not a closed list or a checked format): may hold "
+        "a name or a phone number."
+    )
+    for_analysts: AnalystView = Field(
+        description="What an analyst's export holds: the value as stored, a date to the "
+        "month (YYYY-MM), or nothing (personal or free text: refused when asked for)."
+    )
 
 
 class FieldCatalogue(BaseModel):
@@ -69,10 +86,18 @@ class FieldCatalogue(BaseModel):
 
 @router.get("/fields", response_model=FieldCatalogue)
 async def export_fields(_: ExportReader) -> FieldCatalogue:
-    """The fields each export can have; `personal` ones are for registry staff only."""
+    """The fields each export can have; personal and free-text ones are for registry staff
+    only, and analysts get some dates to the month (`for_analysts`)."""
     docs = {
         resource: [
-            FieldDoc(name=f.name, kind=f.kind, description=f.description, personal=f.personal)
+            FieldDoc(
+                name=f.name,
+                kind=f.kind,
+                description=f.description,
+                personal=f.personal,
+                free_text=f.free_text,
+                for_analysts=analyst_view(f),
+            )
             for f in fields.values()
         ]
         for resource, fields in CATALOGUE.items()

@@ -1,31 +1,45 @@
-"""The export field catalogue: every column an export can have, what it holds, and whether it
-is personal data.
+"""The export field catalogue: every column an export can have, what it holds, whether it
+is personal data or free text, and what analysts get of it.
 
 Column names are stable English snake_case (a column is renamed only with a new API version)
 and agree with the bulk-import template's where both have the column.
 
 Who sees what:
-- registry staff (admin, data_manager, registrar in their regions) may export every field;
-- analysts may export only the fields marked non-personal below. Personal means: anything
-  that names, contacts, locates or identifies a person or a household record — names,
-  identifiers (national ID, birth certificate, UNHCR, WFP SCOPE, phone), registry number
-  and record ids, address, GPS, exact birth date, and the enumerator, device and submission
-  that tie a record to one visit. Instead of a birth date analysts get `age` and
-  `age_group` (the statistics' groups), and for a household its head's sex and age instead
-  of the head's names and phone. Categories (location codes down to the locality, living
-  conditions, legal status, nationality, disability domains, education, occupation), PMT
-  scores and consent are not personal here: they are what analysis is made of, and the
-  statistics API already serves them by locality.
-Analysts may not filter by name or identifier either: an export of "the person with this
-phone" would tell them that person's age, status and disabilities.
+- registry staff (admin, data_manager, registrar in their regions) export every field, as
+  stored;
+- analysts export pseudonymous rows: no field that names, contacts, locates or identifies a
+  person or a household record, no free text, and the quasi-identifiers coarsened. Field by
+  field (`for_analysts` in `GET /exports/fields`):
+  - withheld, personal: names, identifiers (national ID, birth certificate, UNHCR, WFP
+    SCOPE, phone), registry number and record ids, address, GPS (nothing finer than the
+    locality code reaches an analyst), the exact birth date, and the enumerator, device
+    and submission that tie a record to one visit;
+  - withheld, free text (whatever was typed: a name or a phone number typed there would
+    reach the file): occupation, the consent notice version, the importing partner's id,
+    and the address and registration details above;
+  - to the month (YYYY-MM, as text): the registration and consent dates. A day, with a
+    locality, narrows a household down to the few registered that day;
+  - birth date: never; instead `age` (completed years today) and `age_group` (the
+    statistics' groups), for a household its head's sex, age and age group instead of the
+    head's names and phone: nothing finer than the year of age;
+  - as stored: location codes (region, commune, locality), area, living conditions,
+    displacement and legal status, nationality and country of origin (ISO codes),
+    disability domains, education level (closed lists), sex, relationship to head,
+    pregnancy, member count, registration source, consent given/scope/method, and the PMT
+    score and predicted consumption (a model's output, observable by no outsider, and what
+    targeting analysis is made of).
+Analysts may not filter by name or identifier either (an export of "the person with this
+phone" would tell them that person's age, status and disabilities), and filter by
+registration date in whole months only (two exports a day apart would give the day back).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Literal
 
-from services.beneficiaries.records.filters import RegistryFilters
+from services.beneficiaries.records.filters import RegistryFilters, check_whole_months
 from services.beneficiaries.records.mapping import (
     HOUSEHOLD_FIELDS,
     LOCATION_FIELDS,
@@ -41,6 +55,10 @@ from services.beneficiaries.vocabulary import (
 from shared.errors import Forbidden, UnprocessableEntity
 
 Resource = Literal["households", "individuals"]
+# What an analyst gets of a field: the value as stored, a date to the month, or nothing.
+AnalystView = Literal["as_is", "month", "withheld"]
+# Dates analysts get to the month.
+MONTH_FOR_ANALYSTS = frozenset({"registration_date", "consent_date"})
 AGE_GROUP_LABELS = ", ".join(label for _, label in AGE_GROUPS)
 
 
@@ -119,6 +137,32 @@ INDIVIDUAL_EXPORT_FIELDS: tuple[Field, ...] = (
     *_person_export_fields(),
 )
 
+
+@dataclass(frozen=True)
+class MonthOnly(Field):
+    """A date field as analysts get it: its year and month, as text (YYYY-MM)."""
+
+
+def analyst_view(field: Field) -> AnalystView:
+    if field.personal or field.free_text:
+        return "withheld"
+    if field.name in MONTH_FOR_ANALYSTS:
+        return "month"
+    return "as_is"
+
+
+def _for_analysts(field: Field) -> Field:
+    if analyst_view(field) != "month":
+        return field
+    return MonthOnly(
+        field.column,
+        field.path,
+        "text",
+        field.description + " To the month (YYYY-MM).",
+        flat_name=field.flat_name,
+    )
+
+
 # List filters whose values are personal data.
 PERSONAL_FILTERS = ("name", "identifier")
 
@@ -131,34 +175,47 @@ CATALOGUE: dict[Resource, dict[str, Field]] = {
 def select_fields(resource: Resource, requested: str | None, personal_allowed: bool) -> list[Field]:
     """The columns of an export, in the order asked for (duplicates dropped); by default
     every field the caller may see, in catalogue order. 422 for an unknown name, 403 for a
-    personal field asked for by a caller who may not see personal data."""
+    personal or free-text field asked for by a caller who may not see personal data, whose
+    dates to the month come as such."""
     catalogue = CATALOGUE[resource]
     names = [name.strip() for name in (requested or "").split(",") if name.strip()]
     if not names:
-        return [f for f in catalogue.values() if personal_allowed or not f.personal]
-    unknown = [name for name in names if name not in catalogue]
-    if unknown:
-        raise UnprocessableEntity(
-            f"Unknown {resource} export fields: {', '.join(unknown)}. "
-            f"GET /exports/fields lists them.",
-            errors=[
-                {"path": "query.fields", "message": f"unknown field {name!r}"} for name in unknown
-            ],
-        )
-    chosen = [catalogue[name] for name in dict.fromkeys(names)]
-    refused = [field.name for field in chosen if field.personal and not personal_allowed]
+        chosen = list(catalogue.values())
+        if not personal_allowed:
+            chosen = [f for f in chosen if analyst_view(f) != "withheld"]
+    else:
+        unknown = [name for name in names if name not in catalogue]
+        if unknown:
+            raise UnprocessableEntity(
+                f"Unknown {resource} export fields: {', '.join(unknown)}. "
+                f"GET /exports/fields lists them.",
+                errors=[
+                    {"path": "query.fields", "message": f"unknown field {name!r}"}
+                    for name in unknown
+                ],
+            )
+        chosen = [catalogue[name] for name in dict.fromkeys(names)]
+    if personal_allowed:
+        return chosen
+    refused = [field.name for field in chosen if analyst_view(field) == "withheld"]
     if refused:
         raise Forbidden(
-            "Your role may export only non-personal fields; personal: " + ", ".join(refused) + ".",
+            "Your role may export only non-personal fields, and no free text; withheld: "
+            + ", ".join(refused)
+            + ".",
             fields=refused,
         )
-    return chosen
+    return [_for_analysts(field) for field in chosen]
 
 
 def check_filters(filters: RegistryFilters, personal_allowed: bool) -> None:
-    """403 for a name or identifier search by a caller who may not see personal data."""
+    """403 for a name or identifier search by a caller who may not see personal data; 422
+    for their registration dates that are not whole months."""
+    if personal_allowed:
+        return
     used = [name for name in PERSONAL_FILTERS if getattr(filters, name) is not None]
-    if used and not personal_allowed:
+    if used:
         raise Forbidden(
             "Your role may not filter exports by " + " or ".join(used) + ".", filters=used
         )
+    check_whole_months(filters.registered_from, filters.registered_to)

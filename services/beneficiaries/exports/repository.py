@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import aliased
 
-from services.beneficiaries.exports.fields import CATALOGUE, Field, Resource
+from services.beneficiaries.exports.fields import CATALOGUE, Field, MonthOnly, Resource
 from services.beneficiaries.models import Household, Identifier, Individual
 from services.beneficiaries.records.filters import RegistryFilters
 from services.beneficiaries.records.mapping import HOUSEHOLD_FIELDS, LOCATION_FIELDS, PERSON_FIELDS
@@ -161,6 +161,14 @@ for _resource, _columns in _COLUMNS.items():
     assert set(_columns) == set(CATALOGUE[_resource]), _resource
 
 
+def _selected(resource: Resource, field: Field, sources: _Sources) -> Expression:
+    value = _COLUMNS[resource][field.name](sources)
+    if isinstance(field, MonthOnly):
+        # In SQL, so the day never leaves the database.
+        value = func.to_char(value, "YYYY-MM")
+    return value.label(field.name)
+
+
 def household_export(
     fields: Sequence[Field],
     filters: RegistryFilters,
@@ -170,7 +178,7 @@ def household_export(
     """Active households matching the list filters (a person filter: any present member
     matches), in registry-number order."""
     sources = _Sources(today)
-    columns = [_COLUMNS["households"][f.name](sources).label(f.name) for f in fields]
+    columns = [_selected("households", f, sources) for f in fields]
     statement = select(Household.id, Household.id.label("_household_id"), *columns)
     if sources.head_joined:
         head = sources.head
@@ -197,7 +205,7 @@ def individual_export(
     apply to the person, household filters to their household), household by household in
     registry-number order, each household's head first."""
     sources = _Sources(today)
-    columns = [_COLUMNS["individuals"][f.name](sources).label(f.name) for f in fields]
+    columns = [_selected("individuals", f, sources) for f in fields]
     statement = select(Individual.id, Individual.household_id, *columns).join(
         Household, Household.id == Individual.household_id
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import Query
@@ -124,3 +124,20 @@ async def registry_filters(
         name=name,
         identifier=parse_identifier(identifier) if identifier else None,
     )
+
+
+def check_whole_months(start: date | None, end: date | None) -> None:
+    """Registration dates of a caller who gets them to the month: a range of whole months
+    (from the first of a month to the last of one), or a 422 naming the bound."""
+    errors = []
+    if start is not None and start.day != 1:
+        errors.append(
+            {"path": "query.registered_from", "message": "must be the first day of a month"}
+        )
+    if end is not None and (end + timedelta(days=1)).day != 1:
+        errors.append({"path": "query.registered_to", "message": "must be the last day of a month"})
+    if errors:
+        raise UnprocessableEntity(
+            "Your role reads registration dates to the month: filter by whole months.",
+            errors=errors,
+        )

@@ -30,8 +30,10 @@ Path = tuple[str, ...]
 class Field:
     """A value the registry stores, exchanges and exports.
 
-    `personal`: names, contacts, locates or identifies a person or a household record (an
-    analyst's export never holds it; see exports/fields.py)."""
+    `personal`: names, contacts, locates or identifies a person or a household record.
+    `free_text`: whatever was typed, not a value of a closed list or a checked format: it
+    may hold a name or a phone number whatever the field is for. An analyst's export holds
+    neither (see exports/fields.py)."""
 
     column: str
     path: Path
@@ -39,6 +41,7 @@ class Field:
     description: str
     personal: bool = False
     flat_name: str | None = None
+    free_text: bool = False
 
     @property
     def name(self) -> str:
@@ -63,7 +66,7 @@ LOCATION_FIELDS: tuple[Field, ...] = (
 
 # What a household write gives as is, in document order.
 HOUSEHOLD_FIELDS: tuple[Field, ...] = (
-    _field("location.address", "text", "Address or landmark.", personal=True),
+    _field("location.address", "text", "Address or landmark.", personal=True, free_text=True),
     _field(
         "location.gps.latitude",
         "decimal",
@@ -107,15 +110,23 @@ HOUSEHOLD_FIELDS: tuple[Field, ...] = (
         "text",
         "Enumerator who registered the household.",
         personal=True,
+        free_text=True,
     ),
-    _field("registration.device_id", "text", "Field-app device.", personal=True),
-    _field("registration.submission_id", "text", "Field-app submission id.", personal=True),
+    _field("registration.device_id", "text", "Field-app device.", personal=True, free_text=True),
+    _field(
+        "registration.submission_id",
+        "text",
+        "Field-app submission id.",
+        personal=True,
+        free_text=True,
+    ),
     _field(
         "registration.partner_id",
         "text",
         "Partner that imported the household.",
         column="source_partner_id",
         flat_name="partner_id",
+        free_text=True,
     ),
     _field(
         "consent.given",
@@ -141,6 +152,7 @@ HOUSEHOLD_FIELDS: tuple[Field, ...] = (
         "text",
         "Version of the notice read to the household.",
         column="consent_notice_version",
+        free_text=True,
     ),
 )
 
@@ -165,7 +177,7 @@ PERSON_FIELDS: tuple[Field, ...] = (
     _field("pregnant", "boolean", "Pregnant."),
     _field("lactating", "boolean", "Lactating."),
     _field("education_level", "text", "Highest level of education."),
-    _field("occupation", "text", "Occupation, as recorded."),
+    _field("occupation", "text", "Occupation, as recorded.", free_text=True),
 )
 HOUSEHOLD_COLUMNS = tuple(field.column for field in HOUSEHOLD_FIELDS)
 PERSON_COLUMNS = tuple(field.column for field in PERSON_FIELDS)

@@ -45,6 +45,15 @@ query. The answer never holds a name, identifier, record id or birth date.
   filters.
 - Unknown parameters, dimensions or values (region, locality and programme codes included)
   answer 422 with the parameter in `errors[].path`.
+- **Small cells**: callers without access to personal data (analysts) get protected
+  counts. A row counting fewer units than the threshold (`disclosure_control.threshold` in
+  `/stats/catalog`, default 5), and the rows withheld with it so that it cannot be worked
+  out from a total, have `count: null` and `suppressed: true`; `total` is null when it is
+  itself small, and `disclosure_control` says what was withheld. Registry staff and the
+  INDS services get exact counts (`disclosure_control: null`). Analysts' `registered_from`
+  and `registered_to` are whole months (the first of a month, the last of one), and their
+  `as_of` the first of a month: two counts a day apart would single out who registered, or
+  had a birthday, that day.
 """
 
 
@@ -68,5 +77,7 @@ async def get_statistics(
     response_model=StatsCatalog,
     summary="Measures, dimensions with their values, and filters of /stats",
 )
-async def get_catalog(session: ReadSession, _: StatsReader, settings: Settings) -> StatsCatalog:
-    return await service.catalog(session, settings)
+async def get_catalog(
+    session: ReadSession, principal: StatsReader, settings: Settings
+) -> StatsCatalog:
+    return await service.catalog(session, settings, principal)

@@ -16,6 +16,7 @@ from services.beneficiaries.stats.catalog import (
     Level,
     Measure,
 )
+from shared.disclosure import DisclosureControl, DisclosureRule
 from shared.schemas import InputModel
 from shared.stats import LIST_HELP, check_dimensions, distinct, split_values
 
@@ -135,9 +136,24 @@ class StatsAnswer(BaseModel):
     as_of: date
     rows: list[dict[str, DimensionValue | int]] = Field(
         description="One row per combination of dimension values that has units, ordered by "
-        "the dimensions; `count` is the number of units in it."
+        "the dimensions; `count` is the number of units in it. A withheld row (small, or "
+        "withheld so that a small one cannot be worked out) has `count: null` and "
+        "`suppressed: true`; other rows carry no `suppressed` member.",
+        examples=[
+            [
+                {"region": "DJ-AS", "sex": "F", "count": 812},
+                {"region": "DJ-OB", "sex": "F", "count": None, "suppressed": True},
+            ]
+        ],
     )
-    total: int = Field(description="Distinct units matching the filters, whatever the grouping.")
+    total: int | None = Field(
+        description="Distinct units matching the filters, whatever the grouping; null when "
+        "withheld (a small total, for a caller whose answers are protected)."
+    )
+    disclosure_control: DisclosureControl | None = Field(
+        default=None,
+        description="How small cells were withheld (see `/stats/catalog`); null: exact counts.",
+    )
 
 
 class CatalogValue(BaseModel):
@@ -170,3 +186,6 @@ class StatsCatalog(BaseModel):
     dimensions: list[CatalogDimension]
     filters: list[CatalogFilter]
     max_dimensions: int
+    disclosure_control: DisclosureRule = Field(
+        description="Small-cell protection: the threshold, whom it applies to, the rule."
+    )

@@ -11,7 +11,7 @@ from services.beneficiaries.access import allowed_regions
 from services.beneficiaries.areas import repository as areas
 from services.beneficiaries.clock import today
 from services.beneficiaries.config import BeneficiariesSettings
-from services.beneficiaries.stats import repository
+from services.beneficiaries.stats import disclosure, repository
 from services.beneficiaries.stats.catalog import (
     DIMENSIONS,
     FIXED_VALUES,
@@ -52,6 +52,7 @@ async def statistics(
             "Unknown PMT band.",
             errors=[{"path": "query.pmt_band", "message": "expected one of: " + ", ".join(bands)}],
         )
+    disclosure.check_query(query, principal)
     filters = query.dimension_filters()
     check_codes = {name: filters[name] for name in CODE_DIMENSIONS if name in filters}
     await _limit_to_allowed_regions(session, filters, principal)
@@ -78,7 +79,7 @@ async def statistics(
                 for name, codes in counts.unknown_codes.items()
             ],
         )
-    return StatsAnswer(
+    answer = StatsAnswer(
         measure=query.measure,
         group_by=list(query.group_by),
         filters=_applied(filters, query),
@@ -86,6 +87,7 @@ async def statistics(
         rows=counts.rows,
         total=counts.total,
     )
+    return disclosure.shaped(answer, principal, settings)
 
 
 async def _limit_to_allowed_regions(
@@ -120,7 +122,9 @@ def _applied(filters: dict[str, tuple[Any, ...]], query: StatsQuery) -> dict[str
     return applied
 
 
-async def catalog(session: AsyncSession, settings: BeneficiariesSettings) -> StatsCatalog:
+async def catalog(
+    session: AsyncSession, settings: BeneficiariesSettings, principal: Principal
+) -> StatsCatalog:
     references = await repository.reference_values(session)
     dimensions = []
     for dimension in DIMENSIONS.values():
@@ -151,6 +155,7 @@ async def catalog(session: AsyncSession, settings: BeneficiariesSettings) -> Sta
         dimensions=dimensions,
         filters=filters,
         max_dimensions=MAX_DIMENSIONS,
+        disclosure_control=disclosure.rule(principal, settings),
     )
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from services.funding.access import StatsReader
+from services.funding.context import Settings
 from services.funding.stats import service
 from services.funding.stats.catalog import MAX_DIMENSIONS
 from services.funding.stats.schemas import StatsAnswer, StatsCatalog, StatsQuery
@@ -45,6 +46,13 @@ SQL query. The answer never holds a payee's name, phone, household or line id.
 - `rows` hold the combinations that have units, ordered by the dimensions (nulls last),
   each with its `value`; with no dimension, one row with the total. `total` is the
   measure over everything matching the filters.
+- **Small cells**: the payment measures count households paid (a line is a household in a
+  payroll). Callers who may not read payrolls (analysts) get them protected: a row of
+  fewer lines than the threshold (`disclosure_control.threshold` in `/stats/catalog`,
+  default 5), and the rows withheld with it so that it cannot be worked out from a total,
+  have `value: null` and `suppressed: true` (an amount goes with its lines); `total` is
+  null when it is itself small. Finance staff and the INDS services get exact figures,
+  and ledger measures are exact for everyone (`disclosure_control: null`).
 """
 
 
@@ -55,9 +63,12 @@ SQL query. The answer never holds a payee's name, phone, household or line id.
     description=SEMANTICS,
 )
 async def get_statistics(
-    query: Annotated[StatsQuery, Query()], session: ReadSession, _: StatsReader
+    query: Annotated[StatsQuery, Query()],
+    session: ReadSession,
+    principal: StatsReader,
+    settings: Settings,
 ) -> StatsAnswer:
-    return await service.statistics(session, query)
+    return await service.statistics(session, query, principal, settings)
 
 
 @router.get(
@@ -65,5 +76,7 @@ async def get_statistics(
     response_model=StatsCatalog,
     summary="Measures, the dimensions of each with their values, and filters of /stats",
 )
-async def get_catalog(session: ReadSession, _: StatsReader) -> StatsCatalog:
-    return await service.catalog(session)
+async def get_catalog(
+    session: ReadSession, principal: StatsReader, settings: Settings
+) -> StatsCatalog:
+    return await service.catalog(session, principal, settings)

@@ -72,20 +72,28 @@ class StatsSpec:
 class StatsFigures:
     rows: list[dict[str, Any]]
     total: int
+    # Payment measures: the lines each row (`units` in it) and the total hold, which small-cell
+    # protection decides on; None for ledger measures, which count no people.
+    total_units: int | None = None
 
 
 async def figures(session: AsyncSession, spec: StatsSpec) -> StatsFigures:
     result = await session.execute(statement_for(spec))
+    payment = MEASURES[spec.measure].family == "payment"
     rows: list[dict[str, Any]] = []
     total = 0
+    total_units = None
     for row in result.mappings():
+        units = {"units": int(row["units"])} if payment else {}
         if row["is_total"]:
             total = int(row["value"])
+            total_units = units.get("units")
             if not spec.group_by:
-                rows.append({"value": total})
+                rows.append({"value": total, **units})
             continue
-        rows.append({**{name: row[name] for name in spec.group_by}, "value": int(row["value"])})
-    return StatsFigures(rows, total)
+        values = {name: row[name] for name in spec.group_by}
+        rows.append({**values, "value": int(row["value"]), **units})
+    return StatsFigures(rows, total, total_units)
 
 
 def statement_for(spec: StatsSpec) -> Select[Any]:
@@ -95,24 +103,28 @@ def statement_for(spec: StatsSpec) -> Select[Any]:
         sums = grouped(facts, spec.group_by, [value])
         return _named(sums.subquery("grouped"), spec.group_by, value)
     facts = _payment_facts(spec).subquery("fact")
+    lines = func.count().label("units")
     if spec.measure == "payment_lines":
         tally: ColumnElement[Any] = func.count()
     else:
         tally = func.coalesce(func.sum(facts.c.value), 0)
     if not spec.group_by:
-        sums = select(tally.label("value"), literal(True).label("is_total")).select_from(facts)
+        sums = select(tally.label("value"), lines, literal(True).label("is_total")).select_from(
+            facts
+        )
     else:
         dimensions = [facts.c[name] for name in spec.group_by]
         sums = (
             select(
                 *dimensions,
                 tally.label("value"),
+                lines,
                 (func.grouping(dimensions[0]) == 1).label("is_total"),
             )
             .select_from(facts)
             .group_by(func.grouping_sets(tuple_(*dimensions), tuple_()))
         )
-    return _named(sums.subquery("grouped"), spec.group_by, "value")
+    return _named(sums.subquery("grouped"), spec.group_by, "value", units="units")
 
 
 def _ledger_facts(spec: StatsSpec) -> tuple[Any, str]:
@@ -169,8 +181,9 @@ def _period_year(period: ColumnElement[Any]) -> ColumnElement[Any]:
     )
 
 
-def _named(sums: Any, group_by: Sequence[str], value: str) -> Select[Any]:
-    """The grouped rows with partners and projects named by their IATI identifiers."""
+def _named(sums: Any, group_by: Sequence[str], value: str, units: str | None = None) -> Select[Any]:
+    """The grouped rows with partners and projects named by their IATI identifiers (and
+    the units counted in each, when `units` names that column)."""
     source: Any = sums
     outputs: list[Any] = []
     for name in group_by:
@@ -186,7 +199,12 @@ def _named(sums: Any, group_by: Sequence[str], value: str) -> Select[Any]:
             outputs.append(sums.c[name].label(name))
     order = [sums.c.is_total, *(output.asc().nulls_last() for output in outputs)]
     return (
-        select(*outputs, sums.c[value].label("value"), sums.c.is_total)
+        select(
+            *outputs,
+            sums.c[value].label("value"),
+            *((sums.c[units].label("units"),) if units else ()),
+            sums.c.is_total,
+        )
         .select_from(source)
         .order_by(*order)
     )

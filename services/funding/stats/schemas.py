@@ -20,6 +20,7 @@ from services.funding.stats.catalog import (
     Level,
     Measure,
 )
+from shared.disclosure import DisclosureControl, DisclosureRule
 from shared.schemas import InputModel
 from shared.stats import (
     LIST_HELP,
@@ -32,7 +33,8 @@ from shared.stats import (
 )
 
 FilterValue = list[str] | list[int]
-DimensionValue = str | int | None
+# A dimension's value, a figure, or the `suppressed` flag of a withheld row.
+DimensionValue = str | int | bool | None
 
 _STRING_FILTERS = ("programme", "region", "period", "line_status", "partner", "project", "currency")
 
@@ -128,9 +130,23 @@ class StatsAnswer(BaseModel):
     rows: list[dict[str, DimensionValue]] = Field(
         description="One row per combination of dimension values that has units, ordered by "
         "the dimensions; `value` is the measure in it (a count, or a sum in the measure's "
-        "minor units)."
+        "minor units). A withheld row (payment measures, small cells) has `value: null` and "
+        "`suppressed: true`; other rows carry no `suppressed` member.",
+        examples=[
+            [
+                {"region": "DJ-DJ", "value": 2140},
+                {"region": "DJ-OB", "value": None, "suppressed": True},
+            ]
+        ],
     )
-    total: int = Field(description="The measure over everything matching the filters.")
+    total: int | None = Field(
+        description="The measure over everything matching the filters; null when withheld "
+        "(a small total, for a caller whose answers are protected)."
+    )
+    disclosure_control: DisclosureControl | None = Field(
+        default=None,
+        description="How small cells were withheld (see `/stats/catalog`); null: exact figures.",
+    )
 
 
 class CatalogValue(BaseModel):
@@ -171,3 +187,6 @@ class StatsCatalog(BaseModel):
     dimensions: list[CatalogDimension]
     filters: list[CatalogFilter]
     max_dimensions: int
+    disclosure_control: DisclosureRule = Field(
+        description="Small-cell protection: the threshold, whom it applies to, the rule."
+    )

@@ -8,7 +8,8 @@ from typing import Any
 from babel.numbers import get_currency_name
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.funding.stats import repository
+from services.funding.config import FundingSettings
+from services.funding.stats import disclosure, repository
 from services.funding.stats.catalog import (
     DIMENSIONS,
     FIXED_VALUES,
@@ -29,12 +30,15 @@ from services.funding.stats.schemas import (
     StatsCatalog,
     StatsQuery,
 )
+from shared.auth import Principal
 from shared.clock import today
 from shared.errors import UnprocessableEntity
 from shared.money import CURRENCIES
 
 
-async def statistics(session: AsyncSession, query: StatsQuery) -> StatsAnswer:
+async def statistics(
+    session: AsyncSession, query: StatsQuery, principal: Principal, settings: FundingSettings
+) -> StatsAnswer:
     filters = query.dimension_filters()
     applied: dict[str, FilterValue] = {name: list(values) for name, values in filters.items()}
     filters = await _named_to_ids(session, filters)
@@ -43,14 +47,15 @@ async def statistics(session: AsyncSession, query: StatsQuery) -> StatsAnswer:
         measure=query.measure, group_by=tuple(query.group_by), as_of=as_of, filters=filters
     )
     found = await repository.figures(session, spec)
-    return StatsAnswer(
+    answer = StatsAnswer(
         measure=query.measure,
         group_by=list(query.group_by),
         filters=applied,
         as_of=as_of,
-        rows=found.rows,
+        rows=[],  # the rows as the caller may read them: disclosure.shaped
         total=found.total,
     )
+    return disclosure.shaped(answer, found, principal, settings)
 
 
 async def _named_to_ids(
@@ -81,7 +86,9 @@ async def _named_to_ids(
     return resolved
 
 
-async def catalog(session: AsyncSession) -> StatsCatalog:
+async def catalog(
+    session: AsyncSession, principal: Principal, settings: FundingSettings
+) -> StatsCatalog:
     dimensions = [
         CatalogDimension(
             name=dimension.name,
@@ -115,6 +122,7 @@ async def catalog(session: AsyncSession) -> StatsCatalog:
         dimensions=dimensions,
         filters=filters,
         max_dimensions=MAX_DIMENSIONS,
+        disclosure_control=disclosure.rule(principal, settings),
     )
 
 
