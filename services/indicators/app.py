@@ -12,6 +12,8 @@ from services.indicators.definitions.endpoints import router as definitions_rout
 from services.indicators.frameworks.endpoints import router as frameworks_router
 from services.indicators.models import AuditEvent
 from services.indicators.reference.endpoints import router as reference_router
+from services.indicators.targets.endpoints import router as targets_router
+from services.indicators.values.endpoints import router as values_router
 from shared.app_factory import create_service_app
 from shared.audit import AuditTrail
 from shared.http_client import create_http_client
@@ -58,6 +60,8 @@ def create_app(settings: IndicatorsSettings | None = None) -> FastAPI:
             frameworks_router,
             definitions_router,
             reference_router,
+            targets_router,
+            values_router,
         ],
         on_startup=[startup],
         on_shutdown=[shutdown],

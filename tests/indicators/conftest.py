@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import asyncio
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -49,6 +51,30 @@ class ServiceToken:
         return self.tokens.token(sub="client:svc-indicators", roles=["service"])
 
 
+class OneAtATime(httpx.AsyncBaseTransport):
+    """An app in-process, answering one request at a time: the test's app shares one
+    database connection (its transaction rolls back after the test), which cannot serve
+    two statements at once. It counts the requests sent before earlier ones were answered:
+    what the caller asks concurrently."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.inner = httpx.ASGITransport(app=app)
+        self.lock = asyncio.Lock()
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.paths: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        self.paths.append(request.url.path)
+        try:
+            async with self.lock:
+                return await self.inner.handle_async_request(request)
+        finally:
+            self.in_flight -= 1
+
+
 def stats_client(
     tokens: TokenFactory, service: str, url: str, transport: httpx.AsyncBaseTransport
 ) -> StatsClient:
@@ -91,13 +117,17 @@ def indicators_settings(tokens: TokenFactory) -> IndicatorsSettings:
 
 
 @pytest.fixture
-def indicators_app(tokens: TokenFactory, registry_app: FastAPI, funding_app: FastAPI) -> FastAPI:
+def transports(registry_app: FastAPI, funding_app: FastAPI) -> dict[str, OneAtATime]:
+    """How the indicators service reaches the registry and funding apps."""
+    return {"beneficiaries": OneAtATime(registry_app), "funding": OneAtATime(funding_app)}
+
+
+@pytest.fixture
+def indicators_app(tokens: TokenFactory, transports: dict[str, OneAtATime]) -> FastAPI:
     app = create_app(indicators_settings(tokens))
     app.state.sources = Sources(
-        registry=stats_client(
-            tokens, "beneficiaries", REGISTRY_URL, httpx.ASGITransport(app=registry_app)
-        ),
-        funding=stats_client(tokens, "funding", FUNDING_URL, httpx.ASGITransport(app=funding_app)),
+        registry=stats_client(tokens, "beneficiaries", REGISTRY_URL, transports["beneficiaries"]),
+        funding=stats_client(tokens, "funding", FUNDING_URL, transports["funding"]),
     )
     return app
 

@@ -48,6 +48,9 @@ class StatsCatalog(BaseModel):
     measures: list[CatalogMeasure]
     dimensions: list[CatalogDimension]
     max_dimensions: int = 5
+    # The registry's small-cell threshold, once it publishes one: counts below it are
+    # disclosive.
+    small_cell_threshold: int | None = Field(default=None, ge=1)
 
 
 class StatsAnswer(BaseModel):
@@ -66,13 +69,17 @@ class StatsClient:
     def __init__(self, client: ServiceClient, base: str) -> None:
         self.client = client
         self.base = base
+        # What the last catalogue read said of small cells (None: it said nothing).
+        self.small_cell_threshold: int | None = None
 
     @property
     def service(self) -> str:
         return self.client.service
 
     async def catalog(self) -> StatsCatalog:
-        return await self.client.get(self.base + "/stats/catalog", StatsCatalog)
+        catalog = await self.client.get(self.base + "/stats/catalog", StatsCatalog)
+        self.small_cell_threshold = catalog.small_cell_threshold
+        return catalog
 
     async def stats(
         self,
