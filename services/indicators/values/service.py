@@ -7,6 +7,7 @@ import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +21,14 @@ from services.indicators.models import Indicator, IndicatorVersion
 from services.indicators.targets import repository as milestones
 from services.indicators.targets.status import Milestone, judge
 from services.indicators.values.asks import Ask
-from services.indicators.values.compute import Computed, Definition, Setting, compute, terms_of
+from services.indicators.values.compute import (
+    PLACES,
+    Computed,
+    Definition,
+    Setting,
+    compute,
+    terms_of,
+)
 from services.indicators.values.disclosure import small_cell_threshold
 from services.indicators.values.fetch import CellKey, fetch
 from services.indicators.values.periods import Period
@@ -202,7 +210,9 @@ def _shown(
             kinds.get("baseline", []),
             kinds.get("target", []),
         )
-        status, expected = judgement.status, judgement.expected
+        status = judgement.status
+        if judgement.expected is not None:
+            expected = judgement.expected.quantize(PLACES, ROUND_HALF_UP)
         if judgement.target is not None:
             target, target_year = judgement.target.value, judgement.target.year
     return IndicatorValue(
