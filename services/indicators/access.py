@@ -2,7 +2,7 @@
 
 - me_officer (and admin): frameworks, indicator definitions, targets and reference data;
 - analyst and data_manager: read everything here;
-- partner: published snapshots only (none of what this increment serves).
+- partner: published snapshots only.
 """
 
 from __future__ import annotations
@@ -18,3 +18,10 @@ READERS = (*EDITORS, "analyst", "data_manager")
 
 Editor = Annotated[Principal, Depends(require_roles(*EDITORS))]
 Reader = Annotated[Principal, Depends(require_roles(*READERS))]
+SNAPSHOT_READERS = (*READERS, "partner")
+SnapshotReader = Annotated[Principal, Depends(require_roles(*SNAPSHOT_READERS))]
+
+
+def reads_unpublished(principal: Principal) -> bool:
+    """Partners read published snapshots only."""
+    return principal.has_any_role(READERS)

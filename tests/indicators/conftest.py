@@ -111,7 +111,8 @@ async def funding(
 
 def indicators_settings(tokens: TokenFactory) -> IndicatorsSettings:
     return IndicatorsSettings(
-        common=CommonSettings(environment="test", jwt_public_jwks=tokens.jwks_json)
+        common=CommonSettings(environment="test", jwt_public_jwks=tokens.jwks_json),
+        snapshot_poll_interval=None,
     )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from services.indicators.targets.status import Milestone, judge
+from services.indicators.status import Milestone, judge
 from tests.indicators.payloads import BASE, DEFINITIONS, FRAMEWORKS
 from tests.indicators.test_values import VALUES, _by_cell, _values, defined  # noqa: F401
 

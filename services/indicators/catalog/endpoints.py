@@ -8,7 +8,7 @@ from services.indicators.access import Reader
 from services.indicators.catalog import service
 from services.indicators.catalog.schemas import Catalog, CatalogDimension, CatalogMeasure
 from services.indicators.context import StatsSources
-from services.indicators.targets.status import STATUS_RULE
+from services.indicators.status import STATUS_RULE
 from shared.db import ReadSession
 
 router = APIRouter(prefix="/api/v1/indicators", tags=["catalog"])

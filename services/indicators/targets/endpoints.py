@@ -6,9 +6,9 @@ from fastapi import APIRouter
 
 from services.indicators.access import Reader
 from services.indicators.context import EditorChange, StatsSources
+from services.indicators.status import STATUS_RULE
 from services.indicators.targets import service
 from services.indicators.targets.schemas import Milestones, MilestonesPut
-from services.indicators.targets.status import STATUS_RULE
 from shared.db import ReadSession
 
 router = APIRouter(prefix="/api/v1/indicators", tags=["targets"])

@@ -14,6 +14,7 @@ from services.indicators.context import Change, Sources
 from services.indicators.definitions import service as definitions
 from services.indicators.expressions.names import Names
 from services.indicators.models import IndicatorVersion, Milestone
+from services.indicators.status import STATUS_RULE
 from services.indicators.targets import repository
 from services.indicators.targets.schemas import (
     MilestoneIn,
@@ -21,7 +22,6 @@ from services.indicators.targets.schemas import (
     Milestones,
     MilestonesPut,
 )
-from services.indicators.targets.status import STATUS_RULE
 from shared.errors import UnprocessableEntity
 
 

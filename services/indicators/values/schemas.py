@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field, field_serializer
 
-from services.indicators.targets.status import Status
+from services.indicators.status import Status
 
 
 def _plain(value: Decimal | None) -> str | None:

@@ -18,8 +18,8 @@ from services.indicators.definitions import repository as definitions
 from services.indicators.expressions.names import Names
 from services.indicators.expressions.parser import parse
 from services.indicators.models import Indicator, IndicatorVersion
+from services.indicators.status import Milestone, judge
 from services.indicators.targets import repository as milestones
-from services.indicators.targets.status import Milestone, judge
 from services.indicators.values.asks import Ask
 from services.indicators.values.compute import (
     PLACES,
@@ -45,6 +45,9 @@ class ValuesRequest:
     # Each breakdown gives a value per cell; () the overall value.
     breakdowns: Sequence[tuple[str, ...]]
     chosen: Mapping[str, Sequence[str]]
+    # Instead of `breakdowns`: each indicator overall and by each of its disaggregations
+    # in turn (what a snapshot freezes).
+    each_disaggregation: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,11 +72,12 @@ async def values(
     order = _dependency_order(wanted, current)
     parsed = {code: _definition(*current[code]) for code in order}
     setting = Setting(request.period, request.chosen, names.measures, threshold, today())
-
+    own = {code: _breakdowns(request, current[code][1]) for code in wanted}
+    needs = _needs(order, own, parsed)
     plans = {
         (code, breakdown): terms_of(parsed[code], breakdown, setting)
-        for breakdown in request.breakdowns
         for code in order
+        for breakdown in needs[code]
     }
     asks: set[Ask] = {
         term.ask for terms in plans.values() for term in terms.values() if term.ask is not None
@@ -82,21 +86,43 @@ async def values(
     computed_at = datetime.now(UTC)
 
     found: dict[tuple[str, tuple[str, ...]], dict[CellKey, Computed]] = {}
-    for breakdown in request.breakdowns:
+    for breakdown in sorted({b for code in order for b in needs[code]}):
         done: dict[str, dict[CellKey, Computed]] = {}
         for code in order:
-            done[code] = compute(
-                parsed[code], breakdown, plans[(code, breakdown)], answers, done, setting
-            )
-            found[(code, breakdown)] = done[code]
+            if breakdown in needs[code]:
+                done[code] = compute(
+                    parsed[code], breakdown, plans[(code, breakdown)], answers, done, setting
+                )
+                found[(code, breakdown)] = done[code]
     marks = await _milestones(session, [current[code][0] for code in wanted])
     shown = [
         _shown(cell, current[code][1], request.period, marks.get(code, {}), computed_at)
         for code in wanted
-        for breakdown in request.breakdowns
+        for breakdown in own[code]
         for cell in found[(code, breakdown)].values()
     ]
     return Run(shown, threshold)
+
+
+def _breakdowns(request: ValuesRequest, definition: IndicatorVersion) -> list[tuple[str, ...]]:
+    if request.each_disaggregation:
+        return [(), *((name,) for name in definition.disaggregations)]
+    return list(request.breakdowns)
+
+
+def _needs(
+    order: Sequence[str],
+    own: Mapping[str, list[tuple[str, ...]]],
+    parsed: Mapping[str, Definition],
+) -> dict[str, set[tuple[str, ...]]]:
+    """The breakdowns each indicator is computed in: its own, and those of the indicators
+    that use it (their disaggregations are among its own: checked when saved)."""
+    needs = {code: set(own.get(code, ())) for code in order}
+    for code in reversed(order):
+        for used in parsed[code].uses:
+            if used in needs:
+                needs[used] |= needs[code]
+    return needs
 
 
 def _check_known(wanted: Sequence[str], current: Mapping[str, Any]) -> None:
@@ -114,7 +140,8 @@ def _check_dimensions(
     request: ValuesRequest,
 ) -> None:
     errors = []
-    asked = {*itertools.chain.from_iterable(request.breakdowns), *request.chosen}
+    breakdowns = [] if request.each_disaggregation else request.breakdowns
+    asked = {*itertools.chain.from_iterable(breakdowns), *request.chosen}
     for dimension in sorted(asked):
         refusing = [code for code in wanted if dimension not in current[code][1].disaggregations]
         if refusing:

@@ -1,0 +1,189 @@
+"""Snapshots: a run of values frozen as a job, which a service down fails cleanly, and
+which partners read once published."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from services.indicators.context import Sources
+from services.indicators.snapshots.job import run_pending
+from shared.db import Database
+from tests.beneficiaries.factories import Person, add_household
+from tests.indicators.conftest import REGISTRY_URL, indicators_settings, stats_client
+from tests.indicators.payloads import BASE
+from tests.indicators.test_values import Down, _by_cell, _percent, _values, defined  # noqa: F401
+from tests.support.registry import as_role
+from tests.support.tokens import TokenFactory
+
+SNAPSHOTS = f"{BASE}/snapshots"
+
+
+async def _take(
+    indicators: httpx.AsyncClient,
+    indicators_app: FastAPI,
+    indicators_db: Database,
+    tokens: TokenFactory,
+    officer: dict[str, str],
+    body: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    body = body or {"period": "2026"}
+    queued = await indicators.post(SNAPSHOTS, json=body, headers=officer)
+    assert queued.status_code == 202, queued.text
+    assert queued.json()["status"] == "queued"
+    assert queued.headers["location"] == f"{SNAPSHOTS}/{queued.json()['id']}"
+    ran = await run_pending(
+        indicators_db, indicators_app.state.sources, indicators_settings(tokens)
+    )
+    assert ran == 1
+    shown = await indicators.get(queued.headers["location"], headers=officer)
+    return shown.json()
+
+
+async def _frozen(
+    indicators: httpx.AsyncClient, snapshot: dict[str, Any], headers: dict[str, str]
+) -> dict[str, Any]:
+    answer = await indicators.get(f"{SNAPSHOTS}/{snapshot['id']}/values", headers=headers)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+async def test_a_snapshot_freezes_every_disaggregation(
+    indicators: httpx.AsyncClient,
+    indicators_app: FastAPI,
+    indicators_db: Database,
+    beneficiaries_db: Database,
+    defined: None,  # noqa: F811
+    tokens: TokenFactory,
+    officer: dict[str, str],
+) -> None:
+    snapshot = await _take(indicators, indicators_app, indicators_db, tokens, officer)
+    assert snapshot["status"] == "done", snapshot
+    frozen = await _frozen(indicators, snapshot, officer)
+    cells = {
+        (value["indicator"], tuple(value["cell"].items())): value for value in frozen["values"]
+    }
+    # SDG131 overall, by region (3), sex (2) and legal status (2); HH_FEMALE_HEAD overall
+    # and by region (the 2 regions with beneficiary households).
+    assert len(cells) == snapshot["value_count"] == 1 + 3 + 2 + 2 + 1 + 2
+    assert Decimal(cells[("SDG131", ())]["value"]) == _percent(5, 340)
+    # Women: H1's 2 and H2's 1, of 170.
+    assert Decimal(cells[("SDG131", (("sex", "F"),))]["value"]) == _percent(3, 170)
+    assert Decimal(cells[("SDG131", (("legal_status", "refugee"),))]["value"]) == 10
+    assert cells[("HH_FEMALE_HEAD", ())]["value"] == "50"
+    assert cells[("SDG131", ())]["version"] == 1
+
+    # The registry moves on: a fresh value changes, the snapshot's does not.
+    async with beneficiaries_db.sessionmaker() as session:
+        await add_household(session, [Person("Kadra", sex="F")], locality="DJ-TA-TADJOURAH-VILLE")
+        await session.commit()
+    again = await _frozen(indicators, snapshot, officer)
+    assert again["values"] == frozen["values"]
+
+
+async def test_a_service_down_fails_the_snapshot_and_the_previous_stays_the_latest(
+    indicators: httpx.AsyncClient,
+    indicators_app: FastAPI,
+    indicators_db: Database,
+    defined: None,  # noqa: F811
+    tokens: TokenFactory,
+    officer: dict[str, str],
+) -> None:
+    first = await _take(indicators, indicators_app, indicators_db, tokens, officer)
+    assert first["status"] == "done"
+    sources = indicators_app.state.sources
+    indicators_app.state.sources = Sources(
+        registry=stats_client(tokens, "beneficiaries", REGISTRY_URL, Down()),
+        funding=sources.funding,
+    )
+    try:
+        second = await _take(indicators, indicators_app, indicators_db, tokens, officer)
+    finally:
+        indicators_app.state.sources = sources
+    assert second["status"] == "failed"
+    assert "beneficiaries" in second["message"]
+    assert second["value_count"] == 0
+    assert (await _frozen(indicators, second, officer))["values"] == []
+
+    latest = await indicators.get(f"{SNAPSHOTS}/latest", params={"period": "2026"}, headers=officer)
+    assert latest.status_code == 200
+    assert latest.json()["id"] == first["id"]
+    listed = await indicators.get(SNAPSHOTS, params={"period": "2026"}, headers=officer)
+    assert [s["status"] for s in listed.json()] == ["failed", "done"]
+
+
+async def test_partners_read_published_snapshots_only(
+    indicators: httpx.AsyncClient,
+    indicators_app: FastAPI,
+    indicators_db: Database,
+    defined: None,  # noqa: F811
+    tokens: TokenFactory,
+    officer: dict[str, str],
+    analyst: dict[str, str],
+) -> None:
+    partner = as_role(tokens, "partner")
+    assert (
+        await indicators.post(SNAPSHOTS, json={"period": "2026"}, headers=partner)
+    ).status_code == 403
+    assert (
+        await indicators.post(SNAPSHOTS, json={"period": "2026"}, headers=analyst)
+    ).status_code == 403
+    forbidden = await indicators.get(
+        f"{BASE}/values", params={"indicator": "SDG131", "period": "2026"}, headers=partner
+    )
+    assert forbidden.status_code == 403
+
+    snapshot = await _take(
+        indicators,
+        indicators_app,
+        indicators_db,
+        tokens,
+        officer,
+        {"period": "2026", "indicators": ["SDG131"]},
+    )
+    path = f"{SNAPSHOTS}/{snapshot['id']}"
+    assert (await indicators.get(path, headers=partner)).status_code == 404
+    assert (await indicators.get(f"{path}/values", headers=partner)).status_code == 404
+    assert (await indicators.get(SNAPSHOTS, headers=partner)).json() == []
+    assert (await indicators.get(path, headers=analyst)).status_code == 200
+
+    assert (await indicators.post(f"{path}/publish", headers=partner)).status_code == 403
+    published = await indicators.post(f"{path}/publish", headers=officer)
+    assert published.status_code == 200 and published.json()["published"]
+
+    seen = _by_cell(await _frozen(indicators, snapshot, partner), "SDG131")
+    assert {
+        value["indicator"] for value in (await _frozen(indicators, snapshot, partner))["values"]
+    } == {"SDG131"}
+    # Overall (5 people) is shown; Djibouti's 3 people are a small cell: flagged, and
+    # withheld from partners and analysts, not from the M&E officer.
+    assert Decimal(seen[()]["value"]) == _percent(5, 340)
+    region = {
+        value["cell"].get("region"): value
+        for value in (await _frozen(indicators, snapshot, partner))["values"]
+        if "region" in value["cell"]
+    }
+    assert region["DJ-DJ"]["flagged"] and region["DJ-DJ"]["suppressed"]
+    assert region["DJ-DJ"]["value"] is None and region["DJ-DJ"]["numerator"] is None
+    officer_view = {
+        value["cell"].get("region"): value
+        for value in (await _frozen(indicators, snapshot, officer))["values"]
+        if "region" in value["cell"]
+    }
+    assert officer_view["DJ-DJ"]["value"] == "1.5" and not officer_view["DJ-DJ"]["suppressed"]
+    # Obock: nobody covered, no small cell.
+    assert region["DJ-OB"]["value"] == "0" and not region["DJ-OB"]["flagged"]
+
+
+async def test_a_bad_snapshot_request_saves_nothing(
+    indicators: httpx.AsyncClient,
+    defined: None,
+    officer: dict[str, str],  # noqa: F811
+) -> None:
+    for body in ({"period": "2026Q5"}, {"period": "2026", "indicators": ["SDG131", "NOPE"]}):
+        answer = await indicators.post(SNAPSHOTS, json=body, headers=officer)
+        assert answer.status_code == 422, answer.text
+    assert (await indicators.get(SNAPSHOTS, headers=officer)).json() == []
