@@ -21,6 +21,8 @@ from shared.db import Database
 from shared.http_client import create_http_client
 from shared.service_client import ServiceClient
 from shared.settings import CommonSettings
+from tests.indicators.payloads import DEFINITIONS
+from tests.indicators.registry_set import add_registry_set, female_heads, sdg131, upload_population
 from tests.support.apps import serve
 from tests.support.funding import funding_settings, registry_client
 from tests.support.registry import as_role, registry_settings
@@ -152,3 +154,17 @@ def officer(tokens: TokenFactory) -> dict[str, str]:
 @pytest.fixture
 def analyst(tokens: TokenFactory) -> dict[str, str]:
     return as_role(tokens, "analyst")
+
+
+@pytest.fixture
+async def defined(
+    indicators: httpx.AsyncClient,
+    registry: httpx.AsyncClient,
+    beneficiaries_db: Database,
+    officer: dict[str, str],
+) -> None:
+    await add_registry_set(beneficiaries_db)
+    await upload_population(indicators, officer)
+    for body in (sdg131(), female_heads()):
+        created = await indicators.post(DEFINITIONS, json=body, headers=officer)
+        assert created.status_code == 201, created.text

@@ -21,13 +21,17 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
+from typing import Any
 
 import httpx
 
 from services.beneficiaries.models import Enrollment, Household, Programme
 from shared.db import Database
 from tests.beneficiaries.factories import Person, add_household
-from tests.indicators.payloads import POPULATION
+from tests.indicators.payloads import BASE, POPULATION, definition_body
+
+VALUES = f"{BASE}/values"
 
 POPULATION_CSV = b"""year,region,sex,legal_status,people
 2026,DJ-DJ,F,national,100
@@ -132,3 +136,52 @@ async def upload_population(
         headers=officer,
     )
     assert answer.status_code == 201, answer.text
+
+
+def sdg131(**overrides: Any) -> dict[str, Any]:
+    return definition_body(
+        "SDG131",
+        name_en="Population covered by at least one programme",
+        numerator="#{individuals|enrollment_status=active}",
+        denominator="#{population}",
+        disaggregations=["region", "sex", "legal_status"],
+        periodicity="year",
+        sdg_code="1.3.1",
+        **overrides,
+    )
+
+
+def female_heads() -> dict[str, Any]:
+    return definition_body(
+        "HH_FEMALE_HEAD",
+        name_en="Beneficiary households headed by women",
+        numerator="#{households|enrollment_status=active, sex=F}",
+        denominator="#{households|enrollment_status=active}",
+        disaggregations=["region"],
+        periodicity="year",
+    )
+
+
+async def get_values(
+    indicators: httpx.AsyncClient, headers: dict[str, str], **params: str
+) -> dict[str, Any]:
+    answer = await indicators.get(VALUES, params=params, headers=headers)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def by_cell(answer: dict[str, Any], indicator: str) -> dict[tuple[Any, ...], dict[str, Any]]:
+    return {
+        tuple(value["cell"].values()): value
+        for value in answer["values"]
+        if value["indicator"] == indicator
+    }
+
+
+def percent(numerator: int, denominator: int) -> Decimal:
+    return (Decimal(numerator) / Decimal(denominator) * 100).quantize(Decimal("0.000001"))
+
+
+class Down(httpx.AsyncBaseTransport):
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)

@@ -15,7 +15,7 @@ from shared.db import Database
 from tests.beneficiaries.factories import Person, add_household
 from tests.indicators.conftest import REGISTRY_URL, indicators_settings, stats_client
 from tests.indicators.payloads import BASE
-from tests.indicators.test_values import Down, _by_cell, _percent, _values, defined  # noqa: F401
+from tests.indicators.registry_set import Down, by_cell, percent
 from tests.support.registry import as_role
 from tests.support.tokens import TokenFactory
 
@@ -56,7 +56,7 @@ async def test_a_snapshot_freezes_every_disaggregation(
     indicators_app: FastAPI,
     indicators_db: Database,
     beneficiaries_db: Database,
-    defined: None,  # noqa: F811
+    defined: None,
     tokens: TokenFactory,
     officer: dict[str, str],
 ) -> None:
@@ -69,9 +69,9 @@ async def test_a_snapshot_freezes_every_disaggregation(
     # SDG131 overall, by region (3), sex (2) and legal status (2); HH_FEMALE_HEAD overall
     # and by region (the 2 regions with beneficiary households).
     assert len(cells) == snapshot["value_count"] == 1 + 3 + 2 + 2 + 1 + 2
-    assert Decimal(cells[("SDG131", ())]["value"]) == _percent(5, 340)
+    assert Decimal(cells[("SDG131", ())]["value"]) == percent(5, 340)
     # Women: H1's 2 and H2's 1, of 170.
-    assert Decimal(cells[("SDG131", (("sex", "F"),))]["value"]) == _percent(3, 170)
+    assert Decimal(cells[("SDG131", (("sex", "F"),))]["value"]) == percent(3, 170)
     assert Decimal(cells[("SDG131", (("legal_status", "refugee"),))]["value"]) == 10
     assert cells[("HH_FEMALE_HEAD", ())]["value"] == "50"
     assert cells[("SDG131", ())]["version"] == 1
@@ -88,7 +88,7 @@ async def test_a_service_down_fails_the_snapshot_and_the_previous_stays_the_late
     indicators: httpx.AsyncClient,
     indicators_app: FastAPI,
     indicators_db: Database,
-    defined: None,  # noqa: F811
+    defined: None,
     tokens: TokenFactory,
     officer: dict[str, str],
 ) -> None:
@@ -119,7 +119,7 @@ async def test_partners_read_published_snapshots_only(
     indicators: httpx.AsyncClient,
     indicators_app: FastAPI,
     indicators_db: Database,
-    defined: None,  # noqa: F811
+    defined: None,
     tokens: TokenFactory,
     officer: dict[str, str],
     analyst: dict[str, str],
@@ -154,13 +154,13 @@ async def test_partners_read_published_snapshots_only(
     published = await indicators.post(f"{path}/publish", headers=officer)
     assert published.status_code == 200 and published.json()["published"]
 
-    seen = _by_cell(await _frozen(indicators, snapshot, partner), "SDG131")
+    seen = by_cell(await _frozen(indicators, snapshot, partner), "SDG131")
     assert {
         value["indicator"] for value in (await _frozen(indicators, snapshot, partner))["values"]
     } == {"SDG131"}
     # Overall (5 people) is shown; Djibouti's 3 people are a small cell: flagged, and
     # withheld from partners and analysts, not from the M&E officer.
-    assert Decimal(seen[()]["value"]) == _percent(5, 340)
+    assert Decimal(seen[()]["value"]) == percent(5, 340)
     region = {
         value["cell"].get("region"): value
         for value in (await _frozen(indicators, snapshot, partner))["values"]
@@ -181,7 +181,7 @@ async def test_partners_read_published_snapshots_only(
 async def test_a_bad_snapshot_request_saves_nothing(
     indicators: httpx.AsyncClient,
     defined: None,
-    officer: dict[str, str],  # noqa: F811
+    officer: dict[str, str],
 ) -> None:
     for body in ({"period": "2026Q5"}, {"period": "2026", "indicators": ["SDG131", "NOPE"]}):
         answer = await indicators.post(SNAPSHOTS, json=body, headers=officer)

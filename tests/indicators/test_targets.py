@@ -11,7 +11,7 @@ import pytest
 
 from services.indicators.status import Milestone, judge
 from tests.indicators.payloads import BASE, DEFINITIONS, FRAMEWORKS
-from tests.indicators.test_values import VALUES, _by_cell, _values, defined  # noqa: F401
+from tests.indicators.registry_set import by_cell, get_values
 
 M = Milestone
 D = Decimal
@@ -66,7 +66,7 @@ def _targets(baselines: list[Any], targets: list[Any]) -> dict[str, Any]:
 
 async def test_values_carry_their_status_against_the_targets(
     indicators: httpx.AsyncClient,
-    defined: None,  # noqa: F811
+    defined: None,
     officer: dict[str, str],
     analyst: dict[str, str],
 ) -> None:
@@ -86,8 +86,8 @@ async def test_values_carry_their_status_against_the_targets(
         (2027, "3", {}),
     ]
 
-    answer = await _values(indicators, officer, indicator="SDG131", period="2026", by="region")
-    cells = _by_cell(answer, "SDG131")
+    answer = await get_values(indicators, officer, indicator="SDG131", period="2026", by="region")
+    cells = by_cell(answer, "SDG131")
     # Overall 5/340 = 1.47%, short of the 1 + (3 - 1) x 2/3 = 2.33% expected in 2026.
     overall = cells[()]
     assert overall["status"] == "off_track"
@@ -106,7 +106,7 @@ async def test_values_carry_their_status_against_the_targets(
 
 async def test_bad_targets_save_nothing(
     indicators: httpx.AsyncClient,
-    defined: None,  # noqa: F811
+    defined: None,
     officer: dict[str, str],
 ) -> None:
     path = f"{DEFINITIONS}/SDG131/targets"
@@ -139,7 +139,7 @@ async def test_bad_targets_save_nothing(
 
 async def test_targets_fall_within_the_strategy(
     indicators: httpx.AsyncClient,
-    defined: None,  # noqa: F811
+    defined: None,
     officer: dict[str, str],
 ) -> None:
     strategy = await indicators.post(

@@ -4,89 +4,27 @@ hand-made set (tests/indicators/registry_set.py), each expected figure worked ou
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 import httpx
-import pytest
 from fastapi import FastAPI
 
 from services.indicators.context import Sources
-from shared.db import Database
 from tests.indicators.conftest import REGISTRY_URL, OneAtATime, stats_client
-from tests.indicators.payloads import BASE, DEFINITIONS, definition_body
-from tests.indicators.registry_set import add_registry_set, upload_population
+from tests.indicators.registry_set import VALUES, Down, by_cell, get_values, percent
 from tests.support.tokens import TokenFactory
-
-VALUES = f"{BASE}/values"
-
-
-def _sdg131(**overrides: Any) -> dict[str, Any]:
-    return definition_body(
-        "SDG131",
-        name_en="Population covered by at least one programme",
-        numerator="#{individuals|enrollment_status=active}",
-        denominator="#{population}",
-        disaggregations=["region", "sex", "legal_status"],
-        periodicity="year",
-        sdg_code="1.3.1",
-        **overrides,
-    )
-
-
-def _female_heads() -> dict[str, Any]:
-    return definition_body(
-        "HH_FEMALE_HEAD",
-        name_en="Beneficiary households headed by women",
-        numerator="#{households|enrollment_status=active, sex=F}",
-        denominator="#{households|enrollment_status=active}",
-        disaggregations=["region"],
-        periodicity="year",
-    )
-
-
-@pytest.fixture
-async def defined(
-    indicators: httpx.AsyncClient,
-    registry: httpx.AsyncClient,
-    beneficiaries_db: Database,
-    officer: dict[str, str],
-) -> None:
-    await add_registry_set(beneficiaries_db)
-    await upload_population(indicators, officer)
-    for body in (_sdg131(), _female_heads()):
-        created = await indicators.post(DEFINITIONS, json=body, headers=officer)
-        assert created.status_code == 201, created.text
-
-
-async def _values(
-    indicators: httpx.AsyncClient, headers: dict[str, str], **params: str
-) -> dict[str, Any]:
-    answer = await indicators.get(VALUES, params=params, headers=headers)
-    assert answer.status_code == 200, answer.text
-    return answer.json()
-
-
-def _by_cell(answer: dict[str, Any], indicator: str) -> dict[tuple[Any, ...], dict[str, Any]]:
-    return {
-        tuple(value["cell"].values()): value
-        for value in answer["values"]
-        if value["indicator"] == indicator
-    }
-
-
-def _percent(numerator: int, denominator: int) -> Decimal:
-    return (Decimal(numerator) / Decimal(denominator) * 100).quantize(Decimal("0.000001"))
 
 
 async def test_coverage_overall_and_by_region_and_sex(
     indicators: httpx.AsyncClient, defined: None, officer: dict[str, str]
 ) -> None:
-    answer = await _values(indicators, officer, indicator="SDG131", period="2026", by="region,sex")
-    cells = _by_cell(answer, "SDG131")
+    answer = await get_values(
+        indicators, officer, indicator="SDG131", period="2026", by="region,sex"
+    )
+    cells = by_cell(answer, "SDG131")
     overall = cells[()]
     # People of households with an active enrollment: H1 (3) and H2 (2), of 340.
     assert (overall["numerator"], overall["denominator"]) == ("5", "340")
-    assert Decimal(overall["value"]) == _percent(5, 340)
+    assert Decimal(overall["value"]) == percent(5, 340)
     assert overall["version"] == 1 and overall["status"] == "no_target"
     assert set(overall["inputs_as_of"]) == {"beneficiaries"}
     assert not overall["flagged"]
@@ -102,7 +40,7 @@ async def test_coverage_overall_and_by_region_and_sex(
     for cell, (numerator, denominator) in expected.items():
         value = cells[cell]
         assert (value["numerator"], value["denominator"]) == (str(numerator), str(denominator))
-        assert Decimal(value["value"]) == _percent(numerator, denominator), cell
+        assert Decimal(value["value"]) == percent(numerator, denominator), cell
         # Fewer than 5 people counted: flagged (no one counted is not a small cell).
         assert value["flagged"] is (numerator > 0)
 
@@ -110,29 +48,29 @@ async def test_coverage_overall_and_by_region_and_sex(
 async def test_coverage_by_legal_status(
     indicators: httpx.AsyncClient, defined: None, officer: dict[str, str]
 ) -> None:
-    answer = await _values(
+    answer = await get_values(
         indicators, officer, indicator="SDG131", period="2026", by="legal_status"
     )
-    cells = _by_cell(answer, "SDG131")
+    cells = by_cell(answer, "SDG131")
     # Nationals: H1's 3 of 320; refugees: H2's 2 of 20. The asylum seeker of H4 is in no
     # active enrollment, and the population table has no asylum seekers: no cell.
-    assert Decimal(cells[("national",)]["value"]) == _percent(3, 320)
-    assert Decimal(cells[("refugee",)]["value"]) == _percent(2, 20)
+    assert Decimal(cells[("national",)]["value"]) == percent(3, 320)
+    assert Decimal(cells[("refugee",)]["value"]) == percent(2, 20)
     assert set(cells) == {(), ("national",), ("refugee",)}
 
 
 async def test_a_zero_denominator_gives_a_reason(
     indicators: httpx.AsyncClient, defined: None, officer: dict[str, str]
 ) -> None:
-    answer = await _values(indicators, officer, indicator="HH_FEMALE_HEAD", period="2026")
-    overall = _by_cell(answer, "HH_FEMALE_HEAD")[()]
+    answer = await get_values(indicators, officer, indicator="HH_FEMALE_HEAD", period="2026")
+    overall = by_cell(answer, "HH_FEMALE_HEAD")[()]
     # H1 (head F) and H2 (head M) are the households with an active enrollment.
     assert (overall["numerator"], overall["denominator"], overall["value"]) == ("1", "2", "50")
     # Obock's only household (H4) is suspended: no household to divide by.
-    answer = await _values(
+    answer = await get_values(
         indicators, officer, indicator="HH_FEMALE_HEAD", period="2026", region="DJ-OB"
     )
-    obock = _by_cell(answer, "HH_FEMALE_HEAD")[()]
+    obock = by_cell(answer, "HH_FEMALE_HEAD")[()]
     assert obock["value"] is None and obock["denominator"] == "0"
     assert obock["reason"] == "the denominator is zero"
     assert obock["status"] is None
@@ -147,10 +85,10 @@ async def test_one_request_per_measure_and_grouping_sent_concurrently(
     registry = transports["beneficiaries"]
     registry.paths.clear()
     registry.most_in_flight = 0
-    answer = await _values(
+    answer = await get_values(
         indicators, officer, indicator="HH_FEMALE_HEAD,SDG131", period="2026", by="region"
     )
-    cells = _by_cell(answer, "HH_FEMALE_HEAD")
+    cells = by_cell(answer, "HH_FEMALE_HEAD")
     assert Decimal(cells[("DJ-DJ",)]["value"]) == 100
     assert Decimal(cells[("DJ-AS",)]["value"]) == 0
     # Three measures of the registry by region (households of women heads, households,
@@ -190,11 +128,6 @@ async def test_a_dimension_the_indicator_does_not_allow_is_422(
     )
     assert bad_value.status_code == 422
     assert bad_value.json()["errors"][0]["path"] == "query.region"
-
-
-class Down(httpx.AsyncBaseTransport):
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("connection refused", request=request)
 
 
 async def test_a_service_down_is_a_503_naming_it(
