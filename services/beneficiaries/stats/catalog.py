@@ -19,7 +19,15 @@ from services.beneficiaries.vocabulary import (
     SEXES,
 )
 
-Measure = Literal["households", "individuals", "enrollments"]
+Measure = Literal[
+    "households",
+    "individuals",
+    "enrollments",
+    "consumption",
+    "poor_individuals",
+    "poverty_gap",
+    "poverty_gap_squared",
+]
 FilterType = Literal["list[string]", "boolean", "integer", "date"]
 
 MEASURES: dict[Measure, str] = {
@@ -30,7 +38,28 @@ MEASURES: dict[Measure, str] = {
     "enrollments": "Enrollment records (a household in a programme) of active households, "
     "whatever their status unless filtered by enrollment_status. Person dimensions describe "
     "the household head. A household that left a programme and came back has two.",
+    "consumption": "Predicted consumption (DJF per year, the exp of the household's PMT "
+    "score) summed over the active members of active households: each person adds their "
+    "household's per-person figure, so a household adds its total. Unscored households add "
+    "nothing. Dimensions as for individuals.",
+    "poor_individuals": "Individuals (as for individuals) whose household's predicted "
+    "consumption per person is below `poverty_line`: the numerator of FGT P0.",
+    "poverty_gap": "The sum over the individuals below `poverty_line` of (poverty_line - "
+    "predicted consumption per person), in DJF: FGT P1 = poverty_gap / (line x people).",
+    "poverty_gap_squared": "The sum over the individuals below `poverty_line` of the square "
+    "of their gap, in DJF squared: FGT P2 = poverty_gap_squared / (line^2 x people).",
 }
+
+# Measures summed rather than counted, with their units; the others count units.
+SUM_UNITS: dict[str, str] = {
+    "consumption": "DJF per year",
+    "poverty_gap": "DJF per year",
+    "poverty_gap_squared": "DJF squared",
+}
+# Measures of individuals read against a poverty line (the `poverty_line` parameter, DJF
+# per person per year), and all those computed from predicted consumption.
+LINE_MEASURES = frozenset({"poor_individuals", "poverty_gap", "poverty_gap_squared"})
+CONSUMPTION_MEASURES = LINE_MEASURES | {"consumption"}
 
 MAX_DIMENSIONS = 5
 
