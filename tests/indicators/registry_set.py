@@ -1,13 +1,15 @@
 """A small registry, written by hand, whose indicator values the tests work out by hand.
 
     H1  DJ-DJ (Balbala)         head F national, spouse M national, child F national
-                                pnsf active                      registered 2026-03-01
+                                pnsf active     predicted 50,000 registered 2026-03-01
     H2  DJ-AS (Ali Addeh)       head M refugee, child F refugee
-                                pnsf active                      registered 2026-03-01
+                                pnsf active     predicted 80,000 registered 2026-03-01
     H3  DJ-AS (Ali Sabieh)      head M national, sister F national
-                                not enrolled                     registered 2026-05-10
+                                not enrolled   predicted 150,000 registered 2026-05-10
     H4  DJ-OB (Markazi)         head F asylum seeker
-                                amu suspended                    registered 2026-03-01
+                                amu suspended   no PMT score     registered 2026-03-01
+
+(predicted: DJF per person per year, exp of the stored score: see `predicted`)
 
 The population of 2026, by region, sex and legal status (340 people):
 
@@ -18,6 +20,7 @@ The population of 2026, by region, sex and legal status (340 people):
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -43,6 +46,19 @@ POPULATION_CSV = b"""year,region,sex,legal_status,people
 2026,DJ-OB,F,national,20
 2026,DJ-OB,M,national,20
 """
+
+
+CONSUMPTION = {"H1": 50_000, "H2": 80_000, "H3": 150_000}
+
+
+def score(consumption: int) -> Decimal:
+    """The PMT score as the registry stores it: ln(consumption) to 5 places."""
+    return Decimal(str(round(math.log(consumption), 5)))
+
+
+def predicted(household: str) -> Decimal:
+    """What the stored score predicts (within a franc of CONSUMPTION)."""
+    return score(CONSUMPTION[household]).exp()
 
 
 @dataclass
@@ -82,6 +98,7 @@ async def add_registry_set(database: Database) -> RegistrySet:
                 Person("Hibo", sex="F", birth_date=date(2019, 7, 1), relationship_to_head="child"),
             ],
             locality="DJ-DJ-BALBALA-PK12",
+            pmt_score=score(CONSUMPTION["H1"]),
         )
         h2 = await add_household(
             session,
@@ -97,6 +114,7 @@ async def add_registry_set(database: Database) -> RegistrySet:
             ],
             locality="DJ-AS-ALIADDEH-VILLAGE",
             displacement_status="refugee",
+            pmt_score=score(CONSUMPTION["H2"]),
         )
         h3 = await add_household(
             session,
@@ -106,6 +124,7 @@ async def add_registry_set(database: Database) -> RegistrySet:
             ],
             locality="DJ-AS-ALISABIEH-VILLE",
             registration_date=date(2026, 5, 10),
+            pmt_score=score(CONSUMPTION["H3"]),
         )
         h4 = await add_household(
             session,

@@ -55,6 +55,7 @@ def measures_of(source: StatsClient, catalog: StatsCatalog) -> list[MeasureInfo]
                 for name, dimension in dimensions.items()
                 if measure.dimensions is None or name in measure.dimensions
             },
+            frozenset(measure.parameters),
         )
         for measure in catalog.measures
     ]

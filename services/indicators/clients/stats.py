@@ -32,6 +32,8 @@ class CatalogMeasure(BaseModel):
     unit: str = "units"
     # The dimensions that apply; absent (the registry) when all of them do.
     dimensions: list[str] | None = None
+    # Query parameters the measure requires (the registry's poverty_line).
+    parameters: list[str] = Field(default_factory=list)
 
 
 class CatalogDimension(BaseModel):

@@ -10,7 +10,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-from services.indicators.catalog.reference import POVERTY_LINE
 from services.indicators.expressions.names import MeasureInfo, Source
 from services.indicators.expressions.nodes import Measure
 from services.indicators.values.periods import Period
@@ -49,7 +48,12 @@ def term_for(
     breakdown: Sequence[str],
     chosen: Mapping[str, Sequence[str]],
     today: date,
+    poverty_line: int | None = None,
 ) -> Term:
+    """`poverty_line`: the national line of the period's year, for the measures that need
+    one."""
+    if "poverty_line" in info.parameters and poverty_line is None:
+        return Term(reason=f"{node.text()}: no national poverty line of {period.year}")
     keep: dict[str, set[str]] = {}
     leave_out: dict[str, set[str]] = {}
     for item in node.filters:
@@ -71,6 +75,8 @@ def term_for(
         return Term(empty=True)
     filters = {name: tuple(sorted(values)) for name, values in keep.items()}
     filters.update(_period_filters(info, period, filters, today))
+    if "poverty_line" in info.parameters:
+        filters["poverty_line"] = (str(poverty_line),)
     group_by = () if info.kind == "level" else tuple(breakdown)
     return Term(
         Ask(
@@ -102,8 +108,4 @@ def _period_filters(
         elif "year" not in filters:
             found["year"] = (year,)
         return found
-    if "year" in filters:
-        return {}
-    if info.name == POVERTY_LINE:
-        return {"year": (year,)}
-    return {"year": (year,)}
+    return {} if "year" in filters else {"year": (year,)}

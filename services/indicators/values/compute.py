@@ -58,6 +58,8 @@ class Setting:
     names: Mapping[str, MeasureInfo]
     threshold: int
     today: date
+    # The national poverty line (area all) of the period's year, if recorded.
+    poverty_line: int | None = None
 
 
 def terms_of(
@@ -72,7 +74,13 @@ def terms_of(
             info = setting.names.get(node.name)
             if info is not None:
                 found[node] = term_for(
-                    node, info, setting.period, breakdown, setting.chosen, setting.today
+                    node,
+                    info,
+                    setting.period,
+                    breakdown,
+                    setting.chosen,
+                    setting.today,
+                    setting.poverty_line,
                 )
     return found
 

@@ -18,6 +18,7 @@ from services.indicators.definitions import repository as definitions
 from services.indicators.expressions.names import Names
 from services.indicators.expressions.parser import parse
 from services.indicators.models import Indicator, IndicatorVersion
+from services.indicators.reference import repository as reference
 from services.indicators.status import Milestone, judge
 from services.indicators.targets import repository as milestones
 from services.indicators.values.asks import Ask
@@ -71,7 +72,14 @@ async def values(
     threshold = small_cell_threshold(sources.registry, default_threshold)
     order = _dependency_order(wanted, current)
     parsed = {code: _definition(*current[code]) for code in order}
-    setting = Setting(request.period, request.chosen, names.measures, threshold, today())
+    setting = Setting(
+        request.period,
+        request.chosen,
+        names.measures,
+        threshold,
+        today(),
+        await _national_line(session, request.period.year),
+    )
     own = {code: _breakdowns(request, current[code][1]) for code in wanted}
     needs = _needs(order, own, parsed)
     plans = {
@@ -102,6 +110,13 @@ async def values(
         for cell in found[(code, breakdown)].values()
     ]
     return Run(shown, threshold)
+
+
+async def _national_line(session: AsyncSession, year: int) -> int | None:
+    for line in await reference.list_poverty_lines(session, year):
+        if line.kind == "national" and line.area == "all":
+            return line.amount_minor
+    return None
 
 
 def _breakdowns(request: ValuesRequest, definition: IndicatorVersion) -> list[tuple[str, ...]]:
