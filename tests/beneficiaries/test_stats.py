@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from services.beneficiaries.app import create_app
 from services.beneficiaries.clock import age_on
@@ -702,6 +703,7 @@ async def test_the_catalogue_lists_measures_dimensions_values_and_filters(
         "poor_individuals",
         "poverty_gap",
         "poverty_gap_squared",
+        "pmt_eligible",
     ]
     kinds = {m["name"]: (m["kind"], m["parameters"]) for m in catalog["measures"]}
     assert kinds["households"] == ("count", [])
@@ -814,3 +816,36 @@ async def test_predicted_consumption_and_the_fgt_sums_against_a_line(
         refused = await registry.get(STATS, params=params, headers=as_role(tokens, "analyst"))
         assert refused.status_code == 422
         assert refused.json()["errors"][0]["path"] == "query.poverty_line"
+
+
+async def test_pmt_eligibility_by_programme_and_status(
+    registry: httpx.AsyncClient,
+    registry_data: Registry,
+    beneficiaries_db: Database,
+    tokens: TokenFactory,
+) -> None:
+    """Thresholds: pnsf 130,000, amu 125,000. Below both: H1 (59,999.4; active in both),
+    H3 (120,000; amu exited then active again, not in pnsf), H6 (60,000.01; not enrolled).
+    H2 is unscored, H4 dissolved, H5 above both."""
+    async with beneficiaries_db.sessionmaker() as session:
+        for code, threshold in (("pnsf", 130_000), ("amu", 125_000)):
+            programme = await session.scalar(select(Programme).where(Programme.code == code))
+            assert programme is not None
+            programme.pmt_max_consumption = threshold
+        await session.commit()
+    answer = await stats(
+        registry, tokens, measure="pmt_eligible", group_by="programme,enrollment_status"
+    )
+    assert {(r["programme"], r["enrollment_status"]): r["count"] for r in answer["rows"]} == {
+        ("amu", "active"): 2,
+        ("amu", None): 1,
+        ("pnsf", "active"): 1,
+        ("pnsf", None): 2,
+    }
+    assert answer["total"] == 6
+    active = await stats(
+        registry, tokens, measure="pmt_eligible", group_by="programme", enrollment_status="active"
+    )
+    assert {r["programme"]: r["count"] for r in active["rows"]} == {"amu": 2, "pnsf": 1}
+    women = await stats(registry, tokens, measure="pmt_eligible", sex="F", programme="pnsf")
+    assert women["total"] == 1  # H1's head; H3's and H6's are men

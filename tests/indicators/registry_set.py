@@ -9,7 +9,8 @@
     H4  DJ-OB (Markazi)         head F asylum seeker
                                 amu suspended   no PMT score     registered 2026-03-01
 
-(predicted: DJF per person per year, exp of the stored score: see `predicted`)
+(predicted: DJF per person per year, exp of the stored score: see `predicted`). PMT
+thresholds: pnsf 160,000 (H1, H2 and H3 below it), amu 60,000 (H1 below it).
 
 The population of 2026, by region, sex and legal status (340 people):
 
@@ -66,10 +67,11 @@ class RegistrySet:
     households: dict[str, Household]
 
 
-def _programme(code: str) -> Programme:
+def _programme(code: str, threshold: int) -> Programme:
     return Programme(
         id=uuid.uuid4(),
         code=code,
+        pmt_max_consumption=threshold,
         name_fr=f"Programme {code}",
         name_en=f"Programme {code}",
         benefit_amount=30_000,
@@ -131,7 +133,7 @@ async def add_registry_set(database: Database) -> RegistrySet:
             [Person("Zahra", sex="F", legal_status="asylum_seeker")],
             locality="DJ-OB-OBOCK-MARKAZI",
         )
-        pnsf, amu = _programme("pnsf"), _programme("amu")
+        pnsf, amu = _programme("pnsf", 160_000), _programme("amu", 60_000)
         session.add_all([pnsf, amu])
         await session.flush()
         session.add_all(

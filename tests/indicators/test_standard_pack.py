@@ -48,7 +48,7 @@ async def pack(
     loaded = await indicators.post(f"{DEFINITIONS}/standard-pack", headers=officer)
     assert loaded.status_code == 200, loaded.text
     assert loaded.json()["refused"] == []
-    assert len(loaded.json()["created"]) == 14
+    assert len(loaded.json()["created"]) == 16
     return ledger
 
 
@@ -60,7 +60,7 @@ async def test_the_pack_is_loaded_once(
     indicators: httpx.AsyncClient, pack: SampleLedger, officer: dict[str, str]
 ) -> None:
     again = await indicators.post(f"{DEFINITIONS}/standard-pack", headers=officer)
-    assert again.json()["created"] == [] and len(again.json()["existing"]) == 14
+    assert again.json()["created"] == [] and len(again.json()["existing"]) == 16
 
 
 async def test_registry_indicators_of_the_pack(
@@ -181,3 +181,28 @@ async def test_adequacy_meets_the_services(
     assert (adequacy["numerator"], adequacy["denominator"]) == (str(paid), str(consumption))
     assert _value(adequacy) == percent(paid, consumption)
     assert set(adequacy["inputs_as_of"]) == {"beneficiaries", "funding"}
+
+
+async def test_exclusion_and_inclusion_errors_of_each_programme(
+    indicators: httpx.AsyncClient, pack: SampleLedger, officer: dict[str, str]
+) -> None:
+    answer = await get_values(
+        indicators,
+        officer,
+        indicator="EXCLUSION_ERROR,INCLUSION_ERROR",
+        period="2026",
+        by="programme",
+    )
+    exclusion = by_cell(answer, "EXCLUSION_ERROR")
+    # pnsf: H1, H2 and H3 eligible, H3 not enrolled. amu: H1 eligible, not enrolled.
+    assert _value(exclusion[("pnsf",)]) == percent(1, 3)
+    assert _value(exclusion[("amu",)]) == 100
+    inclusion = by_cell(answer, "INCLUSION_ERROR")
+    # pnsf's two active households are both eligible. amu has no active household (H4 is
+    # suspended): no figure of it in either term, so no cell; asked for alone, no value.
+    assert _value(inclusion[("pnsf",)]) == 0
+    assert ("amu",) not in inclusion
+    amu = await get_values(
+        indicators, officer, indicator="INCLUSION_ERROR", period="2026", programme="amu"
+    )
+    assert by_cell(amu, "INCLUSION_ERROR")[()]["reason"] == "the denominator is zero"

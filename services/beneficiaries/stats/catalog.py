@@ -27,6 +27,7 @@ Measure = Literal[
     "poor_individuals",
     "poverty_gap",
     "poverty_gap_squared",
+    "pmt_eligible",
 ]
 FilterType = Literal["list[string]", "boolean", "integer", "date"]
 
@@ -48,6 +49,15 @@ MEASURES: dict[Measure, str] = {
     "predicted consumption per person), in DJF: FGT P1 = poverty_gap / (line x people).",
     "poverty_gap_squared": "The sum over the individuals below `poverty_line` of the square "
     "of their gap, in DJF squared: FGT P2 = poverty_gap_squared / (line^2 x people).",
+    "pmt_eligible": "Eligibility by the PMT: one unit per active household and programme "
+    "with a PMT threshold whose predicted consumption per person is below it. programme is "
+    "that programme, and enrollment_status the household's status in it (active before "
+    "suspended before exited; null: not enrolled), so a household eligible for two "
+    "programmes counts once in each, and the total counts pairs. Person dimensions "
+    "describe the head. Exclusion error: (pmt_eligible - pmt_eligible|enrollment_status="
+    "active) / pmt_eligible; inclusion error: (households|enrollment_status=active - "
+    "pmt_eligible|enrollment_status=active) / households|enrollment_status=active, by "
+    "programme.",
 }
 
 # Measures summed rather than counted, with their units; the others count units.

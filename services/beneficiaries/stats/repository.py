@@ -220,7 +220,17 @@ def _units(spec: StatsSpec, household: FromClause) -> _Units:
         source = person.join(household, household.c.id == person.c.household_id)
         return _with_enrollments(spec, _Units(source, conditions, person), household)
 
-    if spec.measure == "enrollments":
+    if spec.measure == "pmt_eligible":
+        eligible = _eligibility()
+        units = _Units(
+            eligible.join(household, household.c.id == eligible.c.household_id),
+            conditions,
+            enrollment_columns={
+                "programme": eligible.c.programme,
+                "enrollment_status": eligible.c.enrollment_status,
+            },
+        )
+    elif spec.measure == "enrollments":
         enrollment = _enrollment.alias("enrollment")
         units = _Units(
             enrollment.join(household, household.c.id == enrollment.c.household_id),
@@ -344,6 +354,54 @@ def _enrollment_groups(dimensions: list[str], filters: Mapping[str, tuple[Any, .
     )
     first = func.row_number().over(partition_by=distinct.c.household_id) == 1
     return select(distinct, first.label("first_of_household")).subquery("enrollments")
+
+
+_STATUS_ORDER = ("active", "suspended", "exited")
+
+
+def _eligibility() -> Any:
+    """(household, programme) for each programme with a PMT threshold the household's
+    predicted consumption is below, with its status in that programme: its best status
+    when it has several enrollments there, null when none. Compared on the stored score
+    (ln of consumption) against ln(threshold), as pmt_max does."""
+    household = _household.alias("scored")
+    programme = _programme.alias("programme")
+    enrollment = _enrollment.alias("enrollment")
+    rank = case(*((enrollment.c.status == s, i) for i, s in enumerate(_STATUS_ORDER)))
+    best = (
+        select(
+            enrollment.c.household_id,
+            enrollment.c.programme_id,
+            func.min(rank).label("rank"),
+        )
+        .group_by(enrollment.c.household_id, enrollment.c.programme_id)
+        .subquery("best_enrollment")
+    )
+    threshold = func.ln(cast(programme.c.pmt_max_consumption, Numeric()))
+    status = case(*((best.c.rank == i, literal(s)) for i, s in enumerate(_STATUS_ORDER)))
+    return (
+        select(
+            household.c.id.label("household_id"),
+            programme.c.code.label("programme"),
+            status.label("enrollment_status"),
+        )
+        .select_from(
+            household.join(
+                programme,
+                and_(
+                    programme.c.pmt_max_consumption.is_not(None),
+                    household.c.pmt_score < threshold,
+                ),
+            ).outerjoin(
+                best,
+                and_(
+                    best.c.household_id == household.c.id,
+                    best.c.programme_id == programme.c.id,
+                ),
+            )
+        )
+        .subquery("eligible")
+    )
 
 
 def _enrolled_households(filters: Mapping[str, tuple[Any, ...]]) -> Select[Any]:
