@@ -12,10 +12,16 @@ from fastapi import FastAPI
 from services.indicators.context import Sources
 from services.indicators.snapshots.job import run_pending
 from shared.db import Database
-from tests.beneficiaries.factories import Person, add_household
 from tests.indicators.conftest import REGISTRY_URL, indicators_settings, stats_client
-from tests.indicators.payloads import BASE
-from tests.indicators.registry_set import Down, by_cell, percent
+from tests.indicators.payloads import BASE, DEFINITIONS
+from tests.indicators.registry_set import (
+    POPULATION_CSV,
+    Down,
+    by_cell,
+    get_values,
+    percent,
+    upload_population,
+)
 from tests.support.registry import as_role
 from tests.support.tokens import TokenFactory
 
@@ -55,7 +61,6 @@ async def test_a_snapshot_freezes_every_disaggregation(
     indicators: httpx.AsyncClient,
     indicators_app: FastAPI,
     indicators_db: Database,
-    beneficiaries_db: Database,
     defined: None,
     tokens: TokenFactory,
     officer: dict[str, str],
@@ -76,10 +81,23 @@ async def test_a_snapshot_freezes_every_disaggregation(
     assert cells[("HH_FEMALE_HEAD", ())]["value"] == "50"
     assert cells[("SDG131", ())]["version"] == 1
 
-    # The registry moves on: a fresh value changes, the snapshot's does not.
-    async with beneficiaries_db.sessionmaker() as session:
-        await add_household(session, [Person("Kadra", sex="F")], locality="DJ-TA-TADJOURAH-VILLE")
-        await session.commit()
+    # The population table is replaced (60 more people in Tadjourah): fresh values
+    # change, the snapshot's do not.
+    await upload_population(indicators, officer, POPULATION_CSV + b"2026,DJ-TA,F,national,60\n")
+    # And the definition changes: a new version, which fresh values are computed with.
+    current = await indicators.get(f"{DEFINITIONS}/SDG131", headers=officer)
+    changed = await indicators.patch(
+        f"{DEFINITIONS}/SDG131",
+        json={"direction": "decrease"},
+        headers={**officer, "If-Match": current.headers["etag"]},
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["version"] == 2 and changed.json()["direction"] == "decrease"
+    fresh = by_cell(
+        await get_values(indicators, officer, indicator="SDG131", period="2026"), "SDG131"
+    )
+    assert fresh[()]["version"] == 2
+    assert Decimal(fresh[()]["value"]) == percent(5, 400)
     again = await _frozen(indicators, snapshot, officer)
     assert again["values"] == frozen["values"]
 

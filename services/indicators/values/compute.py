@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal, DecimalException, localcontext
 
 from services.indicators.expressions.evaluator import NoValue, Outcome, evaluate
 from services.indicators.expressions.names import MeasureInfo
@@ -20,6 +20,8 @@ from services.indicators.values.periods import Period
 # Values are given to 6 decimal places (half away from zero); numerator and denominator
 # exactly.
 PLACES = Decimal("0.000001")
+# Room for any sum the services publish, with its 6 places.
+_CONTEXT = Context(prec=60)
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,7 @@ def _cell(
     denominator = (
         None if definition.denominator is None else evaluate(definition.denominator, lookup)
     )
-    value, reason = _divided(definition.factor, numerator, denominator)
+    value, reason = ratio(definition.factor, numerator, denominator)
     return Computed(
         indicator=definition.code,
         version=definition.version,
@@ -173,7 +175,18 @@ def _cell(
     )
 
 
-def _divided(
+def ratio(
+    factor: Decimal, numerator: Outcome, denominator: Outcome | None
+) -> tuple[Decimal | None, str | None]:
+    """numerator / denominator x factor to 6 places, or why there is none; never an error."""
+    try:
+        with localcontext(_CONTEXT):
+            return _quotient(factor, numerator, denominator)
+    except DecimalException:
+        return None, "the value is too large to give"
+
+
+def _quotient(
     factor: Decimal, numerator: Outcome, denominator: Outcome | None
 ) -> tuple[Decimal | None, str | None]:
     if numerator.value is None:
