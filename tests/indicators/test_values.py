@@ -10,7 +10,14 @@ from fastapi import FastAPI
 
 from services.indicators.context import Sources
 from tests.indicators.conftest import REGISTRY_URL, OneAtATime, stats_client
-from tests.indicators.registry_set import VALUES, Down, by_cell, get_values, percent
+from tests.indicators.registry_set import (
+    VALUES,
+    Down,
+    by_cell,
+    get_values,
+    percent,
+    upload_population,
+)
 from tests.support.tokens import TokenFactory
 
 
@@ -150,3 +157,20 @@ async def test_a_service_down_is_a_503_naming_it(
     assert answer.headers["content-type"] == "application/problem+json"
     assert "beneficiaries" in answer.json()["detail"]
     assert answer.headers["retry-after"]
+
+
+async def test_reference_figures_not_broken_down_give_a_reason_per_cell(
+    indicators: httpx.AsyncClient, defined: None, officer: dict[str, str]
+) -> None:
+    # The population of 2026 replaced by a table by region only.
+    await upload_population(
+        indicators, officer, b"year,region,people\n2026,DJ-DJ,200\n2026,DJ-AS,100\n2026,DJ-OB,40\n"
+    )
+    answer = await get_values(indicators, officer, indicator="SDG131", period="2026", by="sex")
+    cells = by_cell(answer, "SDG131")
+    assert Decimal(cells[()]["value"]) == percent(5, 340)
+    for sex in ("F", "M"):
+        assert cells[(sex,)]["value"] is None
+        assert cells[(sex,)]["reason"] == (
+            "denominator: #{population}: the population figures of 2026 are not broken down by sex"
+        )

@@ -41,9 +41,11 @@ def text(value: Any) -> str | None:
 
 
 def needed(asks: Iterable[Ask]) -> set[Ask]:
-    """The asks to send: an ungrouped one is left out when a grouped twin gives its total."""
+    """The asks to send: an ungrouped one to a service is left out when a grouped twin
+    gives its total. (The reference data is read here, and a table may give a total that
+    it cannot break down.)"""
     every = set(asks)
-    grouped = {ask.ungrouped() for ask in every if ask.group_by}
+    grouped = {ask.ungrouped() for ask in every if ask.group_by and ask.source != "reference"}
     return {ask for ask in every if ask.group_by or ask not in grouped}
 
 
