@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from services.indicators.context import Sources
 from services.indicators.snapshots.job import run_pending
 from shared.db import Database
-from tests.indicators.conftest import REGISTRY_URL, indicators_settings, stats_client
+from tests.indicators.conftest import REGISTRY_URL, OneAtATime, indicators_settings, stats_client
 from tests.indicators.payloads import BASE, DEFINITIONS
 from tests.indicators.registry_set import (
     POPULATION_CSV,
@@ -64,9 +64,15 @@ async def test_a_snapshot_freezes_every_disaggregation(
     defined: None,
     tokens: TokenFactory,
     officer: dict[str, str],
+    transports: dict[str, OneAtATime],
 ) -> None:
+    transports["beneficiaries"].paths.clear()
     snapshot = await _take(indicators, indicators_app, indicators_db, tokens, officer)
     assert snapshot["status"] == "done", snapshot
+    # SDG131's people by region, sex and legal status in one request, each breakdown a sum
+    # over the others; HH_FEMALE_HEAD's two measures by region.
+    stats = [p for p in transports["beneficiaries"].paths if p.endswith("/stats")]
+    assert len(stats) == 3
     frozen = await _frozen(indicators, snapshot, officer)
     cells = {
         (value["indicator"], tuple(value["cell"].items())): value for value in frozen["values"]

@@ -4,7 +4,7 @@ request per ask), and the reference data, read from this service's tables."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -40,13 +40,42 @@ def text(value: Any) -> str | None:
     return str(value)
 
 
+# Dimensions by which a unit may fall in several groups (a household in two programmes):
+# a breakdown by them is never summed from a finer one.
+_OVERLAPPING = {"beneficiaries": frozenset({"programme", "enrollment_status"})}
+MAX_GROUPING = 5
+
+
+def merged(asks: Iterable[Ask]) -> dict[Ask, Ask]:
+    """Breakdowns of one measure by one dimension each (region, then sex...: what a
+    snapshot asks), read from one request grouped by all of them: each is a sum over the
+    others, exact for counts and sums whenever every unit has one value of each."""
+    singles: dict[Ask, list[Ask]] = {}
+    for ask in asks:
+        if ask.source == "reference" or len(ask.group_by) != 1:
+            continue
+        if ask.group_by[0] not in _OVERLAPPING.get(ask.source, frozenset()):
+            singles.setdefault(ask.ungrouped(), []).append(ask)
+    read_from: dict[Ask, Ask] = {}
+    for base, group in singles.items():
+        dimensions = sorted(ask.group_by[0] for ask in group)
+        for start in range(0, len(dimensions), MAX_GROUPING):
+            chunk = tuple(dimensions[start : start + MAX_GROUPING])
+            if len(chunk) > 1:
+                combined = replace(base, group_by=chunk)
+                read_from.update({replace(base, group_by=(name,)): combined for name in chunk})
+    return read_from
+
+
 def needed(asks: Iterable[Ask]) -> set[Ask]:
-    """The asks to send: an ungrouped one to a service is left out when a grouped twin
-    gives its total. (The reference data is read here, and a table may give a total that
-    it cannot break down.)"""
+    """The asks to send: breakdowns merged (see `merged`), and an ungrouped ask to a
+    service left out when a grouped twin gives its total. (The reference data is read
+    here, and a table may give a total that it cannot break down.)"""
     every = set(asks)
-    grouped = {ask.ungrouped() for ask in every if ask.group_by and ask.source != "reference"}
-    return {ask for ask in every if ask.group_by or ask not in grouped}
+    read_from = merged(every)
+    sent = {read_from.get(ask, ask) for ask in every}
+    grouped = {ask.ungrouped() for ask in sent if ask.group_by and ask.source != "reference"}
+    return {ask for ask in sent if ask.group_by or ask not in grouped}
 
 
 async def fetch(session: AsyncSession, sources: Sources, asks: set[Ask]) -> dict[Ask, Answer]:
@@ -64,11 +93,22 @@ async def fetch(session: AsyncSession, sources: Sources, asks: set[Ask]) -> dict
     for ask in sent:
         if ask.source == "reference":
             found[ask] = await _from_reference(session, ask)
+    for ask, combined in merged(asks).items():
+        if ask in asks:
+            found[ask] = _marginal(found[combined], combined.group_by.index(ask.group_by[0]))
     for ask in asks:
         if ask not in found:
             twin = next(a for a in found if a.group_by and a.ungrouped() == ask)
             found[ask] = Answer(total=found[twin].total, as_of=found[twin].as_of)
     return found
+
+
+def _marginal(answer: Answer, position: int) -> Answer:
+    cells: dict[CellKey, Decimal] = {}
+    for key, figure in answer.cells.items():
+        cell = (key[position],)
+        cells[cell] = cells.get(cell, Decimal(0)) + figure
+    return Answer(cells, answer.total, answer.as_of, answer.reason)
 
 
 def _from_service(answer: StatsAnswer) -> Answer:
