@@ -46,6 +46,7 @@ SCENARIOS = (
     "review_queue",
     "funding_report",
     "payment_cycle",
+    "indicators_pack",
     "import_rate",
 )
 BENCH = Path(__file__).resolve().parent

@@ -19,6 +19,11 @@ class IndicatorsSettings(ServiceSettings):
     # The largest population table accepted (a national table by region, area, sex, age
     # group and legal status for a few years is a few hundred kilobytes).
     upload_max_bytes: int = 8 * 1024 * 1024
+    # Counts of people below this are disclosive, unless the registry's /stats/catalog
+    # publishes its own threshold.
+    small_cell_threshold: int = 5
+    # How often queued snapshots are looked for (seconds); None: never (tests run them).
+    snapshot_poll_interval: float | None = 2.0
 
 
 @lru_cache

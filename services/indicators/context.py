@@ -17,6 +17,7 @@ from shared.audit import AuditTrail
 from shared.auth import Principal
 from shared.db import DbSession
 from shared.idempotency import IdempotentPost, idempotent_posts
+from shared.polling import Poller
 
 
 @dataclass(frozen=True)
@@ -42,9 +43,14 @@ async def _sources(request: Request) -> Sources:
     return request.app.state.sources
 
 
+async def _snapshot_worker(request: Request) -> Poller:
+    return request.app.state.snapshot_worker
+
+
 Settings = Annotated[IndicatorsSettings, Depends(_settings)]
 Audit = Annotated[AuditTrail, Depends(_audit)]
 StatsSources = Annotated[Sources, Depends(_sources)]
+SnapshotWorker = Annotated[Poller, Depends(_snapshot_worker)]
 Idempotent = Annotated[IdempotentPost, Depends(idempotent_posts(IdempotencyRecord))]
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import BeforeValidator, Field, StringConstraints
 
 Code = Annotated[
     str,
@@ -49,4 +50,21 @@ OrganisationIdentifier = Annotated[
         description="A funding organisation's IATI identifier, e.g. DJ-GOV-ADDS.",
         examples=["DJ-GOV-ADDS"],
     ),
+]
+
+
+def exact_decimal(value: object) -> object:
+    """100 or "100" or "0.001"; never a JSON number with decimals (a binary float)."""
+    if type(value) is int or isinstance(value, Decimal):
+        return value
+    if isinstance(value, str):
+        return value.strip()
+    raise ValueError('a whole number, or a decimal written as a string ("0.5")')
+
+
+# A figure of an indicator (a baseline, a target): exact, never a float.
+Figure = Annotated[
+    Decimal,
+    BeforeValidator(exact_decimal),
+    Field(max_digits=24, decimal_places=6, description='A whole number or a string ("12.5").'),
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -23,13 +24,16 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.indicators.vocabulary import (
+    DIRECTIONS,
+    MILESTONE_KINDS,
     PERIODICITIES,
     POVERTY_LINE_AREAS,
     POVERTY_LINE_KINDS,
+    SNAPSHOT_STATUSES,
 )
 from shared.models import (
     AuditEventColumns,
@@ -120,6 +124,7 @@ class IndicatorVersion(Base):
         PrimaryKeyConstraint("indicator_id", "version"),
         CheckConstraint(_in("periodicity", PERIODICITIES), name="periodicity"),
         CheckConstraint("factor > 0", name="factor"),
+        CheckConstraint(_in("direction", DIRECTIONS), name="direction"),
     )
 
     indicator_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("indicator.id"))
@@ -139,6 +144,9 @@ class IndicatorVersion(Base):
     # What the expressions use, as checked when saved: the measures, and other indicators.
     measures: Mapped[list[str]] = mapped_column(ARRAY(String(64)))
     uses_indicators: Mapped[list[str]] = mapped_column(ARRAY(String(40)))
+    # Whether progress is a rise (coverage) or a fall (exclusion error): how a value is
+    # judged against its targets.
+    direction: Mapped[str] = mapped_column(String(10), server_default="increase")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     created_by: Mapped[str | None] = mapped_column(String(80))
 
@@ -252,6 +260,68 @@ class PlanAction(Timestamps, Versioned, Base):
         ARRAY(String(150)), default=list, server_default="{}"
     )
     created_by: Mapped[str | None] = mapped_column(String(80))
+
+
+class Milestone(Base):
+    """A baseline or a target of an indicator for a year, overall (`cell` {}) or for one
+    disaggregation cell ({"region": "DJ-OB"}). Replaced as a set (PUT), never edited alone."""
+
+    __tablename__ = "indicator_milestone"
+    __table_args__ = (
+        UniqueConstraint("indicator_id", "kind", "year", "cell"),
+        CheckConstraint(_in("kind", MILESTONE_KINDS), name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    indicator_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("indicator.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    year: Mapped[int] = mapped_column(SmallInteger)
+    cell: Mapped[dict[str, str]] = mapped_column(JSONB)
+    value: Mapped[Decimal] = mapped_column(Numeric(30, 6))
+    note: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by: Mapped[str | None] = mapped_column(String(80))
+
+
+class Snapshot(Base):
+    """A frozen run of indicator values for a period, for official reporting: queued, then
+    computed in the background; once done, its values never change. Partners read it once
+    it is published."""
+
+    __tablename__ = "snapshot"
+    __table_args__ = (
+        CheckConstraint(_in("status", SNAPSHOT_STATUSES), name="status"),
+        Index("ix_snapshot_status", "status", "created_at"),
+        Index("ix_snapshot_period", "period", "finished_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    period: Mapped[str] = mapped_column(String(10))
+    # The indicators asked for; None: every indicator defined when the run starts.
+    indicators: Mapped[list[str] | None] = mapped_column(ARRAY(String(40)))
+    status: Mapped[str] = mapped_column(String(10), default="queued")
+    message: Mapped[str | None] = mapped_column(String(500))
+    value_count: Mapped[int] = mapped_column(Integer, default=0)
+    published: Mapped[bool] = mapped_column(default=False)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SnapshotValue(Base):
+    """One value of a snapshot: an indicator in one cell, with its provenance."""
+
+    __tablename__ = "snapshot_value"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    snapshot_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("snapshot.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    indicator: Mapped[str] = mapped_column(String(40))
+    # The whole value as computed (shared/../values/schemas.IndicatorValue).
+    body: Mapped[dict[str, Any]] = mapped_column(JSONB)
 
 
 class AuditEvent(AuditEventColumns, Base):

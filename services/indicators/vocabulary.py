@@ -37,3 +37,13 @@ POVERTY_LINE_KINDS: tuple[str, ...] = get_args(PovertyLineKind)
 # A poverty line holds for the whole country or for one area.
 PovertyLineArea = Literal["all", "urban", "rural"]
 POVERTY_LINE_AREAS: tuple[str, ...] = get_args(PovertyLineArea)
+
+# Whether progress towards a target is a rise or a fall of the value.
+Direction = Literal["increase", "decrease"]
+DIRECTIONS: tuple[str, ...] = get_args(Direction)
+
+MilestoneKind = Literal["baseline", "target"]
+MILESTONE_KINDS: tuple[str, ...] = get_args(MilestoneKind)
+
+SnapshotStatus = Literal["queued", "running", "done", "failed"]
+SNAPSHOT_STATUSES: tuple[str, ...] = get_args(SnapshotStatus)

@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from services.beneficiaries.app import create_app
 from services.beneficiaries.clock import age_on
@@ -699,7 +700,20 @@ async def test_the_catalogue_lists_measures_dimensions_values_and_filters(
     response = await registry.get(f"{STATS}/catalog", headers=as_role(tokens, "analyst"))
     assert response.status_code == 200
     catalog = response.json()
-    assert [m["name"] for m in catalog["measures"]] == ["households", "individuals", "enrollments"]
+    assert [m["name"] for m in catalog["measures"]] == [
+        "households",
+        "individuals",
+        "enrollments",
+        "consumption",
+        "poor_individuals",
+        "poverty_gap",
+        "poverty_gap_squared",
+        "pmt_eligible",
+    ]
+    kinds = {m["name"]: (m["kind"], m["parameters"]) for m in catalog["measures"]}
+    assert kinds["households"] == ("count", [])
+    assert kinds["consumption"] == ("sum", [])
+    assert kinds["poverty_gap"] == ("sum", ["poverty_line"])
     assert (
         "head" in next(m for m in catalog["measures"] if m["name"] == "households")["description"]
     )
@@ -759,3 +773,84 @@ def test_age_cut_offs_agree_with_age_on(as_of: date) -> None:
             assert (age_on(birth, as_of) >= lowest) == (birth <= cut_off), (birth, lowest)
     leap_born = date(2020, 2, 29)
     assert (age_on(leap_born, as_of) >= 5) == (leap_born <= years_before(as_of, 5))
+
+
+def _consumption(stored: Decimal) -> Decimal:
+    """What a stored score predicts: exp(score), DJF per person per year."""
+    return stored.exp()
+
+
+async def test_predicted_consumption_and_the_fgt_sums_against_a_line(
+    registry: httpx.AsyncClient, registry_data: Registry, tokens: TokenFactory
+) -> None:
+    """Active people of active scored households: H1 4 people at exp(11.00209) (59,999.4),
+    H3 2 (Deka left) at 120,000, H5 1 at 260,000, H6 1 at exp(11.00210) (60,000.01); H2 is
+    unscored, H4 dissolved. Below a line of 100,000: H1's 4 and H6's 1."""
+    y1, y3 = _consumption(Decimal("11.00209")), _consumption(score(120_000))
+    y5, y6 = _consumption(score(260_000)), _consumption(Decimal("11.00210"))
+    line = Decimal(100_000)
+    total = await stats(registry, tokens, measure="consumption")
+    assert total["total"] == round(4 * y1 + 2 * y3 + y5 + y6)
+    poor = await stats(registry, tokens, measure="poor_individuals", poverty_line=100_000)
+    assert poor["total"] == 5
+    gap = await stats(
+        registry, tokens, measure="poverty_gap", poverty_line=100_000, group_by="region"
+    )
+    assert gap["total"] == round(4 * (line - y1) + (line - y6))
+    # Rows are the groups that have people, whether or not they fall below the line.
+    assert {row["region"]: row["count"] for row in gap["rows"]} == {
+        "DJ-DJ": round(4 * (line - y1) + (line - y6)),
+        "DJ-AS": 0,
+        "DJ-TA": 0,
+    }
+    squared = await stats(registry, tokens, measure="poverty_gap_squared", poverty_line=100_000)
+    assert squared["total"] == round(4 * (line - y1) ** 2 + (line - y6) ** 2)
+    # By programme (H1 is in pnsf and amu): each group sums its own people once, the total
+    # everyone once.
+    by_programme = await stats(
+        registry, tokens, measure="poor_individuals", poverty_line=100_000, group_by="programme"
+    )
+    assert {row["programme"]: row["count"] for row in by_programme["rows"]} == {
+        "amu": 4,
+        "pnsf": 4,
+        None: 1,
+    }
+    assert by_programme["total"] == 5
+
+    for params in ({"measure": "poverty_gap"}, {"measure": "households", "poverty_line": 9}):
+        refused = await registry.get(STATS, params=params, headers=as_role(tokens, "analyst"))
+        assert refused.status_code == 422
+        assert refused.json()["errors"][0]["path"] == "query.poverty_line"
+
+
+async def test_pmt_eligibility_by_programme_and_status(
+    registry: httpx.AsyncClient,
+    registry_data: Registry,
+    beneficiaries_db: Database,
+    tokens: TokenFactory,
+) -> None:
+    """Thresholds: pnsf 130,000, amu 125,000. Below both: H1 (59,999.4; active in both),
+    H3 (120,000; amu exited then active again, not in pnsf), H6 (60,000.01; not enrolled).
+    H2 is unscored, H4 dissolved, H5 above both."""
+    async with beneficiaries_db.sessionmaker() as session:
+        for code, threshold in (("pnsf", 130_000), ("amu", 125_000)):
+            programme = await session.scalar(select(Programme).where(Programme.code == code))
+            assert programme is not None
+            programme.pmt_max_consumption = threshold
+        await session.commit()
+    answer = await stats(
+        registry, tokens, measure="pmt_eligible", group_by="programme,enrollment_status"
+    )
+    assert {(r["programme"], r["enrollment_status"]): r["count"] for r in answer["rows"]} == {
+        ("amu", "active"): 2,
+        ("amu", None): 1,
+        ("pnsf", "active"): 1,
+        ("pnsf", None): 2,
+    }
+    assert answer["total"] == 6
+    active = await stats(
+        registry, tokens, measure="pmt_eligible", group_by="programme", enrollment_status="active"
+    )
+    assert {r["programme"]: r["count"] for r in active["rows"]} == {"amu": 2, "pnsf": 1}
+    women = await stats(registry, tokens, measure="pmt_eligible", sex="F", programme="pnsf")
+    assert women["total"] == 1  # H1's head; H3's and H6's are men

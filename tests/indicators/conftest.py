@@ -21,6 +21,8 @@ from shared.db import Database
 from shared.http_client import create_http_client
 from shared.service_client import ServiceClient
 from shared.settings import CommonSettings
+from tests.indicators.payloads import DEFINITIONS
+from tests.indicators.registry_set import add_registry_set, female_heads, sdg131, upload_population
 from tests.support.apps import serve
 from tests.support.funding import funding_settings, registry_client
 from tests.support.registry import as_role, registry_settings
@@ -51,19 +53,29 @@ class ServiceToken:
 
 
 class OneAtATime(httpx.AsyncBaseTransport):
-    """An app in-process, answering one request at a time: under test each service's
-    sessions share one connection (the test's transaction), on which two statements cannot
-    run at once. The indicators service still sends its requests concurrently."""
+    """An app in-process, answering one request at a time: the test's app shares one
+    database connection (its transaction rolls back after the test), which cannot serve
+    two statements at once. It counts the requests sent before earlier ones were answered:
+    what the caller asks concurrently."""
 
     def __init__(self, app: FastAPI) -> None:
         self.inner = httpx.ASGITransport(app=app)
         self.lock = asyncio.Lock()
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.paths: list[str] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        async with self.lock:
-            response = await self.inner.handle_async_request(request)
-            await response.aread()
-            return response
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        self.paths.append(request.url.path)
+        try:
+            async with self.lock:
+                response = await self.inner.handle_async_request(request)
+                await response.aread()
+                return response
+        finally:
+            self.in_flight -= 1
 
 
 def stats_client(
@@ -103,16 +115,23 @@ async def funding(
 
 def indicators_settings(tokens: TokenFactory) -> IndicatorsSettings:
     return IndicatorsSettings(
-        common=CommonSettings(environment="test", jwt_public_jwks=tokens.jwks_json)
+        common=CommonSettings(environment="test", jwt_public_jwks=tokens.jwks_json),
+        snapshot_poll_interval=None,
     )
 
 
 @pytest.fixture
-def indicators_app(tokens: TokenFactory, registry_app: FastAPI, funding_app: FastAPI) -> FastAPI:
+def transports(registry_app: FastAPI, funding_app: FastAPI) -> dict[str, OneAtATime]:
+    """How the indicators service reaches the registry and funding apps."""
+    return {"beneficiaries": OneAtATime(registry_app), "funding": OneAtATime(funding_app)}
+
+
+@pytest.fixture
+def indicators_app(tokens: TokenFactory, transports: dict[str, OneAtATime]) -> FastAPI:
     app = create_app(indicators_settings(tokens))
     app.state.sources = Sources(
-        registry=stats_client(tokens, "beneficiaries", REGISTRY_URL, OneAtATime(registry_app)),
-        funding=stats_client(tokens, "funding", FUNDING_URL, OneAtATime(funding_app)),
+        registry=stats_client(tokens, "beneficiaries", REGISTRY_URL, transports["beneficiaries"]),
+        funding=stats_client(tokens, "funding", FUNDING_URL, transports["funding"]),
     )
     return app
 
@@ -137,3 +156,17 @@ def officer(tokens: TokenFactory) -> dict[str, str]:
 @pytest.fixture
 def analyst(tokens: TokenFactory) -> dict[str, str]:
     return as_role(tokens, "analyst")
+
+
+@pytest.fixture
+async def defined(
+    indicators: httpx.AsyncClient,
+    registry: httpx.AsyncClient,
+    beneficiaries_db: Database,
+    officer: dict[str, str],
+) -> None:
+    await add_registry_set(beneficiaries_db)
+    await upload_population(indicators, officer)
+    for body in (sdg131(), female_heads()):
+        created = await indicators.post(DEFINITIONS, json=body, headers=officer)
+        assert created.status_code == 201, created.text

@@ -19,7 +19,16 @@ from services.beneficiaries.vocabulary import (
     SEXES,
 )
 
-Measure = Literal["households", "individuals", "enrollments"]
+Measure = Literal[
+    "households",
+    "individuals",
+    "enrollments",
+    "consumption",
+    "poor_individuals",
+    "poverty_gap",
+    "poverty_gap_squared",
+    "pmt_eligible",
+]
 FilterType = Literal["list[string]", "boolean", "integer", "date"]
 
 MEASURES: dict[Measure, str] = {
@@ -30,7 +39,37 @@ MEASURES: dict[Measure, str] = {
     "enrollments": "Enrollment records (a household in a programme) of active households, "
     "whatever their status unless filtered by enrollment_status. Person dimensions describe "
     "the household head. A household that left a programme and came back has two.",
+    "consumption": "Predicted consumption (DJF per year, the exp of the household's PMT "
+    "score) summed over the active members of active households: each person adds their "
+    "household's per-person figure, so a household adds its total. Unscored households add "
+    "nothing. Dimensions as for individuals.",
+    "poor_individuals": "Individuals (as for individuals) whose household's predicted "
+    "consumption per person is below `poverty_line`: the numerator of FGT P0.",
+    "poverty_gap": "The sum over the individuals below `poverty_line` of (poverty_line - "
+    "predicted consumption per person), in DJF: FGT P1 = poverty_gap / (line x people).",
+    "poverty_gap_squared": "The sum over the individuals below `poverty_line` of the square "
+    "of their gap, in DJF squared: FGT P2 = poverty_gap_squared / (line^2 x people).",
+    "pmt_eligible": "Eligibility by the PMT: one unit per active household and programme "
+    "with a PMT threshold whose predicted consumption per person is below it. programme is "
+    "that programme, and enrollment_status the household's status in it (active before "
+    "suspended before exited; null: not enrolled), so a household eligible for two "
+    "programmes counts once in each, and the total counts pairs. Person dimensions "
+    "describe the head. Exclusion error: (pmt_eligible - pmt_eligible|enrollment_status="
+    "active) / pmt_eligible; inclusion error: (households|enrollment_status=active - "
+    "pmt_eligible|enrollment_status=active) / households|enrollment_status=active, by "
+    "programme.",
 }
+
+# Measures summed rather than counted, with their units; the others count units.
+SUM_UNITS: dict[str, str] = {
+    "consumption": "DJF per year",
+    "poverty_gap": "DJF per year",
+    "poverty_gap_squared": "DJF squared",
+}
+# Measures of individuals read against a poverty line (the `poverty_line` parameter, DJF
+# per person per year), and all those computed from predicted consumption.
+LINE_MEASURES = frozenset({"poor_individuals", "poverty_gap", "poverty_gap_squared"})
+CONSUMPTION_MEASURES = LINE_MEASURES | {"consumption"}
 
 MAX_DIMENSIONS = 5
 

@@ -27,12 +27,15 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
+    Float,
     FromClause,
     Numeric,
     Select,
     and_,
     case,
+    cast,
     func,
     literal,
     literal_column,
@@ -44,6 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.beneficiaries.models import AdminArea, Enrollment, Household, Individual, Programme
 from services.beneficiaries.stats.catalog import (
+    CONSUMPTION_MEASURES,
     DIMENSIONS,
     FIXED_VALUES,
     log_consumption,
@@ -78,6 +82,7 @@ class StatsSpec:
     pmt_max: int | None = None
     registered_from: date | None = None
     registered_to: date | None = None
+    poverty_line: int | None = None
     # dimension in CODE_DIMENSIONS -> codes the caller named, to be checked for existence.
     check_codes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -128,30 +133,67 @@ def statement_for(spec: StatsSpec) -> Select[Any]:
         _known_codes(name, codes).label(f"known_{name}") for name, codes in spec.check_codes.items()
     ]
 
+    figure = _figure(household, spec)
+
     if not spec.group_by:
         matching: Select[Any] = (
-            select(literal_column("1")).select_from(units.source).where(*conditions)
+            select(figure.label("figure")).select_from(units.source).where(*conditions)
         )
+        unit = matching.subquery("unit")
         return select(
-            func.count().label("count"), literal(True).label("is_total"), *checks
-        ).select_from(matching.subquery("unit"))
+            _tally(spec, unit).label("count"), literal(True).label("is_total"), *checks
+        ).select_from(unit)
 
     unit_columns = [expressions[name].label(name) for name in spec.group_by]
+    unit_columns.append(figure.label("figure"))
     if units.first_of_household is not None:
         unit_columns.append(units.first_of_household.label("first_of_household"))
     unit = select(*unit_columns).select_from(units.source).where(*conditions).subquery("unit")
     dimensions = [unit.c[name] for name in spec.group_by]
     is_total = func.grouping(dimensions[0]) == 1
-    tally: ColumnElement[int] = func.count()
+    tally: ColumnElement[int] = _tally(spec, unit)
     if units.first_of_household is not None:
         # A unit is in one row per (programme, status) it has, so within a group it appears
         # once, but the grand total must count it once overall.
-        tally = case((is_total, func.count().filter(unit.c.first_of_household)), else_=tally)
+        tally = case((is_total, _tally(spec, unit, unit.c.first_of_household)), else_=tally)
     return (
         select(*dimensions, tally.label("count"), is_total.label("is_total"), *checks)
         .group_by(func.grouping_sets(tuple_(*dimensions), tuple_()))
         .order_by(*dimensions)
     )
+
+
+def _figure(household: FromClause, spec: StatsSpec) -> ColumnElement[Any]:
+    """What each unit adds: 1 when units are counted; for the consumption measures, its
+    household's predicted consumption per person (y = exp(score)) or its gap below the
+    poverty line z (null, adding nothing, when unscored or not below the line)."""
+    if spec.measure not in CONSUMPTION_MEASURES:
+        return literal_column("1")
+    score = household.c.pmt_score
+    consumption = func.exp(cast(score, Float))
+    if spec.measure == "consumption":
+        return consumption
+    assert spec.poverty_line is not None
+    line = spec.poverty_line
+    below = score < literal(log_consumption(line), Numeric())
+    gap = literal(line, Float) - consumption
+    value = {"poor_individuals": literal(1.0, Float), "poverty_gap": gap}.get(
+        spec.measure, gap * gap
+    )
+    return case((below, value), else_=null())
+
+
+def _tally(
+    spec: StatsSpec, unit: Any, only: ColumnElement[bool] | None = None
+) -> ColumnElement[int]:
+    """Counted units, or the figures summed (rounded to a whole number: francs, people)."""
+    if spec.measure not in CONSUMPTION_MEASURES:
+        counted = func.count()
+        return counted if only is None else counted.filter(only)
+    summed: ColumnElement[Any] = func.sum(unit.c.figure)
+    if only is not None:
+        summed = summed.filter(only)
+    return cast(func.coalesce(func.round(cast(summed, Numeric())), 0), BigInteger)
 
 
 @dataclass
@@ -172,13 +214,23 @@ class _Units:
 def _units(spec: StatsSpec, household: FromClause) -> _Units:
     used = set(spec.group_by) | set(spec.filters)
     conditions: list[ColumnElement[bool]] = [household.c.status == "active"]
-    if spec.measure == "individuals":
+    if spec.measure == "individuals" or spec.measure in CONSUMPTION_MEASURES:
         person = _individual.alias("person")
         conditions.append(person.c.status == "active")
         source = person.join(household, household.c.id == person.c.household_id)
         return _with_enrollments(spec, _Units(source, conditions, person), household)
 
-    if spec.measure == "enrollments":
+    if spec.measure == "pmt_eligible":
+        eligible = _eligibility()
+        units = _Units(
+            eligible.join(household, household.c.id == eligible.c.household_id),
+            conditions,
+            enrollment_columns={
+                "programme": eligible.c.programme,
+                "enrollment_status": eligible.c.enrollment_status,
+            },
+        )
+    elif spec.measure == "enrollments":
         enrollment = _enrollment.alias("enrollment")
         units = _Units(
             enrollment.join(household, household.c.id == enrollment.c.household_id),
@@ -302,6 +354,54 @@ def _enrollment_groups(dimensions: list[str], filters: Mapping[str, tuple[Any, .
     )
     first = func.row_number().over(partition_by=distinct.c.household_id) == 1
     return select(distinct, first.label("first_of_household")).subquery("enrollments")
+
+
+_STATUS_ORDER = ("active", "suspended", "exited")
+
+
+def _eligibility() -> Any:
+    """(household, programme) for each programme with a PMT threshold the household's
+    predicted consumption is below, with its status in that programme: its best status
+    when it has several enrollments there, null when none. Compared on the stored score
+    (ln of consumption) against ln(threshold), as pmt_max does."""
+    household = _household.alias("scored")
+    programme = _programme.alias("programme")
+    enrollment = _enrollment.alias("enrollment")
+    rank = case(*((enrollment.c.status == s, i) for i, s in enumerate(_STATUS_ORDER)))
+    best = (
+        select(
+            enrollment.c.household_id,
+            enrollment.c.programme_id,
+            func.min(rank).label("rank"),
+        )
+        .group_by(enrollment.c.household_id, enrollment.c.programme_id)
+        .subquery("best_enrollment")
+    )
+    threshold = func.ln(cast(programme.c.pmt_max_consumption, Numeric()))
+    status = case(*((best.c.rank == i, literal(s)) for i, s in enumerate(_STATUS_ORDER)))
+    return (
+        select(
+            household.c.id.label("household_id"),
+            programme.c.code.label("programme"),
+            status.label("enrollment_status"),
+        )
+        .select_from(
+            household.join(
+                programme,
+                and_(
+                    programme.c.pmt_max_consumption.is_not(None),
+                    household.c.pmt_score < threshold,
+                ),
+            ).outerjoin(
+                best,
+                and_(
+                    best.c.household_id == household.c.id,
+                    best.c.programme_id == programme.c.id,
+                ),
+            )
+        )
+        .subquery("eligible")
+    )
 
 
 def _enrolled_households(filters: Mapping[str, tuple[Any, ...]]) -> Select[Any]:

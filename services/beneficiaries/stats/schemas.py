@@ -4,7 +4,7 @@ silently ignored would give the indicators service wrong numbers that look right
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
@@ -48,6 +48,13 @@ class StatsQuery(InputModel):
     programme: list[str] = Field(default_factory=list, description=LIST_HELP)
     enrollment_status: list[str] = Field(default_factory=list, description=LIST_HELP)
 
+    poverty_line: int | None = Field(
+        default=None,
+        ge=1,
+        le=100_000_000,
+        description="DJF per person per year: required by poor_individuals, poverty_gap and "
+        "poverty_gap_squared, refused by the other measures.",
+    )
     pmt_min: int | None = Field(default=None, ge=1, description="DJF per person per year.")
     pmt_max: int | None = Field(default=None, ge=1, description="DJF per person per year.")
     registered_from: date | None = None
@@ -164,6 +171,11 @@ class CatalogValue(BaseModel):
 class CatalogMeasure(BaseModel):
     name: Measure
     description: str
+    kind: Literal["count", "sum"] = "count"
+    unit: str = "units"
+    parameters: list[str] = Field(
+        default_factory=list, description="Query parameters the measure requires."
+    )
 
 
 class CatalogDimension(BaseModel):

@@ -13,11 +13,14 @@ from services.beneficiaries.clock import today
 from services.beneficiaries.config import BeneficiariesSettings
 from services.beneficiaries.stats import disclosure, repository
 from services.beneficiaries.stats.catalog import (
+    CONSUMPTION_MEASURES,
     DIMENSIONS,
     FIXED_VALUES,
+    LINE_MEASURES,
     MAX_DIMENSIONS,
     MEASURES,
     RANGE_FILTERS,
+    SUM_UNITS,
     UNSCORED,
     VALUE_LABELS,
     Dimension,
@@ -53,6 +56,7 @@ async def statistics(
             errors=[{"path": "query.pmt_band", "message": "expected one of: " + ", ".join(bands)}],
         )
     disclosure.check_query(query, principal)
+    _check_poverty_line(query)
     filters = query.dimension_filters()
     check_codes = {name: filters[name] for name in CODE_DIMENSIONS if name in filters}
     await _limit_to_allowed_regions(session, filters, principal)
@@ -68,6 +72,7 @@ async def statistics(
         pmt_max=query.pmt_max,
         registered_from=query.registered_from,
         registered_to=query.registered_to,
+        poverty_line=query.poverty_line,
         check_codes=check_codes,
     )
     counts = await repository.count(session, spec)
@@ -88,6 +93,20 @@ async def statistics(
         total=counts.total,
     )
     return disclosure.shaped(answer, principal, settings)
+
+
+def _check_poverty_line(query: StatsQuery) -> None:
+    needed = query.measure in LINE_MEASURES
+    if needed != (query.poverty_line is not None):
+        message = (
+            f"required by {query.measure}"
+            if needed
+            else "only poor_individuals, poverty_gap and poverty_gap_squared take it"
+        )
+        raise UnprocessableEntity(
+            "Invalid poverty line.",
+            errors=[{"path": "query.poverty_line", "message": message}],
+        )
 
 
 async def _limit_to_allowed_regions(
@@ -115,7 +134,7 @@ def _applied(filters: dict[str, tuple[Any, ...]], query: StatsQuery) -> dict[str
     applied: dict[str, FilterValue] = {}
     for name, values in filters.items():
         applied[name] = values[0] if DIMENSIONS[name].boolean else list(values)
-    for name in RANGE_FILTERS:
+    for name in (*RANGE_FILTERS, "poverty_line"):
         value = getattr(query, name)
         if value is not None:
             applied[name] = value
@@ -151,7 +170,16 @@ async def catalog(
         for name, (kind, description) in RANGE_FILTERS.items()
     ]
     return StatsCatalog(
-        measures=[CatalogMeasure(name=name, description=text) for name, text in MEASURES.items()],
+        measures=[
+            CatalogMeasure(
+                name=name,  # type: ignore[arg-type]
+                description=text,
+                kind="sum" if name in SUM_UNITS else "count",
+                unit=SUM_UNITS.get(name, "people" if name in CONSUMPTION_MEASURES else name),
+                parameters=["poverty_line"] if name in LINE_MEASURES else [],
+            )
+            for name, text in MEASURES.items()
+        ],
         dimensions=dimensions,
         filters=filters,
         max_dimensions=MAX_DIMENSIONS,

@@ -8,6 +8,7 @@ from services.indicators.access import Reader
 from services.indicators.catalog import service
 from services.indicators.catalog.schemas import Catalog, CatalogDimension, CatalogMeasure
 from services.indicators.context import StatsSources
+from services.indicators.status import STATUS_RULE
 from shared.db import ReadSession
 
 router = APIRouter(prefix="/api/v1/indicators", tags=["catalog"])
@@ -38,4 +39,5 @@ async def get_catalog(session: ReadSession, _: Reader, sources: StatsSources) ->
             for info in names.measures.values()
         ],
         indicators=sorted(names.indicators),
+        status_rule=STATUS_RULE,
     )

@@ -22,3 +22,4 @@ class CatalogMeasure(BaseModel):
 class Catalog(BaseModel):
     measures: list[CatalogMeasure]
     indicators: list[str] = Field(description="Codes of the indicators an expression may use.")
+    status_rule: str = Field(description="How a value's status against its targets is set.")

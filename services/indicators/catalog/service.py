@@ -4,13 +4,12 @@ indicators defined here."""
 
 from __future__ import annotations
 
-import asyncio
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.indicators.catalog import repository
 from services.indicators.catalog.reference import REFERENCE_MEASURES
 from services.indicators.clients.stats import StatsCatalog, StatsClient
+from services.indicators.clients.together import together
 from services.indicators.context import Sources
 from services.indicators.expressions.names import Dimension, MeasureInfo, Names, Source
 from shared.logs import get_logger
@@ -21,7 +20,7 @@ _log = get_logger("inds.indicators.catalog")
 async def service_measures(sources: Sources) -> dict[str, MeasureInfo]:
     """Every measure the services publish. A service that cannot be reached is this
     request's 503 naming it (shared/service_client.py)."""
-    catalogs = await asyncio.gather(*(source.catalog() for source in sources.all()))
+    catalogs = await together([source.catalog() for source in sources.all()])
     measures: dict[str, MeasureInfo] = dict(REFERENCE_MEASURES)
     for source, catalog in zip(sources.all(), catalogs, strict=True):
         for info in measures_of(source, catalog):
@@ -56,6 +55,7 @@ def measures_of(source: StatsClient, catalog: StatsCatalog) -> list[MeasureInfo]
                 for name, dimension in dimensions.items()
                 if measure.dimensions is None or name in measure.dimensions
             },
+            frozenset(measure.parameters),
         )
         for measure in catalog.measures
     ]

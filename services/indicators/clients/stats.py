@@ -32,6 +32,8 @@ class CatalogMeasure(BaseModel):
     unit: str = "units"
     # The dimensions that apply; absent (the registry) when all of them do.
     dimensions: list[str] | None = None
+    # Query parameters the measure requires (the registry's poverty_line).
+    parameters: list[str] = Field(default_factory=list)
 
 
 class CatalogDimension(BaseModel):
@@ -42,12 +44,25 @@ class CatalogDimension(BaseModel):
     values: list[CatalogValue] | None = None
 
 
+class CatalogDisclosure(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    threshold: int = Field(ge=1)
+
+
 class StatsCatalog(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     measures: list[CatalogMeasure]
     dimensions: list[CatalogDimension]
     max_dimensions: int = 5
+    # The service's small-cell protection (shared/disclosure.DisclosureRule): counts below
+    # its threshold are disclosive.
+    disclosure_control: CatalogDisclosure | None = None
+
+    @property
+    def small_cell_threshold(self) -> int | None:
+        return None if self.disclosure_control is None else self.disclosure_control.threshold
 
 
 class StatsAnswer(BaseModel):
@@ -66,13 +81,17 @@ class StatsClient:
     def __init__(self, client: ServiceClient, base: str) -> None:
         self.client = client
         self.base = base
+        # What the last catalogue read said of small cells (None: it said nothing).
+        self.small_cell_threshold: int | None = None
 
     @property
     def service(self) -> str:
         return self.client.service
 
     async def catalog(self) -> StatsCatalog:
-        return await self.client.get(self.base + "/stats/catalog", StatsCatalog)
+        catalog = await self.client.get(self.base + "/stats/catalog", StatsCatalog)
+        self.small_cell_threshold = catalog.small_cell_threshold
+        return catalog
 
     async def stats(
         self,

@@ -15,25 +15,16 @@ from pydantic import (
     field_validator,
 )
 
-from services.indicators.fields import IndicatorCode, Name
-from services.indicators.vocabulary import Periodicity
+from services.indicators.fields import IndicatorCode, Name, exact_decimal
+from services.indicators.vocabulary import Direction, Periodicity
 from shared.schemas import InputModel, not_emptied
 
 MAX_DISAGGREGATIONS = 5
 
 
-def _exact_factor(value: object) -> object:
-    # 100 or "100" or "0.001"; never a JSON number with decimals (a binary float).
-    if type(value) is int or isinstance(value, Decimal):
-        return value
-    if isinstance(value, str):
-        return value.strip()
-    raise ValueError('a whole number, or a decimal written as a string ("0.5")')
-
-
 Factor = Annotated[
     Decimal,
-    BeforeValidator(_exact_factor),
+    BeforeValidator(exact_decimal),
     Field(gt=0, max_digits=20, decimal_places=6, description="100 for a percentage, 1 else."),
 ]
 # The parser gives a long expression's error its position; the limit here only keeps a
@@ -88,6 +79,11 @@ class IndicatorCreate(DefinitionFields):
         "measure the expressions use.",
     )
     periodicity: Periodicity = "year"
+    direction: Direction = Field(
+        default="increase",
+        description="increase: progress is a rise of the value (coverage); decrease: a fall "
+        "(exclusion error). How values are judged against targets.",
+    )
     source: Source | None = None
     sdg_code: SdgCode | None = None
 
@@ -108,11 +104,19 @@ class IndicatorUpdate(DefinitionFields):
         default=None, max_length=MAX_DISAGGREGATIONS
     )
     periodicity: Periodicity | None = None
+    direction: Direction | None = None
     source: Source | None = None
     sdg_code: SdgCode | None = None
 
     _not_emptied = not_emptied(
-        "name_fr", "name_en", "unit", "factor", "numerator", "disaggregations", "periodicity"
+        "name_fr",
+        "name_en",
+        "unit",
+        "factor",
+        "numerator",
+        "disaggregations",
+        "periodicity",
+        "direction",
     )
 
 
@@ -132,6 +136,7 @@ class DefinitionVersion(BaseModel):
     denominator: str | None
     disaggregations: list[str]
     periodicity: Periodicity
+    direction: Direction
     source: str | None
     sdg_code: str | None
     measures: list[str] = Field(description="The measures the expressions use.")

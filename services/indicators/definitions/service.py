@@ -34,6 +34,7 @@ DEFINITION_FIELDS = (
     "denominator",
     "disaggregations",
     "periodicity",
+    "direction",
     "source",
     "sdg_code",
 )

@@ -81,8 +81,11 @@ def checked(trees: Parsed, names: Names, code: str, disaggregations: list[str]) 
 
 
 def _lacking(dimension: str, measures: set[str], indicators: set[str], names: Names) -> list[str]:
+    # A level (a poverty line) is one figure, the same in every cell.
     lacking = [
-        name for name in sorted(measures) if dimension not in names.measures[name].dimensions
+        name
+        for name in sorted(measures)
+        if names.measures[name].kind != "level" and dimension not in names.measures[name].dimensions
     ]
     lacking += [
         code

@@ -29,6 +29,9 @@ class MeasureInfo:
     unit: str
     description: str
     dimensions: Mapping[str, Dimension] = field(default_factory=dict)
+    # Parameters the source requires beside the filters (poverty_line: given by this
+    # service, the national line of the period's year).
+    parameters: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response, status
 
-from services.indicators.access import Reader
+from services.indicators.access import Reader, sees_small_cells
 from services.indicators.context import EditorChange, Idempotent, StatsSources
 from services.indicators.frameworks import repository, service
 from services.indicators.frameworks.schemas import (
@@ -62,13 +62,13 @@ async def list_strategies(session: ReadSession, _: Reader) -> list[Strategy]:
 
 @router.get("/frameworks/{code}", response_model=Framework)
 async def get_framework(
-    code: str, session: ReadSession, _: Reader, response: Response
+    code: str, session: ReadSession, principal: Reader, response: Response
 ) -> Framework:
     """The strategy with its axes, their objectives, and for each objective the programmes
     and projects serving it, the indicators measuring it (`latest`: the latest value and
     status) and the actions of the plans carrying it out; the strategy's version as
     `ETag`."""
-    tree = await service.framework(session, code)
+    tree = await service.framework(session, code, exact=sees_small_cells(principal))
     _tagged(response, tree.version)
     return tree
 

@@ -6,7 +6,8 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.indicators.models import (
@@ -16,6 +17,8 @@ from services.indicators.models import (
     Objective,
     Plan,
     PlanAction,
+    Snapshot,
+    SnapshotValue,
     Strategy,
 )
 from shared.repository import Table
@@ -75,6 +78,34 @@ async def indicators_of(session: AsyncSession, objective_ids: Sequence[uuid.UUID
         .order_by(Indicator.code)
     )
     return (await session.execute(statement)).all()
+
+
+async def latest_values(session: AsyncSession, codes: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Each indicator's overall value (cell {}) in the latest finished snapshot holding it."""
+    if not codes:
+        return {}
+    ranked = (
+        select(
+            SnapshotValue.indicator,
+            SnapshotValue.body,
+            Snapshot.id.label("snapshot_id"),
+            func.row_number()
+            .over(partition_by=SnapshotValue.indicator, order_by=Snapshot.finished_at.desc())
+            .label("rank"),
+        )
+        .join(Snapshot, Snapshot.id == SnapshotValue.snapshot_id)
+        .where(
+            Snapshot.status == "done",
+            SnapshotValue.indicator.in_(codes),
+            SnapshotValue.body["cell"] == type_coerce({}, JSONB),
+        )
+        .subquery()
+    )
+    statement = select(ranked.c.indicator, ranked.c.body, ranked.c.snapshot_id).where(
+        ranked.c.rank == 1
+    )
+    rows = (await session.execute(statement)).all()
+    return {code: {**body, "snapshot_id": snapshot_id} for code, body, snapshot_id in rows}
 
 
 async def actions_of(session: AsyncSession, objective_ids: Sequence[uuid.UUID]) -> Sequence[Any]:

@@ -116,11 +116,14 @@ class Objective(BaseModel):
 
 
 class LatestValue(BaseModel):
-    """An indicator's latest value and its status against the target."""
+    """An indicator's overall value in the latest snapshot holding it, and its status
+    against the target (both null when there is no value, or when it comes from fewer
+    people than the small-cell threshold and the reader may not see it)."""
 
     period: str
     value: Decimal | None
-    status: str
+    status: str | None
+    snapshot_id: uuid.UUID | None = None
 
 
 class TreeIndicator(BaseModel):

@@ -15,6 +15,7 @@ from services.indicators.context import Change, Sources
 from services.indicators.frameworks import repository
 from services.indicators.frameworks.schemas import (
     Framework,
+    LatestValue,
     ObjectiveCreate,
     ObjectiveUpdate,
     PartCreate,
@@ -138,18 +139,40 @@ async def _check_links(sources: Sources, values: dict[str, Any]) -> None:
     )
 
 
-async def framework(session: AsyncSession, code: str) -> Framework:
-    """The strategy and everything under it, in five queries whatever its size: axes,
+def _latest(body: dict[str, Any] | None, exact: bool) -> LatestValue | None:
+    """A snapshot's overall value as the tree shows it: without figures or status when it
+    comes from small cells and the reader may not see them."""
+    if body is None:
+        return None
+    hidden = body.get("flagged", False) and not exact
+    return LatestValue(
+        period=body["period"],
+        value=None if hidden else body.get("value"),
+        status=None if hidden else body.get("status"),
+        snapshot_id=body.get("snapshot_id"),
+    )
+
+
+async def framework(session: AsyncSession, code: str, *, exact: bool) -> Framework:
+    """The strategy and everything under it, in six queries whatever its size: axes,
     objectives with the programmes and projects serving them, the indicators measuring
-    them and the actions of the plans carrying them out."""
+    them with their latest snapshot's overall value, and the actions of the plans carrying
+    them out. `exact`: the reader may see values computed from small cells."""
     strategy = await get_strategy(session, code)
     axes = await repository.axes_of(session, strategy.id)
     objectives = await repository.objectives_of(session, [axis.id for axis in axes])
     objective_ids = [item.id for item in objectives]
+    rows = await repository.indicators_of(session, objective_ids)
+    latest = await repository.latest_values(session, [row.code for row in rows])
     indicators: dict[uuid.UUID, list[TreeIndicator]] = {}
-    for indicator in await repository.indicators_of(session, objective_ids):
+    for indicator in rows:
         indicators.setdefault(indicator.objective_id, []).append(
-            TreeIndicator.model_validate(indicator, from_attributes=True)
+            TreeIndicator.model_validate(
+                {
+                    **indicator._asdict(),
+                    "latest": _latest(latest.get(indicator.code), exact),
+                }
+            )
         )
     actions: dict[uuid.UUID, list[TreeAction]] = {}
     for action in await repository.actions_of(session, objective_ids):

@@ -1,0 +1,1 @@
+"""snapshots: frozen, dated runs of indicator values for official reporting."""

@@ -1,0 +1,1 @@
+"""targets: baselines and targets of indicators, and the status of a value against them."""

@@ -1,0 +1,1 @@
+"""values: indicator values computed fresh from the services' live aggregates."""

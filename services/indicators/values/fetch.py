@@ -1,0 +1,174 @@
+"""The figures the asks need: the services' `/stats`, asked all at once (concurrently, one
+request per ask), and the reference data, read from this service's tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.indicators.catalog.reference import POVERTY_LINE
+from services.indicators.clients.stats import StatsAnswer
+from services.indicators.clients.together import together
+from services.indicators.context import Sources
+from services.indicators.reference import repository as reference
+from services.indicators.values.asks import Ask
+
+CellKey = tuple[str | None, ...]
+
+
+@dataclass
+class Answer:
+    """One ask's figures: by cell of its grouping, and overall; or why there are none."""
+
+    cells: dict[CellKey, Decimal] = field(default_factory=dict)
+    total: Decimal = Decimal(0)
+    as_of: date | None = None
+    reason: str | None = None
+
+
+def text(value: Any) -> str | None:
+    """A dimension value as expressions and cells write it."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+# Dimensions by which a unit may fall in several groups (a household in two programmes):
+# a breakdown by them is never summed from a finer one.
+_OVERLAPPING = {"beneficiaries": frozenset({"programme", "enrollment_status"})}
+MAX_GROUPING = 5
+
+
+def merged(asks: Iterable[Ask]) -> dict[Ask, Ask]:
+    """Breakdowns of one measure by one dimension each (region, then sex...: what a
+    snapshot asks), read from one request grouped by all of them: each is a sum over the
+    others, exact for counts and sums whenever every unit has one value of each."""
+    singles: dict[Ask, list[Ask]] = {}
+    for ask in asks:
+        if ask.source == "reference" or len(ask.group_by) != 1:
+            continue
+        if ask.group_by[0] not in _OVERLAPPING.get(ask.source, frozenset()):
+            singles.setdefault(ask.ungrouped(), []).append(ask)
+    read_from: dict[Ask, Ask] = {}
+    for base, group in singles.items():
+        dimensions = sorted(ask.group_by[0] for ask in group)
+        for start in range(0, len(dimensions), MAX_GROUPING):
+            chunk = tuple(dimensions[start : start + MAX_GROUPING])
+            if len(chunk) > 1:
+                combined = replace(base, group_by=chunk)
+                read_from.update({replace(base, group_by=(name,)): combined for name in chunk})
+    return read_from
+
+
+def needed(asks: Iterable[Ask]) -> set[Ask]:
+    """The asks to send: breakdowns merged (see `merged`), and an ungrouped ask to a
+    service left out when a grouped twin gives its total. (The reference data is read
+    here, and a table may give a total that it cannot break down.)"""
+    every = set(asks)
+    read_from = merged(every)
+    sent = {read_from.get(ask, ask) for ask in every}
+    grouped = {ask.ungrouped() for ask in sent if ask.group_by and ask.source != "reference"}
+    return {ask for ask in sent if ask.group_by or ask not in grouped}
+
+
+async def fetch(session: AsyncSession, sources: Sources, asks: set[Ask]) -> dict[Ask, Answer]:
+    """Every ask's answer. A service that cannot be reached raises its 503 (or 504, 502)
+    naming it, and nothing is computed."""
+    sent = sorted(needed(asks), key=repr)
+    clients = {"beneficiaries": sources.registry, "funding": sources.funding}
+    remote = [ask for ask in sent if ask.source != "reference"]
+    answers = await together(
+        [clients[ask.source].stats(ask.measure, ask.group_by, dict(ask.filters)) for ask in remote]
+    )
+    found: dict[Ask, Answer] = {
+        ask: _from_service(answer) for ask, answer in zip(remote, answers, strict=True)
+    }
+    for ask in sent:
+        if ask.source == "reference":
+            found[ask] = await _from_reference(session, ask)
+    for ask, combined in merged(asks).items():
+        if ask in asks:
+            found[ask] = _marginal(found[combined], combined.group_by.index(ask.group_by[0]))
+    for ask in asks:
+        if ask not in found:
+            twin = next(a for a in found if a.group_by and a.ungrouped() == ask)
+            found[ask] = Answer(total=found[twin].total, as_of=found[twin].as_of)
+    return found
+
+
+def _marginal(answer: Answer, position: int) -> Answer:
+    cells: dict[CellKey, Decimal] = {}
+    for key, figure in answer.cells.items():
+        cell = (key[position],)
+        cells[cell] = cells.get(cell, Decimal(0)) + figure
+    return Answer(cells, answer.total, answer.as_of, answer.reason)
+
+
+def _from_service(answer: StatsAnswer) -> Answer:
+    cells: dict[CellKey, Decimal] = {}
+    for row in answer.rows:
+        figure = row.get("count", row.get("value"))
+        key = tuple(text(row.get(name)) for name in answer.group_by)
+        cells[key] = Decimal(int(figure or 0))
+    return Answer(cells, Decimal(answer.total), answer.as_of)
+
+
+async def _from_reference(session: AsyncSession, ask: Ask) -> Answer:
+    filters = dict(ask.filters)
+    if ask.measure == POVERTY_LINE:
+        return await _poverty_line(session, filters)
+    years = [int(year) for year in filters["year"]]
+    used = {*filters, *dict(ask.excluded), *ask.group_by} - {"year"}
+    for year in years:
+        dimensions = await reference.broken_down_by(session, year)
+        if dimensions is None:
+            return Answer(reason=f"no population figures for {year}")
+        lacking = sorted(used - dimensions)
+        if lacking:
+            return Answer(
+                reason=f"the population figures of {year} are not broken down by "
+                + ", ".join(lacking)
+            )
+    rows = await reference.population(
+        session,
+        list(ask.group_by),
+        {
+            name: [int(v) for v in values] if name == "year" else list(values)
+            for name, values in filters.items()
+        },
+        dict(ask.excluded),
+    )
+    cells: dict[CellKey, Decimal] = {}
+    total = Decimal(0)
+    for row in rows:
+        people = Decimal(int(row["people"] or 0))
+        key = tuple(text(row[name]) for name in ask.group_by)
+        cells[key] = cells.get(key, Decimal(0)) + people
+        total += people
+    return Answer(cells, total)
+
+
+async def _poverty_line(session: AsyncSession, filters: dict[str, tuple[str, ...]]) -> Answer:
+    """One line: of the filters' year, area (all unless filtered) and kind (national
+    unless filtered)."""
+    areas = filters.get("area", ("all",))
+    kinds = filters.get("kind", ("national",))
+    lines = [
+        line
+        for year in filters["year"]
+        for line in await reference.list_poverty_lines(session, int(year))
+        if line.area in areas and line.kind in kinds
+    ]
+    if len(lines) != 1:
+        wanted = f"{'/'.join(kinds)} line of {'/'.join(filters['year'])} ({'/'.join(areas)})"
+        if not lines:
+            return Answer(reason=f"no {wanted}")
+        return Answer(reason=f"more than one {wanted}: filter the area or kind")
+    return Answer(total=Decimal(lines[0].amount_minor))

@@ -1,0 +1,148 @@
+"""Indicators end to end, through the gateway with real processes: households registered
+and enrolled in the registry, a population table and a definition given to the indicators
+service, values computed from the registry's live /stats over HTTP, a snapshot taken by the
+background worker, published, and read by a partner."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.beneficiaries.payloads import household, member
+from tests.support.stack import RunningStack, start_stack, stop_stack
+from tests.support.upstream import free_port
+
+pytestmark = pytest.mark.e2e
+REGISTRY = "/api/v1/beneficiaries"
+INDICATORS = "/api/v1/indicators"
+POPULATION = b"year,region,people\n2026,DJ-DJ,100\n2026,DJ-AS,50\n"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    running = start_stack(tmp_path_factory.mktemp("indicators") / "data", free_port())
+    yield running
+    stop_stack(running)
+
+
+def _ok(response: httpx.Response, status: int = 200) -> Any:
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def _registry(stack: RunningStack) -> None:
+    """Three households of two people: two in Balbala enrolled in e2e-ind, one in Ali
+    Sabieh not enrolled."""
+    manager = stack.headers("demo-data-manager")
+    programme = {
+        "code": "e2e-ind",
+        "name_fr": "Transferts (essai)",
+        "name_en": "Cash transfers (test)",
+        "benefit_amount": 30_000,
+        "benefit_period": "quarterly",
+    }
+    _ok(httpx.post(f"{stack.url}{REGISTRY}/programmes", json=programme, headers=manager), 201)
+    places = ("DJ-DJ-BALBALA-PK12", "DJ-DJ-BALBALA-PK12", "DJ-AS-ALISABIEH-VILLE")
+    names = (("Asli", "Omar"), ("Hibo", "Ali"), ("Kadra", "Said"))
+    for (head, child), locality in zip(names, places, strict=True):
+        members = [
+            member(head, "Hassan", "Guedi"),
+            member(
+                child,
+                "Hassan",
+                "Guedi",
+                sex="M",
+                birth_date="2015-01-01",
+                relationship="child",
+            ),
+        ]
+        body = household(members, locality=locality)
+        created = _ok(
+            httpx.post(f"{stack.url}{REGISTRY}/households", json=body, headers=manager), 201
+        )
+        if locality.startswith("DJ-DJ"):
+            _ok(
+                httpx.post(
+                    f"{stack.url}{REGISTRY}/programmes/e2e-ind/enrollments",
+                    json={"household_id": created["id"]},
+                    headers=manager,
+                ),
+                201,
+            )
+
+
+def test_values_and_a_published_snapshot_through_the_gateway(stack: RunningStack) -> None:
+    _registry(stack)
+    officer = stack.headers("demo-me-officer")
+    _ok(
+        httpx.post(
+            f"{stack.url}{INDICATORS}/reference/population",
+            files={"file": ("population.csv", POPULATION, "text/csv")},
+            data={"source": "INSD"},
+            headers=officer,
+        ),
+        201,
+    )
+    definition = {
+        "code": "COV_E2E",
+        "name_fr": "Couverture (essai)",
+        "name_en": "Coverage (test)",
+        "unit": "%",
+        "factor": 100,
+        "numerator": "#{individuals|programme=e2e-ind, enrollment_status=active}",
+        "denominator": "#{population}",
+        "disaggregations": ["region"],
+    }
+    _ok(httpx.post(f"{stack.url}{INDICATORS}/definitions", json=definition, headers=officer), 201)
+
+    params = {"indicator": "COV_E2E", "period": "2026", "by": "region"}
+    values = f"{stack.url}{INDICATORS}/values"
+    answer = _ok(httpx.get(values, params=params, headers=officer))
+    cells = {tuple(v["cell"].values()): v for v in answer["values"]}
+    # 4 people enrolled (Balbala), of 150; of 100 in Djibouti, none of Ali Sabieh's 50.
+    assert Decimal(cells[()]["value"]) == (Decimal(4) / 150 * 100).quantize(Decimal("0.000001"))
+    assert Decimal(cells[("DJ-DJ",)]["value"]) == 4
+    assert cells[()]["inputs_as_of"].keys() == {"beneficiaries"}
+    assert cells[("DJ-AS",)]["value"] == "0"
+    # 4 people are a small cell: flagged, and shown to analysts without their figures.
+    assert cells[()]["flagged"] and not cells[()]["suppressed"]
+    seen = _ok(httpx.get(values, params=params, headers=stack.headers("demo-analyst")))
+    analyst = {tuple(v["cell"].values()): v for v in seen["values"]}
+    assert analyst[()]["suppressed"] and analyst[()]["value"] is None
+    assert analyst[("DJ-AS",)]["value"] == "0"
+
+    queued = _ok(
+        httpx.post(f"{stack.url}{INDICATORS}/snapshots", json={"period": "2026"}, headers=officer),
+        202,
+    )
+    snapshot = queued
+    deadline = time.monotonic() + 60
+    while snapshot["status"] in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(0.3)
+        snapshot = _ok(
+            httpx.get(f"{stack.url}{INDICATORS}/snapshots/{queued['id']}", headers=officer)
+        )
+    assert snapshot["status"] == "done", snapshot
+    assert snapshot["value_count"] == 1 + 2
+
+    partner = stack.headers("demo-partner")
+    hidden = httpx.get(f"{stack.url}{INDICATORS}/snapshots/{queued['id']}", headers=partner)
+    assert hidden.status_code == 404
+    _ok(httpx.post(f"{stack.url}{INDICATORS}/snapshots/{queued['id']}/publish", headers=officer))
+    frozen = _ok(
+        httpx.get(f"{stack.url}{INDICATORS}/snapshots/{queued['id']}/values", headers=partner)
+    )
+    shown = {tuple(v["cell"].values()): v for v in frozen["values"]}
+    assert shown[("DJ-AS",)]["value"] == "0"
+    assert shown[("DJ-DJ",)]["suppressed"] and shown[("DJ-DJ",)]["value"] is None
+    exact = _ok(
+        httpx.get(f"{stack.url}{INDICATORS}/snapshots/{queued['id']}/values", headers=officer)
+    )
+    assert {tuple(v["cell"].values()): v["value"] for v in exact["values"]} == {
+        key: value["value"] for key, value in cells.items()
+    }

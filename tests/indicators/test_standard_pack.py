@@ -1,0 +1,208 @@
+"""The standard pack, loaded on demand and computed over the hand-made registry
+(tests/indicators/registry_set.py) and funding's sample ledger (tests/funding/factories.py),
+every expected figure worked out here by hand."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from shared.db import Database
+from tests.funding.factories import SampleLedger, add_sample_ledger
+from tests.indicators.payloads import DEFINITIONS, POVERTY_LINES
+from tests.indicators.registry_set import (
+    add_registry_set,
+    by_cell,
+    get_values,
+    percent,
+    predicted,
+    upload_population,
+)
+
+LINE = Decimal(100_000)
+PLACES = Decimal("0.000001")
+
+
+@pytest.fixture
+async def pack(
+    indicators: httpx.AsyncClient,
+    registry: httpx.AsyncClient,
+    beneficiaries_db: Database,
+    funding_db: Database,
+    officer: dict[str, str],
+) -> SampleLedger:
+    await add_registry_set(beneficiaries_db)
+    async with funding_db.sessionmaker() as session:
+        ledger = await add_sample_ledger(session)
+        await session.commit()
+    await upload_population(indicators, officer)
+    line = await indicators.post(
+        POVERTY_LINES,
+        json={"year": 2026, "area": "all", "kind": "national", "amount": 100_000, "source": "INSD"},
+        headers=officer,
+    )
+    assert line.status_code == 201, line.text
+    loaded = await indicators.post(f"{DEFINITIONS}/standard-pack", headers=officer)
+    assert loaded.status_code == 200, loaded.text
+    assert loaded.json()["refused"] == []
+    assert len(loaded.json()["created"]) == 16
+    return ledger
+
+
+def _value(cell: dict[str, Any]) -> Decimal | None:
+    return None if cell["value"] is None else Decimal(cell["value"])
+
+
+async def test_the_pack_is_loaded_once(
+    indicators: httpx.AsyncClient, pack: SampleLedger, officer: dict[str, str]
+) -> None:
+    again = await indicators.post(f"{DEFINITIONS}/standard-pack", headers=officer)
+    assert again.json()["created"] == [] and len(again.json()["existing"]) == 16
+
+
+async def test_registry_indicators_of_the_pack(
+    indicators: httpx.AsyncClient, pack: SampleLedger, officer: dict[str, str]
+) -> None:
+    answer = await get_values(
+        indicators,
+        officer,
+        indicator="REFUGEE_HH,REFUGEE_COV_PNSF,FEMALE_HEADED_BENEF,SDG131_PROXY",
+        period="2026",
+        by="region",
+    )
+    # One refugee-headed household (H2, Ali Sabieh region), covered by the PNSF.
+    refugees = by_cell(answer, "REFUGEE_HH")
+    assert refugees[()]["value"] == "1" and refugees[("DJ-AS",)]["value"] == "1"
+    assert by_cell(answer, "REFUGEE_COV_PNSF")[()]["value"] == "100"
+    # Beneficiary households H1 (woman head) and H2 (man head).
+    assert by_cell(answer, "FEMALE_HEADED_BENEF")[()]["value"] == "50"
+    coverage = by_cell(answer, "SDG131_PROXY")
+    assert _value(coverage[()]) == percent(5, 340)
+    assert _value(coverage[("DJ-AS",)]) == percent(2, 100)
+
+    by_status = await get_values(
+        indicators, officer, indicator="SDG131_PROXY", period="2026", by="legal_status"
+    )
+    assert _value(by_cell(by_status, "SDG131_PROXY")[("refugee",)]) == percent(2, 20)
+
+
+async def test_fgt_of_the_registered_population(
+    indicators: httpx.AsyncClient, pack: SampleLedger, officer: dict[str, str]
+) -> None:
+    answer = await get_values(
+        indicators, officer, indicator="FGT_P0,FGT_P1,FGT_P2", period="2026", by="region"
+    )
+    # Scored people: H1's 3 and H2's 2 below the line of 100,000, H3's 2 above.
+    y1, y2 = predicted("H1"), predicted("H2")
+    p0 = by_cell(answer, "FGT_P0")
+    assert (p0[()]["numerator"], p0[()]["denominator"]) == ("5", "7")
+    assert _value(p0[()]) == percent(5, 7)
+    assert _value(p0[("DJ-DJ",)]) == 100
+    assert _value(p0[("DJ-AS",)]) == 50
+    # Obock's only household has no score: nobody to divide by.
+    assert p0[("DJ-OB",)]["value"] is None
+    assert p0[("DJ-OB",)]["reason"] == "the denominator is zero"
+
+    # The registry sums the gaps to the franc.
+    gap = round(3 * (LINE - y1) + 2 * (LINE - y2))
+    p1 = by_cell(answer, "FGT_P1")[()]
+    assert p1["numerator"] == str(gap)
+    assert p1["denominator"] == str(LINE * 7)
+    assert _value(p1) == (Decimal(gap) / (LINE * 7) * 100).quantize(PLACES)
+    squared = round(3 * (LINE - y1) ** 2 + 2 * (LINE - y2) ** 2)
+    p2 = by_cell(answer, "FGT_P2")[()]
+    assert _value(p2) == (Decimal(squared) / (LINE * LINE * 7) * 100).quantize(PLACES)
+    gap_dj = round(3 * (LINE - y1))
+    assert _value(by_cell(answer, "FGT_P1")[("DJ-DJ",)]) == (
+        Decimal(gap_dj) / (LINE * 3) * 100
+    ).quantize(PLACES)
+
+
+async def test_funding_indicators_of_the_pack(
+    indicators: httpx.AsyncClient, pack: SampleLedger, officer: dict[str, str]
+) -> None:
+    wb = pack.organisations["wb"].iati_identifier
+    wfp = pack.organisations["wfp"].iati_identifier
+    answer = await get_values(
+        indicators,
+        officer,
+        indicator="DISBURSEMENT_RATE,FUNDS_MOBILISED_DJF,FUNDS_MOBILISED_USD",
+        period="2026",
+        by="partner",
+    )
+    # 2026: the World Bank committed 35,544,000 DJF (IDA-D124) and disbursed 3,554,400 (T5);
+    # WFP committed 17,772,000 and disbursed 10,000.00 EUR at 193.5 (T12); 1,777,200 was
+    # disbursed on WFP's project without an agreement (T10: no partner). UNICEF's is
+    # cancelled.
+    rate = by_cell(answer, "DISBURSEMENT_RATE")
+    assert _value(rate[(wb,)]) == 10
+    assert _value(rate[(wfp,)]) == percent(1_935_000, 17_772_000)
+    assert rate[(None,)]["value"] is None
+    assert rate[(None,)]["reason"] == "the denominator is zero"
+    disbursed = 3_554_400 + 1_935_000 + 1_777_200
+    assert _value(rate[()]) == percent(disbursed, 35_544_000 + 17_772_000)
+    mobilised = by_cell(answer, "FUNDS_MOBILISED_DJF")
+    assert mobilised[()]["value"] == str(35_544_000 + 17_772_000)
+    assert set(mobilised[()]["inputs_as_of"]) == {"funding"}
+    # In USD at 177.72, cents summed by funding, shown in dollars (factor 0.01).
+    usd = by_cell(answer, "FUNDS_MOBILISED_USD")[(wb,)]
+    assert _value(usd) == (Decimal(usd["numerator"]) / 100).quantize(PLACES)
+    assert round(Decimal(usd["numerator"]) / 100) == round(Decimal(35_544_000) / Decimal("177.72"))
+
+    quarter = await get_values(
+        indicators,
+        officer,
+        indicator="PAYMENT_SUCCESS,HH_PAID,TRANSFERS_PAID_DJF",
+        period="2026Q1",
+        by="region",
+    )
+    # The 2026Q1 payroll: 3 lines paid in Djibouti, 1 paid and 1 failed in Ali Sabieh, of
+    # 30,000 DJF each.
+    success = by_cell(quarter, "PAYMENT_SUCCESS")
+    assert _value(success[()]) == 80
+    assert _value(success[("DJ-DJ",)]) == 100 and _value(success[("DJ-AS",)]) == 50
+    assert by_cell(quarter, "HH_PAID")[()]["value"] == "4"
+    assert by_cell(quarter, "TRANSFERS_PAID_DJF")[("DJ-DJ",)]["value"] == "90000"
+
+
+async def test_adequacy_meets_the_services(
+    indicators: httpx.AsyncClient, pack: SampleLedger, officer: dict[str, str]
+) -> None:
+    answer = await get_values(indicators, officer, indicator="ADEQUACY", period="2026")
+    adequacy = by_cell(answer, "ADEQUACY")[()]
+    # Paid in 2026: 4 lines of 30,000 DJF (2026Q1) and two USD lines of 10.00 and 2.50 at
+    # 177.72 (1,777 and 444 francs, rounded per line) (2026Q2); over the predicted
+    # consumption of the beneficiary households: H1's 3 people and H2's 2.
+    paid = 120_000 + 1_777 + 444
+    consumption = round(3 * predicted("H1") + 2 * predicted("H2"))
+    assert (adequacy["numerator"], adequacy["denominator"]) == (str(paid), str(consumption))
+    assert _value(adequacy) == percent(paid, consumption)
+    assert set(adequacy["inputs_as_of"]) == {"beneficiaries", "funding"}
+
+
+async def test_exclusion_and_inclusion_errors_of_each_programme(
+    indicators: httpx.AsyncClient, pack: SampleLedger, officer: dict[str, str]
+) -> None:
+    answer = await get_values(
+        indicators,
+        officer,
+        indicator="EXCLUSION_ERROR,INCLUSION_ERROR",
+        period="2026",
+        by="programme",
+    )
+    exclusion = by_cell(answer, "EXCLUSION_ERROR")
+    # pnsf: H1, H2 and H3 eligible, H3 not enrolled. amu: H1 eligible, not enrolled.
+    assert _value(exclusion[("pnsf",)]) == percent(1, 3)
+    assert _value(exclusion[("amu",)]) == 100
+    inclusion = by_cell(answer, "INCLUSION_ERROR")
+    # pnsf's two active households are both eligible. amu has no active household (H4 is
+    # suspended): no figure of it in either term, so no cell; asked for alone, no value.
+    assert _value(inclusion[("pnsf",)]) == 0
+    assert ("amu",) not in inclusion
+    amu = await get_values(
+        indicators, officer, indicator="INCLUSION_ERROR", period="2026", programme="amu"
+    )
+    assert by_cell(amu, "INCLUSION_ERROR")[()]["reason"] == "the denominator is zero"
