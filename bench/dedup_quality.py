@@ -176,7 +176,7 @@ def testset_figures(households: int, threshold: float, window: int) -> dict[str,
         return bool(found and found["score"] >= threshold)
 
     recall: dict[str, list[int]] = {kind: [0, 0] for kind in (*POSITIVE_KINDS, "all")}
-    missed = []
+    missed: list[tuple[list[str], str | None]] = []
     for pair, kinds in data.positives.items():
         hit = flagged(pair)
         for kind in {*kinds, "all"}:

@@ -390,7 +390,12 @@ class _Builder:
         else:
             age = age + rng.choice((-1, 1))
         other = self._person(
-            head["sex"], max(age, 1), "head", *head["names"][1:], given=head["names"][0]
+            head["sex"],
+            max(age, 1),
+            "head",
+            head["names"][1],
+            head["names"][2],
+            given=head["names"][0],
         )
         if not generation:
             # a year apart: another day of the year

@@ -168,7 +168,7 @@ def name_agreement(first: str | None, second: str | None) -> str | None:
     return "different"
 
 
-def _year_only(day: date, estimated: bool) -> str | None:
+def year_only(day: date, estimated: bool) -> str | None:
     """Whether a date stands for its year only: 'estimated' (flagged), '1_january' (the
     usual entry for an unknown date, unflagged), or None for an exact date."""
     if estimated:
@@ -183,7 +183,7 @@ def birth_evidence(
 ) -> tuple[str, float | None]:
     """The finding and its weight; None for dates that cannot be one person's."""
     years = abs(first.year - second.year)
-    vague = _year_only(first, first_estimated) or _year_only(second, second_estimated)
+    vague = year_only(first, first_estimated) or year_only(second, second_estimated)
     if first == second and vague is None:
         return "same_date", BIRTH_WEIGHTS["same_date"]
     if vague is not None:
@@ -254,15 +254,15 @@ def _names_and_birth(
     ):
         total += DROPPED_GRANDFATHER
         evidence.append(_evidence("grandfather_name", "left_out", DROPPED_GRANDFATHER))
-    finding, weight = birth_evidence(
+    finding, birth = birth_evidence(
         draft.birth_date, draft.birth_date_estimated, birth_date, estimated
     )
-    if weight is None:
+    if birth is None:
         ruled_out = True
         evidence.append(_evidence("birth_date", finding, 0.0))
     else:
-        total += weight
-        evidence.append(_evidence("birth_date", finding, weight))
+        total += birth
+        evidence.append(_evidence("birth_date", finding, birth))
     return total, ruled_out, evidence
 
 
