@@ -44,8 +44,9 @@ DROPPED_GRANDFATHER = 1.0
 
 BIRTH_WEIGHTS = {
     "same_date": 2.5,
-    "days_apart": 1.5,  # exact dates within DAYS_APART, or one digit of day or month off
-    "same_year_estimated": 1.2,  # an estimated date (or both), the same year
+    "days_apart": 1.5,  # exact dates one of day and month mistyped, or within NEAR_DAYS
+    "weeks_apart": 0.4,  # exact dates within DAYS_APART otherwise: weak
+    "same_year_estimated": 0.4,  # an estimated date (or both), the same year: weak
     "same_year_1_january": 0.4,  # 1 January without the estimated flag: likely year only
     "year_off_estimated": 0.0,  # an estimated date a year off
     "year_off": 0.4,  # exact dates, same day and month, the year one apart
@@ -55,6 +56,7 @@ BIRTH_WEIGHTS = {
     "years_off_estimated": -2.0,  # an estimated date two years off
 }
 DAYS_APART = 45
+NEAR_DAYS = 3
 EXACT_REACH_DAYS = 400
 YEAR_REACH = 2
 
@@ -202,10 +204,12 @@ def birth_evidence(
     days = abs((first - second).days)
     # within weeks (across a new year too: 30 December / 2 January), or one of day and
     # month mistyped
-    if days <= DAYS_APART or (
+    if days <= NEAR_DAYS or (
         years == 0 and (first.month == second.month or first.day == second.day)
     ):
         return "days_apart", BIRTH_WEIGHTS["days_apart"]
+    if days <= DAYS_APART:
+        return "weeks_apart", BIRTH_WEIGHTS["weeks_apart"]
     if years == 0 and (first.day, first.month) == (second.month, second.day):
         return "day_month_swapped", BIRTH_WEIGHTS["day_month_swapped"]
     if years == 1 and (first.month, first.day) == (second.month, second.day):
@@ -394,10 +398,6 @@ def to_score(log_odds: float) -> float:
     return 1.0 / (1.0 + math.exp(-(log_odds - _OFFSET)))
 
 
-def _log_odds(score_value: float) -> float:
-    return _OFFSET + math.log(score_value / (1.0 - score_value))
-
-
 _SUMMARY = {
     "same": "same",
     "close": "spelling variant",
@@ -479,17 +479,21 @@ def within_reach(
     are read (a big batch has hundreds of thousands of candidates, most far off): the same
     name and birth part as `score`, with every bonus the draft could earn. Each candidate
     is (id, given name, father name, grandfather name, birth date, birth date estimated)."""
-    if threshold <= DISQUALIFIED + _ROUNDING:
-        return [candidate[0] for candidate in candidates]
-    needed = _log_odds(min(threshold, 0.9999) - _ROUNDING) - _best_extra(draft)
+    extra = _best_extra(draft)
+    # When a rule alone rules a pair out, most candidates (another given name) are left
+    # out at the first comparison, cheaply.
+    rules_out = threshold > DISQUALIFIED + _ROUNDING
     my_given = draft.given_name
     kept = []
     for candidate_id, given, father, grandfather, birth_date, estimated in candidates:
-        if name_agreement(my_given, given) == "different":
+        if rules_out and name_agreement(my_given, given) == "different":
             continue
         total, ruled_out, _ = _names_and_birth(
             draft, given, father, grandfather, birth_date, estimated
         )
-        if not ruled_out and total >= needed:
+        reach = to_score(total + extra)
+        if ruled_out:
+            reach = min(reach, DISQUALIFIED)
+        if round(reach, 4) >= threshold:
             kept.append(candidate_id)
     return kept

@@ -55,7 +55,7 @@ class Evidence(BaseModel):
     finding: str = Field(
         description="How it compared. Names: `same` (same canonical spelling), `close` (a "
         "spelling or typing variant), `similar`, `different`, `left_out` (a grandfather "
-        "name on one side only). Birth date: `same_date`, `days_apart`, "
+        "name on one side only). Birth date: `same_date`, `days_apart`, `weeks_apart`, "
         "`same_year_estimated`, `same_year_1_january`, `year_off`, `year_off_estimated`, "
         "`day_month_swapped`, `same_year_other_day`, `year_apart`, "
         "`years_off_estimated`, `years_apart`. Locality: `same_locality`, `same_commune`, "
