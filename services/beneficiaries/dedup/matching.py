@@ -11,8 +11,10 @@ matching names, the same mother; or two different mothers).
 Two rules no sum overrides: two different given names are two people, and birth dates
 too far apart to be one person's (exact dates more than `EXACT_REACH_DAYS` apart, a year
 only more than `YEAR_REACH` years) are two people. Weak date evidence (a year off, day and
-month swapped, a bare 1 January, an estimate a year off) reaches the threshold only with
-something else that agrees: the locality, a phone, the household.
+month swapped, a year only, by the flag or by 1 January, exact dates weeks apart) reaches
+the threshold only with something else that agrees: the locality, a phone, the household.
+Weights tuned with bench/dedup_quality.py (its own labelled test set, and the synthetic
+registry's namesakes of common names).
 
 The score is the logistic of the summed weights, placed so that `THRESHOLD_LOG_ODDS`
 lands on the configured threshold (0.7).
