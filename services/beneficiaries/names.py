@@ -26,6 +26,8 @@ _SPELLING_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"x", "h"),  # Somali x is the Arabic ḥ: Maxamed / Mahamed
         (r"tch", "ch"),
         (r"ch", "sh"),  # French ch / English sh: Cheikh / Sheikh, Aicha / Aisha
+        # French c before ou is k (Yacoub / Yaqub / Yakub): Somali spelling has no ou.
+        (r"c(?=ou)", "k"),
         (r"c(?!h)", ""),  # Somali c is the Arabic ʿayn: Cali / Ali, Cabdi / Abdi
         (r"q", "k"),  # Qasim / Kassim
         (r"ph", "f"),
@@ -36,9 +38,12 @@ _SPELLING_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"ou(?=[aeiy])", "w"),  # French ou before a vowel is w: Ouarsame / Warsame
         (r"ou", "u"),  # Houssein / Hussein, Oumar / Umar
         (r"oo", "u"),  # Somali long o: Cumar / Umar / Oomar
+        (r"o", "u"),  # Arabic has no o: Mohamed / Muhammad, Osman / Usman, Hawo / Hawu
         (r"(?<=.)y", "i"),  # Ayesha / Aisha, but Yusuf keeps its y
-        (r"ei", "e"),  # Houssein / Husen
+        (r"ei(?!$)", "e"),  # Houssein / Husen (a final ei is two letters: Abei)
         (r"(.)\1+", r"\1"),  # doubled letters and long vowels: Mohammed, Faadumo, Ismaciil
+        # The diphthong ay inside a word, written ai, ay, ei or e: Zainab / Zeinab / Zenab
+        (r"(?<=.)ai(?=[^aeiou])", "e"),
         (r"(?<=[aeiou])h$", ""),  # Abdallah / Abdalla, Fatimah / Fatima
     )
 )

@@ -20,22 +20,29 @@ def mohamed(**fields) -> dict:
 
 
 @pytest.mark.parametrize(
-    ("given", "father", "grandfather", "birth_date"),
+    ("given", "father", "grandfather", "birth_date", "locality"),
     [
-        ("Maxamed", "Cali", "Faarax", "1985-03-02"),  # Somali spelling
-        ("Mohammed", "Aly", "Farah", "1985-03-02"),  # doubled letters
-        ("Mohamed", "Ali", "Farh", "1985-04-01"),  # a typo and a month off
-        ("Mahamed", "Ali", "Farah", "1986-01-01"),  # estimated birth, the year after
+        ("Maxamed", "Cali", "Faarax", "1985-03-02", "DJ-DJ-BALBALA-HODAN"),  # Somali spelling
+        ("Mohammed", "Aly", "Farah", "1985-03-02", "DJ-DJ-BALBALA-HODAN"),  # doubled letters
+        ("Mohamed", "Ali", "Farh", "1985-04-01", "DJ-DJ-BALBALA-HODAN"),  # a typo, a month off
+        # an estimate a year off is weak: here the same locality bears it out
+        ("Mahamed", "Ali", "Farah", "1986-01-01", "DJ-DJ-BALBALA-PK12"),
     ],
 )
 async def test_spelling_variants_are_flagged_but_saved(
-    registry: httpx.AsyncClient, registrar: dict[str, str], given, father, grandfather, birth_date
+    registry: httpx.AsyncClient,
+    registrar: dict[str, str],
+    given,
+    father,
+    grandfather,
+    birth_date,
+    locality,
 ) -> None:
     first = await register_members(registry, registrar, mohamed())
     again = member(
         given, father, grandfather, sex="M", birth_date=birth_date, birth_date_estimated=True
     )
-    second = await register_members(registry, registrar, again, locality="DJ-DJ-BALBALA-HODAN")
+    second = await register_members(registry, registrar, again, locality=locality)
     flags = second["possible_duplicates"]
     assert [f["candidate_id"] for f in flags] == [first["members"][0]["id"]]
     assert flags[0]["candidate_household_id"] == first["id"]
@@ -197,15 +204,20 @@ async def test_not_duplicate_closes_the_pair(
 def test_estimated_birth_dates_compare_by_year() -> None:
     from datetime import date
 
-    from services.beneficiaries.dedup.matching import birth_similarity
+    from services.beneficiaries.dedup.matching import birth_evidence
 
     exact, guessed = date(1985, 2, 1), date(1986, 7, 1)
-    assert birth_similarity(exact, exact, False) == 1.0
-    assert birth_similarity(exact, guessed, estimated=True) > birth_similarity(
-        exact, guessed, estimated=False
+    assert birth_evidence(exact, False, exact, False) == ("same_date", 2.5)
+    year_off, weight = birth_evidence(exact, False, guessed, True)
+    assert year_off == "year_off_estimated"
+    assert weight > birth_evidence(exact, False, date(1986, 3, 1), False)[1]  # type: ignore[operator]
+    assert birth_evidence(exact, False, guessed, False) == ("years_apart", None)
+    assert birth_evidence(exact, False, date(1985, 7, 1), True)[0] == "same_year_estimated"
+    assert birth_evidence(exact, False, date(1985, 1, 1), False)[0] == "same_year_1_january"
+    assert birth_evidence(date(1988, 9, 12), False, date(1988, 12, 9), False)[0] == (
+        "day_month_swapped"
     )
-    assert birth_similarity(exact, date(1985, 7, 1), estimated=True) == 0.85
-    assert birth_similarity(exact, date(1989, 7, 1), estimated=True) == 0.0
+    assert birth_evidence(exact, False, date(1989, 7, 1), True) == ("years_apart", None)
 
 
 @pytest.mark.parametrize("threshold", [0.62, 0.7, 0.8, 0.95])

@@ -20,7 +20,19 @@ SAME_NAME = [
     ["Ismail", "Ismaciil", "Ismaïl"],
     ["Fatouma", "Fatuma", "Faadumo"],
     ["Abdallah", "Abdalla"],
+    ["Yacoub", "Yaqub", "Yakub", "Yacquub"],
+    ["Zainab", "Zeinab", "Zaynab"],
+    ["Ousman", "Osman", "Cismaan", "Usman"],
+    ["Hibo", "Hibbo"],
 ]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("Zainab", "Zeinab"), ("Mohamed", "Mouhamed"), ("Hussein", "Hussain"), ("Yacoub", "Yakub")],
+)
+def test_transcriptions_share_a_canonical_spelling(first: str, second: str) -> None:
+    assert canonical(first) == canonical(second)
 
 
 @pytest.mark.parametrize("variants", SAME_NAME, ids=lambda v: v[0])

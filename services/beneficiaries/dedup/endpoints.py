@@ -25,12 +25,15 @@ router = APIRouter(prefix="/api/v1/beneficiaries", tags=["deduplication"])
 
 @router.post("/dedup/check", response_model=DedupCheckResult)
 async def check_draft(
-    data: DedupCheck, session: DbSession, _: Staff, settings: Settings
+    data: DedupCheck, session: DbSession, principal: Staff, settings: Settings
 ) -> DedupCheckResult:
     """Who in the registry these people may already be, before registering them: identifier
-    clashes and probable duplicates with their scores (no names: open a candidate's
-    household to see it, if your region allows)."""
-    return await service.check_drafts(session, settings, data)
+    clashes and probable duplicates with their scores and reasons (no names: open a
+    candidate's household to see it). The people checked are taken as one household: give
+    their relationships so that a matching spouse or children count. Of a record outside
+    your regions you learn only that it exists (`outside_your_regions`): a data manager
+    resolves it."""
+    return await service.check_drafts(session, settings, principal, data)
 
 
 def _read_rows(views: list[DuplicatePairOut]) -> list[tuple[uuid.UUID, uuid.UUID | None]]:
@@ -61,6 +64,8 @@ async def list_duplicates(
 async def get_duplicate(
     pair_id: uuid.UUID, session: ReadSession, principal: Manager, audit: Audit
 ) -> DuplicatePairOut:
+    """A flagged pair, both people, and the reasons it was flagged: each piece of evidence
+    (names, birth dates, place, identifiers, household) with its weight."""
     view = await service.get_pair(session, pair_id)
     await audit.record_reads(principal, "individual", _read_rows([view]))
     return view

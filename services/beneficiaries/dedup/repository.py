@@ -5,7 +5,8 @@ not hide them; sex and a birth-year window narrow it further, all inside the ind
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +14,13 @@ import orjson
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.beneficiaries.dedup.matching import NO_LIMIT, Candidate, PersonDraft
+from services.beneficiaries.dedup.matching import (
+    NO_LIMIT,
+    Candidate,
+    PersonDraft,
+    Relative,
+    year_only,
+)
 from services.beneficiaries.models import NAME_PART_PAIRS, DuplicatePair, Household, Individual
 from services.beneficiaries.vocabulary import SHARED_IDENTIFIER_TYPES
 from shared.db import driver_connection
@@ -77,7 +84,9 @@ _LOOKUP = """
     WHERE {match} AND i.sex = d.sex
       AND i.birth_year BETWEEN d.year - $8 AND d.year + $8
       AND (abs(i.birth_date - d.born) <= $9
-           OR ((i.birth_date_estimated OR d.estimated) AND abs(i.birth_year - d.year) <= $10))
+           OR ((i.birth_date_estimated OR d.estimated
+                OR (extract(month FROM i.birth_date) = 1 AND extract(day FROM i.birth_date) = 1))
+               AND abs(i.birth_year - d.year) <= $10))
       AND i.status <> 'merged' AND i.household_id IS DISTINCT FROM d.household
 """
 _MATCHES = [f"i.{a}_key = d.{a} AND i.{b}_key = d.{b}" for a, b in NAME_PART_PAIRS] + [
@@ -103,7 +112,7 @@ async def candidate_ids_many(
 ) -> list[list[uuid.UUID]]:
     """Each draft's candidates, in the drafts' order. A draft is (keys by part, the person,
     the household they belong to, whose members are not compared). Birth dates farther
-    apart than `birth_reach` (days for exact dates, years when either is estimated) are
+    apart than `birth_reach` (days for exact dates, years when either is a year only) are
     left out."""
     if not drafts:
         return []
@@ -124,7 +133,11 @@ async def candidate_ids_many(
         birth_reach[0],
         birth_reach[1],
         [draft.birth_date for _, draft, _ in drafts],
-        [draft.birth_date_estimated for _, draft, _ in drafts],
+        # a year only: estimated, or entered as 1 January
+        [
+            year_only(draft.birth_date, draft.birth_date_estimated) is not None
+            for _, draft, _ in drafts
+        ],
     )
     return [row[0] for row in rows]
 
@@ -145,26 +158,93 @@ async def candidate_names(session: AsyncSession, ids: Sequence[uuid.UUID]) -> di
 
 
 # One array parameter, however many ids (an IN list stops at 32,767 parameters).
-_DETAILS = f"""
+_DETAILS = """
 SELECT i.id, i.household_id, i.given_name, i.father_name, i.grandfather_name, i.sex,
        i.birth_date, i.birth_date_estimated, h.locality_code, h.region_code, h.registry_number,
        ARRAY(SELECT ARRAY[d.type::text, d.value::text] FROM identifier d
-             WHERE d.individual_id = i.id
-               AND d.type IN ({", ".join(f"'{kind}'" for kind in SHARED_IDENTIFIER_TYPES)}))
+             WHERE d.individual_id = i.id),
+       a.parent_code, i.relationship_to_head
 FROM individual i LEFT JOIN household h ON h.id = i.household_id
+     LEFT JOIN admin_area a ON a.code = h.locality_code
 WHERE i.id = ANY($1::uuid[])
+"""
+
+# The present members of households, with the identifiers a family shares.
+_MEMBERS = f"""
+SELECT m.household_id, m.id, m.given_name, m.sex, m.birth_year, m.relationship_to_head,
+       ARRAY(SELECT ARRAY[d.type::text, d.value::text] FROM identifier d
+             WHERE d.individual_id = m.id
+               AND d.type IN ({", ".join(f"'{kind}'" for kind in SHARED_IDENTIFIER_TYPES)}))
+FROM individual m
+WHERE m.household_id = ANY($1::uuid[]) AND m.status = 'active'
 """  # noqa: S608 (constants of the model, no input)
+
+
+@dataclass(frozen=True)
+class Member:
+    id: uuid.UUID
+    relative: Relative
+    shared_identifiers: frozenset[tuple[str, str]]
+
+
+async def household_members(
+    session: AsyncSession, household_ids: Iterable[uuid.UUID | None]
+) -> dict[uuid.UUID, list[Member]]:
+    ids = list({h for h in household_ids if h is not None})
+    if not ids:
+        return {}
+    raw = await driver_connection(session)
+    members: dict[uuid.UUID, list[Member]] = {}
+    for row in await raw.fetch(_MEMBERS, ids):
+        members.setdefault(row[0], []).append(
+            Member(
+                row[1],
+                Relative(row[2], row[3], row[4], row[5]),
+                frozenset((kind, value) for kind, value in row[6]),
+            )
+        )
+    return members
+
+
+async def household_regions(
+    session: AsyncSession, household_ids: Iterable[uuid.UUID | None]
+) -> dict[uuid.UUID, str]:
+    ids = list({h for h in household_ids if h is not None})
+    if not ids:
+        return {}
+    raw = await driver_connection(session)
+    rows = await raw.fetch("SELECT id, region_code FROM household WHERE id = ANY($1::uuid[])", ids)
+    return {row[0]: row[1] for row in rows}
+
+
+async def communes(session: AsyncSession, localities: Iterable[str | None]) -> dict[str, str]:
+    """locality code -> the commune (or sub-prefecture) it lies in."""
+    codes = list({code for code in localities if code})
+    if not codes:
+        return {}
+    raw = await driver_connection(session)
+    rows = await raw.fetch(
+        "SELECT code, parent_code FROM admin_area WHERE code = ANY($1::text[])", codes
+    )
+    return {row[0]: row[1] for row in rows if row[1]}
 
 
 async def candidate_details(
     session: AsyncSession, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, Candidate]:
+    """The candidates with their households: the other present members, and the
+    identifiers a family shares (a phone recorded on the head is the spouse's too)."""
     if not ids:
         return {}
     raw = await driver_connection(session)
     rows = await raw.fetch(_DETAILS, list(ids))
-    return {
-        row[0]: Candidate(
+    members = await household_members(session, (row[1] for row in rows))
+    found = {}
+    for row in rows:
+        identifiers = {(kind, value) for kind, value in row[11]}
+        others = [m for m in members.get(row[1], []) if m.id != row[0]]
+        shared = {i for i in identifiers if i[0] in SHARED_IDENTIFIER_TYPES}
+        found[row[0]] = Candidate(
             individual_id=row[0],
             household_id=row[1],
             given_name=row[2],
@@ -176,10 +256,13 @@ async def candidate_details(
             locality_code=row[8],
             region_code=row[9],
             registry_number=row[10],
-            shared_identifiers=frozenset((kind, value) for kind, value in row[11]),
+            shared_identifiers=frozenset(shared.union(*(m.shared_identifiers for m in others))),
+            commune_code=row[12],
+            unique_identifiers=frozenset(identifiers - shared),
+            relationship=row[13],
+            household=tuple(m.relative for m in others),
         )
-        for row in rows
-    }
+    return found
 
 
 _PAIR_COLUMNS = ("id", "individual_id", "candidate_id", "score", "reasons", "status")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.beneficiaries.access import allowed_regions
 from services.beneficiaries.areas import repository as areas
 from services.beneficiaries.clock import today
 from services.beneficiaries.config import BeneficiariesSettings
@@ -18,11 +19,13 @@ from services.beneficiaries.dedup import repository
 from services.beneficiaries.dedup.matching import (
     Match,
     PersonDraft,
+    Relative,
     birth_reach,
     score,
     within_reach,
 )
 from services.beneficiaries.dedup.schemas import (
+    OUTSIDE_YOUR_REGIONS,
     CandidateOut,
     DedupCheck,
     DedupCheckResult,
@@ -30,6 +33,7 @@ from services.beneficiaries.dedup.schemas import (
     DuplicatePairOut,
     IdentifierConflict,
     PersonSummary,
+    Reasons,
     Resolution,
 )
 from services.beneficiaries.models import AdminArea, DuplicatePair, Household, Individual
@@ -87,8 +91,10 @@ def draft_of(
     identifiers: Iterable[Any],
 ) -> PersonDraft:
     """What matching compares of a person (a saved record, a member written, a draft
-    checked): names, sex, birth date, where they live, and the identifiers a family
-    shares (a unique one is a clash, not a likeness)."""
+    checked): names, sex, birth date, where they live, their identifiers, and their place
+    in the household; the household itself is added by `in_households`."""
+    held = {(i.type, i.value) for i in identifiers}
+    shared = {i for i in held if i[0] in SHARED_IDENTIFIER_TYPES}
     return PersonDraft(
         given_name=person.given_name,
         father_name=person.father_name,
@@ -98,9 +104,9 @@ def draft_of(
         birth_date_estimated=person.birth_date_estimated,
         locality_code=locality_code,
         region_code=region_code,
-        shared_identifiers=frozenset(
-            (i.type, i.value) for i in identifiers if i.type in SHARED_IDENTIFIER_TYPES
-        ),
+        shared_identifiers=frozenset(shared),
+        unique_identifiers=frozenset(held - shared),
+        relationship=getattr(person, "relationship_to_head", None),
     )
 
 
@@ -168,9 +174,10 @@ async def flag_many(
     people of the same batch who look alike are flagged once, the later against the
     earlier. Returns the number of pairs flagged."""
     position = {person.id: index for index, (person, _) in enumerate(people)}
+    drafts = await in_households(session, people)
     found = await find_matches_many(
         session,
-        [(draft, person.household_id) for person, draft in people],
+        [(draft, person.household_id) for (person, _), draft in zip(people, drafts, strict=True)],
         threshold=threshold,
         window=window,
         # not the person, nor someone later in the batch (flagged against them)
@@ -192,6 +199,31 @@ async def flag_many(
     return len(pairs)
 
 
+async def in_households(
+    session: AsyncSession, people: Sequence[tuple[Saved, PersonDraft]]
+) -> list[PersonDraft]:
+    """The drafts of people saved, with what their households add: the other present
+    members, the identifiers the family shares, the commune. The people are written
+    already (the lookups read the database)."""
+    await session.flush()
+    members = await repository.household_members(session, (p.household_id for p, _ in people))
+    communes = await repository.communes(session, (draft.locality_code for _, draft in people))
+    drafts = []
+    for person, draft in people:
+        others = [m for m in members.get(person.household_id, []) if m.id != person.id]  # type: ignore[arg-type]
+        drafts.append(
+            replace(
+                draft,
+                commune_code=communes.get(draft.locality_code or ""),
+                shared_identifiers=draft.shared_identifiers.union(
+                    *(m.shared_identifiers for m in others)
+                ),
+                household=tuple(m.relative for m in others),
+            )
+        )
+    return drafts
+
+
 def _keys(draft: PersonDraft) -> dict[str, str | None]:
     return {
         "given": phonetic_key(draft.given_name) or None,
@@ -201,23 +233,48 @@ def _keys(draft: PersonDraft) -> dict[str, str | None]:
 
 
 async def check_drafts(
-    session: AsyncSession, settings: BeneficiariesSettings, data: DedupCheck
+    session: AsyncSession,
+    settings: BeneficiariesSettings,
+    principal: Principal,
+    data: DedupCheck,
 ) -> DedupCheckResult:
     """Who in the registry these people may already be: identifier clashes and probable
-    duplicates with their scores. Nothing is saved."""
-    region = None
+    duplicates with their scores, the people checked taken as one household. Nothing is
+    saved. Of records outside a region-limited caller's regions, only that they exist."""
+    region = commune = None
     if data.locality_code:
         locality = await areas.admin_areas.find(session, data.locality_code)
-        region = locality.region_code if locality else None
+        if locality:
+            region, commune = locality.region_code, locality.parent_code
     drafts = [
         draft_of(person, data.locality_code, region, person.identifiers) for person in data.people
     ]
-    owners: dict[tuple[str, str], list[IdentifierConflict]] = {}
-    for kind, value, owner, household in await records.unique_identifier_owners(
+    family = frozenset().union(*(draft.shared_identifiers for draft in drafts))
+    drafts = [
+        replace(
+            draft,
+            commune_code=commune,
+            shared_identifiers=family,
+            household=tuple(
+                Relative(p.given_name, p.sex, p.birth_date.year, p.relationship_to_head)
+                for other, p in enumerate(data.people)
+                if other != index
+            ),
+        )
+        for index, draft in enumerate(drafts)
+    ]
+    regions = allowed_regions(principal)
+    owners: dict[tuple[str, str], list[tuple[IdentifierConflict, str | None]]] = {}
+    clashes = await records.unique_identifier_owners(
         session, [(i.type, i.value) for person in data.people for i in person.identifiers]
-    ):
+    )
+    where = await repository.household_regions(session, [h for *_, h in clashes])
+    for kind, value, owner, household in clashes:
         owners.setdefault((kind, value), []).append(
-            IdentifierConflict(type=kind, individual_id=owner, household_id=household)
+            (
+                IdentifierConflict(type=kind, individual_id=owner, household_id=household),
+                where.get(household) if household else None,
+            )
         )
     found = await find_matches_many(
         session,
@@ -225,27 +282,39 @@ async def check_drafts(
         threshold=settings.dedup_threshold,
         window=settings.dedup_birth_year_window,
     )
-    results = [
-        DraftResult(
-            index=index,
-            identifier_conflicts=[
-                conflict
-                for pair in dict.fromkeys((i.type, i.value) for i in person.identifiers)
-                for conflict in owners.get(pair, [])
-            ],
-            candidates=[
-                CandidateOut(
-                    individual_id=m.candidate.individual_id,
-                    household_id=m.candidate.household_id,
-                    registry_number=m.candidate.registry_number,
-                    score=m.score,
-                    reasons=m.reasons,
-                )
-                for m in matches
-            ],
+
+    def visible(region_code: str | None) -> bool:
+        return regions is None or region_code in regions
+
+    results = []
+    for index, (person, matches) in enumerate(zip(data.people, found, strict=True)):
+        conflicts = [
+            conflict
+            for pair in dict.fromkeys((i.type, i.value) for i in person.identifiers)
+            for conflict in owners.get(pair, [])
+        ]
+        hidden = any(not visible(r) for _, r in conflicts) or any(
+            not visible(m.candidate.region_code) for m in matches
         )
-        for index, (person, matches) in enumerate(zip(data.people, found, strict=True))
-    ]
+        results.append(
+            DraftResult(
+                index=index,
+                identifier_conflicts=[c for c, r in conflicts if visible(r)],
+                candidates=[
+                    CandidateOut(
+                        individual_id=m.candidate.individual_id,
+                        household_id=m.candidate.household_id,
+                        registry_number=m.candidate.registry_number,
+                        score=m.score,
+                        reasons=Reasons.model_validate(m.reasons),
+                    )
+                    for m in matches
+                    if visible(m.candidate.region_code)
+                ],
+                outside_your_regions=hidden,
+                note=OUTSIDE_YOUR_REGIONS if hidden else None,
+            )
+        )
     return DedupCheckResult(threshold=settings.dedup_threshold, results=results)
 
 
@@ -275,7 +344,7 @@ async def pair_views(
             id=pair.id,
             status=pair.status,
             score=float(pair.score),
-            reasons=pair.reasons,
+            reasons=Reasons.model_validate(pair.reasons),
             detected_at=pair.detected_at,
             resolved_at=pair.resolved_at,
             resolved_by=pair.resolved_by,
