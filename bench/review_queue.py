@@ -5,38 +5,52 @@ Targets (issue 12): recall >= 95 % on duplicates of every kind; at most 2 % of s
 twins or namesakes a generation apart flagged; at most 5 flagged pairs per 1,000 people
 that are not planted.
 
-    python -m bench.review_queue [--households 30000]
+    make bench review_queue [BENCH_ARGS="--households 85000"]
 """
 
 from __future__ import annotations
-
-from numbers import Real
 
 from bench import dedup_quality
 from bench.runner import scenario_main
 from bench.scenario import Context, Row, Target
 
 USES_REGISTRY = False
-# Figures bench/dedup_quality.py may report, with their unit and target.
-KNOWN: dict[str, tuple[str, Target | None]] = {
-    "recall": ("%", Target(">=", 95)),
-    "look_alikes_flagged": ("%", Target("<=", 2)),
-    "pairs_per_1000": ("", Target("<=", 5)),
-}
+TARGETS = dedup_quality.TARGETS
 
 
 def run(ctx: Context) -> list[Row]:
-    measure = getattr(dedup_quality, "run", None)
-    if measure is None:
-        print("bench/dedup_quality.py has no run(households) yet: nothing measured")
-        return []
-    figures = measure(min(ctx.households, ctx.size(30_000, 300)))
-    rows = []
-    for name, value in figures.items():
-        if not isinstance(value, Real) or isinstance(value, bool):
-            continue
-        unit, target = KNOWN.get(name, ("", None))
-        rows.append(Row(name.replace("_", " "), float(value), unit, target=target))
+    figures = dedup_quality.run(min(ctx.households, ctx.size(85_000, 300)), ctx.size(4_000, 100))
+    test, synthetic = figures["testset"], figures["synthetic"]
+    rows = [
+        Row(
+            f"recall, {kind}",
+            100 * value,
+            "%",
+            target=Target(">=", 100 * TARGETS["recall"]),
+            note=f"of {total} labelled pairs",
+        )
+        for kind, (value, total) in test["recall"].items()
+        if value is not None
+    ]
+    rows += [
+        Row(
+            f"look-alikes flagged, {kind}",
+            100 * value,
+            "%",
+            target=None if kind == "all" else Target("<=", 100 * TARGETS["look_alikes_flagged"]),
+            note=f"of {total} pairs",
+        )
+        for kind, (value, total) in test["look_alikes_flagged"].items()
+        if value is not None
+    ]
+    rows.append(
+        Row(
+            "flagged pairs not planted, per 1,000 people",
+            synthetic["flagged_per_1000"],
+            target=Target("<=", TARGETS["flagged_per_1000"]),
+            note=f"{synthetic['people']:,} people of the synthetic registry",
+        )
+    )
     return rows
 
 

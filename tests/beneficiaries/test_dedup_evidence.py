@@ -205,3 +205,36 @@ async def test_a_registrar_learns_only_that_a_duplicate_exists_in_another_region
         assert [c["household_id"] for c in first["candidates"]] == [theirs["id"]]
         assert second["identifier_conflicts"][0]["household_id"] == theirs["id"]
         assert first["outside_your_regions"] is False
+
+
+async def test_a_registrar_s_household_names_no_duplicate_outside_their_regions(
+    registry: httpx.AsyncClient, manager: dict[str, str], tokens: TokenFactory
+) -> None:
+    """The household answer's `possible_duplicates` hides the same as /dedup/check: a
+    look-alike registered in another region is there, without its ids or region."""
+    ali_sabieh = as_role(tokens, "registrar", regions=["DJ-AS"])
+    djibouti = as_role(tokens, "registrar", regions=["DJ-DJ"])
+    person = member("Mohamed", "Ali", "Farah", sex="M", birth_date="1985-03-02")
+    theirs = await register(
+        registry, ali_sabieh, household([person], locality="DJ-AS-ALISABIEH-VILLE")
+    )
+    created = await registry.post(
+        f"{BASE}/households", json=household([dict(person)]), headers=djibouti
+    )
+    assert created.status_code == 201, created.text
+    ours = created.json()
+    location = created.headers["location"]
+    clues = (theirs["id"], theirs["registry_number"], theirs["members"][0]["id"], "DJ-AS")
+    feed = await registry.get(f"{BASE}/sync/changes", headers=djibouti)
+    assert feed.status_code == 200, feed.text
+    for answer in (created, await registry.get(location, headers=djibouti), feed):
+        for clue in clues:
+            assert clue not in answer.text, clue
+    (flag,) = ours["possible_duplicates"]
+    assert flag["outside_your_regions"] is True
+    assert flag["candidate_id"] is None and flag["candidate_household_id"] is None
+
+    seen = (await registry.get(location, headers=manager)).json()
+    (flag,) = seen["possible_duplicates"]
+    assert flag["candidate_household_id"] == theirs["id"]
+    assert (flag["candidate_region_code"], flag["outside_your_regions"]) == ("DJ-AS", False)

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from bench import review_queue
 from bench.runner import SCENARIOS, run
 
 pytestmark = pytest.mark.e2e
@@ -34,14 +33,9 @@ def test_every_scenario_runs_and_reports_its_figures(tmp_path: Path) -> None:
     for row in written["rows"]:
         by_scenario.setdefault(row["scenario"], []).append(row)
         assert math.isfinite(row["value"]), row
-    # review_queue reports what bench/dedup_quality.run gives, when it has one.
-    expected = set(SCENARIOS)
-    if not hasattr(review_queue.dedup_quality, "run"):
-        expected.discard("review_queue")
-    assert set(by_scenario) == expected
+    assert set(by_scenario) == set(SCENARIOS)
     for scenario, rows in by_scenario.items():
-        if scenario != "review_queue":
-            # Each scenario measures at least one figure beside its anchor, or against a target.
-            assert any(row["anchor"] or row["target"] for row in rows), scenario
+        # Each scenario measures at least one figure beside its anchor, or against a target.
+        assert any(row["anchor"] or row["target"] for row in rows), scenario
     targeted = [row for row in written["rows"] if row["target"]]
     assert targeted and all(row["met"] in (True, False) for row in targeted)

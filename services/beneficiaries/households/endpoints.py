@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Response, status
 
-from services.beneficiaries.access import Staff
+from services.beneficiaries.access import Staff, allowed_regions
 from services.beneficiaries.context import Audit, Idempotent, StaffWrite
 from services.beneficiaries.households import membership, service
 from services.beneficiaries.records.documents import HouseholdDocument
@@ -24,6 +24,7 @@ from services.beneficiaries.records.schemas import (
     Merge,
     Split,
 )
+from shared.auth import Principal
 from shared.db import ReadSession
 from shared.etag import ExpectedVersion, etag, if_match_versions
 from shared.idempotency import created_headers
@@ -34,10 +35,13 @@ Paging = Annotated[PageParams, Depends(page_params)]
 Filters = Annotated[RegistryFilters, Depends(registry_filters)]
 
 
-def _answer(document: HouseholdDocument, status_code: int = 200, **headers: str) -> Response:
-    """The household JSON as PostgreSQL built it, with its ETag (no re-serialisation)."""
+def _answer(
+    document: HouseholdDocument, reader: Principal, status_code: int = 200, **headers: str
+) -> Response:
+    """The household JSON as PostgreSQL built it, with its ETag (re-serialised only to hide
+    from a registrar a probable duplicate outside their regions)."""
     return Response(
-        document.json,
+        document.seen_from(allowed_regions(reader)),
         status_code=status_code,
         media_type="application/json",
         headers={"ETag": etag(document.version), **headers},
@@ -66,7 +70,10 @@ async def register_household(
         household = await service.create(ctx, data)
         headers = _registered_headers({"id": household.id, "version": household.version})
         return Response(
-            household.json, status_code=201, media_type="application/json", headers=headers
+            household.seen_from(allowed_regions(ctx.principal)),
+            status_code=201,
+            media_type="application/json",
+            headers=headers,
         )
 
     return await idempotent.run(data, register, status_code=201, headers_of=_registered_headers)
@@ -95,7 +102,7 @@ async def get_household(
     await audit.record_reads(principal, "household", household.read_records())
     if if_none_match and household.version in if_match_versions(if_none_match):
         return Response(status_code=304, headers={"ETag": etag(household.version)})
-    return _answer(household)
+    return _answer(household, principal)
 
 
 @router.put(
@@ -117,7 +124,9 @@ async def put_household(
     changes nothing, with or without member ids: a member without an id is the present one
     with the same name, sex and birth date. Members are kept in the order sent."""
     household, outcome = await service.replace(ctx, household_id, data, expected_version)
-    return _answer(household, 201 if outcome == "created" else 200, **{"X-Outcome": outcome})
+    return _answer(
+        household, ctx.principal, 201 if outcome == "created" else 200, **{"X-Outcome": outcome}
+    )
 
 
 @router.patch("/households/{household_id}", response_model=Household)
@@ -129,7 +138,7 @@ async def patch_household(
 ) -> Response:
     """Change location, living conditions, displacement status or consent. Needs `If-Match`
     (428 without, 412 when someone changed it since you read it)."""
-    return _answer(await service.update(ctx, household_id, data, expected_version))
+    return _answer(await service.update(ctx, household_id, data, expected_version), ctx.principal)
 
 
 @router.post("/households/{household_id}/members", response_model=Household, tags=["membership"])
@@ -137,7 +146,9 @@ async def add_member(
     household_id: uuid.UUID, data: MemberAdd, ctx: StaffWrite, expected_version: ExpectedVersion
 ) -> Response:
     """A person joins (birth, marriage, moving in)."""
-    return _answer(await membership.add_member(ctx, household_id, data, expected_version))
+    return _answer(
+        await membership.add_member(ctx, household_id, data, expected_version), ctx.principal
+    )
 
 
 @router.post(
@@ -156,7 +167,7 @@ async def member_leaves(
     household = await membership.member_leaves(
         ctx, household_id, individual_id, data, expected_version
     )
-    return _answer(household)
+    return _answer(household, ctx.principal)
 
 
 @router.post("/households/{household_id}/head", response_model=Household, tags=["membership"])
@@ -166,7 +177,9 @@ async def change_head(
     ctx: StaffWrite,
     expected_version: ExpectedVersion,
 ) -> Response:
-    return _answer(await membership.change_head(ctx, household_id, data, expected_version))
+    return _answer(
+        await membership.change_head(ctx, household_id, data, expected_version), ctx.principal
+    )
 
 
 @router.post(
@@ -179,8 +192,10 @@ async def split_household(
 ) -> Response:
     """Members leave to form a new household (answered with both)."""
     remaining, created = await membership.split(ctx, household_id, data, expected_version)
+    regions = allowed_regions(ctx.principal)
     return Response(
-        f'{{"household": {remaining.json}, "new_household": {created.json}}}',
+        f'{{"household": {remaining.seen_from(regions)}, '
+        f'"new_household": {created.seen_from(regions)}}}',
         status_code=201,
         media_type="application/json",
         headers={
@@ -195,7 +210,7 @@ async def merge_households(
     household_id: uuid.UUID, data: Merge, ctx: StaffWrite, expected_version: ExpectedVersion
 ) -> Response:
     """Another household's members join this one; the other is closed as merged."""
-    return _answer(await membership.merge(ctx, household_id, data, expected_version))
+    return _answer(await membership.merge(ctx, household_id, data, expected_version), ctx.principal)
 
 
 @router.get(

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import orjson
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -111,10 +112,12 @@ _HOUSEHOLD_SQL: dict[Path, str] = {
         SELECT json_agg(json_build_object(
             'pair_id', d.id, 'individual_id', d.individual_id,
             'candidate_id', d.candidate_id, 'candidate_household_id', c.household_id,
+            'candidate_region_code', ch.region_code, 'outside_your_regions', false,
             'score', d.score) ORDER BY d.score DESC, d.id)
         FROM duplicate_pair d
         JOIN individual p ON p.id = d.individual_id
         JOIN individual c ON c.id = d.candidate_id
+        LEFT JOIN household ch ON ch.id = c.household_id
         WHERE p.household_id = h.id AND p.status = 'active' AND d.status = 'open'), '[]'::json)""",
 }
 
@@ -151,10 +154,30 @@ class HouseholdDocument:
     member_ids: list[uuid.UUID]
     json: str
 
+    def seen_from(self, regions: Sequence[str] | None) -> str:
+        """The JSON as a reader limited to `regions` (None: no limit) may see it: a probable
+        duplicate registered in another region only as `outside_your_regions`, without its
+        ids (a data manager resolves it)."""
+        if regions is None or '"candidate_region_code"' not in self.json:
+            return self.json
+        document = orjson.loads(self.json)
+        flags = document["possible_duplicates"]
+        if all(flag["candidate_region_code"] in regions for flag in flags):
+            return self.json
+        document["possible_duplicates"] = [
+            flag if flag["candidate_region_code"] in regions else _outside(flag) for flag in flags
+        ]
+        return orjson.dumps(document).decode()
+
     def read_records(self) -> list[tuple[uuid.UUID, uuid.UUID | None]]:
         """The audit rows a read of this household means: the household and each person."""
         household: uuid.UUID | None = self.id
         return [(self.id, household)] + [(member, household) for member in self.member_ids]
+
+
+def _outside(flag: dict[str, object]) -> dict[str, object]:
+    hidden = ("candidate_id", "candidate_household_id", "candidate_region_code")
+    return {**flag, **dict.fromkeys(hidden), "outside_your_regions": True}
 
 
 @dataclass(frozen=True)

@@ -341,11 +341,16 @@ class Pmt(BaseModel):
 
 
 class DuplicateFlag(BaseModel):
+    """A probable duplicate of a member, waiting for a data manager. One registered outside
+    a registrar's regions shows them only `outside_your_regions`, without its ids."""
+
     pair_id: uuid.UUID
     individual_id: uuid.UUID
-    candidate_id: uuid.UUID
-    candidate_household_id: uuid.UUID | None
+    candidate_id: uuid.UUID | None = None
+    candidate_household_id: uuid.UUID | None = None
+    candidate_region_code: str | None = None
     score: float
+    outside_your_regions: bool = False
 
 
 class Household(BaseModel):

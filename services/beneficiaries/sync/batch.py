@@ -536,5 +536,5 @@ async def _attach_current(ctx: WriteContext, op: Operation, result: Result) -> N
     regions = allowed_regions(ctx.principal)
     if current is None or (regions is not None and current.region_code not in regions):
         return
-    result["current"] = orjson.Fragment(current.json)
+    result["current"] = orjson.Fragment(current.seen_from(regions))
     result["current_version"] = person_version if person_version is not None else current.version

@@ -7,7 +7,7 @@ from typing import Annotated
 import orjson
 from fastapi import APIRouter, Query, Response
 
-from services.beneficiaries.access import Staff
+from services.beneficiaries.access import Staff, allowed_regions
 from services.beneficiaries.context import Audit, RequiredIdempotent, StaffWrite
 from services.beneficiaries.sync import batch, changes
 from services.beneficiaries.sync.schemas import (
@@ -83,9 +83,10 @@ async def sync_changes(
         [record for document in answer.documents for record in document.read_records()],
         {"view": "sync"},
     )
+    regions = allowed_regions(principal)
     items = b",".join(
         b'{"household_id":"%s","version":%d,"household":%s}'
-        % (str(document.id).encode(), document.version, document.json.encode())
+        % (str(document.id).encode(), document.version, document.seen_from(regions).encode())
         for document in answer.documents
     )
     body = b'{"changes":[%s],"next_cursor":%s,"has_more":%s}' % (
