@@ -1,0 +1,269 @@
+"""One `search_request[]` item read into what the registry searches: its conditions (from an
+`idtype-value` or a `predicate` query), order and page, each problem answered with the
+standard's reason code. Everything is judged against the caller's agreement: a query type,
+an id type or an attribute it does not cover is refused, never searched."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, exists, not_, or_
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
+
+from services.beneficiaries.dci import attributes, codes
+from services.beneficiaries.dci.messages import RequestRejected, parse_timestamp
+from services.beneficiaries.models import Household, Identifier, Individual
+from services.beneficiaries.partners.scope import PartnerScope
+from services.beneficiaries.records.schemas import normalise_identifier
+
+MAX_PREDICATES = 20
+
+
+@dataclass
+class Criteria:
+    reference_id: str
+    entity: str  # "Group" or "Member"
+    conditions: list[ColumnElement[bool]]
+    order_by: list[Any]
+    page_size: int
+    page_number: int
+    paginated: bool
+    locale: str | None
+
+
+def _reject(code: str, message: str) -> RequestRejected:
+    return RequestRejected(code, message)
+
+
+def read_request(item: Any, seen: set[str], scope: PartnerScope, *, max_page_size: int) -> Criteria:
+    if not isinstance(item, dict):
+        raise _reject(codes.SEARCH_CRITERIA_INVALID, "A search request is an object.")
+    reference_id = item.get("reference_id")
+    if not isinstance(reference_id, str) or not reference_id.strip() or len(reference_id) > 99:
+        raise _reject(
+            codes.REFERENCE_ID_INVALID,
+            "reference_id is a non-empty string (at most 99 characters).",
+        )
+    if reference_id in seen:
+        raise _reject(
+            codes.REFERENCE_ID_DUPLICATE,
+            "reference_id is used by an earlier request of this message.",
+        )
+    seen.add(reference_id)
+    if parse_timestamp(item.get("timestamp")) is None:
+        raise _reject(
+            codes.TIMESTAMP_INVALID, "timestamp is an ISO 8601 date-time with a time zone."
+        )
+    criteria = item.get("search_criteria")
+    if not isinstance(criteria, dict):
+        raise _reject(codes.SEARCH_CRITERIA_INVALID, "search_criteria is required (an object).")
+    if criteria.get("version") not in (None, codes.VERSION):
+        raise _reject(codes.SEARCH_CRITERIA_INVALID, f"search_criteria.version is {codes.VERSION}.")
+    entity = _entity(criteria.get("response_entity"))
+    query_type = criteria.get("query_type")
+    if query_type not in codes.QUERY_TYPES:
+        raise _reject(
+            codes.SEARCH_CRITERIA_INVALID,
+            "query_type is one of idtype-value, expression, predicate.",
+        )
+    if query_type not in scope.query_types:
+        raise _reject(
+            codes.SEARCH_CRITERIA_INVALID, f"Your agreement does not allow {query_type} searches."
+        )
+    query = criteria.get("query")
+    if query_type == "idtype-value":
+        conditions = [_idtype_value(query, scope, entity)]
+    elif query_type == "predicate":
+        conditions = _predicates(query, scope, entity)
+    else:
+        raise _reject(
+            codes.SEARCH_CRITERIA_INVALID, "expression queries are not supported; use predicate."
+        )
+    order_by = _sort(criteria.get("sort"), scope, entity)
+    page_size, page_number, paginated = _pagination(criteria.get("pagination"), max_page_size)
+    locale = item.get("locale")
+    return Criteria(
+        reference_id=reference_id,
+        entity=entity,
+        conditions=conditions,
+        order_by=order_by,
+        page_size=page_size,
+        page_number=page_number,
+        paginated=paginated,
+        locale=locale if isinstance(locale, str) and len(locale) <= 16 else None,
+    )
+
+
+def _entity(value: Any) -> str:
+    if value is None:
+        return "Group"
+    if isinstance(value, str):
+        for entity in codes.RESPONSE_ENTITIES:
+            if value.lower() == entity.lower():
+                return entity
+    raise _reject(codes.SEARCH_CRITERIA_INVALID, "response_entity is Group or Member.")
+
+
+def _idtype_value(query: Any, scope: PartnerScope, entity: str) -> ColumnElement[bool]:
+    if not isinstance(query, dict):
+        raise _reject(codes.SEARCH_CRITERIA_INVALID, "An idtype-value query is {type, value}.")
+    id_type, value = query.get("type"), query.get("value")
+    field = codes.ID_TYPES.get(id_type) if isinstance(id_type, str) else None
+    if field is None or not scope.allows(field):
+        raise _reject(
+            codes.SEARCH_CRITERIA_INVALID,
+            f"id type {id_type!r} is not one your agreement lets you search by",
+        )
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value.strip() or len(value) > 64:
+        raise _reject(codes.SEARCH_CRITERIA_INVALID, "value is the identifier (a string).")
+    if field == "registry_number":
+        return Household.registry_number == value.strip().upper()
+    try:
+        normalised = normalise_identifier(field, value.strip())
+    except ValueError as exc:
+        raise _reject(
+            codes.SEARCH_CRITERIA_INVALID, f"value is not a valid {id_type}: {exc}"
+        ) from exc
+    if entity == "Member":
+        person: Any = Individual
+        return exists().where(
+            Identifier.individual_id == person.id,
+            Identifier.type == field,
+            Identifier.value == normalised,
+        )
+    member = aliased(Individual)
+    return exists().where(
+        member.household_id == Household.id,
+        *scope.person_conditions(member),
+        Identifier.individual_id == member.id,
+        Identifier.type == field,
+        Identifier.value == normalised,
+    )
+
+
+def _expression(expression: Any, scope: PartnerScope, entity: str) -> ColumnElement[bool]:
+    if not isinstance(expression, dict):
+        raise _reject(
+            codes.SEARCH_CRITERIA_INVALID,
+            "An expression is {attribute_name, operator, attribute_value}.",
+        )
+    missing = [k for k in ("attribute_name", "operator", "attribute_value") if k not in expression]
+    if missing:
+        raise _reject(
+            codes.SEARCH_CRITERIA_INVALID, "An expression needs " + ", ".join(missing) + "."
+        )
+    try:
+        return attributes.condition(
+            expression["attribute_name"],
+            expression["operator"],
+            expression["attribute_value"],
+            scope,
+            entity=entity,
+        )
+    except attributes.AttributeError_ as exc:
+        raise _reject(codes.SEARCH_CRITERIA_INVALID, str(exc)) from exc
+
+
+def _predicates(query: Any, scope: PartnerScope, entity: str) -> list[ColumnElement[bool]]:
+    """ExpPredicateWithConditionList: each item is `expression1 [condition expression2]`
+    (`not` negates expression1 when there is no expression2, else means "and not"); the
+    items all hold, taken in `seq_num` order."""
+    if isinstance(query, dict):
+        query = [query]
+    if not isinstance(query, list) or not query:
+        raise _reject(
+            codes.SEARCH_CRITERIA_INVALID,
+            "A predicate query is a list of {expression1, condition, expression2}.",
+        )
+    if len(query) > MAX_PREDICATES:
+        raise _reject(
+            codes.SEARCH_CRITERIA_INVALID, f"A predicate query has at most {MAX_PREDICATES} items."
+        )
+    if not all(isinstance(item, dict) for item in query):
+        raise _reject(codes.SEARCH_CRITERIA_INVALID, "Each predicate is an object.")
+
+    def order(item: dict[str, Any]) -> float:
+        seq = item.get("seq_num", 0)
+        return float(seq) if isinstance(seq, int | float) and not isinstance(seq, bool) else 0.0
+
+    conditions = []
+    for item in sorted(query, key=order):
+        first = _expression(item.get("expression1"), scope, entity)
+        condition = item.get("condition")
+        second = item.get("expression2")
+        if condition is None and second is None:
+            conditions.append(first)
+            continue
+        if condition not in codes.CONDITIONS:
+            raise _reject(codes.SEARCH_CRITERIA_INVALID, "condition is and, or or not.")
+        if second is None:
+            if condition != "not":
+                raise _reject(
+                    codes.SEARCH_CRITERIA_INVALID, f"condition {condition!r} needs expression2."
+                )
+            conditions.append(not_(first))
+            continue
+        other = _expression(second, scope, entity)
+        conditions.append(
+            and_(first, other)
+            if condition == "and"
+            else or_(first, other)
+            if condition == "or"
+            else and_(first, not_(other))
+        )
+    return conditions
+
+
+def _sort(sort: Any, scope: PartnerScope, entity: str) -> list[Any]:
+    if sort in (None, "", []):
+        return []
+    if not isinstance(sort, list) or len(sort) > 5:
+        raise _reject(
+            codes.SORT_INVALID, "sort is a list of at most 5 {attribute_name, sort_order}."
+        )
+    order_by = []
+    for item in sort:
+        if not isinstance(item, dict):
+            raise _reject(codes.SORT_INVALID, "Each sort is {attribute_name, sort_order}.")
+        direction = item.get("sort_order", "asc")
+        if direction not in codes.SORT_ORDERS:
+            raise _reject(codes.SORT_INVALID, "sort_order is asc or desc.")
+        try:
+            column = attributes.sort_column(item.get("attribute_name"), scope, entity=entity)
+        except attributes.AttributeError_ as exc:
+            raise _reject(codes.SORT_INVALID, str(exc)) from exc
+        order_by.append(
+            column.desc().nulls_last() if direction == "desc" else column.asc().nulls_last()
+        )
+    return order_by
+
+
+def _pagination(pagination: Any, max_page_size: int) -> tuple[int, int, bool]:
+    if pagination in (None, ""):
+        return max_page_size, 1, False
+    if not isinstance(pagination, dict):
+        raise _reject(codes.PAGINATION_INVALID, "pagination is {page_size, page_number}.")
+    size, number = pagination.get("page_size"), pagination.get("page_number", 1)
+
+    def whole(value: Any) -> int | None:
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return None
+
+    page_size, page_number = whole(size), whole(number)
+    if page_size is None or not 1 <= page_size <= max_page_size:
+        raise _reject(
+            codes.PAGINATION_INVALID,
+            f"pagination.page_size is a whole number from 1 to {max_page_size}.",
+        )
+    if page_number is None or not 1 <= page_number <= 1_000_000:
+        raise _reject(codes.PAGINATION_INVALID, "pagination.page_number is a whole number from 1.")
+    return page_size, page_number, True

@@ -1,0 +1,85 @@
+"""`/dci/registry/...`: the DCI social registry API (spdci/standards,
+src/registry/social_api_v1.0.0.yaml), for partners under a data-sharing agreement.
+
+Errors on these paths are the standard's, not problem+json: the HttpErrorResponse
+`{"errors": [{"code": "err.…", "message"}]}` for transport problems (no or a bad bearer
+token, no agreement, a missing header field), the `on-search` envelope with `rjct` and the
+standard's reason codes otherwise."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Body, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+
+from services.beneficiaries.context import Settings
+from services.beneficiaries.dci import codes, service
+from services.beneficiaries.dci.messages import DciError, read_envelope
+from services.beneficiaries.partners.scope import Partner
+from shared.errors import ProblemError
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        orjson.dumps(body), status_code=status, media_type="application/json", headers=headers
+    )
+
+
+def dci_error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> Response:
+    return json_response({"errors": [{"code": code, "message": message}]}, status, headers)
+
+
+class DciRoute(APIRoute):
+    """Answers every refusal on a DCI path in the standard's error shape."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except DciError as error:
+                return json_response(error.body(), error.status)
+            except ProblemError as problem:
+                code = codes.ERROR_CODE_BY_STATUS.get(problem.status, codes.ERR_BAD_REQUEST)
+                return dci_error_response(
+                    problem.status, code, problem.detail or problem.title, problem.headers
+                )
+            except RequestValidationError:
+                return dci_error_response(
+                    400, codes.ERR_BAD_REQUEST, "The body is not a JSON DCI message."
+                )
+
+        return route
+
+
+router = APIRouter(
+    prefix="/api/v1/beneficiaries/dci", tags=["DCI social registry"], route_class=DciRoute
+)
+
+_DOC = (
+    "DCI social registry synchronous search. The body is the DCI envelope: `signature`, "
+    "`header` (`message_id`, `message_ts`, `action: search`, `sender_id` = your partner id, "
+    "`total_count`), `message` (`transaction_id`, `search_request[]`). Query types: "
+    "`idtype-value` (`{type, value}`; types UIN national ID, BRN birth certificate, MOBILE "
+    "phone, UNHCR_ID, UNHCR_CASE, WFP_SCOPE, REGISTRY_NUMBER) and `predicate` (a list of "
+    "`{seq_num, expression1, condition, expression2}`, each expression `{attribute_name, "
+    "operator: gt|lt|eq|ge|le|in, attribute_value}`; attributes are the export field names "
+    "your agreement allows, plus `programmes`, `group_size`, `poverty_score`). "
+    "`response_entity`: Group (households, default) or Member (people). Every answer is "
+    "filtered by your data-sharing agreement."
+)
+
+
+@router.post("/registry/sync/search", summary="DCI search (synchronous)", description=_DOC)
+async def sync_search(
+    access: Partner, settings: Settings, body: Annotated[Any, Body()] = None
+) -> Response:
+    message = read_envelope(body)
+    return json_response(await service.search(access, message, settings))
