@@ -9,7 +9,9 @@ from services.beneficiaries.areas import repository as areas
 from services.beneficiaries.areas.endpoints import router as areas_router
 from services.beneficiaries.audit.endpoints import router as audit_router
 from services.beneficiaries.config import BeneficiariesSettings, get_settings
+from services.beneficiaries.dci.endpoints import dci_error_handler
 from services.beneficiaries.dci.endpoints import router as dci_router
+from services.beneficiaries.dci.messages import DciError
 from services.beneficiaries.dedup.endpoints import router as dedup_router
 from services.beneficiaries.exports.endpoints import router as exports_router
 from services.beneficiaries.households.endpoints import router as households_router
@@ -74,6 +76,7 @@ def create_app(settings: BeneficiariesSettings | None = None) -> FastAPI:
         on_startup=[startup],
         on_shutdown=[shutdown],
     )
+    app.add_exception_handler(DciError, dci_error_handler)
     app.state.audit = audit
     app.state.pmt_worker = pmt_worker
     app.state.import_worker = import_worker

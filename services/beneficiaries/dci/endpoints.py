@@ -29,14 +29,10 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     )
 
 
-def dci_error_response(
-    status: int, code: str, message: str, headers: dict[str, str] | None = None
-) -> Response:
-    return json_response({"errors": [{"code": code, "message": message}]}, status, headers)
-
-
 class DciRoute(APIRoute):
-    """Answers every refusal on a DCI path in the standard's error shape."""
+    """Turns every refusal on a DCI path into the standard's error (a DciError, rendered by
+    `dci_error_handler`). It is raised on, not answered here: the request's transaction
+    must see it to roll back (nothing half-saved, a refused request not counted)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -44,19 +40,22 @@ class DciRoute(APIRoute):
         async def route(request: Request) -> Response:
             try:
                 return await handler(request)
-            except DciError as error:
-                return json_response(error.body(), error.status)
             except ProblemError as problem:
                 code = codes.ERROR_CODE_BY_STATUS.get(problem.status, codes.ERR_BAD_REQUEST)
-                return dci_error_response(
+                raise DciError(
                     problem.status, code, problem.detail or problem.title, problem.headers
-                )
-            except RequestValidationError:
-                return dci_error_response(
+                ) from problem
+            except RequestValidationError as invalid:
+                raise DciError(
                     400, codes.ERR_BAD_REQUEST, "The body is not a JSON DCI message."
-                )
+                ) from invalid
 
         return route
+
+
+async def dci_error_handler(request: Request, error: Exception) -> Response:
+    assert isinstance(error, DciError)
+    return json_response(error.body(), error.status, error.headers)
 
 
 router = APIRouter(

@@ -18,9 +18,12 @@ from services.beneficiaries.dci import codes
 class DciError(Exception):
     """A transport-level refusal: HTTP `status` with the standard's error `code`."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+        self.headers = headers or {}
 
     def body(self) -> dict[str, Any]:
         return {"errors": [{"code": self.code, "message": self.message}]}

@@ -23,6 +23,7 @@ from services.beneficiaries.dci.messages import (
 from services.beneficiaries.partners.scope import PartnerAccess
 from services.beneficiaries.records.mapping import LOCATION_FIELDS
 
+ENDPOINT = "dci.sync.search"
 _HOUSEHOLD_LEVEL = {"household_id", "registry_number", *(f.name for f in LOCATION_FIELDS)}
 
 
@@ -52,25 +53,22 @@ async def search(
         header = answer_header(
             message, registry_id, status=codes.REJECTED, count=count, completed=0, reason=reason
         )
-        await access.served("dci.sync.search", "household", [])
+        await access.served(ENDPOINT)
         return envelope(header, message.transaction_id, [])
 
     responses = []
-    served: list[tuple[uuid.UUID, uuid.UUID | None]] = []
+    households: list[uuid.UUID] = []
+    people: list[tuple[uuid.UUID, uuid.UUID | None]] = []
     seen: set[str] = set()
-    resource_type = "household"
     for item in message.requests:
         reference_id = item.get("reference_id") if isinstance(item, dict) else None
         locale = item.get("locale") if isinstance(item, dict) else None
         try:
             criteria = read_request(item, seen, scope, max_page_size=settings.dci_max_page_size)
-            answer, returned = await _run(access, criteria)
+            answer = await _run(access, criteria, households, people)
         except RequestRejected as error:
             responses.append(rejected(reference_id, error, locale))
             continue
-        if criteria.entity == "Member":
-            resource_type = "individual"
-        served += returned
         responses.append(answer)
     header = answer_header(
         message,
@@ -79,13 +77,17 @@ async def search(
         count=len(message.requests),
         completed=len(responses),
     )
-    await access.served("dci.sync.search", resource_type, served)
+    await access.served(ENDPOINT, households, people)
     return envelope(header, message.transaction_id, responses)
 
 
 async def _run(
-    access: PartnerAccess, criteria: Criteria
-) -> tuple[dict[str, Any], list[tuple[uuid.UUID, uuid.UUID | None]]]:
+    access: PartnerAccess,
+    criteria: Criteria,
+    households: list[uuid.UUID],
+    people: list[tuple[uuid.UUID, uuid.UUID | None]],
+) -> dict[str, Any]:
+    """One search request's answer; what it returns is added to `households` and `people`."""
     scope, session, on = access.scope, access.session, access.day
     offset = (criteria.page_number - 1) * criteria.page_size
     if criteria.entity == "Group":
@@ -105,13 +107,13 @@ async def _run(
         person_fields = [
             f for f in repository.person_fields(scope) if f.name not in _HOUSEHOLD_LEVEL
         ]
-        people = (
+        members = (
             await repository.members(session, scope, person_fields, ids, on)
             if person_fields
             else []
         )
         by_household: dict[uuid.UUID, list[tuple[uuid.UUID, bool, dict[str, Any]]]] = {}
-        for person_id, household_id, is_head, data in people:
+        for person_id, household_id, is_head, data in members:
             by_household.setdefault(household_id, []).append((person_id, is_head, data))
         enrolled = (
             await repository.enrollments(session, scope, ids) if scope.allows("programmes") else {}
@@ -126,8 +128,8 @@ async def _run(
             )
             for household_id, row in page
         ]
-        returned: list[tuple[uuid.UUID, uuid.UUID | None]] = [(h, h) for h in ids]
-        returned += [(person_id, household_id) for person_id, household_id, _, _ in people]
+        households += ids
+        people += [(person_id, household_id) for person_id, household_id, _, _ in members]
     else:
         conditions = [
             *scope.person_conditions(),
@@ -149,7 +151,7 @@ async def _run(
             records.member(scope, person_id, household_id, row)
             for person_id, household_id, row in rows
         ]
-        returned = [(person_id, household_id) for person_id, household_id, _ in rows]
+        people += [(person_id, household_id) for person_id, household_id, _ in rows]
     answer: dict[str, Any] = {
         "reference_id": criteria.reference_id,
         "timestamp": now_ts(),
@@ -163,7 +165,7 @@ async def _run(
     }
     if criteria.locale is not None:
         answer["locale"] = criteria.locale
-    return answer, returned
+    return answer
 
 
 def _fit(criteria: Criteria, total: int) -> None:

@@ -179,15 +179,14 @@ class PartnerAccess:
     async def served(
         self,
         endpoint: str,
-        resource_type: str,
-        records: Sequence[tuple[uuid.UUID, uuid.UUID | None]],
+        households: Sequence[uuid.UUID] = (),
+        people: Sequence[tuple[uuid.UUID, uuid.UUID | None]] = (),
     ) -> None:
         """Count the records returned and put the access on the audit trail: one row for
-        the request (with its agreement), one per record read."""
+        the request (with its agreement), one per household and person read."""
+        records = len(households) + len(people)
         if records:
-            await repository.add_records(
-                self.session, self.scope.agreement_id, self.day, len(records)
-            )
+            await repository.add_records(self.session, self.scope.agreement_id, self.day, records)
         detail = {"agreement_id": str(self.scope.agreement_id), "partner_id": self.scope.partner_id}
         await self.audit.record_write(
             self.session,
@@ -196,9 +195,12 @@ class PartnerAccess:
             "agreement",
             self.scope.agreement_id,
             None,
-            {**detail, "endpoint": endpoint, "records": len(records)},
+            {**detail, "endpoint": endpoint, "records": records},
         )
-        await self.audit.record_reads(self.principal, resource_type, records, detail)
+        await self.audit.record_reads(
+            self.principal, "household", [(h, h) for h in households], detail
+        )
+        await self.audit.record_reads(self.principal, "individual", people, detail)
 
 
 def active_agreement(
