@@ -58,8 +58,9 @@ class Header:
 class SearchMessage:
     signature: str | None
     header: Header
-    transaction_id: str
-    requests: list[Any]
+    # As sent: check_header makes sure of their types.
+    transaction_id: Any
+    requests: Any
     raw_header: dict[str, Any] = field(repr=False, default_factory=dict)
     raw_message: dict[str, Any] = field(repr=False, default_factory=dict)
 
@@ -121,8 +122,8 @@ def read_envelope(body: Any) -> SearchMessage:
             sender_uri=header.get("sender_uri") or None,
             is_msg_encrypted=header.get("is_msg_encrypted") is True,
         ),
-        transaction_id=message.get("transaction_id"),  # checked with the header
-        requests=message.get("search_request"),  # type: ignore[arg-type]
+        transaction_id=message.get("transaction_id"),
+        requests=message.get("search_request"),
         raw_header=header,
         raw_message=message,
     )

@@ -149,9 +149,9 @@ def member(
     ]
     if identifiers:
         person["identifier"] = identifiers
-    name = {target: values[source] for source, target in _NAME.items() if values.get(source)}
-    if name:
-        person["name"] = {"@type": "Name", **name}
+    names = {target: values[source] for source, target in _NAME.items() if values.get(source)}
+    if names:
+        person["name"] = {"@type": "Name", **names}
     if values.get("sex"):
         person["sex"] = codes.SEX.get(values["sex"], "unknown")
     if values.get("birth_date"):

@@ -114,14 +114,12 @@ async def person_page(
     limit: int,
     today: date,
 ) -> list[tuple[uuid.UUID, uuid.UUID, dict[str, Any]]]:
-    statement = (
-        individual_export(fields, _NO_FILTERS, None, today)
-        .where(*conditions)
-        .order_by(None)
-        .order_by(*order_by, Individual.id)
-        .offset(offset)
-        .limit(limit)
-    )
+    statement = individual_export(fields, _NO_FILTERS, None, today).where(*conditions)
+    if order_by:
+        # Asked for: that order, then the person's id. Otherwise the export's: household by
+        # household in registry-number order, each head first.
+        statement = statement.order_by(None).order_by(*order_by, Individual.id)
+    statement = statement.offset(offset).limit(limit)
     rows = (await session.execute(statement)).all()
     names = [field.name for field in fields]
     return [(row[0], row[1], dict(zip(names, row[2:], strict=True))) for row in rows]
