@@ -12,6 +12,7 @@ from services.beneficiaries.config import BeneficiariesSettings, get_settings
 from services.beneficiaries.dci.endpoints import dci_error_handler
 from services.beneficiaries.dci.endpoints import router as dci_router
 from services.beneficiaries.dci.messages import DciError
+from services.beneficiaries.dci.signatures import RegistrySigner
 from services.beneficiaries.dedup.endpoints import router as dedup_router
 from services.beneficiaries.exports.endpoints import router as exports_router
 from services.beneficiaries.households.endpoints import router as households_router
@@ -77,6 +78,10 @@ def create_app(settings: BeneficiariesSettings | None = None) -> FastAPI:
         on_shutdown=[shutdown],
     )
     app.add_exception_handler(DciError, dci_error_handler)
+    signing_key = settings.dci_signing_key
+    app.state.dci_signer = RegistrySigner.from_setting(
+        signing_key.get_secret_value() if signing_key else None, settings.dci_registry_id
+    )
     app.state.audit = audit
     app.state.pmt_worker = pmt_worker
     app.state.import_worker = import_worker

@@ -41,6 +41,9 @@ class BeneficiariesSettings(ServiceSettings):
     dci_max_batch: int = 20
     # The registry's id in DCI headers (`receiver_id` of requests, `sender_id` of answers).
     dci_registry_id: str = "registry.inds.gov.dj"
+    # The registry's Ed25519 key signing DCI answers: the raw 32-byte private key, base64.
+    # Required in production (every replica signs with it); elsewhere a key made at start.
+    dci_signing_key: SecretStr | None = None
 
     @model_validator(mode="after")
     def _upload_body_limit(self) -> BeneficiariesSettings:
@@ -51,6 +54,8 @@ class BeneficiariesSettings(ServiceSettings):
     def _pseudonym_secret_in_production(self) -> BeneficiariesSettings:
         if self.pseudonym_secret is None and self.common.is_production:
             raise ValueError("INDS_BENEFICIARIES_PSEUDONYM_SECRET must be set in production")
+        if self.dci_signing_key is None and self.common.is_production:
+            raise ValueError("INDS_BENEFICIARIES_DCI_SIGNING_KEY must be set in production")
         return self
 
     def pseudonym_key_material(self) -> bytes:

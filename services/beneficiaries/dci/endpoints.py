@@ -19,6 +19,7 @@ from fastapi.routing import APIRoute
 from services.beneficiaries.context import Settings
 from services.beneficiaries.dci import codes, service
 from services.beneficiaries.dci.messages import DciError, read_envelope
+from services.beneficiaries.dci.signatures import RegistrySigner
 from services.beneficiaries.partners.scope import Partner
 from shared.errors import ProblemError
 
@@ -72,13 +73,28 @@ _DOC = (
     "operator: gt|lt|eq|ge|le|in, attribute_value}`; attributes are the export field names "
     "your agreement allows, plus `programmes`, `group_size`, `poverty_score`). "
     "`response_entity`: Group (households, default) or Member (people). Every answer is "
-    "filtered by your data-sharing agreement."
+    "filtered by your data-sharing agreement. When your agreement registers signing keys, "
+    "every message carries a `signature` (Ed25519, see the standard's MsgSignature); every "
+    "answer is signed by the registry's key (`GET /dci/.well-known/jwks.json`). A "
+    "`message_id` is accepted once per sender."
 )
 
 
 @router.post("/registry/sync/search", summary="DCI search (synchronous)", description=_DOC)
 async def sync_search(
-    access: Partner, settings: Settings, body: Annotated[Any, Body()] = None
+    request: Request, access: Partner, settings: Settings, body: Annotated[Any, Body()] = None
 ) -> Response:
     message = read_envelope(body)
-    return json_response(await service.search(access, message, settings))
+    signer: RegistrySigner = request.app.state.dci_signer
+    return json_response(signer.sign(await service.search(access, message, settings)))
+
+
+@router.get(
+    "/.well-known/jwks.json",
+    summary="The registry's DCI signing keys",
+    description="The Ed25519 public key (JWKS) that verifies the `signature` of every DCI "
+    "answer (kidId `{registry id}|{kid}|ed25519`).",
+)
+async def dci_keys(request: Request) -> Response:
+    signer: RegistrySigner = request.app.state.dci_signer
+    return json_response(signer.jwks, headers={"Cache-Control": "public, max-age=300"})

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from services.beneficiaries.config import BeneficiariesSettings
-from services.beneficiaries.dci import codes, records, repository
+from services.beneficiaries.dci import codes, records, repository, signatures
 from services.beneficiaries.dci.criteria import Criteria, read_request
 from services.beneficiaries.dci.messages import (
     DciError,
@@ -36,6 +36,13 @@ async def search(
         raise DciError(
             403, codes.ERR_SENDER_ID, "header.sender_id is not the partner your token acts for."
         )
+    signatures.verify(
+        message.signature,
+        message.raw_header,
+        message.raw_message,
+        message.header.sender_id,
+        scope.signing_keys,
+    )
     try:
         check_header(message, registry_id=registry_id, max_batch=settings.dci_max_batch)
         fresh = await repository.remember_message(

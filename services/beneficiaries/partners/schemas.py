@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from services.beneficiaries.vocabulary import LegalStatus
 from shared.schemas import InputModel
@@ -19,14 +28,24 @@ FieldName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 
 
+def _ed25519_key(value: str) -> str:
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except binascii.Error as exc:
+        raise ValueError("not base64") from exc
+    if len(raw) != 32:
+        raise ValueError("an Ed25519 public key is 32 bytes")
+    return value
+
+
 class SigningKey(InputModel):
     """A partner's public key for DCI message signatures."""
 
     kid: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     algorithm: Literal["ed25519"] = "ed25519"
-    public_key: Annotated[str, StringConstraints(min_length=40, max_length=60)] = Field(
-        description="The raw 32-byte Ed25519 public key, base64."
-    )
+    public_key: Annotated[
+        str, StringConstraints(min_length=40, max_length=60), AfterValidator(_ed25519_key)
+    ] = Field(description="The raw 32-byte Ed25519 public key, base64.")
 
 
 class _AgreementFields(InputModel):

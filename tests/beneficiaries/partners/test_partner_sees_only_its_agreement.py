@@ -179,7 +179,12 @@ PARTNER_ENDPOINTS: dict[tuple[str, str], Probe] = {
     ("POST", "/api/v1/beneficiaries/dci/registry/sync/search"): _probe_dci,
 }
 # Endpoints that answer anyone, with nothing from the registry in them.
-PUBLIC_ENDPOINTS = {("GET", "/health"), ("GET", "/ready"), ("GET", "/api/v1/beneficiaries/me")}
+PUBLIC_ENDPOINTS = {
+    ("GET", "/health"),
+    ("GET", "/ready"),
+    ("GET", "/api/v1/beneficiaries/me"),
+    ("GET", "/api/v1/beneficiaries/dci/.well-known/jwks.json"),
+}
 # Public reference data (the country's admin areas) any signed-in caller reads: area codes
 # and names, never a household's.
 REFERENCE_ENDPOINTS = {("GET", "/api/v1/beneficiaries/admin-areas")}
