@@ -17,10 +17,12 @@ from services.beneficiaries.partners.schemas import (
     Agreement,
     AgreementCreate,
     AgreementUpdate,
+    PartnerTerms,
     PseudonymResolve,
     ResolvedPseudonym,
     Usage,
 )
+from services.beneficiaries.partners.scope import PartnerTerms as PartnerCaller
 from shared.db import DbSession, ReadSession
 from shared.etag import ExpectedVersion, etag
 from shared.idempotency import created_headers
@@ -129,3 +131,14 @@ async def resolve_pseudonym(
     """The household or person behind a pseudonym a partner was given under an agreement.
     404 when none; the resolution is on the audit trail."""
     return await service.resolve(session, data, settings.pseudonym_key_material(), principal, audit)
+
+
+@router.get(
+    "/partner/agreement",
+    response_model=PartnerTerms,
+    responses={403: {"description": "No agreement in force, naming why"}},
+)
+async def my_agreement(access: PartnerCaller, session: ReadSession) -> PartnerTerms:
+    """For a partner: the agreement it is served under today, and its requests so far
+    today (this call is not counted). 403 naming why when none is in force."""
+    return await service.terms(session, access.scope.agreement_id, access.day)

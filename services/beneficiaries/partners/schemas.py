@@ -154,3 +154,20 @@ class ResolvedPseudonym(BaseModel):
     kind: str
     household_id: uuid.UUID | None = None
     individual_ids: list[uuid.UUID] = []
+
+
+class PartnerTerms(BaseModel):
+    """What a partner's active agreement lets it ask and see, as the partner reads it."""
+
+    agreement_id: uuid.UUID
+    partner_id: str
+    allowed_fields: list[str]
+    allowed_programmes: list[str] | None
+    allowed_regions: list[str] | None
+    allowed_legal_statuses: list[str] | None
+    allowed_query_types: list[str]
+    identifiers: str
+    valid_from: date
+    valid_to: date
+    daily_request_quota: int
+    requests_today: int

@@ -235,6 +235,8 @@ async def open_access(
     principal: Principal,
     settings: BeneficiariesSettings,
     audit: AuditTrail,
+    *,
+    count: bool = True,
 ) -> PartnerAccess:
     if not principal.partner_id:
         raise AgreementRefused("no-agreement", "The token names no partner.")
@@ -242,7 +244,7 @@ async def open_access(
     agreement = active_agreement(
         await repository.of_partner(session, principal.partner_id), on, principal.partner_id
     )
-    requests = await repository.count_request(session, agreement.id, on)
+    requests = await repository.count_request(session, agreement.id, on) if count else 0
     if requests > agreement.daily_request_quota:
         # Raised before anything is served: the transaction, the count with it, rolls back.
         raise AgreementRefused(
@@ -265,5 +267,17 @@ async def _partner_access(
     )
 
 
-# A partner's request, under its active agreement.
+async def _partner_terms(
+    request: Request,
+    session: DbSession,
+    principal: Annotated[Principal, Depends(require_roles(*PARTNER_ROLES))],
+) -> PartnerAccess:
+    return await open_access(
+        session, principal, request.app.state.settings, request.app.state.audit, count=False
+    )
+
+
+# A partner's request for data, under its active agreement (counted against its quota).
 Partner = Annotated[PartnerAccess, Depends(_partner_access)]
+# A partner reading its own agreement's terms (no data: not counted).
+PartnerTerms = Annotated[PartnerAccess, Depends(_partner_terms)]

@@ -15,6 +15,7 @@ from services.beneficiaries.partners.fields import unknown_fields
 from services.beneficiaries.partners.schemas import (
     AgreementCreate,
     AgreementUpdate,
+    PartnerTerms,
     PseudonymResolve,
     ResolvedPseudonym,
     Usage,
@@ -167,6 +168,25 @@ async def usage(
         requests=sum(day.requests for day in days),
         records=sum(day.records for day in days),
         days=days,
+    )
+
+
+async def terms(session: AsyncSession, agreement_id: uuid.UUID, day: date) -> PartnerTerms:
+    agreement = await get(session, agreement_id)
+    used = await repository.usage(session, agreement_id, day, day)
+    return PartnerTerms(
+        agreement_id=agreement.id,
+        partner_id=agreement.partner_id,
+        allowed_fields=agreement.allowed_fields,
+        allowed_programmes=agreement.allowed_programmes,
+        allowed_regions=agreement.allowed_regions,
+        allowed_legal_statuses=agreement.allowed_legal_statuses,
+        allowed_query_types=agreement.allowed_query_types,
+        identifiers=agreement.identifiers,
+        valid_from=agreement.valid_from,
+        valid_to=agreement.valid_to,
+        daily_request_quota=agreement.daily_request_quota,
+        requests_today=used[0].requests if used else 0,
     )
 
 

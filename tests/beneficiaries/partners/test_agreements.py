@@ -132,6 +132,10 @@ async def test_no_agreement_an_expired_one_or_a_future_one_is_403_naming_why(
     registry: httpx.AsyncClient, beneficiaries_db: Database, tokens: TokenFactory
 ) -> None:
     await build(beneficiaries_db)
+    terms = await registry.get(f"{BASE}/partner/agreement", headers=partner(tokens))
+    assert terms.status_code == 403
+    assert terms.headers["content-type"] == "application/problem+json"
+    assert terms.json()["reason"] == "no-agreement"
     none = await registry.post(DCI_SEARCH, json=_pnsf_search(), headers=partner(tokens))
     assert none.status_code == 403
     assert none.json()["errors"][0]["code"] == "err.request.forbidden"
@@ -144,6 +148,9 @@ async def test_no_agreement_an_expired_one_or_a_future_one_is_403_naming_why(
         valid_from=(past - timedelta(days=100)).isoformat(),
         valid_to=past.isoformat(),
     )
+    terms = await registry.get(f"{BASE}/partner/agreement", headers=partner(tokens))
+    assert (terms.status_code, terms.json()["reason"]) == (403, "agreement-expired")
+    assert f"expired on {past.isoformat()}" in terms.json()["detail"]
     expired = await registry.post(DCI_SEARCH, json=_pnsf_search(), headers=partner(tokens))
     assert expired.status_code == 403
     assert f"expired on {past.isoformat()}" in expired.json()["errors"][0]["message"]
@@ -179,6 +186,9 @@ async def test_a_used_up_quota_is_403_and_usage_counts_what_was_served(
     refused = await registry.post(DCI_SEARCH, json=_pnsf_search(), headers=partner(tokens))
     assert refused.status_code == 403
     assert "quota of 2 requests" in refused.json()["errors"][0]["message"]
+    terms = await registry.get(f"{BASE}/partner/agreement", headers=partner(tokens))
+    assert terms.status_code == 200
+    assert (terms.json()["requests_today"], terms.json()["daily_request_quota"]) == (2, 2)
 
     usage = await registry.get(
         f"{AGREEMENTS}/{agreement['id']}/usage", headers=as_role(tokens, "data_manager")

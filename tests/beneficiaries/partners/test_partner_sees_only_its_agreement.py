@@ -172,11 +172,40 @@ async def _probe_dci(
     return answers
 
 
+async def _probe_terms(
+    client: httpx.AsyncClient, headers: dict[str, str], world: World
+) -> list[httpx.Response]:
+    response = await client.get("/api/v1/beneficiaries/partner/agreement", headers=headers)
+    assert response.status_code == 200, response.text
+    terms = response.json()
+    assert terms["allowed_fields"] == [*NAMES, "programmes"]
+    assert terms["allowed_regions"] == ["DJ-OB"]
+    assert terms["allowed_legal_statuses"] == ["refugee"]
+    assert set(terms) == {
+        "agreement_id",
+        "partner_id",
+        "allowed_fields",
+        "allowed_programmes",
+        "allowed_regions",
+        "allowed_legal_statuses",
+        "allowed_query_types",
+        "identifiers",
+        "valid_from",
+        "valid_to",
+        "daily_request_quota",
+        "requests_today",
+    }
+    # Its own terms name the categories it covers; nothing of the registry's records.
+    _assert_nothing_leaked(response, world, "GET /partner/agreement", reference=True)
+    return []
+
+
 Probe = Callable[[httpx.AsyncClient, dict[str, str], World], Awaitable[list[httpx.Response]]]
 
 # Every endpoint a partner can reach, with how it is probed. Anything else refuses partners.
 PARTNER_ENDPOINTS: dict[tuple[str, str], Probe] = {
     ("POST", "/api/v1/beneficiaries/dci/registry/sync/search"): _probe_dci,
+    ("GET", "/api/v1/beneficiaries/partner/agreement"): _probe_terms,
 }
 # Endpoints that answer anyone, with nothing from the registry in them.
 PUBLIC_ENDPOINTS = {
