@@ -100,8 +100,7 @@ def condition(
     if found.kind in ("list", "boolean") and operator not in ("eq", "in"):
         raise AttributeError_(f"attribute {name!r} is compared with eq or in only")
     if found.level == "household":
-        column = getattr(Household, found.column)
-        return _compare(column, found.kind, operator, values)
+        return _compare(_household_column(found, scope), found.kind, operator, values)
     if entity == "Member":
         return _compare(getattr(Individual, found.column), found.kind, operator, values)
     member = aliased(Individual)
@@ -150,8 +149,16 @@ def sort_column(name: Any, scope: PartnerScope, *, entity: str) -> Any:
         raise AttributeError_(f"attribute {name!r} cannot be sorted on")
     if found.level == "person" and entity != "Member":
         raise AttributeError_(f"attribute {name!r} sorts Member searches only")
-    model = Household if found.level == "household" else Individual
-    return getattr(model, found.column)
+    if found.level == "household":
+        return _household_column(found, scope)
+    return getattr(Individual, found.column)
+
+
+def _household_column(found: Attribute, scope: PartnerScope) -> Any:
+    # A household's size counts only the people the agreement covers.
+    if found.field == "member_count":
+        return scope.household_size()
+    return getattr(Household, str(found.column))
 
 
 def negated(clause: ColumnElement[bool]) -> ColumnElement[bool]:

@@ -162,3 +162,17 @@ async def enrollments(
             }
         )
     return answer
+
+
+async def household_sizes(
+    session: AsyncSession, scope: PartnerScope, household_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """Each household's present members of the agreement's legal statuses."""
+    if not household_ids:
+        return {}
+    statement = (
+        select(Individual.household_id, func.count())
+        .where(Individual.household_id.in_(household_ids), *scope.person_conditions())
+        .group_by(Individual.household_id)
+    )
+    return {household_id: int(size) for household_id, size in await session.execute(statement)}

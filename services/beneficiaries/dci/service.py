@@ -111,6 +111,11 @@ async def _run(
             on,
         )
         ids = [household_id for household_id, _ in page]
+        if scope.allows("member_count") and scope.legal_statuses is not None:
+            # The size the partner may count: the members its agreement covers.
+            sizes = await repository.household_sizes(session, scope, ids)
+            for household_id, row in page:
+                row["member_count"] = sizes.get(household_id, 0)
         person_fields = [
             f for f in repository.person_fields(scope) if f.name not in _HOUSEHOLD_LEVEL
         ]

@@ -17,7 +17,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import any_, exists
+from sqlalchemy import any_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
@@ -101,6 +101,19 @@ class PartnerScope:
         if self.legal_statuses is not None:
             conditions.append(person.legal_status.in_(self.legal_statuses))
         return conditions
+
+    def household_size(self) -> Any:
+        """A household's size as this partner may count it: its present members of the
+        agreement's legal statuses (all of them when it names none)."""
+        if self.legal_statuses is None:
+            return Household.member_count
+        member = aliased(Individual)
+        return (
+            select(func.count())
+            .select_from(member)
+            .where(member.household_id == Household.id, *self.person_conditions(member))
+            .scalar_subquery()
+        )
 
     def household_conditions(self) -> list[ColumnElement[bool]]:
         """An active household that consented to partner sharing, in the agreement's

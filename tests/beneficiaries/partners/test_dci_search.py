@@ -533,3 +533,22 @@ async def test_transport_errors_are_the_standards_error_shape_and_save_nothing(
     # None of those was remembered: the message id is still new.
     answer = await dci.post(DCI_SEARCH, json=body(), headers=partner(tokens))
     assert answer.json()["header"]["status"] == "succ"
+
+
+async def test_a_households_size_counts_only_the_people_the_agreement_covers(
+    dci: httpx.AsyncClient, world: World, tokens: TokenFactory
+) -> None:
+    # Refugees only: the national spouse of the visible household is not counted.
+    await add_agreement(dci, tokens, allowed_fields=["member_count", "given_name"])
+    sizes = {}
+    for size in (2, 3):
+        answer = _answer(
+            await _ask(
+                dci,
+                tokens,
+                search_request("predicate", [predicate("group_size", "eq", size)], pagination=PAGE),
+            )
+        )
+        assert answer["status"] == "succ", answer
+        sizes[size] = [r["group_size"] for r in answer["data"]["reg_records"]]
+    assert sizes == {2: [2], 3: []}
