@@ -78,9 +78,7 @@ def read_request(item: Any, seen: set[str], scope: PartnerScope, *, max_page_siz
     elif query_type == "predicate":
         conditions = _predicates(query, scope, entity)
     else:
-        raise _reject(
-            codes.SEARCH_CRITERIA_INVALID, "expression queries are not supported; use predicate."
-        )
+        conditions = [_expression_query(query, scope, entity)]
     order_by = _sort(criteria.get("sort"), scope, entity)
     page_size, page_number, paginated = _pagination(criteria.get("pagination"), max_page_size)
     locale = item.get("locale")
@@ -216,6 +214,87 @@ def _predicates(query: Any, scope: PartnerScope, entity: str) -> list[ColumnElem
             else and_(first, not_(other))
         )
     return conditions
+
+
+_EXPRESSION_OPERATORS = {
+    "$eq": "eq",
+    "$lt": "lt",
+    "$gt": "gt",
+    "$le": "le",
+    "$lte": "le",
+    "$ge": "ge",
+    "$gte": "ge",
+    "$in": "in",
+}
+MAX_EXPRESSION_TERMS = 20
+
+
+def _expression_query(query: Any, scope: PartnerScope, entity: str) -> ColumnElement[bool]:
+    """An `expression` query (ExpTemplate: `{type, value: {expression: {collection,
+    query}}}`) where it maps onto the predicate attributes: `$and`, `$or`, `$not` over
+    `{attribute: {$eq|$lt|$gt|$le|$ge|$in: value}}` terms."""
+    value = query.get("value") if isinstance(query, dict) else None
+    expression = value.get("expression") if isinstance(value, dict) else None
+    if not isinstance(expression, dict) or not isinstance(expression.get("query"), dict):
+        raise _reject(
+            codes.SEARCH_CRITERIA_INVALID,
+            "An expression query is {type, value: {expression: {collection, query}}}.",
+        )
+    collection = expression.get("collection")
+    if collection is not None and (
+        not isinstance(collection, str) or collection.lower() != entity.lower()
+    ):
+        raise _reject(
+            codes.SEARCH_CRITERIA_INVALID,
+            f"expression.collection is the response_entity ({entity}).",
+        )
+    terms = [0]
+
+    def node(part: Any, depth: int) -> ColumnElement[bool]:
+        if not isinstance(part, dict) or not part or depth > 5:
+            raise _reject(
+                codes.SEARCH_CRITERIA_INVALID, "An expression is an object, 5 deep at most."
+            )
+        clauses = []
+        for key, operand in part.items():
+            if key in ("$and", "$or"):
+                if not isinstance(operand, list) or not operand:
+                    raise _reject(codes.SEARCH_CRITERIA_INVALID, f"{key} takes a list.")
+                inner = [node(item, depth + 1) for item in operand]
+                clauses.append(and_(*inner) if key == "$and" else or_(*inner))
+            elif key == "$not":
+                clauses.append(not_(node(operand, depth + 1)))
+            else:
+                if not isinstance(operand, dict) or len(operand) != 1:
+                    raise _reject(
+                        codes.SEARCH_CRITERIA_INVALID,
+                        f"{key!r} takes one operator: {{$eq|$lt|$gt|$le|$ge|$in: value}}.",
+                    )
+                [(operator, operand_value)] = operand.items()
+                if operator not in _EXPRESSION_OPERATORS:
+                    raise _reject(
+                        codes.SEARCH_CRITERIA_INVALID, f"operator {operator!r} is not supported."
+                    )
+                terms[0] += 1
+                if terms[0] > MAX_EXPRESSION_TERMS:
+                    raise _reject(
+                        codes.SEARCH_CRITERIA_INVALID,
+                        f"An expression has at most {MAX_EXPRESSION_TERMS} terms.",
+                    )
+                clauses.append(
+                    _expression(
+                        {
+                            "attribute_name": key,
+                            "operator": _EXPRESSION_OPERATORS[operator],
+                            "attribute_value": operand_value,
+                        },
+                        scope,
+                        entity,
+                    )
+                )
+        return and_(*clauses)
+
+    return node(expression["query"], 0)
 
 
 def _sort(sort: Any, scope: PartnerScope, entity: str) -> list[Any]:

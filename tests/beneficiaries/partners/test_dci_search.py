@@ -552,3 +552,50 @@ async def test_a_households_size_counts_only_the_people_the_agreement_covers(
         assert answer["status"] == "succ", answer
         sizes[size] = [r["group_size"] for r in answer["data"]["reg_records"]]
     assert sizes == {2: [2], 3: []}
+
+
+def _expression(query: Any, collection: str = "Group") -> dict[str, Any]:
+    return {
+        "type": "ns:org:QueryType:NoSql",
+        "value": {"expression": {"collection": collection, "query": query}},
+    }
+
+
+async def test_an_expression_query_maps_onto_the_same_attributes(
+    dci: httpx.AsyncClient, world: World, tokens: TokenFactory
+) -> None:
+    await _broad(dci, tokens, allowed_query_types=["expression"])
+    larger_refugee_households_in_obock = {
+        "$and": [
+            {"legal_status": {"$eq": "refugee"}},
+            {"region_code": {"$in": ["DJ-OB"]}},
+            {"$not": {"group_size": {"$lt": 2}}},
+        ]
+    }
+    answer = _answer(
+        await _ask(
+            dci,
+            tokens,
+            search_request(
+                "expression", _expression(larger_refugee_households_in_obock), pagination=PAGE
+            ),
+        )
+    )
+    assert answer["status"] == "succ", answer
+    assert [
+        r["group_identifier"][0]["identifier_value"] for r in answer["data"]["reg_records"]
+    ] == [str(world.visible.id)]
+    for query, collection in (
+        ({"given_name": {"$regex": "^Am"}}, "Group"),
+        ({"salary": {"$gt": 1}}, "Group"),
+        ({"given_name": "Amina"}, "Group"),
+        ({"given_name": {"$eq": "Amina"}}, "Household"),
+    ):
+        answer = _answer(
+            await _ask(
+                dci,
+                tokens,
+                search_request("expression", _expression(query, collection), pagination=PAGE),
+            )
+        )
+        assert answer["status_reason_code"] == "rjct.search_criteria.invalid", query
