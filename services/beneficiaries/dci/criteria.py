@@ -8,8 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, not_, or_
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, not_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from services.beneficiaries.dci import attributes, codes
@@ -126,20 +125,17 @@ def _idtype_value(query: Any, scope: PartnerScope, entity: str) -> ColumnElement
         raise _reject(
             codes.SEARCH_CRITERIA_INVALID, f"value is not a valid {id_type}: {exc}"
         ) from exc
+    # The few people holding the identifier, found through its index first: as a
+    # correlated EXISTS the planner would test every household of the registry instead.
+    holders = select(Identifier.individual_id).where(
+        Identifier.type == field, Identifier.value == normalised
+    )
     if entity == "Member":
-        person: Any = Individual
-        return exists().where(
-            Identifier.individual_id == person.id,
-            Identifier.type == field,
-            Identifier.value == normalised,
+        return Individual.id.in_(holders)
+    return Household.id.in_(
+        select(Individual.household_id).where(
+            Individual.id.in_(holders), *scope.person_conditions(Individual)
         )
-    member = aliased(Individual)
-    return exists().where(
-        member.household_id == Household.id,
-        *scope.person_conditions(member),
-        Identifier.individual_id == member.id,
-        Identifier.type == field,
-        Identifier.value == normalised,
     )
 
 

@@ -89,19 +89,25 @@ async def unknown_regions(session: AsyncSession, codes: Sequence[str]) -> list[s
     return [code for code in codes if code not in found]
 
 
-async def count_request(session: AsyncSession, agreement_id: uuid.UUID, day: date) -> int:
-    """One more request today; the day's count after it (the row lock orders concurrent
-    requests, so a quota is never overrun)."""
+async def take_request(
+    session: AsyncSession, agreement_id: uuid.UUID, day: date, quota: int
+) -> bool:
+    """One more request today if the quota allows it (False when it is used up). Run in a
+    short transaction of its own: the counter's row lock is held for that moment, not for
+    the request, so a partner's concurrent requests do not queue behind each other."""
+    if quota <= 0:
+        return False
     statement = (
         insert(PartnerUsage)
         .values(agreement_id=agreement_id, day=day, requests=1, records=0)
         .on_conflict_do_update(
             index_elements=[PartnerUsage.agreement_id, PartnerUsage.day],
             set_={"requests": PartnerUsage.requests + 1},
+            where=PartnerUsage.requests < quota,
         )
         .returning(PartnerUsage.requests)
     )
-    return int((await session.execute(statement)).scalar_one())
+    return (await session.execute(statement)).scalar_one_or_none() is not None
 
 
 async def add_records(

@@ -35,7 +35,7 @@ from services.beneficiaries.partners import pseudonyms, repository
 from services.beneficiaries.partners.fields import HOUSEHOLD_REFERENCES, IDENTIFIER_FIELDS
 from shared.audit import AuditTrail
 from shared.auth import Principal, require_roles
-from shared.db import DbSession
+from shared.db import Database, DbSession
 from shared.errors import Forbidden
 
 PARTNER_SHARING = "partner_sharing"
@@ -243,8 +243,18 @@ def active_agreement(
     )
 
 
+async def _take_request(database: Database, agreement: DataSharingAgreement, on: date) -> bool:
+    """Counted apart from the request's own transaction (committed at once): a request
+    accepted is counted even if it then fails; one refused for the quota is not."""
+    async with database.sessionmaker() as session, session.begin():
+        return await repository.take_request(
+            session, agreement.id, on, agreement.daily_request_quota
+        )
+
+
 async def open_access(
     session: AsyncSession,
+    database: Database,
     principal: Principal,
     settings: BeneficiariesSettings,
     audit: AuditTrail,
@@ -257,9 +267,7 @@ async def open_access(
     agreement = active_agreement(
         await repository.of_partner(session, principal.partner_id), on, principal.partner_id
     )
-    requests = await repository.count_request(session, agreement.id, on) if count else 0
-    if requests > agreement.daily_request_quota:
-        # Raised before anything is served: the transaction, the count with it, rolls back.
+    if count and not await _take_request(database, agreement, on):
         raise AgreementRefused(
             "quota-exhausted",
             f"Today's quota of {agreement.daily_request_quota} requests under the "
@@ -276,7 +284,11 @@ async def _partner_access(
     principal: Annotated[Principal, Depends(require_roles(*PARTNER_ROLES))],
 ) -> PartnerAccess:
     return await open_access(
-        session, principal, request.app.state.settings, request.app.state.audit
+        session,
+        request.app.state.database,
+        principal,
+        request.app.state.settings,
+        request.app.state.audit,
     )
 
 
@@ -286,7 +298,12 @@ async def _partner_terms(
     principal: Annotated[Principal, Depends(require_roles(*PARTNER_ROLES))],
 ) -> PartnerAccess:
     return await open_access(
-        session, principal, request.app.state.settings, request.app.state.audit, count=False
+        session,
+        request.app.state.database,
+        principal,
+        request.app.state.settings,
+        request.app.state.audit,
+        count=False,
     )
 
 
