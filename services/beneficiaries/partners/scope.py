@@ -201,13 +201,12 @@ class PartnerAccess:
         if records:
             await repository.add_records(self.session, self.scope.agreement_id, self.day, records)
         detail = {"agreement_id": str(self.scope.agreement_id), "partner_id": self.scope.partner_id}
-        await self.audit.record_write(
-            self.session,
+        # The access itself, as a read of the agreement it was served under (queued with
+        # the record reads: written in batches, off the request's path).
+        await self.audit.record_reads(
             self.principal,
-            "partner_access",
             "agreement",
-            self.scope.agreement_id,
-            None,
+            [(self.scope.agreement_id, None)],
             {**detail, "endpoint": endpoint, "records": records},
         )
         await self.audit.record_reads(

@@ -209,7 +209,7 @@ async def test_a_used_up_quota_is_403_and_usage_counts_what_was_served(
     await registry_app.state.audit.flush()
     async with beneficiaries_db.sessionmaker() as session:
         rows = (await session.execute(select(AuditEvent))).scalars().all()
-    accesses = [r for r in rows if r.action == "partner_access"]
+    accesses = [r for r in rows if r.resource_type == "agreement" and r.action == "read"]
     assert len(accesses) == 2
     assert {r.resource_id for r in accesses} == {__import__("uuid").UUID(agreement["id"])}
     reads = [r for r in rows if r.action == "read" and r.resource_type == "household"]
