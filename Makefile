@@ -31,7 +31,7 @@ lint: $(STAMP)
 
 ## Measure (each scenario beside its anchor): make bench [SCENARIOS="payment_cycle ..."]
 SCENARIOS ?= gateway_throughput registry_reads registry_writes sync_batch import_rate \
-	export_memory dedup_quality payment_cycle funding_report
+	export_memory dedup_quality payment_cycle funding_report dci_search
 bench: $(STAMP)
 	@for scenario in $(SCENARIOS); do \
 		echo "== bench.$$scenario"; $(BIN)/python -m bench.$$scenario || exit 1; \

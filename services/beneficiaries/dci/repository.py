@@ -188,4 +188,5 @@ async def household_sizes(
         .where(Individual.household_id.in_(household_ids), *scope.person_conditions())
         .group_by(Individual.household_id)
     )
-    return {household_id: int(size) for household_id, size in await session.execute(statement)}
+    rows = await session.execute(statement)
+    return {household_id: int(size) for household_id, size in rows if household_id is not None}
