@@ -40,6 +40,7 @@ SCENARIOS = (
     "gateway_throughput",
     "registry_reads",
     "dedup_check",
+    "dci_search",
     "registry_writes",
     "sync_batch",
     "export_memory",

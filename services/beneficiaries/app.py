@@ -9,6 +9,10 @@ from services.beneficiaries.areas import repository as areas
 from services.beneficiaries.areas.endpoints import router as areas_router
 from services.beneficiaries.audit.endpoints import router as audit_router
 from services.beneficiaries.config import BeneficiariesSettings, get_settings
+from services.beneficiaries.dci.endpoints import dci_error_handler
+from services.beneficiaries.dci.endpoints import router as dci_router
+from services.beneficiaries.dci.messages import DciError
+from services.beneficiaries.dci.signatures import RegistrySigner
 from services.beneficiaries.dedup.endpoints import router as dedup_router
 from services.beneficiaries.exports.endpoints import router as exports_router
 from services.beneficiaries.households.endpoints import router as households_router
@@ -16,6 +20,7 @@ from services.beneficiaries.imports.endpoints import router as imports_router
 from services.beneficiaries.imports.job import run_pending as run_pending_imports
 from services.beneficiaries.individuals.endpoints import router as individuals_router
 from services.beneficiaries.models import AuditEvent
+from services.beneficiaries.partners.endpoints import router as partners_router
 from services.beneficiaries.pmt.endpoints import router as pmt_router
 from services.beneficiaries.pmt.worker import run_pending_jobs
 from services.beneficiaries.programmes.endpoints import router as programmes_router
@@ -66,9 +71,16 @@ def create_app(settings: BeneficiariesSettings | None = None) -> FastAPI:
             imports_router,
             exports_router,
             sync_router,
+            partners_router,
+            dci_router,
         ],
         on_startup=[startup],
         on_shutdown=[shutdown],
+    )
+    app.add_exception_handler(DciError, dci_error_handler)
+    signing_key = settings.dci_signing_key
+    app.state.dci_signer = RegistrySigner.from_setting(
+        signing_key.get_secret_value() if signing_key else None, settings.dci_registry_id
     )
     app.state.audit = audit
     app.state.pmt_worker = pmt_worker

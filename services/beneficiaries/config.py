@@ -4,7 +4,7 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import model_validator
+from pydantic import SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.disclosure import DEFAULT_THRESHOLD, SuppressionThreshold
@@ -37,11 +37,35 @@ class BeneficiariesSettings(ServiceSettings):
     # The largest import file accepted (the gateway applies its own limit too); the body
     # limit of the upload route follows, with room for the multipart envelope.
     import_max_bytes: int = 512 * 1024 * 1024
+    # The ministry's secret from which each partner's pseudonym key is derived (with the
+    # salt of its agreement): required in production; development and tests use a fixed one.
+    pseudonym_secret: SecretStr | None = None
+    # The largest DCI page (`pagination.page_size`) and search batch (`search_request[]`).
+    dci_max_page_size: int = 100
+    dci_max_batch: int = 20
+    # The registry's id in DCI headers (`receiver_id` of requests, `sender_id` of answers).
+    dci_registry_id: str = "registry.inds.gov.dj"
+    # The registry's Ed25519 key signing DCI answers: the raw 32-byte private key, base64.
+    # Required in production (every replica signs with it); elsewhere a key made at start.
+    dci_signing_key: SecretStr | None = None
 
     @model_validator(mode="after")
     def _upload_body_limit(self) -> BeneficiariesSettings:
         self.body_limits.setdefault(IMPORTS_PATH, self.import_max_bytes + 1024 * 1024)
         return self
+
+    @model_validator(mode="after")
+    def _pseudonym_secret_in_production(self) -> BeneficiariesSettings:
+        if self.pseudonym_secret is None and self.common.is_production:
+            raise ValueError("INDS_BENEFICIARIES_PSEUDONYM_SECRET must be set in production")
+        if self.dci_signing_key is None and self.common.is_production:
+            raise ValueError("INDS_BENEFICIARIES_DCI_SIGNING_KEY must be set in production")
+        return self
+
+    def pseudonym_key_material(self) -> bytes:
+        if self.pseudonym_secret is not None:
+            return self.pseudonym_secret.get_secret_value().encode()
+        return b"inds-development-pseudonym-secret"
 
     def imports_folder(self) -> Path:
         """Where uploads wait (the app creates it when it starts)."""

@@ -493,3 +493,66 @@ class ImportRowError(Base):
     column_name: Mapped[str | None] = mapped_column(String(64))
     value: Mapped[str | None] = mapped_column(String(200))
     message: Mapped[str] = mapped_column(String(300))
+
+
+class DataSharingAgreement(Timestamps, Versioned, Base):
+    """What one partner may ask the registry and see in the answers (partners/ filters every
+    answer to a partner token by it). Lists left empty (None) do not restrict."""
+
+    __tablename__ = "data_sharing_agreement"
+    __table_args__ = (
+        CheckConstraint("identifiers IN ('shown', 'pseudonymised')", name="identifiers"),
+        CheckConstraint("valid_to >= valid_from", name="period"),
+        CheckConstraint("daily_request_quota >= 0", name="quota"),
+        Index("ix_data_sharing_agreement_partner", "partner_id", "valid_from"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    partner_id: Mapped[str] = mapped_column(String(64))
+    purpose: Mapped[str] = mapped_column(Text)
+    legal_basis: Mapped[str] = mapped_column(Text)
+    allowed_fields: Mapped[list[str]] = mapped_column(ARRAY(String(64)))
+    allowed_programmes: Mapped[list[str] | None] = mapped_column(ARRAY(String(32)))
+    allowed_regions: Mapped[list[str] | None] = mapped_column(ARRAY(String(40)))
+    allowed_legal_statuses: Mapped[list[str] | None] = mapped_column(ARRAY(String(16)))
+    allowed_query_types: Mapped[list[str]] = mapped_column(ARRAY(String(16)))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date] = mapped_column(Date)
+    daily_request_quota: Mapped[int] = mapped_column(Integer)
+    identifiers: Mapped[str] = mapped_column(String(16), default="pseudonymised")
+    # With the ministry's secret, derives the partner's pseudonym key; inherited from the
+    # partner's earlier agreement so its pseudonyms stay the same across renewals.
+    pseudonym_salt: Mapped[str] = mapped_column(String(64))
+    # DCI message signing keys: [{"kid", "algorithm": "ed25519", "public_key": base64}].
+    signing_keys: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    created_by: Mapped[str | None] = mapped_column(String(80))
+    updated_by: Mapped[str | None] = mapped_column(String(80))
+
+
+class PartnerUsage(Base):
+    """Requests served and records returned under an agreement, per day (quota and
+    `GET /agreements/{id}/usage`)."""
+
+    __tablename__ = "partner_usage"
+    __table_args__ = (PrimaryKeyConstraint("agreement_id", "day"),)
+
+    agreement_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("data_sharing_agreement.id", ondelete="CASCADE")
+    )
+    day: Mapped[date] = mapped_column(Date)
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    records: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class DciMessage(Base):
+    """DCI message ids seen per sender: a message sent again is refused as a replay."""
+
+    __tablename__ = "dci_message"
+    __table_args__ = (PrimaryKeyConstraint("sender_id", "message_id"),)
+
+    sender_id: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[str] = mapped_column(String(128))
+    transaction_id: Mapped[str | None] = mapped_column(String(99))
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), index=True
+    )

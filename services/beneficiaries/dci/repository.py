@@ -1,0 +1,192 @@
+"""The SQL of a DCI search: the export statements (exports/repository.py: one place that
+knows each catalogue field's SQL) narrowed to the agreement's fields, scope and the query's
+conditions, counted and cut into the requested page."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from services.beneficiaries.exports.fields import CATALOGUE
+from services.beneficiaries.exports.repository import household_export, individual_export
+from services.beneficiaries.models import DciMessage, Enrollment, Household, Individual, Programme
+from services.beneficiaries.partners.scope import PartnerScope
+from services.beneficiaries.records.filters import RegistryFilters
+from services.beneficiaries.records.mapping import Field
+
+_NO_FILTERS = RegistryFilters()
+
+
+@lru_cache(maxsize=128)
+def _household_statement(names: tuple[str, ...], today: date) -> Select[Any]:
+    """The export statement of these fields (built once per field set and day: building
+    one costs more than running it for a page)."""
+    return household_export([CATALOGUE["households"][n] for n in names], _NO_FILTERS, None, today)
+
+
+@lru_cache(maxsize=128)
+def _person_statement(names: tuple[str, ...], today: date) -> Select[Any]:
+    return individual_export([CATALOGUE["individuals"][n] for n in names], _NO_FILTERS, None, today)
+
+
+def household_fields(scope: PartnerScope) -> list[Field]:
+    return [CATALOGUE["households"][name] for name in scope.allowed(CATALOGUE["households"])]
+
+
+def person_fields(scope: PartnerScope) -> list[Field]:
+    return [CATALOGUE["individuals"][name] for name in scope.allowed(CATALOGUE["individuals"])]
+
+
+async def remember_message(
+    session: AsyncSession, sender_id: str, message_id: str, transaction_id: str | None
+) -> bool:
+    """False when this sender sent this message id before (a replay)."""
+    statement = (
+        pg_insert(DciMessage)
+        .values(sender_id=sender_id, message_id=message_id, transaction_id=transaction_id)
+        .on_conflict_do_nothing()
+        .returning(DciMessage.message_id)
+    )
+    return (await session.execute(statement)).scalar_one_or_none() is not None
+
+
+async def count_households(session: AsyncSession, conditions: Sequence[ColumnElement[bool]]) -> int:
+    statement = select(func.count()).select_from(Household).where(*conditions)
+    return int(await session.scalar(statement) or 0)
+
+
+async def household_page(
+    session: AsyncSession,
+    fields: Sequence[Field],
+    conditions: Sequence[ColumnElement[bool]],
+    order_by: Sequence[Any],
+    offset: int,
+    limit: int,
+    today: date,
+) -> list[tuple[uuid.UUID, dict[str, Any]]]:
+    statement = (
+        _household_statement(tuple(f.name for f in fields), today)
+        .where(*conditions)
+        .order_by(None)
+        .order_by(*order_by, Household.registry_number)
+        .offset(offset)
+        .limit(limit)
+    )
+    rows = (await session.execute(statement)).all()
+    names = [field.name for field in fields]
+    return [(row[0], dict(zip(names, row[2:], strict=True))) for row in rows]
+
+
+async def members(
+    session: AsyncSession,
+    scope: PartnerScope,
+    fields: Sequence[Field],
+    household_ids: Sequence[uuid.UUID],
+    today: date,
+) -> list[tuple[uuid.UUID, uuid.UUID, bool, dict[str, Any]]]:
+    """(person id, household id, is head, allowed fields) of the present members the
+    agreement covers, head first."""
+    if not household_ids:
+        return []
+    statement = (
+        _person_statement(tuple(f.name for f in fields), today)
+        .add_columns(Individual.relationship_to_head == "head")
+        .where(Individual.household_id.in_(household_ids), *scope.person_conditions())
+    )
+    rows = (await session.execute(statement)).all()
+    names = [field.name for field in fields]
+    return [
+        (row[0], row[1], bool(row[-1]), dict(zip(names, row[2:-1], strict=True))) for row in rows
+    ]
+
+
+async def count_people(session: AsyncSession, conditions: Sequence[ColumnElement[bool]]) -> int:
+    statement = (
+        select(func.count())
+        .select_from(Individual)
+        .join(Household, Household.id == Individual.household_id)
+        .where(*conditions)
+    )
+    return int(await session.scalar(statement) or 0)
+
+
+async def person_page(
+    session: AsyncSession,
+    fields: Sequence[Field],
+    conditions: Sequence[ColumnElement[bool]],
+    order_by: Sequence[Any],
+    offset: int,
+    limit: int,
+    today: date,
+) -> list[tuple[uuid.UUID, uuid.UUID, dict[str, Any]]]:
+    statement = _person_statement(tuple(f.name for f in fields), today).where(*conditions)
+    if order_by:
+        # Asked for: that order, then the person's id. Otherwise the export's: household by
+        # household in registry-number order, each head first.
+        statement = statement.order_by(None).order_by(*order_by, Individual.id)
+    statement = statement.offset(offset).limit(limit)
+    rows = (await session.execute(statement)).all()
+    names = [field.name for field in fields]
+    return [(row[0], row[1], dict(zip(names, row[2:], strict=True))) for row in rows]
+
+
+async def enrollments(
+    session: AsyncSession, scope: PartnerScope, household_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[dict[str, Any]]]:
+    """Current enrollments of the households in the agreement's programmes."""
+    if not household_ids:
+        return {}
+    statement = (
+        select(
+            Enrollment.household_id,
+            Programme.code,
+            Programme.name_en,
+            Programme.name_fr,
+            Enrollment.status,
+            Enrollment.enrolled_on,
+            Enrollment.status_since,
+        )
+        .join(Programme, Programme.id == Enrollment.programme_id)
+        .where(Enrollment.household_id.in_(household_ids), Enrollment.status != "exited")
+        .order_by(Enrollment.household_id, Programme.code)
+    )
+    if scope.programmes is not None:
+        statement = statement.where(Programme.code.in_(scope.programmes))
+    answer: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    for household_id, code, name_en, name_fr, status, enrolled_on, since in await session.execute(
+        statement
+    ):
+        answer.setdefault(household_id, []).append(
+            {
+                "programme": code,
+                "name_en": name_en,
+                "name_fr": name_fr,
+                "status": status,
+                "enrolled_on": enrolled_on.isoformat(),
+                "status_since": since.isoformat(),
+            }
+        )
+    return answer
+
+
+async def household_sizes(
+    session: AsyncSession, scope: PartnerScope, household_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """Each household's present members of the agreement's legal statuses."""
+    if not household_ids:
+        return {}
+    statement = (
+        select(Individual.household_id, func.count())
+        .where(Individual.household_id.in_(household_ids), *scope.person_conditions())
+        .group_by(Individual.household_id)
+    )
+    rows = await session.execute(statement)
+    return {household_id: int(size) for household_id, size in rows if household_id is not None}

@@ -1,0 +1,190 @@
+"""DCI synchronous search: the envelope checked, each search request read against the
+partner's agreement, searched, and answered in the `on-search` envelope."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from services.beneficiaries.config import BeneficiariesSettings
+from services.beneficiaries.dci import codes, records, repository, signatures
+from services.beneficiaries.dci.criteria import Criteria, read_request
+from services.beneficiaries.dci.messages import (
+    DciError,
+    HeaderRejected,
+    RequestRejected,
+    SearchMessage,
+    answer_header,
+    check_header,
+    envelope,
+    now_ts,
+    rejected,
+)
+from services.beneficiaries.partners.scope import PartnerAccess
+from services.beneficiaries.records.mapping import LOCATION_FIELDS
+
+ENDPOINT = "dci.sync.search"
+_HOUSEHOLD_LEVEL = {"household_id", "registry_number", *(f.name for f in LOCATION_FIELDS)}
+
+
+async def search(
+    access: PartnerAccess, message: SearchMessage, settings: BeneficiariesSettings
+) -> dict[str, Any]:
+    scope = access.scope
+    registry_id = settings.dci_registry_id
+    if message.header.sender_id not in (scope.partner_id, access.principal.subject):
+        raise DciError(
+            403, codes.ERR_SENDER_ID, "header.sender_id is not the partner your token acts for."
+        )
+    signatures.verify(
+        message.signature,
+        message.raw_header,
+        message.raw_message,
+        message.header.sender_id,
+        scope.signing_keys,
+    )
+    try:
+        check_header(message, registry_id=registry_id, max_batch=settings.dci_max_batch)
+        fresh = await repository.remember_message(
+            access.session,
+            message.header.sender_id,
+            message.header.message_id,
+            message.transaction_id if isinstance(message.transaction_id, str) else None,
+        )
+        if not fresh:
+            raise HeaderRejected(
+                codes.MESSAGE_ID_DUPLICATE, "header.message_id was used by an earlier message."
+            )
+    except HeaderRejected as reason:
+        count = len(message.requests) if isinstance(message.requests, list) else 0
+        header = answer_header(
+            message, registry_id, status=codes.REJECTED, count=count, completed=0, reason=reason
+        )
+        await access.served(ENDPOINT)
+        return envelope(header, message.transaction_id, [])
+
+    responses = []
+    households: list[uuid.UUID] = []
+    people: list[tuple[uuid.UUID, uuid.UUID | None]] = []
+    seen: set[str] = set()
+    for item in message.requests:
+        reference_id = item.get("reference_id") if isinstance(item, dict) else None
+        locale = item.get("locale") if isinstance(item, dict) else None
+        try:
+            criteria = read_request(item, seen, scope, max_page_size=settings.dci_max_page_size)
+            answer = await _run(access, criteria, households, people)
+        except RequestRejected as error:
+            responses.append(rejected(reference_id, error, locale))
+            continue
+        responses.append(answer)
+    header = answer_header(
+        message,
+        registry_id,
+        status=codes.SUCCEEDED,
+        count=len(message.requests),
+        completed=len(responses),
+    )
+    await access.served(ENDPOINT, households, people)
+    return envelope(header, message.transaction_id, responses)
+
+
+async def _run(
+    access: PartnerAccess,
+    criteria: Criteria,
+    households: list[uuid.UUID],
+    people: list[tuple[uuid.UUID, uuid.UUID | None]],
+) -> dict[str, Any]:
+    """One search request's answer; what it returns is added to `households` and `people`."""
+    scope, session, on = access.scope, access.session, access.day
+    offset = (criteria.page_number - 1) * criteria.page_size
+    if criteria.entity == "Group":
+        conditions = [*scope.household_conditions(), *criteria.conditions]
+        total = await repository.count_households(session, conditions)
+        _fit(criteria, total)
+        page = await repository.household_page(
+            session,
+            repository.household_fields(scope),
+            conditions,
+            criteria.order_by,
+            offset,
+            criteria.page_size,
+            on,
+        )
+        ids = [household_id for household_id, _ in page]
+        if scope.allows("member_count") and scope.legal_statuses is not None:
+            # The size the partner may count: the members its agreement covers.
+            sizes = await repository.household_sizes(session, scope, ids)
+            for household_id, row in page:
+                row["member_count"] = sizes.get(household_id, 0)
+        person_fields = [
+            f for f in repository.person_fields(scope) if f.name not in _HOUSEHOLD_LEVEL
+        ]
+        members = (
+            await repository.members(session, scope, person_fields, ids, on)
+            if person_fields
+            else []
+        )
+        by_household: dict[uuid.UUID, list[tuple[uuid.UUID, bool, dict[str, Any]]]] = {}
+        for person_id, household_id, is_head, data in members:
+            by_household.setdefault(household_id, []).append((person_id, is_head, data))
+        enrolled = (
+            await repository.enrollments(session, scope, ids) if scope.allows("programmes") else {}
+        )
+        reg_records = [
+            records.group(
+                scope,
+                household_id,
+                row,
+                by_household.get(household_id, []),
+                enrolled.get(household_id, []),
+            )
+            for household_id, row in page
+        ]
+        households += ids
+        people += [(person_id, household_id) for person_id, household_id, _, _ in members]
+    else:
+        conditions = [
+            *scope.person_conditions(),
+            *scope.household_conditions(),
+            *criteria.conditions,
+        ]
+        total = await repository.count_people(session, conditions)
+        _fit(criteria, total)
+        rows = await repository.person_page(
+            session,
+            repository.person_fields(scope),
+            conditions,
+            criteria.order_by,
+            offset,
+            criteria.page_size,
+            on,
+        )
+        reg_records = [
+            records.member(scope, person_id, household_id, row)
+            for person_id, household_id, row in rows
+        ]
+        people += [(person_id, household_id) for person_id, household_id, _ in rows]
+    answer: dict[str, Any] = {
+        "reference_id": criteria.reference_id,
+        "timestamp": now_ts(),
+        "status": codes.SUCCEEDED,
+        "data": {"version": codes.VERSION, "reg_records": reg_records},
+        "pagination": {
+            "page_size": criteria.page_size,
+            "page_number": criteria.page_number,
+            "total_count": total,
+        },
+    }
+    if criteria.locale is not None:
+        answer["locale"] = criteria.locale
+    return answer
+
+
+def _fit(criteria: Criteria, total: int) -> None:
+    """Without pagination the answer must hold every record found."""
+    if not criteria.paginated and total > criteria.page_size:
+        raise RequestRejected(
+            codes.TOO_MANY_RECORDS,
+            f"The search finds more than {criteria.page_size} records: ask for pages "
+            "(pagination.page_size, page_number).",
+        )

@@ -1,0 +1,158 @@
+"""Agreements, their usage counters and what resolving a pseudonym reads."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.beneficiaries.models import (
+    AdminArea,
+    DataSharingAgreement,
+    Household,
+    Identifier,
+    Individual,
+    PartnerUsage,
+    Programme,
+)
+from shared.pagination import PageParams, keyset_page
+
+Agreement = DataSharingAgreement
+
+
+async def get(
+    session: AsyncSession, agreement_id: uuid.UUID, *, for_update: bool = False
+) -> Agreement | None:
+    statement = select(Agreement).where(Agreement.id == agreement_id)
+    if for_update:
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+    return await session.scalar(statement)
+
+
+async def list_agreements(
+    session: AsyncSession, params: PageParams, partner_id: str | None
+) -> Sequence[Agreement]:
+    statement = select(Agreement)
+    if partner_id is not None:
+        statement = statement.where(Agreement.partner_id == partner_id)
+    statement = keyset_page(
+        statement,
+        [Agreement.partner_id, Agreement.valid_from, Agreement.id],
+        params,
+        [str, date, uuid.UUID],
+    )
+    return (await session.execute(statement)).scalars().all()
+
+
+async def of_partner(session: AsyncSession, partner_id: str) -> Sequence[Agreement]:
+    """The partner's agreements, latest period first."""
+    statement = (
+        select(Agreement)
+        .where(Agreement.partner_id == partner_id)
+        .order_by(Agreement.valid_from.desc(), Agreement.created_at.desc())
+    )
+    return (await session.execute(statement)).scalars().all()
+
+
+async def overlapping(
+    session: AsyncSession,
+    partner_id: str,
+    valid_from: date,
+    valid_to: date,
+    exclude: uuid.UUID | None = None,
+) -> uuid.UUID | None:
+    statement = select(Agreement.id).where(
+        Agreement.partner_id == partner_id,
+        Agreement.valid_from <= valid_to,
+        Agreement.valid_to >= valid_from,
+    )
+    if exclude is not None:
+        statement = statement.where(Agreement.id != exclude)
+    return await session.scalar(statement.limit(1))
+
+
+async def unknown_programmes(session: AsyncSession, codes: Sequence[str]) -> list[str]:
+    found = set(
+        (await session.execute(select(Programme.code).where(Programme.code.in_(codes)))).scalars()
+    )
+    return [code for code in codes if code not in found]
+
+
+async def unknown_regions(session: AsyncSession, codes: Sequence[str]) -> list[str]:
+    statement = select(AdminArea.code).where(AdminArea.code.in_(codes), AdminArea.level == 1)
+    found = set((await session.execute(statement)).scalars())
+    return [code for code in codes if code not in found]
+
+
+async def take_request(
+    session: AsyncSession, agreement_id: uuid.UUID, day: date, quota: int
+) -> bool:
+    """One more request today if the quota allows it (False when it is used up). Run in a
+    short transaction of its own: the counter's row lock is held for that moment, not for
+    the request, so a partner's concurrent requests do not queue behind each other."""
+    if quota <= 0:
+        return False
+    statement = (
+        insert(PartnerUsage)
+        .values(agreement_id=agreement_id, day=day, requests=1, records=0)
+        .on_conflict_do_update(
+            index_elements=[PartnerUsage.agreement_id, PartnerUsage.day],
+            set_={"requests": PartnerUsage.requests + 1},
+            where=PartnerUsage.requests < quota,
+        )
+        .returning(PartnerUsage.requests)
+    )
+    return (await session.execute(statement)).scalar_one_or_none() is not None
+
+
+async def add_records(
+    session: AsyncSession, agreement_id: uuid.UUID, day: date, records: int
+) -> None:
+    statement = (
+        insert(PartnerUsage)
+        .values(agreement_id=agreement_id, day=day, requests=0, records=records)
+        .on_conflict_do_update(
+            index_elements=[PartnerUsage.agreement_id, PartnerUsage.day],
+            set_={"records": PartnerUsage.records + records},
+        )
+    )
+    await session.execute(statement)
+
+
+async def usage(
+    session: AsyncSession, agreement_id: uuid.UUID, since: date | None, until: date | None
+) -> Sequence[PartnerUsage]:
+    statement = select(PartnerUsage).where(PartnerUsage.agreement_id == agreement_id)
+    if since is not None:
+        statement = statement.where(PartnerUsage.day >= since)
+    if until is not None:
+        statement = statement.where(PartnerUsage.day <= until)
+    return (await session.execute(statement.order_by(PartnerUsage.day))).scalars().all()
+
+
+_BATCH = 50_000
+
+
+async def candidate_batches(
+    session: AsyncSession, kind: str
+) -> AsyncIterator[list[tuple[str, uuid.UUID, uuid.UUID | None]]]:
+    """(value pseudonymised, individual or household id, household id) in batches: every
+    household (kind `hh`), every person (`in`), or every identifier of a type."""
+    if kind == "hh":
+        statement: Any = select(Household.id, Household.id, Household.id)
+    elif kind == "in":
+        statement = select(Individual.id, Individual.id, Individual.household_id)
+    else:
+        statement = (
+            select(Identifier.value, Individual.id, Individual.household_id)
+            .join(Individual, Individual.id == Identifier.individual_id)
+            .where(Identifier.type == kind)
+        )
+    result = await session.stream(statement.execution_options(yield_per=_BATCH))
+    async for partition in result.partitions(_BATCH):
+        yield [(str(value), first, second) for value, first, second in partition]

@@ -1,0 +1,296 @@
+"""A partner whose agreement allows only the names and programmes of refugee households in
+Obock sees exactly that, and nothing else, through every endpoint of the registry.
+
+The endpoints come from the registry's own OpenAPI document: every operation is probed with
+the partner's token. Those in PARTNER_ENDPOINTS are the ones a partner can reach, each with
+the questions it is asked and exactly what it must answer; every other one must refuse the
+partner. A new endpoint is therefore checked the day it is added: refused, or listed here
+with its checks."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from shared.db import Database
+from tests.beneficiaries.partners.world import (
+    DCI_SEARCH,
+    NAMES,
+    World,
+    add_agreement,
+    build,
+    partner,
+    predicate,
+    search_message,
+    search_request,
+)
+from tests.support.tokens import TokenFactory
+
+PAGE = {"page_size": 10, "page_number": 1}
+
+
+def _names(given: str, second: str, surname: str) -> dict[str, Any]:
+    return {
+        "@type": "Member",
+        "demographic_info": {
+            "@type": "SRPerson",
+            "name": {
+                "@type": "Name",
+                "given_name": given,
+                "second_name": second,
+                "surname": surname,
+            },
+        },
+    }
+
+
+AMINA, SAGAL = _names("Amina", "Yusuf", "Abdi"), _names("Sagal", "Amina", "Yusuf")
+PNSF = {
+    "programme": "pnsf",
+    "name_en": "PNSF",
+    "name_fr": "PNSF",
+    "status": "active",
+    "enrolled_on": "2026-04-01",
+    "status_since": "2026-04-01",
+}
+# The one household the partner may see, exactly as it must see it.
+VISIBLE_GROUP = {
+    "@type": "Group",
+    "group_type": "household",
+    "member_list": [AMINA, SAGAL],
+    "additional_attributes": [{"name": "programmes", "value": [PNSF]}],
+}
+
+
+def _only(response: httpx.Response) -> dict[str, Any]:
+    assert response.status_code == 200, response.text
+    answers = response.json()["message"]["search_response"]
+    assert len(answers) == 1
+    return answers[0]
+
+
+def _records(expected: list[dict[str, Any]]) -> Callable[[httpx.Response], None]:
+    def check(response: httpx.Response) -> None:
+        answer = _only(response)
+        assert answer["status"] == "succ", answer
+        assert answer["data"]["reg_records"] == expected
+        assert answer["pagination"]["total_count"] == len(expected)
+
+    return check
+
+
+def _rejected(code: str) -> Callable[[httpx.Response], None]:
+    def check(response: httpx.Response) -> None:
+        answer = _only(response)
+        assert answer["status"] == "rjct"
+        assert answer["status_reason_code"] == code
+        assert "data" not in answer
+
+    return check
+
+
+def _search(query_type: str, query: Any, **criteria: Any) -> dict[str, Any]:
+    return search_message(search_request(query_type, query, **criteria))
+
+
+# (body, check) pairs: what a partner asks the DCI search and what it must answer.
+DCI_PROBES: list[tuple[dict[str, Any], Callable[[httpx.Response], None]]] = [
+    (
+        _search("predicate", [predicate("programmes", "eq", "pnsf")], pagination=PAGE),
+        _records([VISIBLE_GROUP]),
+    ),
+    (
+        _search("predicate", [predicate("given_name", "eq", "Amina")], pagination=PAGE),
+        _records([VISIBLE_GROUP]),
+    ),
+    # People outside the agreement are not found, even in a visible household.
+    (
+        _search(
+            "predicate",
+            [predicate("given_name", "in", ["Nasra", "Hawa", "Deka", "Roukia", "Idil"])],
+            pagination=PAGE,
+        ),
+        _records([]),
+    ),
+    # Programmes outside the agreement are not found either.
+    (
+        _search("predicate", [predicate("programmes", "eq", "cantine")], pagination=PAGE),
+        _records([]),
+    ),
+    (
+        _search(
+            "predicate",
+            [predicate("given_name", "in", ["Amina", "Sagal", "Nasra", "Hawa"])],
+            pagination=PAGE,
+            response_entity="Member",
+        ),
+        _records([AMINA, SAGAL]),
+    ),
+    # Predicates and sorts on fields the agreement does not cover are refused.
+    (
+        _search("predicate", [predicate("legal_status", "eq", "national")], pagination=PAGE),
+        _rejected("rjct.search_criteria.invalid"),
+    ),
+    (
+        _search("predicate", [predicate("region_code", "eq", "DJ-AS")], pagination=PAGE),
+        _rejected("rjct.search_criteria.invalid"),
+    ),
+    (
+        _search("predicate", [predicate("birth_date", "lt", "2000-01-01")], pagination=PAGE),
+        _rejected("rjct.search_criteria.invalid"),
+    ),
+    (
+        _search("idtype-value", {"type": "UNHCR_ID", "value": "UNHCR111"}),
+        _rejected("rjct.search_criteria.invalid"),
+    ),
+    (
+        _search(
+            "predicate",
+            [predicate("given_name", "eq", "Amina")],
+            pagination=PAGE,
+            sort=[{"attribute_name": "registration_date", "sort_order": "asc"}],
+        ),
+        _rejected("rjct.sort.invalid"),
+    ),
+]
+
+
+async def _probe_dci(
+    client: httpx.AsyncClient, headers: dict[str, str], world: World
+) -> list[httpx.Response]:
+    answers = []
+    for body, check in DCI_PROBES:
+        response = await client.post(DCI_SEARCH, json=body, headers=headers)
+        check(response)
+        answers.append(response)
+    return answers
+
+
+async def _probe_terms(
+    client: httpx.AsyncClient, headers: dict[str, str], world: World
+) -> list[httpx.Response]:
+    response = await client.get("/api/v1/beneficiaries/partner/agreement", headers=headers)
+    assert response.status_code == 200, response.text
+    terms = response.json()
+    assert terms["allowed_fields"] == [*NAMES, "programmes"]
+    assert terms["allowed_regions"] == ["DJ-OB"]
+    assert terms["allowed_legal_statuses"] == ["refugee"]
+    assert set(terms) == {
+        "agreement_id",
+        "partner_id",
+        "allowed_fields",
+        "allowed_programmes",
+        "allowed_regions",
+        "allowed_legal_statuses",
+        "allowed_query_types",
+        "identifiers",
+        "valid_from",
+        "valid_to",
+        "daily_request_quota",
+        "requests_today",
+    }
+    # Its own terms name the categories it covers; nothing of the registry's records.
+    _assert_nothing_leaked(response, world, "GET /partner/agreement", reference=True)
+    return []
+
+
+Probe = Callable[[httpx.AsyncClient, dict[str, str], World], Awaitable[list[httpx.Response]]]
+
+# Every endpoint a partner can reach, with how it is probed. Anything else refuses partners.
+PARTNER_ENDPOINTS: dict[tuple[str, str], Probe] = {
+    ("POST", "/api/v1/beneficiaries/dci/registry/sync/search"): _probe_dci,
+    ("GET", "/api/v1/beneficiaries/partner/agreement"): _probe_terms,
+}
+# Endpoints that answer anyone, with nothing from the registry in them.
+PUBLIC_ENDPOINTS = {
+    ("GET", "/health"),
+    ("GET", "/ready"),
+    ("GET", "/api/v1/beneficiaries/me"),
+    ("GET", "/api/v1/beneficiaries/dci/.well-known/jwks.json"),
+}
+# Public reference data (the country's admin areas) any signed-in caller reads: area codes
+# and names, never a household's.
+REFERENCE_ENDPOINTS = {("GET", "/api/v1/beneficiaries/admin-areas")}
+
+
+def _operations(app: FastAPI) -> list[tuple[str, str]]:
+    return [
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
+    ]
+
+
+def _concrete(path: str, world: World, agreement_id: str) -> str:
+    """A path's parameters filled with the records the partner may see (and its own
+    agreement): even those, staff endpoints do not show it."""
+    amina = str(world.visible_people["Amina"])
+    values = {
+        "household_id": str(world.visible.id),
+        "individual_id": amina,
+        "agreement_id": agreement_id,
+        "code": "pnsf",
+        "export_format": "csv",
+        "version": "1",
+    }
+    return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), str(uuid.uuid4())), path)
+
+
+def _assert_nothing_leaked(
+    response: httpx.Response, world: World, where: str, *, reference: bool = False
+) -> None:
+    # The path the caller asked for comes back as the problem's `instance`: its own input.
+    text = response.text.replace(response.request.url.path, "")
+    secrets = world.secrets if reference else [*world.secrets, *world.categories]
+    leaked = [secret for secret in secrets if secret in text]
+    assert not leaked, f"{where} answered {leaked}"
+
+
+@pytest.fixture
+async def world(beneficiaries_db: Database) -> World:
+    return await build(beneficiaries_db)
+
+
+async def test_every_endpoint_shows_a_partner_exactly_what_its_agreement_allows(
+    registry: httpx.AsyncClient, registry_app: FastAPI, world: World, tokens: TokenFactory
+) -> None:
+    agreement = await add_agreement(registry, tokens)
+    headers = partner(tokens)
+    operations = _operations(registry_app)
+    assert set(PARTNER_ENDPOINTS) <= set(operations), "a listed endpoint no longer exists"
+    for method, path in operations:
+        where = f"{method} {path}"
+        if (method, path) in PARTNER_ENDPOINTS:
+            for response in await PARTNER_ENDPOINTS[(method, path)](registry, headers, world):
+                _assert_nothing_leaked(response, world, where)
+            continue
+        url = _concrete(path, world, agreement["id"])
+        body = {} if method in ("POST", "PUT", "PATCH") else None
+        response = await registry.request(method, url, json=body, headers=headers)
+        reference = (method, path) in REFERENCE_ENDPOINTS
+        _assert_nothing_leaked(response, world, where, reference=reference)
+        if (method, path) in PUBLIC_ENDPOINTS | REFERENCE_ENDPOINTS:
+            assert response.status_code == 200, where
+        else:
+            assert response.status_code == 403, f"{where} answered a partner {response.status_code}"
+
+
+async def test_the_names_partner_has_no_identifier_in_its_answers(
+    registry: httpx.AsyncClient, world: World, tokens: TokenFactory
+) -> None:
+    await add_agreement(registry, tokens)
+    response = await registry.post(
+        DCI_SEARCH,
+        json=_search("predicate", [predicate("programmes", "eq", "pnsf")], pagination=PAGE),
+        headers=partner(tokens),
+    )
+    record = _only(response)["data"]["reg_records"][0]
+    assert "group_identifier" not in record
+    assert all("member_identifier" not in member for member in record["member_list"])
+    assert set(NAMES) == {"given_name", "father_name", "grandfather_name"}
