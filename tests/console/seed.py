@@ -48,7 +48,8 @@ DUPLICATES = [
 
 @dataclass
 class Seeded:
-    cycle: dict[str, Any]
+    cycle: dict[str, Any]  # waiting for approval
+    spare_cycle: dict[str, Any]  # another, for an officer to cancel
     agreement: dict[str, Any]
     pairs: list[dict[str, Any]]
 
@@ -85,8 +86,11 @@ def seed(stack: RunningStack) -> Seeded:
     pairs = ok(httpx.get(f"{stack.url}{REGISTRY}/duplicates", headers=manager))["items"]
     officer = password_headers(stack, "omar")
     agreement, provider = _funded_agreement(stack, officer)
-    cycle = _built_cycle(stack, officer, agreement["id"], provider["id"])
-    return Seeded(cycle=cycle, agreement=agreement, pairs=pairs)
+    cycle, spare = (
+        _built_cycle(stack, officer, agreement["id"], provider["id"], period)
+        for period in ("2026Q3", "2026Q4")
+    )
+    return Seeded(cycle=cycle, spare_cycle=spare, agreement=agreement, pairs=pairs)
 
 
 def _post(stack: RunningStack, path: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
@@ -200,11 +204,15 @@ def _funded_agreement(
 
 
 def _built_cycle(
-    stack: RunningStack, officer: dict[str, str], agreement_id: str, provider_id: str
+    stack: RunningStack,
+    officer: dict[str, str],
+    agreement_id: str,
+    provider_id: str,
+    period: str,
 ) -> dict[str, Any]:
     body = {
         "programme": PROGRAMME,
-        "period": "2026Q3",
+        "period": period,
         "agreement_id": agreement_id,
         "payment_provider_id": provider_id,
     }

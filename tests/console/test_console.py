@@ -159,8 +159,11 @@ def test_a_pair_resolved_by_someone_else_meanwhile_says_so(
 ) -> None:
     pair = _pair_of(stack, "Hibo")
     sign_in(page, stack, "amina")
-    page.locator(f'button.pair[data-pair="{pair["id"]}"]').click()
+    # By keyboard: the pair's button, Enter, and the focus is on the pair shown.
+    page.locator(f'button.pair[data-pair="{pair["id"]}"]').focus()
+    page.keyboard.press("Enter")
     page.locator("form.decision").wait_for()
+    assert page.evaluate("document.activeElement.id") == "pair-title"
 
     # Another data manager decides first.
     ok(
@@ -179,7 +182,9 @@ def test_a_pair_resolved_by_someone_else_meanwhile_says_so(
         "This pair was already resolved (not_duplicate)."
     )
     assert page.locator("form.decision").count() == 0
-    assert "not_duplicate" in page.locator(".pair-detail .resolved").inner_text()
+    resolved = page.locator(".pair-detail .resolved")
+    assert resolved.get_attribute("data-status") == "not_duplicate"
+    assert resolved.inner_text() == "État : pas un doublon, par amina"
     screenshot(page, "duplicate-resolved-meanwhile")
 
 
@@ -262,3 +267,24 @@ def test_the_language_switch_changes_the_labels(page, stack: RunningStack) -> No
     assert missing == [], "every label exists in both languages"
     page.get_by_role("button", name="FR").click()
     assert page.locator("#view h1").inner_text() == "Revue des doublons"
+
+
+def test_an_officer_cancels_a_payroll_with_a_reason(
+    page, stack: RunningStack, seeded: Seeded
+) -> None:
+    cycle = seeded.spare_cycle
+    sign_in(page, stack, "omar")
+    card = page.locator(f'article.cycle[data-cycle="{cycle["id"]}"]')
+    card.get_by_role("button", name="Annuler le cycle").click()
+    reason = card.get_by_label("Motif de l'annulation")
+    assert page.evaluate("document.activeElement.tagName") == "TEXTAREA", "a reason is asked"
+    reason.fill("Liste à refaire : période erronée")
+    card.get_by_role("button", name="Annuler le cycle").click()
+    card.locator(".outcome .message.success").wait_for()
+    assert card.get_attribute("data-status") == "cancelled"
+    officer = password_headers(stack, "omar")
+    cancelled = ok(httpx.get(f"{stack.url}{FUNDING}/payment-cycles/{cycle['id']}", headers=officer))
+    assert (cancelled["status"], cancelled["cancel_reason"]) == (
+        "cancelled",
+        "Liste à refaire : période erronée",
+    )

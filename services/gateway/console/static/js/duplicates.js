@@ -12,6 +12,17 @@ const PAGE_SIZE = 500;
 const MAX_PAGES = 10; // the queue's first 5,000 pairs are ranked
 // What tells two people apart; the household's registry number is shown, not compared.
 const COMPARED = ["given_name", "father_name", "grandfather_name", "sex", "birth_date", "status"];
+// The reasons the API gives today, in the order of the comparison; others follow.
+const REASON_ORDER = [
+  "given_name",
+  "father_name",
+  "grandfather_name",
+  "birth_date",
+  "same_locality",
+  "same_region",
+  "shared_identifiers",
+  "different_name",
+];
 
 const state = { container: null, pairs: null, selected: null, notice: null, error: null };
 
@@ -143,8 +154,14 @@ function detail() {
     notice,
     comparison(pair),
     reasons(pair.reasons),
-    pair.status === "open" ? decisionForm() : h("p", { class: "resolved" }, t("dup.resolvedBy", { status: pair.status, who: pair.resolved_by ?? "" })),
+    pair.status === "open" ? decisionForm() : resolution(pair),
   ];
+}
+
+function resolution(pair) {
+  const status = has(`pair.${pair.status}`) ? t(`pair.${pair.status}`) : pair.status;
+  const who = (pair.resolved_by ?? "").replace(/^user:/, "");
+  return h("p", { class: "resolved", "data-status": pair.status }, t("dup.resolvedBy", { status, who }));
 }
 
 function comparison(pair) {
@@ -180,6 +197,7 @@ function value(field, raw) {
   if (raw === null || raw === undefined || raw === "") return "—";
   if (field === "birth_date") return date(raw);
   if (field === "sex" && has(`sex.${raw}`)) return t(`sex.${raw}`);
+  if (field === "status" && has(`record.${raw}`)) return t(`record.${raw}`);
   return String(raw);
 }
 
@@ -211,7 +229,12 @@ function reasonEntries(raw) {
       return [reasonLabel(String(key)), reasonValue(rest)];
     });
   }
-  if (typeof raw === "object") return Object.entries(raw).map(([key, v]) => [reasonLabel(key), reasonValue(v)]);
+  if (typeof raw === "object") {
+    const rank = (key) => (REASON_ORDER.includes(key) ? REASON_ORDER.indexOf(key) : REASON_ORDER.length);
+    return Object.keys(raw)
+      .sort((a, b) => rank(a) - rank(b))
+      .map((key) => [reasonLabel(key), reasonValue(raw[key])]);
+  }
   return [[String(raw), ""]];
 }
 
