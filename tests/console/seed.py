@@ -30,8 +30,8 @@ PAID = [
     ("Roukia", "Ismail", "Guedi", "DJ-DJ-BOULAOS-DJEBEL"),
     ("Zahra", "Moussa", "Aden", "DJ-AS-ALISABIEH-VILLE"),
 ]
-# Two pairs of look-alikes, one household each, the grandfather's name spelt apart: the
-# first born the same day (the higher score), the second ten days apart.
+# Pairs of look-alikes, one household each, a name spelt apart: the first born the same
+# day (the highest score), the others ten days apart. Each test that decides takes its own.
 DUPLICATES = [
     (
         ("Fatouma", "Said", "Robleh", "1990-05-17"),
@@ -43,6 +43,11 @@ DUPLICATES = [
         ("Hibo", "Ahmed", "Yousouf", "1985-02-13"),
         "DJ-DJ-RASDIKA-MARABOUT",
     ),
+    (
+        ("Deka", "Hassan", "Guelleh", "1979-09-21"),
+        ("Deka", "Hasan", "Guelleh", "1979-10-01"),
+        "DJ-DJ-BOULAOS-Q7",
+    ),
 ]
 
 
@@ -50,6 +55,7 @@ DUPLICATES = [
 class Seeded:
     cycle: dict[str, Any]  # waiting for approval
     spare_cycle: dict[str, Any]  # another, for an officer to cancel
+    untouched_cycle: dict[str, Any]  # one nobody acts on: always waiting
     agreement: dict[str, Any]
     pairs: list[dict[str, Any]]
 
@@ -86,11 +92,16 @@ def seed(stack: RunningStack) -> Seeded:
     pairs = ok(httpx.get(f"{stack.url}{REGISTRY}/duplicates", headers=manager))["items"]
     officer = password_headers(stack, "omar")
     agreement, provider = _funded_agreement(stack, officer)
-    cycle, spare = (
-        _built_cycle(stack, officer, agreement["id"], provider["id"], period)
-        for period in ("2026Q3", "2026Q4")
+    cycle, spare, untouched = _built_cycles(
+        stack, officer, agreement["id"], provider["id"], ["2026Q3", "2026Q4", "2027Q1"]
     )
-    return Seeded(cycle=cycle, spare_cycle=spare, agreement=agreement, pairs=pairs)
+    return Seeded(
+        cycle=cycle,
+        spare_cycle=spare,
+        untouched_cycle=untouched,
+        agreement=agreement,
+        pairs=pairs,
+    )
 
 
 def _post(stack: RunningStack, path: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
@@ -203,30 +214,41 @@ def _funded_agreement(
     return agreement, provider
 
 
-def _built_cycle(
+def _built_cycles(
     stack: RunningStack,
     officer: dict[str, str],
     agreement_id: str,
     provider_id: str,
-    period: str,
-) -> dict[str, Any]:
-    body = {
-        "programme": PROGRAMME,
-        "period": period,
-        "agreement_id": agreement_id,
-        "payment_provider_id": provider_id,
-    }
-    created = ok(
-        httpx.post(f"{stack.url}{FUNDING}/payment-cycles", json=body, headers=officer), 202
-    )
+    periods: list[str],
+) -> list[dict[str, Any]]:
+    """A payroll for each period, created at once and built in the background together."""
+    created = [
+        ok(
+            httpx.post(
+                f"{stack.url}{FUNDING}/payment-cycles",
+                json={
+                    "programme": PROGRAMME,
+                    "period": period,
+                    "agreement_id": agreement_id,
+                    "payment_provider_id": provider_id,
+                },
+                headers=officer,
+            ),
+            202,
+        )
+        for period in periods
+    ]
     deadline = time.monotonic() + 60
     while True:
-        cycle = ok(
-            httpx.get(f"{stack.url}{FUNDING}/payment-cycles/{created['id']}", headers=officer)
-        )
-        if cycle["build"]["status"] in ("built", "failed") or time.monotonic() > deadline:
+        cycles = [
+            ok(httpx.get(f"{stack.url}{FUNDING}/payment-cycles/{c['id']}", headers=officer))
+            for c in created
+        ]
+        done = all(c["build"]["status"] in ("built", "failed") for c in cycles)
+        if done or time.monotonic() > deadline:
             break
         time.sleep(0.2)
-    assert cycle["build"]["status"] == "built", cycle["build"]
-    assert cycle["lines_count"] == len(PAID), cycle
-    return cycle
+    for cycle in cycles:
+        assert cycle["build"]["status"] == "built", cycle["build"]
+        assert cycle["lines_count"] == len(PAID), cycle
+    return cycles

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.console.accessibility import focus_path, low_contrast
 from tests.console.conftest import Watched, screenshot, sign_in
 from tests.console.seed import FUNDING, REGISTRY, Seeded, ok, password_headers
 from tests.support.stack import RunningStack
@@ -98,6 +99,28 @@ def test_the_token_stays_in_memory_is_renewed_before_it_expires_and_revoked_at_s
         data={"grant_type": "refresh_token", "refresh_token": renewed["refresh_token"]},
     )
     assert again.status_code == 400, "signing out revoked the sign-in"
+
+
+def test_a_sign_in_ended_elsewhere_asks_for_the_password_again(
+    page, stack: RunningStack, watched: Watched
+) -> None:
+    page.clock.install()
+    with page.expect_response(lambda r: r.url.endswith("/auth/token")) as signed_in:
+        sign_in(page, stack, "amina")
+    refresh_token = signed_in.value.json()["refresh_token"]
+    # The sign-in is revoked from another device: the next renewal is refused.
+    revoked = httpx.post(f"{stack.url}/auth/revoke", data={"token": refresh_token})
+    assert revoked.status_code == 200
+    watched.expect(400, r"/auth/token$")
+    with page.expect_response(lambda r: r.url.endswith("/auth/token")) as renewal:
+        page.clock.run_for(900 * 1000)
+    assert renewal.value.status == 400
+    page.locator("#sign-in-view").wait_for()
+    assert page.locator("#sign-in-message [role=alert]").inner_text() == (
+        "Votre session a pris fin : reconnectez-vous."
+    )
+    assert page.locator("#view").is_hidden() and page.locator("#nav").is_hidden()
+    assert page.evaluate("document.activeElement.id") == "username"
 
 
 def test_a_duplicate_pair_is_compared_side_by_side_and_merged(
@@ -288,3 +311,29 @@ def test_an_officer_cancels_a_payroll_with_a_reason(
         "cancelled",
         "Liste à refaire : période erronée",
     )
+
+
+def test_the_pages_read_well_by_keyboard_and_at_tablet_width(
+    page, stack: RunningStack, seeded: Seeded
+) -> None:
+    pair = _pair_of(stack, "Deka")
+    sign_in(page, stack, "amina")
+    page.locator(f'button.pair[data-pair="{pair["id"]}"]').click()
+    page.locator("form.decision").wait_for()
+    assert low_contrast(page) == [], "every text meets WCAG AA contrast"
+    path = focus_path(page)
+    assert [step for step in path if not step["outline"]] == [], "focus is always visible"
+    reached = [step["label"] for step in path]
+    for control in ("Doublons", "EN", "Se déconnecter", "Pas un doublon", "Fusionner"):
+        assert control in reached, f"{control} is reached by keyboard"
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], "nothing scrolls sideways on a tablet"
+
+    page.get_by_role("button", name="Se déconnecter").click()
+    sign_in(page, stack, "hawa")
+    page.locator(f'article.cycle[data-cycle="{seeded.untouched_cycle["id"]}"]').wait_for()
+    assert low_contrast(page) == []
+    page.set_viewport_size({"width": 768, "height": 1024})
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1]
+    screenshot(page, "approvals-768")
