@@ -1,7 +1,9 @@
 """The console in a real browser: Debian's headless chromium driven by Playwright, against
 the real stack (`inds up`: embedded PostgreSQL, the three services, the gateway) seeded
-through the public API. One stack and one browser for the whole session; each test gets a
-fresh browser context (no token carried from one test to the next).
+through the public API. One stack and one browser for the module of browser tests (closed
+with it: Playwright's synchronous API runs an event loop of its own while a browser is
+open, and the async tests after it need theirs); each test gets a fresh browser context
+(no token carried from one test to the next).
 
 Every page a test opens is watched: each request it makes (none may leave the gateway's
 origin), what the browser logs as an error (none allowed) and every answer of 400 or more
@@ -35,7 +37,7 @@ def chromium() -> Path:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium: Path) -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
@@ -45,7 +47,7 @@ def browser(chromium: Path) -> Iterator[object]:
         launched.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def stack(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     running = start_stack(tmp_path_factory.mktemp("console") / "data", free_port(), demo=False)
     try:
@@ -54,7 +56,7 @@ def stack(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         stop_stack(running)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def seeded(stack: RunningStack) -> Seeded:
     return seed(stack)
 
