@@ -21,6 +21,7 @@ USERS = {
     "amina": ["data_manager"],
     "omar": ["finance_officer", "finance_approver"],
     "hawa": ["finance_approver"],
+    "idris": ["finance_approver"],
 }
 PROGRAMME = "console-cash"
 BENEFIT = 30_000  # DJF
@@ -56,6 +57,7 @@ class Seeded:
     cycle: dict[str, Any]  # waiting for approval
     spare_cycle: dict[str, Any]  # another, for an officer to cancel
     untouched_cycle: dict[str, Any]  # one nobody acts on: always waiting
+    contested_cycle: dict[str, Any]  # approved behind an approver's back
     agreement: dict[str, Any]
     pairs: list[dict[str, Any]]
 
@@ -92,13 +94,15 @@ def seed(stack: RunningStack) -> Seeded:
     pairs = ok(httpx.get(f"{stack.url}{REGISTRY}/duplicates", headers=manager))["items"]
     officer = password_headers(stack, "omar")
     agreement, provider = _funded_agreement(stack, officer)
-    cycle, spare, untouched = _built_cycles(
-        stack, officer, agreement["id"], provider["id"], ["2026Q3", "2026Q4", "2027Q1"]
+    periods = ["2026Q3", "2026Q4", "2027Q1", "2027Q2"]
+    cycle, spare, untouched, contested = _built_cycles(
+        stack, officer, agreement["id"], provider["id"], periods
     )
     return Seeded(
         cycle=cycle,
         spare_cycle=spare,
         untouched_cycle=untouched,
+        contested_cycle=contested,
         agreement=agreement,
         pairs=pairs,
     )

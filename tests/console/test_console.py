@@ -264,9 +264,13 @@ def test_a_payroll_is_refused_to_its_creator_and_approved_by_another_approver(
     assert (approved["status"], approved["approved_by"]) == ("approved", "user:hawa")
     after = ok(httpx.get(balance_path, headers=officer))
     assert after["reserved"]["amount_minor"] == approved["reserved"]["amount_minor"] > 0
-    assert _digits(card.locator("[data-fact=reserved] dd").inner_text()) == str(
-        after["reserved"]["amount_minor"]
-    )
+    assert card.locator("[data-fact=status] dd").inner_text() == "approuvé"
+    # Every payroll on the agreement shows what it now holds, not what it held before.
+    for other in page.locator("article.cycle").all():
+        shown = other.locator("[data-fact=reserved] dd").inner_text()
+        assert _digits(shown) == str(after["reserved"]["amount_minor"])
+        available = other.locator("[data-fact=available] dd").inner_text()
+        assert _digits(available) == str(after["available"]["amount_minor"])
     screenshot(page, "approval-approved")
 
 
@@ -290,6 +294,29 @@ def test_the_language_switch_changes_the_labels(page, stack: RunningStack) -> No
     assert missing == [], "every label exists in both languages"
     page.get_by_role("button", name="FR").click()
     assert page.locator("#view h1").inner_text() == "Revue des doublons"
+
+
+def test_a_payroll_approved_by_someone_else_meanwhile_says_so(
+    page, stack: RunningStack, seeded: Seeded, watched: Watched
+) -> None:
+    cycle = seeded.contested_cycle
+    sign_in(page, stack, "hawa")
+    card = page.locator(f'article.cycle[data-cycle="{cycle["id"]}"]')
+    card.wait_for()
+    approve = f"{stack.url}{FUNDING}/payment-cycles/{cycle['id']}/approve"
+    ok(httpx.post(approve, headers=password_headers(stack, "idris")))
+
+    watched.expect(409, r"/approve$")
+    card.get_by_role("button", name="Approuver").click()
+    refusal = card.locator(".outcome [role=alert]")
+    refusal.wait_for()
+    assert refusal.inner_text() == (
+        "Approbation refusée : Only a draft whose payroll is built can be approved; this one: "
+        "approved."
+    )
+    assert card.get_attribute("data-status") == "approved"
+    assert card.locator("[data-fact=status] dd").inner_text() == "approuvé"
+    assert card.get_by_role("button", name="Approuver").count() == 0
 
 
 def test_an_officer_cancels_a_payroll_with_a_reason(

@@ -4,7 +4,7 @@
 // page shows the API's reason. Finance officers may cancel a draft, with a reason.
 import { announce, h, message, show } from "./dom.js";
 import { money, number } from "./format.js";
-import { t } from "./i18n.js";
+import { has, t } from "./i18n.js";
 import { api, ApiError, hasRole, idempotencyKey } from "./session.js";
 
 const FUNDING = "api/v1/funding";
@@ -62,13 +62,18 @@ async function act(cycle, action, body) {
       body,
     });
     Object.assign(cycle, updated);
-    state.details.set(cycle.id, await loadDetail(cycle));
     const key = action === "approve" ? "pay.approved" : "pay.cancelled";
     outcome = { kind: "success", key, params: { reference: cycle.reference } };
   } catch (error) {
     const detail = error instanceof ApiError ? error.message : String(error);
     outcome = { kind: "error", key: action === "approve" ? "pay.refused" : "common.error", params: { detail } };
+    // Someone else may have acted on it meanwhile: show it as it is now.
+    Object.assign(cycle, await api(`${FUNDING}/payment-cycles/${cycle.id}`).catch(() => ({})));
   }
+  // What the agreement holds may have changed for every payroll charged to it.
+  const sharing = state.cycles.filter((c) => c.agreement_id === cycle.agreement_id);
+  const details = await Promise.all(sharing.map((c) => loadDetail(c).catch(() => state.details.get(c.id))));
+  sharing.forEach((c, i) => state.details.set(c.id, details[i]));
   state.outcomes.set(cycle.id, outcome);
   draw();
   announce(t(outcome.key, outcome.params));
@@ -106,6 +111,7 @@ function card(cycle) {
       ["pay.lines", number(cycle.lines_count)],
       ["pay.total", money(cycle.total)],
       ["pay.createdBy", cycle.created_by.replace(/^user:/, "")],
+      ["pay.status", has(`cycle.${cycle.status}`) ? t(`cycle.${cycle.status}`) : cycle.status],
     ]),
     h("h3", {}, t("pay.byRegion")),
     h(
