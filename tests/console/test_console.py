@@ -364,3 +364,36 @@ def test_the_pages_read_well_by_keyboard_and_at_tablet_width(
     width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert width[0] <= width[1]
     screenshot(page, "approvals-768")
+
+
+def test_the_reasons_of_a_score_are_shown_whatever_their_shape(page, stack: RunningStack) -> None:
+    """Today an object; a list of items, or nothing, must read as well (the registry may
+    give them differently)."""
+    page.goto(f"{stack.url}/console/")
+    entries = page.evaluate(
+        f"""async () => {{
+            const {{ reasonEntries }} = await import('{stack.url}/console/js/duplicates.js');
+            return [
+                reasonEntries(
+                    {{ same_region: true, given_name: 0.9, shared_identifiers: ["phone"] }}
+                ),
+                reasonEntries([{{ field: "birth_date", similarity: 0.85 }}, "same_locality",
+                               {{ code: "new_rule" }}, {{ weight: 2 }}]),
+                reasonEntries(undefined),
+            ];
+        }}"""
+    )
+    assert entries == [
+        [
+            ["Prénom semblable", "90\u00a0%"],
+            ["Même région", "oui"],
+            ["Identifiants partagés", "phone"],
+        ],
+        [
+            ["Date de naissance proche", "85\u00a0%"],
+            ["Même localité", ""],
+            ["new rule", ""],
+            ["weight: 2", ""],
+        ],
+        [],
+    ]

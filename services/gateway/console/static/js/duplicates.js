@@ -219,14 +219,15 @@ function reasons(raw) {
   );
 }
 
-function reasonEntries(raw) {
+export function reasonEntries(raw) {
   if (!raw) return [];
   if (Array.isArray(raw)) {
     return raw.map((item) => {
       if (typeof item !== "object" || item === null) return [reasonLabel(String(item)), ""];
-      const key = item.code ?? item.field ?? item.name ?? item.reason ?? "";
-      const rest = item.similarity ?? item.score ?? item.value ?? item.detail ?? item.message;
-      return [reasonLabel(String(key)), reasonValue(rest)];
+      const key = ["code", "field", "part", "name", "reason", "kind", "type"].find((k) => k in item);
+      const said = ["similarity", "score", "value", "detail", "message"].find((k) => k in item);
+      if (key === undefined) return [reasonValue(item), ""];
+      return [reasonLabel(String(item[key])), said === undefined ? "" : reasonValue(item[said])];
     });
   }
   if (typeof raw === "object") {
