@@ -34,6 +34,7 @@ def chromium() -> Path:
             "the console's browser tests need Debian's chromium at /usr/bin/chromium "
             "(apt-get install -y chromium; .ci/run installs it)"
         )
+    pytest.importorskip("playwright.sync_api", reason="playwright is a dev extra: make install")
     return CHROMIUM
 
 

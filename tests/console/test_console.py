@@ -282,6 +282,12 @@ def test_the_language_switch_changes_the_labels(page, stack: RunningStack) -> No
     page.get_by_role("button", name="EN").click()
     assert page.evaluate("document.documentElement.lang") == "en"
     assert page.locator("#view h1").inner_text() == "Duplicate review"
+    count = len(_open_pairs(stack))
+    intro = page.locator("#view h1 + p").inner_text()
+    if count == 1:
+        assert intro == "1 open pair."
+    elif count:
+        assert intro == f"{count} open pairs, highest score first."
     assert page.locator("#nav a").all_inner_texts() == ["Duplicates"]
     assert page.get_by_role("button", name="Sign out").is_visible()
     assert page.get_by_role("navigation", name="Main navigation").is_visible()

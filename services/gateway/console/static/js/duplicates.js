@@ -3,8 +3,8 @@
 // decision (not a duplicate, or merge keeping one record). A pair resolved by someone else
 // meanwhile is answered 409 by the API: the page says so and shows the pair as it is now.
 import { announce, h, message, show } from "./dom.js";
-import { date, percent } from "./format.js";
-import { has, t } from "./i18n.js";
+import { date, number, percent } from "./format.js";
+import { has, plural, t } from "./i18n.js";
 import { api, ApiError } from "./session.js";
 
 const BASE = "api/v1/beneficiaries/duplicates";
@@ -104,7 +104,7 @@ function draw() {
     show(container, heading, message("error", forbidden ? t("common.forbidden") : t("common.error", { detail: state.error.message })));
     return;
   }
-  const intro = pairs.length ? t("dup.intro", { count: pairs.length }) : t("dup.none");
+  const intro = pairs.length ? plural("dup.intro", pairs.length, { count: number(pairs.length) }) : t("dup.none");
   show(
     container,
     heading,

@@ -29,7 +29,8 @@ const DICTIONARIES = {
     "common.error": "Erreur : {detail}",
     "common.forbidden": "Votre compte n'a pas accès à cette page.",
     "dup.title": "Revue des doublons",
-    "dup.intro": "{count} paires ouvertes, du score le plus élevé au plus faible.",
+    "dup.intro.one": "{count} paire ouverte.",
+    "dup.intro.other": "{count} paires ouvertes, du score le plus élevé au plus faible.",
     "dup.none": "Aucune paire ouverte : la file est vide.",
     "dup.list": "Paires ouvertes",
     "dup.score": "Score {score}",
@@ -133,7 +134,8 @@ const DICTIONARIES = {
     "common.error": "Error: {detail}",
     "common.forbidden": "Your account has no access to this page.",
     "dup.title": "Duplicate review",
-    "dup.intro": "{count} open pairs, highest score first.",
+    "dup.intro.one": "{count} open pair.",
+    "dup.intro.other": "{count} open pairs, highest score first.",
     "dup.none": "No open pair: the queue is empty.",
     "dup.list": "Open pairs",
     "dup.score": "Score {score}",
@@ -220,6 +222,13 @@ const listeners = new Set();
 export function t(key, params = {}) {
   const text = DICTIONARIES[language][key] ?? DICTIONARIES.en[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => String(params[name] ?? ""));
+}
+
+// `key.one`, `key.other`...: the form the language uses for `count`.
+export function plural(key, count, params = {}) {
+  const form = new Intl.PluralRules(locale()).select(count);
+  const chosen = has(`${key}.${form}`) ? `${key}.${form}` : `${key}.other`;
+  return t(chosen, { count, ...params });
 }
 
 export function has(key) {
