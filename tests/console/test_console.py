@@ -45,6 +45,15 @@ def test_sign_in_opens_only_the_pages_of_the_persons_roles(page, stack: RunningS
     assert page.evaluate("location.hash") == "#/duplicates"
 
 
+def test_an_account_the_console_has_nothing_for_is_told_so(page, stack: RunningStack) -> None:
+    sign_in(page, stack, "salma")
+    assert page.locator("#nav a").count() == 0
+    assert page.locator("#view h1").inner_text() == "Bienvenue"
+    assert page.locator("#view .message").inner_text() == (
+        "Votre compte n'a accès à aucune page de cette console."
+    )
+
+
 def test_a_wrong_password_is_refused_with_the_apis_reason(
     page, stack: RunningStack, watched: Watched
 ) -> None:
