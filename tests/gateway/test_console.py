@@ -14,6 +14,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from services.gateway.console.endpoints import FILES as SERVED
 from services.gateway.console.endpoints import STATIC
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,3 +107,4 @@ def test_every_file_of_the_console_is_declared_package_data() -> None:
         p.relative_to(STATIC).as_posix() for pattern in patterns for p in package.glob(pattern)
     }
     assert declared == set(FILES)
+    assert set(SERVED) == set(FILES), "and the gateway serves each of them"

@@ -52,21 +52,19 @@ MEDIA_TYPES = {
 }
 
 
-def _asset(relative: str) -> Path:
-    """The file of the console's folder at `relative`, of a type it serves; nothing outside
-    the folder, whatever the path says."""
-    path = (STATIC / relative).resolve()
-    if (
-        not path.is_relative_to(STATIC.resolve())
-        or path.suffix not in MEDIA_TYPES
-        or not path.is_file()
-    ):
-        raise NotFound("No such console file.")
-    return path
+# What is served, listed once at start: a request names one of these files or gets a 404,
+# so no path can lead out of the folder, and no request touches the disk to find out.
+FILES = {
+    path.relative_to(STATIC).as_posix(): path
+    for path in sorted(STATIC.rglob("*"))
+    if path.is_file() and path.suffix in MEDIA_TYPES
+}
 
 
 def _file(relative: str) -> FileResponse:
-    path = _asset(relative)
+    path = FILES.get(relative)
+    if path is None:
+        raise NotFound("No such console file.")
     return FileResponse(path, media_type=MEDIA_TYPES[path.suffix], headers=SECURITY_HEADERS)
 
 
