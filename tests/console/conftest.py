@@ -12,6 +12,8 @@ origin), what the browser logs as an error (none allowed) and every answer of 40
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,12 +51,17 @@ def browser(chromium: Path) -> Iterator[object]:
 
 
 @pytest.fixture(scope="module")
-def stack(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    running = start_stack(tmp_path_factory.mktemp("console") / "data", free_port(), demo=False)
+def stack(chromium: Path) -> Iterator[RunningStack]:
+    # Not under pytest's tmp_path: each pytest session that starts on the machine takes the
+    # others' access away from /tmp/pytest-of-<user>, and the embedded PostgreSQL runs as a
+    # user of its own (the same reason the suite's own server lives in a mkdtemp folder).
+    folder = Path(tempfile.mkdtemp(prefix="inds-console-"))
+    running = start_stack(folder / "data", free_port(), demo=False)
     try:
         yield running
     finally:
         stop_stack(running)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
