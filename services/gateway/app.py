@@ -10,6 +10,7 @@ from services.gateway.accounts.endpoints import router as accounts_router
 from services.gateway.bootstrap import ensure_accounts
 from services.gateway.clients.registry import RegistryClient
 from services.gateway.config import GatewaySettings, get_settings
+from services.gateway.console.endpoints import router as console_router
 from services.gateway.docs.endpoints import router as docs_router
 from services.gateway.docs.openapi import ServiceSpecs
 from services.gateway.health import aggregated_health
@@ -33,7 +34,7 @@ Get a token at `POST /auth/token` (OAuth2 client credentials, or password for st
 field agents, who also get a refresh token to renew it without the password) and send it as
 `Authorization: Bearer <token>`; `POST /auth/revoke` signs a device out. Every error is
 `application/problem+json` (RFC 9457) and carries the request id also sent back in
-`X-Request-ID`.
+`X-Request-ID`. Staff sign in to the web console at `/console/`.
 """
 
 
@@ -110,7 +111,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         settings,
         title="INDS gateway",
         description=DESCRIPTION,
-        routers=[tokens_router, accounts_router, keys_router, docs_router],
+        routers=[tokens_router, accounts_router, keys_router, docs_router, console_router],
         on_startup=[startup],
         on_shutdown=[shutdown],
         middleware=middleware,

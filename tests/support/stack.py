@@ -49,12 +49,16 @@ class RunningStack:
         return {"Authorization": f"Bearer {self.token(client_id)}"}
 
 
-def start_stack(data_dir: Path, port: int) -> RunningStack:
-    """`inds up --demo`, returned once it says it is running (demo registry loaded)."""
+def start_stack(data_dir: Path, port: int, *, demo: bool = True) -> RunningStack:
+    """`inds up --demo` (`inds up`, empty, without `demo`), returned once it says it is
+    running (demo registry loaded)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("INDS_")}
     env.update({"INDS_DATA_DIR": str(data_dir), "INDS_GATEWAY_PORT": str(port)})
     process = subprocess.Popen(
-        [INDS, "up", "--demo"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        [INDS, "up", *(["--demo"] if demo else [])],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     stack = RunningStack(process, f"http://127.0.0.1:{port}", data_dir)
     stack.reader = threading.Thread(target=_collect, args=(process, stack.output), daemon=True)
