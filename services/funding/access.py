@@ -25,6 +25,8 @@ EXACT_STATS_ROLES = (*FINANCE, "service")
 
 Officer = Annotated[Principal, Depends(require_roles(*OFFICERS))]
 Approver = Annotated[Principal, Depends(require_roles("finance_approver"))]
+# Who stops a payroll before it is sent, with a reason: officers cancel it, approvers refuse it.
+Canceller = Annotated[Principal, Depends(require_roles(*FINANCE))]
 # Who reads the ledger: finance staff, and partners their own part of it.
 LedgerReader = Annotated[Principal, Depends(require_roles(*FINANCE, "partner"))]
 # Who reads payrolls, payees included.

@@ -59,6 +59,7 @@ class Seeded:
     spare_cycle: dict[str, Any]  # another, for an officer to cancel
     untouched_cycle: dict[str, Any]  # one nobody acts on: always waiting
     contested_cycle: dict[str, Any]  # approved behind an approver's back
+    refused_cycle: dict[str, Any]  # for an approver to refuse
     agreement: dict[str, Any]
 
 
@@ -95,8 +96,8 @@ def seed(stack: RunningStack) -> Seeded:
     assert len(pairs) == len(DUPLICATES), "each look-alike pair was flagged at registration"
     officer = password_headers(stack, "omar")
     agreement, provider = _funded_agreement(stack, officer)
-    periods = ["2026Q3", "2026Q4", "2027Q1", "2027Q2"]
-    cycle, spare, untouched, contested = _built_cycles(
+    periods = ["2026Q3", "2026Q4", "2027Q1", "2027Q2", "2027Q3"]
+    cycle, spare, untouched, contested, refused = _built_cycles(
         stack, officer, agreement["id"], provider["id"], periods
     )
     return Seeded(
@@ -104,6 +105,7 @@ def seed(stack: RunningStack) -> Seeded:
         spare_cycle=spare,
         untouched_cycle=untouched,
         contested_cycle=contested,
+        refused_cycle=refused,
         agreement=agreement,
     )
 

@@ -163,11 +163,17 @@ def test_a_duplicate_pair_is_compared_side_by_side_and_merged(
             strict=True,
         )
     )
-    assert reasons["Même localité"] == "oui"
-    assert reasons["Prénom semblable"] == "100\u00a0%"
-    assert _digits(reasons["Nom du grand-père semblable"]) == _digits(
-        f"{pair['reasons']['grandfather_name'] * 100:.1f}".rstrip("0").rstrip(".")
-    )
+    # Each piece of evidence the API gives, by field, with how it compared (in French).
+    evidence = {item["field"]: item for item in pair["reasons"]["evidence"]}
+    fields = {
+        "given_name": "Prénom",
+        "father_name": "Nom du père",
+        "birth_date": "Date de naissance",
+    }
+    assert len(reasons) == len(evidence)
+    assert {fields[f] for f in fields if f in evidence} <= set(reasons)
+    assert evidence["given_name"]["finding"] == "same"
+    assert reasons["Prénom"] == "même orthographe — pour"
     screenshot(page, "duplicate-pair")
 
     page.get_by_label("Garder la fiche B").check()
@@ -265,7 +271,7 @@ def test_a_payroll_is_refused_to_its_creator_and_approved_by_another_approver(
     page.get_by_role("button", name="Se déconnecter").click()
     sign_in(page, stack, "hawa")
     assert page.locator("#nav a").all_inner_texts() == ["Approbation des paiements"]
-    assert card.locator("form.cancel").count() == 0, "an approver does not cancel payrolls"
+    assert card.get_by_role("button", name="Annuler le cycle").count() == 0, "nor cancels"
     card.get_by_role("button", name="Approuver").click()
     card.locator(".outcome .message.success").wait_for()
     assert card.get_attribute("data-status") == "approved"
@@ -355,6 +361,24 @@ def test_an_officer_cancels_a_payroll_with_a_reason(
     )
 
 
+def test_an_approver_refuses_a_payroll_with_a_reason(
+    page, stack: RunningStack, seeded: Seeded
+) -> None:
+    cycle = seeded.refused_cycle
+    sign_in(page, stack, "hawa")
+    card = page.locator(f'article.cycle[data-cycle="{cycle["id"]}"]')
+    card.get_by_label("Motif du refus").fill("Montants à vérifier avec l'ADDS")
+    card.get_by_role("button", name="Refuser le cycle").click()
+    card.locator(".outcome .message.success").wait_for()
+    assert card.get_attribute("data-status") == "cancelled"
+    officer = password_headers(stack, "omar")
+    refused = ok(httpx.get(f"{stack.url}{FUNDING}/payment-cycles/{cycle['id']}", headers=officer))
+    assert (refused["status"], refused["cancel_reason"]) == (
+        "cancelled",
+        "Montants à vérifier avec l'ADDS",
+    )
+
+
 def test_the_pages_read_well_by_keyboard_and_at_tablet_width(
     page, stack: RunningStack, seeded: Seeded
 ) -> None:
@@ -381,34 +405,30 @@ def test_the_pages_read_well_by_keyboard_and_at_tablet_width(
     screenshot(page, "approvals-768")
 
 
-def test_the_reasons_of_a_score_are_shown_whatever_their_shape(page, stack: RunningStack) -> None:
-    """Today an object; a list of items, or nothing, must read as well (the registry may
-    give them differently)."""
+def test_the_reasons_of_a_score_read_in_the_page_s_language(page, stack: RunningStack) -> None:
+    """Each piece of evidence as a field and how it compared, for or against; a finding the
+    dictionaries do not know yet is shown as the API names it."""
     page.goto(f"{stack.url}/console/")
     entries = page.evaluate(
         f"""async () => {{
             const {{ reasonEntries }} = await import('{stack.url}/console/js/duplicates.js');
             return [
-                reasonEntries(
-                    {{ same_region: true, given_name: 0.9, shared_identifiers: ["phone"] }}
-                ),
-                reasonEntries([{{ field: "birth_date", similarity: 0.85 }}, "same_locality",
-                               {{ code: "new_rule" }}, {{ weight: 2 }}]),
+                reasonEntries({{ log_odds: 3, ruled_out: false, summary: "", evidence: [
+                    {{ field: "birth_date", finding: "year_off", weight: 1.5 }},
+                    {{ field: "identifiers", finding: "shared", weight: 2, types: ["phone"] }},
+                    {{ field: "household", finding: "mother_differs", weight: -3 }},
+                    {{ field: "locality", finding: "new_finding", weight: 0 }},
+                ] }}),
                 reasonEntries(undefined),
             ];
         }}"""
     )
     assert entries == [
         [
-            ["Prénom semblable", "90\u00a0%"],
-            ["Même région", "oui"],
-            ["Identifiants partagés", "phone"],
-        ],
-        [
-            ["Date de naissance proche", "85\u00a0%"],
-            ["Même localité", ""],
-            ["new rule", ""],
-            ["weight: 2", ""],
+            ["Date de naissance", "un an d'écart — pour"],
+            ["Identifiants", "partagés (phone) — pour"],
+            ["Ménage", "la mère diffère — contre"],
+            ["Lieu", "new finding"],
         ],
         [],
     ]

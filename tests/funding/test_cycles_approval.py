@@ -210,6 +210,16 @@ async def test_cancelling_an_approved_cycle_releases_its_reservation(
     assert again["lines_count"] == 3
     assert (await act(funding, again["id"], "approve", approver)).status_code == 200
 
+    # An approver refuses a payroll the same way, with the reason.
+    refused = await act(funding, again["id"], "cancel", approver, reason="amounts to check")
+    assert refused.status_code == 200, refused.text
+    assert refused.json()["cancel_reason"] == "amounts to check"
+    assert await balance(funding_db, funds.agreement_id) == {
+        "received": 90_000,
+        "reserved": 0,
+        "paid": 0,
+    }
+
     # A draft cancelled before its build: the build never runs.
     queued = await create_cycle(funding, officer, funds, period="2026Q4")
     assert (await act(funding, queued["id"], "cancel", officer, reason="typo")).status_code == 200

@@ -16,7 +16,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Depends, File, Query, Response, UploadFile, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.funding.access import FINANCE, Approver, Officer, PayrollReader
+from services.funding.access import FINANCE, Approver, Canceller, Officer, PayrollReader
 from services.funding.context import Audit, Builder, Idempotent, Registry, Settings
 from services.funding.cycles import approval, files, reconciliation, repository, service
 from services.funding.cycles.schemas import (
@@ -188,12 +188,13 @@ async def cancel_cycle(
     cycle_id: uuid.UUID,
     data: CycleCancel,
     session: DbSession,
-    principal: Officer,
+    principal: Canceller,
     audit: Audit,
     idempotent: Idempotent,
 ) -> object:
-    """Before it is sent only (409 after): an approved cycle's reservation is released, and
-    its households may be paid by another cycle of the period."""
+    """Before it is sent only (409 after), with the reason: a finance officer cancels a
+    payroll, a finance approver refuses one this way. An approved cycle's reservation is
+    released, and its households may be paid by another cycle of the period."""
     return await _act(
         idempotent,
         session,

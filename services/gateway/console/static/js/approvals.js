@@ -1,7 +1,8 @@
 // Payment approval, for finance approvers: the payrolls built and waiting (drafts), each with
 // its totals by region and the balance of the agreement it is charged to; approve it. The
 // API refuses a payroll's creator (four eyes) and a payroll the agreement cannot pay: the
-// page shows the API's reason. Finance officers may cancel a draft, with a reason.
+// page shows the API's reason. Finance officers cancel a draft and approvers refuse one,
+// with a reason.
 import { announce, h, message, show } from "./dom.js";
 import { money, number } from "./format.js";
 import { has, t } from "./i18n.js";
@@ -153,15 +154,17 @@ function actions(cycle) {
       h("div", { class: "actions" }, h("button", { type: "button", class: "primary approve", onclick: (event) => { event.currentTarget.disabled = true; act(cycle, "approve"); } }, t("pay.approve"))),
     );
   }
-  if (hasRole("finance_officer", "admin")) {
+  if (hasRole("finance_officer", "admin", "finance_approver")) {
+    // An approver refuses a payroll the way an officer cancels it: with the reason.
+    const refusing = !hasRole("finance_officer", "admin");
     const reasonId = `reason-${cycle.id}`;
     const reason = h("textarea", { id: reasonId, rows: "2", maxlength: "500", required: true });
     const form = h(
       "form",
       { class: "cancel" },
-      h("label", { for: reasonId }, t("pay.cancelReason")),
+      h("label", { for: reasonId }, t(refusing ? "pay.refuseReason" : "pay.cancelReason")),
       reason,
-      h("div", { class: "actions" }, h("button", { type: "submit", class: "secondary" }, t("pay.cancel"))),
+      h("div", { class: "actions" }, h("button", { type: "submit", class: "secondary" }, t(refusing ? "pay.refuse" : "pay.cancel"))),
     );
     form.addEventListener("submit", (event) => {
       event.preventDefault();

@@ -12,17 +12,6 @@ const PAGE_SIZE = 500;
 const MAX_PAGES = 10; // the queue's first 5,000 pairs are ranked
 // What tells two people apart; the household's registry number is shown, not compared.
 const COMPARED = ["given_name", "father_name", "grandfather_name", "sex", "birth_date", "status"];
-// The reasons the API gives today, in the order of the comparison; others follow.
-const REASON_ORDER = [
-  "given_name",
-  "father_name",
-  "grandfather_name",
-  "birth_date",
-  "same_locality",
-  "same_region",
-  "shared_identifiers",
-  "different_name",
-];
 
 const state = { container: null, pairs: null, selected: null, notice: null, error: null };
 
@@ -205,14 +194,15 @@ function fullName(person) {
   return [person.given_name, person.father_name, person.grandfather_name].filter(Boolean).join(" ");
 }
 
-// The reasons as the API gives them: today an object (name part -> similarity, flags,
-// lists); an array of items or nothing at all is shown too.
+// The reasons of the score (`reasons` of GET /duplicates/{id}): each piece of evidence, which
+// field and how it compared, and whether it counts for or against the same person.
 function reasons(raw) {
   const entries = reasonEntries(raw);
   return h(
     "section",
     { class: "reasons", "aria-labelledby": "reasons-title" },
     h("h3", { id: "reasons-title" }, t("dup.reasons")),
+    raw && raw.ruled_out ? h("p", { class: "ruled-out" }, t("dup.ruledOut")) : null,
     entries.length
       ? h("dl", {}, entries.map(([label, text]) => [h("dt", {}, label), h("dd", {}, text)]))
       : h("p", {}, t("dup.noReasons")),
@@ -220,36 +210,18 @@ function reasons(raw) {
 }
 
 export function reasonEntries(raw) {
-  if (!raw) return [];
-  if (Array.isArray(raw)) {
-    return raw.map((item) => {
-      if (typeof item !== "object" || item === null) return [reasonLabel(String(item)), ""];
-      const key = ["code", "field", "part", "name", "reason", "kind", "type"].find((k) => k in item);
-      const said = ["similarity", "score", "value", "detail", "message"].find((k) => k in item);
-      if (key === undefined) return [reasonValue(item), ""];
-      return [reasonLabel(String(item[key])), said === undefined ? "" : reasonValue(item[said])];
-    });
-  }
-  if (typeof raw === "object") {
-    const rank = (key) => (REASON_ORDER.includes(key) ? REASON_ORDER.indexOf(key) : REASON_ORDER.length);
-    return Object.keys(raw)
-      .sort((a, b) => rank(a) - rank(b))
-      .map((key) => [reasonLabel(key), reasonValue(raw[key])]);
-  }
-  return [[String(raw), ""]];
+  if (!raw || !Array.isArray(raw.evidence)) return [];
+  return raw.evidence.map((item) => {
+    const detail = item.types ? ` (${item.types.join(", ")})` : item.count ? ` (${item.count})` : "";
+    const side = item.weight > 0 ? "reason.for" : item.weight < 0 ? "reason.against" : null;
+    const finding = named(`finding.${item.finding}`, item.finding) + detail;
+    return [named(`field.${item.field}`, item.field), side ? `${finding} — ${t(side)}` : finding];
+  });
 }
 
-function reasonLabel(key) {
-  return has(`reason.${key}`) ? t(`reason.${key}`) : key.replace(/_/g, " ");
-}
-
-function reasonValue(v) {
-  if (v === null || v === undefined) return t("reason.notCompared");
-  if (typeof v === "boolean") return v ? t("common.yes") : t("common.no");
-  if (typeof v === "number") return v >= 0 && v <= 1 ? percent(v) : String(v);
-  if (Array.isArray(v)) return v.map(String).join(", ");
-  if (typeof v === "object") return Object.entries(v).map(([k, x]) => `${k}: ${reasonValue(x)}`).join("; ");
-  return String(v);
+// A label the dictionaries have, or the API's own code made readable (a new finding).
+function named(key, code) {
+  return has(key) ? t(key) : String(code).replace(/_/g, " ");
 }
 
 function decisionForm() {
