@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, File, Request, Response, UploadFile, status
 
@@ -48,19 +48,27 @@ class Caller:
         self.principal, self.access = principal, access
 
 
-async def _caller(
-    request: Request,
-    session: DbSession,
-    principal: Annotated[Principal, Depends(require_roles(*MANAGERS, *PARTNER_ROLES))],
-) -> Caller:
-    if principal.roles.isdisjoint(MANAGERS):
+def _caller(*, count: bool) -> Any:
+    async def caller(
+        request: Request,
+        session: DbSession,
+        principal: Annotated[Principal, Depends(require_roles(*MANAGERS, *PARTNER_ROLES))],
+    ) -> Caller:
+        if not principal.roles.isdisjoint(MANAGERS):
+            return Caller(principal, None)
         state = request.app.state
-        access = await open_access(session, state.database, principal, state.settings, state.audit)
+        access = await open_access(
+            session, state.database, principal, state.settings, state.audit, count=count
+        )
         return Caller(principal, access)
-    return Caller(principal, None)
+
+    return caller
 
 
-Matcher = Annotated[Caller, Depends(_caller)]
+# Uploads and reports count against a partner's daily quota; polling a job's progress (no
+# record in it, only counts) does not.
+Matcher = Annotated[Caller, Depends(_caller(count=True))]
+Poller = Annotated[Caller, Depends(_caller(count=False))]
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=MatchJob)
@@ -91,7 +99,7 @@ async def start_match(
 
 @router.get("", response_model=Page[MatchJob])
 async def list_matches(
-    session: DbSession, caller: Matcher, paging: Annotated[PageParams, Depends(page_params)]
+    session: DbSession, caller: Poller, paging: Annotated[PageParams, Depends(page_params)]
 ) -> Page[MatchJob]:
     """Lists matched, the most recent first (a partner: its own)."""
     page = await service.list_jobs(session, paging, caller.access)
@@ -101,7 +109,7 @@ async def list_matches(
 
 
 @router.get("/{job_id}", response_model=MatchJob)
-async def get_match(job_id: uuid.UUID, session: DbSession, caller: Matcher) -> MatchJob:
+async def get_match(job_id: uuid.UUID, session: DbSession, caller: Poller) -> MatchJob:
     return MatchJob.model_validate(await service.get(session, job_id, caller.access))
 
 

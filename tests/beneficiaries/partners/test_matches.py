@@ -4,16 +4,20 @@ matched only against its agreement's households, nothing about anyone else leaki
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from openpyxl import Workbook
 from sqlalchemy import func, select
 
+from services.beneficiaries.matches.job import run_pending
 from services.beneficiaries.models import Enrollment, Household, MatchJob, MatchRow, Programme
 from shared.db import Database
 from tests.beneficiaries.factories import Person, add_household
+from tests.beneficiaries.helpers import BASE
 from tests.beneficiaries.partners.lists import MATCHES, csv_rows, list_csv, matched, upload
 from tests.beneficiaries.partners.world import World, add_agreement, build, partner
 from tests.support.registry import as_role
@@ -277,3 +281,41 @@ async def test_a_partner_without_an_agreement_is_refused(
     response = await upload(registry, partner(tokens, "nobody"), PARTNER_LIST)
     assert response.status_code == 403
     assert response.json()["reason"] == "no-agreement"
+
+
+async def test_an_excel_list_is_matched_as_a_csv_one(
+    registry: httpx.AsyncClient,
+    registry_app: FastAPI,
+    beneficiaries_db: Database,
+    tokens: TokenFactory,
+) -> None:
+    homes = await _registry(beneficiaries_db)
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["Beneficiary ID", "Nom complet", "Date de naissance", "Sexe"])
+    sheet.append(["x-1", "Fatouma Hassan Omar", date(1992, 1, 15), "F"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    headers = as_role(tokens, "data_manager")
+    started = await upload(registry, headers, buffer.getvalue(), name="list.xlsx")
+    assert started.status_code == 202, started.text
+    assert started.json()["file_format"] == "xlsx"
+    await run_pending(registry_app.state.database, registry_app.state.settings)
+    report = await registry.get(f"{MATCHES}/{started.json()['id']}/report.json", headers=headers)
+    [row] = report.json()["rows"]
+    assert (row["partner_ref"], row["outcome"]) == ("x-1", "matched")
+    assert row["household"] == str(homes["fatouma"].id)
+
+
+async def test_polling_a_job_does_not_use_up_the_partners_quota(
+    registry: httpx.AsyncClient, world: World, tokens: TokenFactory
+) -> None:
+    await add_agreement(registry, tokens)
+    headers = partner(tokens)
+    started = await upload(registry, headers, PARTNER_LIST)
+    for _ in range(3):
+        polled = await registry.get(f"{MATCHES}/{started.json()['id']}", headers=headers)
+        assert polled.status_code == 200
+    terms = await registry.get(f"{BASE}/partner/agreement", headers=headers)
+    assert terms.json()["requests_today"] == 1
