@@ -37,6 +37,7 @@ CSV_HEADER = [
     "registry_number",
     "programmes",
     "candidates",
+    "unreadable",
 ]
 
 
@@ -173,6 +174,7 @@ def _cells(result: MatchResult) -> list[str]:
         result.registry_number or "",
         programmes,
         candidates,
+        ", ".join(result.unreadable or []),
     ]
 
 

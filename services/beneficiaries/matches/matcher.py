@@ -126,10 +126,14 @@ async def match_batch(
             matched_households.add(visible[result["individual_id"]][0])
         decided.append((number, outcome, result))
     programmes = await _programmes(session, matched_households, scope)
-    return [
-        (number, outcome, _shown(outcome, result, visible, programmes, scope))
-        for number, outcome, result in decided
-    ]
+    shown = []
+    for (number, outcome, result), (_, submitted) in zip(decided, rows, strict=True):
+        answer = _shown(outcome, result, visible, programmes, scope)
+        if submitted.get("unreadable"):
+            # The row's own cells that could not be read (matched without them).
+            answer["unreadable"] = submitted["unreadable"]
+        shown.append((number, outcome, answer))
+    return shown
 
 
 def _decide(

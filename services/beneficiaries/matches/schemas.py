@@ -58,6 +58,8 @@ class MatchResult(BaseModel):
     programmes: list[ProgrammeEnrolment] | None = None
     candidates: list[Candidate] | None = None
     reasons: dict[str, Any] | None = None
+    # Cells of the row that could not be read (a date, a sex, a phone): matched without.
+    unreadable: list[str] | None = None
 
 
 class MatchReport(BaseModel):

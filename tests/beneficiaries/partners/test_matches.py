@@ -93,6 +93,7 @@ LIST = list_csv(
         ["w-phone", "Kaltoum", "", "", "", "", "77 11 22 33", "", ""],
         ["w-ambiguous", "Hodan", "Ismail", "Robleh", "1988-06-01", "F", "", "", ""],
         ["w-none", "Zahra", "Moussa", "Dileita", "1970-02-02", "F", "", "", ""],
+        ["w-bad-cells", "Zahra", "Moussa", "Dileita", "31/02/1970", "?", "12", "", ""],
     ],
 )
 
@@ -107,7 +108,7 @@ async def test_a_list_is_matched_by_identifiers_then_by_the_duplicate_check(
     report, _ = await matched(registry, registry_app, as_role(tokens, "data_manager"), LIST)
     assert report["job"]["matched"] == 4
     assert report["job"]["ambiguous"] == 1
-    assert report["job"]["not_found"] == 1
+    assert report["job"]["not_found"] == 2
     rows = report["rows"]
 
     exact, variant = rows["w-exact"], rows["w-variant"]
@@ -142,6 +143,9 @@ async def test_a_list_is_matched_by_identifiers_then_by_the_duplicate_check(
     }
     assert rows["w-none"]["outcome"] == "not_found"
     assert rows["w-none"]["household"] is None and rows["w-none"]["candidates"] is None
+    # Cells that cannot be read are said, not guessed: the row is matched without them.
+    bad = rows["w-bad-cells"]
+    assert (bad["outcome"], bad["unreadable"]) == ("not_found", ["birth_date", "sex", "phone"])
 
     as_csv = csv_rows(report["csv"])
     assert as_csv["w-variant"]["outcome"] == "matched"
@@ -152,6 +156,7 @@ async def test_a_list_is_matched_by_identifiers_then_by_the_duplicate_check(
     )
     assert as_csv["w-ambiguous"]["candidates"].count("/") == 2
     assert as_csv["w-none"]["outcome"] == "not_found"
+    assert as_csv["w-bad-cells"]["unreadable"] == "birth_date, sex, phone"
 
 
 async def test_what_was_sent_is_not_kept_once_matched(
@@ -252,6 +257,7 @@ async def test_a_partner_matches_only_against_its_agreement(
             "programmes": None,
             "candidates": None,
             "reasons": None,
+            "unreadable": None,
         }
     assert report["job"]["not_found"] == 4
     for answer in answers:
