@@ -606,3 +606,6 @@ class MatchRow(Base):
     submitted: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     outcome: Mapped[str | None] = mapped_column(String(12))
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # The household matched: never shown (a partner sees its pseudonym), for the audit of
+    # who read the report.
+    household_id: Mapped[uuid.UUID | None] = mapped_column()

@@ -63,6 +63,7 @@ def upgrade() -> None:
         sa.Column("submitted", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("outcome", sa.String(length=12), nullable=True),
         sa.Column("result", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+        sa.Column("household_id", sa.Uuid(), nullable=True),
         sa.ForeignKeyConstraint(
             ["job_id"],
             ["match_job.id"],

@@ -13,8 +13,8 @@ from fastapi import APIRouter, BackgroundTasks, Depends, File, Request, Response
 
 from services.beneficiaries.access import MANAGERS
 from services.beneficiaries.config import MATCHES_PATH
-from services.beneficiaries.context import BackgroundWorkers, Settings
-from services.beneficiaries.matches import service
+from services.beneficiaries.context import Audit, BackgroundWorkers, Settings
+from services.beneficiaries.matches import repository, service
 from services.beneficiaries.matches.schemas import MatchJob, MatchReport, MatchResult
 from services.beneficiaries.partners.scope import PARTNER_ROLES, PartnerAccess, open_access
 from shared.auth import Principal, require_roles
@@ -125,19 +125,37 @@ async def _finished(session: DbSession, job_id: uuid.UUID, caller: Caller) -> Ma
     return job
 
 
+async def _audit_report(
+    session: DbSession, caller: Caller, audit: Audit, job_id: uuid.UUID, endpoint: str
+) -> None:
+    """The report's reading on the audit trail: the households it names (a partner's, with
+    its agreement, and counted as records returned)."""
+    households = await repository.matched_households(session, job_id)
+    if caller.access is not None:
+        await caller.access.served(endpoint, households=households)
+    else:
+        detail = {"match_job_id": str(job_id)}
+        await audit.record_reads(
+            caller.principal, "household", [(h, h) for h in households], detail
+        )
+
+
 @router.get("/{job_id}/report.json", response_model=MatchReport)
-async def match_report(job_id: uuid.UUID, session: DbSession, caller: Matcher) -> MatchReport:
+async def match_report(
+    job_id: uuid.UUID, session: DbSession, caller: Matcher, audit: Audit
+) -> MatchReport:
     """Each row: matched (household and individual — or your pseudonyms —, method, score,
     the household's programmes and since when), ambiguous (candidates) or not found."""
     job = await _finished(session, job_id, caller)
     rows = [result async for batch in service.results(session, job_id) for result in batch]
-    if caller.access is not None:
-        await caller.access.served(f"GET /matches/{job_id}/report.json")
+    await _audit_report(session, caller, audit, job_id, f"GET /matches/{job_id}/report.json")
     return MatchReport(job=job, rows=rows)
 
 
 @router.get("/{job_id}/report.csv", summary="The match report as CSV")
-async def match_report_csv(job_id: uuid.UUID, session: DbSession, caller: Matcher) -> Response:
+async def match_report_csv(
+    job_id: uuid.UUID, session: DbSession, caller: Matcher, audit: Audit
+) -> Response:
     """The report as CSV, one line a row of the list. Built whole (a list of 100,000 rows
     is a few megabytes): the partner's request reads in the one session its agreement was
     checked in."""
@@ -145,8 +163,7 @@ async def match_report_csv(job_id: uuid.UUID, session: DbSession, caller: Matche
     lines = [_csv_line(CSV_HEADER)]
     async for batch in service.results(session, job_id):
         lines.extend(_csv_line(_cells(result)) for result in batch)
-    if caller.access is not None:
-        await caller.access.served(f"GET /matches/{job_id}/report.csv")
+    await _audit_report(session, caller, audit, job_id, f"GET /matches/{job_id}/report.csv")
     return Response(
         "".join(lines).encode("utf-8-sig"),
         media_type="text/csv; charset=utf-8",

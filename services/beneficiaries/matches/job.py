@@ -84,8 +84,8 @@ async def _match(database: Database, settings: BeneficiariesSettings, job: Match
             results = await match_batch(session, rows, scope, localities, knobs)
             await repository.save_results(session, job.id, results)
             counts: dict[str, int] = {}
-            for _, outcome, _ in results:
-                counts[outcome] = counts.get(outcome, 0) + 1
+            for decided in results:
+                counts[decided.outcome] = counts.get(decided.outcome, 0) + 1
             await repository.add_counts(session, job.id, counts)
     async with database.sessionmaker() as session:
         done = await repository.jobs.get(session, job.id)

@@ -34,6 +34,16 @@ MAX_CANDIDATES = 5
 IDENTIFIER_METHODS = ("unhcr_individual", "unhcr_case", "phone")
 
 
+class Decided(NamedTuple):
+    """A row matched: its outcome, the result as the caller may see it, and the household
+    matched (kept apart, never shown: for the audit)."""
+
+    number: int
+    outcome: str
+    result: dict[str, Any]
+    household_id: uuid.UUID | None
+
+
 class _Id(NamedTuple):
     type: str
     value: str
@@ -84,7 +94,7 @@ async def match_batch(
     scope: PartnerScope | None,
     localities: Mapping[str, AdminArea],
     settings: Settings,
-) -> list[tuple[int, str, dict[str, Any]]]:
+) -> list[Decided]:
     """Each row's (row number, outcome, result): matched, ambiguous or not_found."""
     drafts = [_draft(submitted, localities) for _, submitted in rows]
     pairs = [
@@ -132,7 +142,8 @@ async def match_batch(
         if submitted.get("unreadable"):
             # The row's own cells that could not be read (matched without them).
             answer["unreadable"] = submitted["unreadable"]
-        shown.append((number, outcome, answer))
+        household = visible[result["individual_id"]][0] if outcome == "matched" else None
+        shown.append(Decided(number, outcome, answer, household))
     return shown
 
 

@@ -94,20 +94,32 @@ async def pending_rows(session: AsyncSession, job_id: uuid.UUID, limit: int) -> 
     return [(row[0], _json(row[1])) for row in rows]
 
 
-async def save_results(
-    session: AsyncSession, job_id: uuid.UUID, results: Sequence[tuple[int, str, dict[str, Any]]]
-) -> None:
-    """Each row's outcome and result; what the partner sent is cleared once matched."""
+async def save_results(session: AsyncSession, job_id: uuid.UUID, results: Sequence[Any]) -> None:
+    """Each row's outcome, result and household matched; what the partner sent is cleared
+    once matched."""
     raw = await driver_connection(session)
     await raw.execute(
-        "UPDATE match_row AS r SET outcome = d.outcome, result = d.result::jsonb, submitted = NULL"
-        " FROM unnest($2::int[], $3::text[], $4::text[]) AS d(row_number, outcome, result)"
+        "UPDATE match_row AS r SET outcome = d.outcome, result = d.result::jsonb,"
+        " household_id = d.household_id, submitted = NULL"
+        " FROM unnest($2::int[], $3::text[], $4::text[], $5::uuid[])"
+        " AS d(row_number, outcome, result, household_id)"
         " WHERE r.job_id = $1 AND r.row_number = d.row_number",
         job_id,
-        [number for number, _, _ in results],
-        [outcome for _, outcome, _ in results],
-        [orjson.dumps(result).decode() for _, _, result in results],
+        [r.number for r in results],
+        [r.outcome for r in results],
+        [orjson.dumps(r.result).decode() for r in results],
+        [r.household_id for r in results],
     )
+
+
+async def matched_households(session: AsyncSession, job_id: uuid.UUID) -> list[uuid.UUID]:
+    """The households a job's report names (for the audit of its readers)."""
+    rows = await session.execute(
+        select(MatchRow.household_id)
+        .where(MatchRow.job_id == job_id, MatchRow.household_id.is_not(None))
+        .distinct()
+    )
+    return [household for (household,) in rows if household is not None]
 
 
 async def report(session: AsyncSession, job_id: uuid.UUID, **values: Any) -> None:
