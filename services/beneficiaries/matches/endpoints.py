@@ -104,6 +104,8 @@ async def list_matches(
 ) -> Page[MatchJob]:
     """Lists matched, the most recent first (a partner: its own)."""
     page = await service.list_jobs(session, paging, caller.access)
+    if caller.access is not None:
+        await caller.access.served("GET /matches")
     return Page[MatchJob](
         items=[MatchJob.model_validate(job) for job in page.items], next_cursor=page.next_cursor
     )
@@ -111,7 +113,10 @@ async def list_matches(
 
 @router.get("/{job_id}", response_model=MatchJob)
 async def get_match(job_id: uuid.UUID, session: DbSession, caller: Poller) -> MatchJob:
-    return MatchJob.model_validate(await service.get(session, job_id, caller.access))
+    job = MatchJob.model_validate(await service.get(session, job_id, caller.access))
+    if caller.access is not None:
+        await caller.access.served(f"GET /matches/{job_id}")
+    return job
 
 
 async def _finished(session: DbSession, job_id: uuid.UUID, caller: Caller) -> MatchJob:
