@@ -41,6 +41,7 @@ SCENARIOS = (
     "registry_reads",
     "dedup_check",
     "dci_search",
+    "wfp_matching",
     "registry_writes",
     "sync_batch",
     "export_memory",

@@ -19,6 +19,8 @@ from services.beneficiaries.households.endpoints import router as households_rou
 from services.beneficiaries.imports.endpoints import router as imports_router
 from services.beneficiaries.imports.job import run_pending as run_pending_imports
 from services.beneficiaries.individuals.endpoints import router as individuals_router
+from services.beneficiaries.matches.endpoints import router as matches_router
+from services.beneficiaries.matches.job import run_pending as run_pending_matches
 from services.beneficiaries.models import AuditEvent
 from services.beneficiaries.partners.endpoints import router as partners_router
 from services.beneficiaries.pmt.endpoints import router as pmt_router
@@ -38,6 +40,7 @@ def create_app(settings: BeneficiariesSettings | None = None) -> FastAPI:
     # Recomputes scores after a formula is activated; tests run jobs themselves (None).
     pmt_worker = Poller("pmt-worker", settings.pmt_job_poll_interval)
     import_worker = Poller("import-worker", settings.import_poll_interval)
+    match_worker = Poller("match-worker", settings.match_poll_interval)
 
     async def startup(app: FastAPI) -> None:
         database = app.state.database
@@ -47,8 +50,10 @@ def create_app(settings: BeneficiariesSettings | None = None) -> FastAPI:
         await audit.start(database)
         await pmt_worker.start(lambda: run_pending_jobs(database))
         await import_worker.start(lambda: run_pending_imports(database, settings, audit))
+        await match_worker.start(lambda: run_pending_matches(database, settings))
 
     async def shutdown(app: FastAPI) -> None:
+        await match_worker.stop()
         await import_worker.stop()
         await pmt_worker.stop()
         await audit.stop()
@@ -73,6 +78,7 @@ def create_app(settings: BeneficiariesSettings | None = None) -> FastAPI:
             sync_router,
             partners_router,
             dci_router,
+            matches_router,
         ],
         on_startup=[startup],
         on_shutdown=[shutdown],
@@ -85,4 +91,5 @@ def create_app(settings: BeneficiariesSettings | None = None) -> FastAPI:
     app.state.audit = audit
     app.state.pmt_worker = pmt_worker
     app.state.import_worker = import_worker
+    app.state.match_worker = match_worker
     return app

@@ -11,6 +11,7 @@ from shared.disclosure import DEFAULT_THRESHOLD, SuppressionThreshold
 from shared.settings import ServiceSettings
 
 IMPORTS_PATH = "/api/v1/beneficiaries/imports"
+MATCHES_PATH = "/api/v1/beneficiaries/matches"
 
 
 class BeneficiariesSettings(ServiceSettings):
@@ -37,6 +38,11 @@ class BeneficiariesSettings(ServiceSettings):
     # The largest import file accepted (the gateway applies its own limit too); the body
     # limit of the upload route follows, with room for the multipart envelope.
     import_max_bytes: int = 512 * 1024 * 1024
+    # Partner lists matched against the registry (matches/): the largest file and number
+    # of rows accepted, and how often the worker looks for queued lists (None: never).
+    match_max_bytes: int = 64 * 1024 * 1024
+    match_max_rows: int = 100_000
+    match_poll_interval: float | None = 1.0
     # The ministry's secret from which each partner's pseudonym key is derived (with the
     # salt of its agreement): required in production; development and tests use a fixed one.
     pseudonym_secret: SecretStr | None = None
@@ -52,6 +58,7 @@ class BeneficiariesSettings(ServiceSettings):
     @model_validator(mode="after")
     def _upload_body_limit(self) -> BeneficiariesSettings:
         self.body_limits.setdefault(IMPORTS_PATH, self.import_max_bytes + 1024 * 1024)
+        self.body_limits.setdefault(MATCHES_PATH, self.match_max_bytes + 1024 * 1024)
         return self
 
     @model_validator(mode="after")

@@ -28,7 +28,11 @@ async def _audit(request: Request) -> AuditTrail:
 
 
 async def _workers(request: Request) -> Workers:
-    return Workers(request.app.state.pmt_worker, request.app.state.import_worker)
+    return Workers(
+        request.app.state.pmt_worker,
+        request.app.state.import_worker,
+        request.app.state.match_worker,
+    )
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ class Workers:
 
     pmt: Poller
     imports: Poller
+    matches: Poller
 
 
 Settings = Annotated[BeneficiariesSettings, Depends(_settings)]

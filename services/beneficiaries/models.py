@@ -556,3 +556,56 @@ class DciMessage(Base):
     received_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), index=True
     )
+
+
+class MatchJob(Base):
+    """A partner's list (WFP's, say) matched against the registry, and what came of it.
+
+    A partner's job is matched under the agreement it was uploaded under (`agreement_id`):
+    its results hold only what that agreement lets the partner see."""
+
+    __tablename__ = "match_job"
+    __table_args__ = (
+        CheckConstraint("status IN ('queued', 'matching', 'done', 'failed')", name="status"),
+        Index("ix_match_job_status", "status", "created_at"),
+        Index("ix_match_job_partner", "partner_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    status: Mapped[str] = mapped_column(String(12), default="queued")
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_format: Mapped[str] = mapped_column(String(8))
+    total_rows: Mapped[int] = mapped_column(Integer)
+    processed_rows: Mapped[int] = mapped_column(Integer, default=0)
+    matched: Mapped[int] = mapped_column(Integer, default=0)
+    ambiguous: Mapped[int] = mapped_column(Integer, default=0)
+    not_found: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str | None] = mapped_column(String(500))
+    # The partner whose list it is (None: uploaded by registry staff), and its agreement.
+    partner_id: Mapped[str | None] = mapped_column(String(64))
+    agreement_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("data_sharing_agreement.id", ondelete="SET NULL")
+    )
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MatchRow(Base):
+    """One row of a matched list: what the partner sent (kept until it is matched, then
+    cleared) and the result, as the job's caller may see it."""
+
+    __tablename__ = "match_row"
+    __table_args__ = (PrimaryKeyConstraint("job_id", "row_number"),)
+
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("match_job.id", ondelete="CASCADE"))
+    row_number: Mapped[int] = mapped_column(Integer)
+    partner_ref: Mapped[str] = mapped_column(String(128))
+    submitted: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    outcome: Mapped[str | None] = mapped_column(String(12))
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # The household matched: never shown (a partner sees its pseudonym), for the audit of
+    # who read the report.
+    household_id: Mapped[uuid.UUID | None] = mapped_column()

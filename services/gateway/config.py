@@ -63,7 +63,11 @@ class GatewaySettings(ServiceSettings):
 
     rate_limit_per_second: float = 50.0
     rate_limit_burst: int = 200
-    body_limits: dict[str, int] = {"/api/v1/beneficiaries/imports": 512 * 1024 * 1024}
+    body_limits: dict[str, int] = {
+        "/api/v1/beneficiaries/imports": 512 * 1024 * 1024,
+        # Partner lists to match (the registry's own limit is 64 MiB, with the envelope).
+        "/api/v1/beneficiaries/matches": 65 * 1024 * 1024,
+    }
     upstream_connect_timeout: float = 2.0
     upstream_timeout: float = 30.0
     # Per path prefix: how long the gateway waits for a service to start answering and

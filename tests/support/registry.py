@@ -13,6 +13,7 @@ def registry_settings(tokens: TokenFactory, **overrides: object) -> Beneficiarie
     overrides.setdefault("audit_flush_interval", None)
     overrides.setdefault("pmt_job_poll_interval", None)
     overrides.setdefault("import_poll_interval", None)
+    overrides.setdefault("match_poll_interval", None)
     return BeneficiariesSettings(common=common, **overrides)  # type: ignore[arg-type]
 
 

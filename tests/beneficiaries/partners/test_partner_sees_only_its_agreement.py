@@ -19,6 +19,7 @@ import pytest
 from fastapi import FastAPI
 
 from shared.db import Database
+from tests.beneficiaries.partners.lists import csv_rows, list_csv, matched, upload
 from tests.beneficiaries.partners.world import (
     DCI_SEARCH,
     NAMES,
@@ -162,7 +163,7 @@ DCI_PROBES: list[tuple[dict[str, Any], Callable[[httpx.Response], None]]] = [
 
 
 async def _probe_dci(
-    client: httpx.AsyncClient, headers: dict[str, str], world: World
+    client: httpx.AsyncClient, headers: dict[str, str], world: World, app: FastAPI
 ) -> list[httpx.Response]:
     answers = []
     for body, check in DCI_PROBES:
@@ -173,7 +174,7 @@ async def _probe_dci(
 
 
 async def _probe_terms(
-    client: httpx.AsyncClient, headers: dict[str, str], world: World
+    client: httpx.AsyncClient, headers: dict[str, str], world: World, app: FastAPI
 ) -> list[httpx.Response]:
     response = await client.get("/api/v1/beneficiaries/partner/agreement", headers=headers)
     assert response.status_code == 200, response.text
@@ -200,12 +201,49 @@ async def _probe_terms(
     return []
 
 
-Probe = Callable[[httpx.AsyncClient, dict[str, str], World], Awaitable[list[httpx.Response]]]
+# A list the partner matches: the one household it may see, and people it may not.
+PARTNER_LIST = list_csv(
+    ["id", "full_name", "dob", "sex", "unhcr_id"],
+    [
+        ["row-1", "Amina Yusuf Abdi", "1990-05-17", "F", ""],
+        ["row-2", "Hawa Ismail Daher", "1990-05-17", "F", "UNHCR222"],
+        ["row-3", "Nasra Kadir Moussa", "1990-05-17", "F", ""],
+        ["row-4", "", "", "", "UNHCR444"],
+    ],
+)
+
+
+async def _probe_matches(
+    client: httpx.AsyncClient, headers: dict[str, str], world: World, app: FastAPI
+) -> list[httpx.Response]:
+    """Upload, job, list, report (JSON and CSV): Amina matched, with PNSF only; everyone
+    else not found. Each of the match endpoints is probed with the whole round."""
+    report, answers = await matched(client, app, headers, PARTNER_LIST)
+    rows = report["rows"]
+    assert rows["row-1"]["outcome"] == "matched"
+    assert [p["programme"] for p in rows["row-1"]["programmes"]] == ["pnsf"]
+    assert [rows[f"row-{n}"]["outcome"] for n in (2, 3, 4)] == ["not_found"] * 3
+    assert (report["job"]["matched"], report["job"]["not_found"]) == (1, 3)
+    assert csv_rows(report["csv"])["row-2"]["household"] == ""
+    # Wrong columns: a problem naming the partner's own headers, nothing of the registry.
+    wrong = await upload(client, headers, list_csv(["id", "colour"], [["1", "x"]]))
+    assert wrong.status_code == 422
+    return [*answers, wrong]
+
+
+Probe = Callable[
+    [httpx.AsyncClient, dict[str, str], World, FastAPI], Awaitable[list[httpx.Response]]
+]
 
 # Every endpoint a partner can reach, with how it is probed. Anything else refuses partners.
 PARTNER_ENDPOINTS: dict[tuple[str, str], Probe] = {
     ("POST", "/api/v1/beneficiaries/dci/registry/sync/search"): _probe_dci,
     ("GET", "/api/v1/beneficiaries/partner/agreement"): _probe_terms,
+    ("POST", "/api/v1/beneficiaries/matches"): _probe_matches,
+    ("GET", "/api/v1/beneficiaries/matches"): _probe_matches,
+    ("GET", "/api/v1/beneficiaries/matches/{job_id}"): _probe_matches,
+    ("GET", "/api/v1/beneficiaries/matches/{job_id}/report.json"): _probe_matches,
+    ("GET", "/api/v1/beneficiaries/matches/{job_id}/report.csv"): _probe_matches,
 }
 # Endpoints that answer anyone, with nothing from the registry in them.
 PUBLIC_ENDPOINTS = {
@@ -267,7 +305,9 @@ async def test_every_endpoint_shows_a_partner_exactly_what_its_agreement_allows(
     for method, path in operations:
         where = f"{method} {path}"
         if (method, path) in PARTNER_ENDPOINTS:
-            for response in await PARTNER_ENDPOINTS[(method, path)](registry, headers, world):
+            for response in await PARTNER_ENDPOINTS[(method, path)](
+                registry, headers, world, registry_app
+            ):
                 _assert_nothing_leaked(response, world, where)
             continue
         url = _concrete(path, world, agreement["id"])

@@ -1,0 +1,1 @@
+"""Partner lists (WFP's, say) matched against the registry."""
