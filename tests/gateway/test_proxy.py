@@ -4,8 +4,10 @@ import uuid
 from collections.abc import AsyncIterator
 
 import httpx
+import uvicorn
 
 from services.gateway.app import create_app
+from services.gateway.proxy.forwarder import UPSTREAM_IDLE_SECONDS
 from shared.db import Database
 from tests.support.apps import serve
 from tests.support.gateway import ADMIN_SECRET, bearer_headers, gateway_settings
@@ -174,3 +176,10 @@ async def test_rate_limit_answers_429_with_retry_after(
         assert int(limited.headers["retry-after"]) >= 1
         # Liveness probes are never limited.
         assert (await gateway.get("/ready")).status_code == 200
+
+
+def test_the_gateway_drops_idle_service_connections_before_the_service_closes_them() -> None:
+    """A pooled connection kept idle past the service's keep-alive is one the service may
+    be closing just as the gateway sends a POST on it (which cannot be retried): a 502."""
+    service = uvicorn.Config(app="services.beneficiaries.app:create_app")
+    assert service.timeout_keep_alive > UPSTREAM_IDLE_SECONDS

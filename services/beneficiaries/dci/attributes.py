@@ -10,12 +10,11 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import exists, false, not_
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from services.beneficiaries.models import Enrollment, Household, Individual, Programme
 from services.beneficiaries.partners.fields import PROGRAMMES_FIELD
-from services.beneficiaries.partners.scope import PartnerScope
+from services.beneficiaries.partners.scope import MEMBER, PartnerScope
 from services.beneficiaries.records.mapping import HOUSEHOLD_FIELDS, LOCATION_FIELDS, PERSON_FIELDS
 
 
@@ -103,7 +102,7 @@ def condition(
         return _compare(_household_column(found, scope), found.kind, operator, values)
     if entity == "Member":
         return _compare(getattr(Individual, found.column), found.kind, operator, values)
-    member = aliased(Individual)
+    member = MEMBER
     return exists().where(
         member.household_id == Household.id,
         *scope.person_conditions(member),

@@ -1,6 +1,6 @@
 """The SQL of a DCI search: the export statements (exports/repository.py: one place that
 knows each catalogue field's SQL) narrowed to the agreement's fields, scope and the query's
-conditions, counted and cut into the requested page."""
+conditions, cut into the requested page and counted in the same query."""
 
 from __future__ import annotations
 
@@ -63,6 +63,11 @@ async def count_households(session: AsyncSession, conditions: Sequence[ColumnEle
     return int(await session.scalar(statement) or 0)
 
 
+# The number of rows the search finds, beside each row of its page: counted in the query
+# that finds the page, not by a second one over the same rows.
+_TOTAL = func.count().over().label("_total")
+
+
 async def household_page(
     session: AsyncSession,
     fields: Sequence[Field],
@@ -71,9 +76,11 @@ async def household_page(
     offset: int,
     limit: int,
     today: date,
-) -> list[tuple[uuid.UUID, dict[str, Any]]]:
+) -> tuple[list[tuple[uuid.UUID, dict[str, Any]]], int]:
+    """The page, and how many households the search finds in all."""
     statement = (
         _household_statement(tuple(f.name for f in fields), today)
+        .add_columns(_TOTAL)
         .where(*conditions)
         .order_by(None)
         .order_by(*order_by, Household.registry_number)
@@ -81,8 +88,12 @@ async def household_page(
         .limit(limit)
     )
     rows = (await session.execute(statement)).all()
+    if not rows:
+        # Past the last page (or nothing found): no row to read the total from.
+        return [], await count_households(session, conditions) if offset else 0
     names = [field.name for field in fields]
-    return [(row[0], dict(zip(names, row[2:], strict=True))) for row in rows]
+    page = [(row[0], dict(zip(names, row[2:-1], strict=True))) for row in rows]
+    return page, int(rows[0][-1])
 
 
 async def members(
@@ -126,16 +137,24 @@ async def person_page(
     offset: int,
     limit: int,
     today: date,
-) -> list[tuple[uuid.UUID, uuid.UUID, dict[str, Any]]]:
-    statement = _person_statement(tuple(f.name for f in fields), today).where(*conditions)
+) -> tuple[list[tuple[uuid.UUID, uuid.UUID, dict[str, Any]]], int]:
+    """The page, and how many people the search finds in all."""
+    statement = (
+        _person_statement(tuple(f.name for f in fields), today)
+        .add_columns(_TOTAL)
+        .where(*conditions)
+    )
     if order_by:
         # Asked for: that order, then the person's id. Otherwise the export's: household by
         # household in registry-number order, each head first.
         statement = statement.order_by(None).order_by(*order_by, Individual.id)
     statement = statement.offset(offset).limit(limit)
     rows = (await session.execute(statement)).all()
+    if not rows:
+        return [], await count_people(session, conditions) if offset else 0
     names = [field.name for field in fields]
-    return [(row[0], row[1], dict(zip(names, row[2:], strict=True))) for row in rows]
+    page = [(row[0], row[1], dict(zip(names, row[2:-1], strict=True))) for row in rows]
+    return page, int(rows[0][-1])
 
 
 async def enrollments(

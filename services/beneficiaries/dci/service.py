@@ -99,9 +99,7 @@ async def _run(
     offset = (criteria.page_number - 1) * criteria.page_size
     if criteria.entity == "Group":
         conditions = [*scope.household_conditions(), *criteria.conditions]
-        total = await repository.count_households(session, conditions)
-        _fit(criteria, total)
-        page = await repository.household_page(
+        page, total = await repository.household_page(
             session,
             repository.household_fields(scope),
             conditions,
@@ -110,6 +108,7 @@ async def _run(
             criteria.page_size,
             on,
         )
+        _fit(criteria, total)
         ids = [household_id for household_id, _ in page]
         if scope.allows("member_count") and scope.legal_statuses is not None:
             # The size the partner may count: the members its agreement covers.
@@ -148,9 +147,7 @@ async def _run(
             *scope.household_conditions(),
             *criteria.conditions,
         ]
-        total = await repository.count_people(session, conditions)
-        _fit(criteria, total)
-        rows = await repository.person_page(
+        rows, total = await repository.person_page(
             session,
             repository.person_fields(scope),
             conditions,
@@ -159,6 +156,7 @@ async def _run(
             criteria.page_size,
             on,
         )
+        _fit(criteria, total)
         reg_records = [
             records.member(scope, person_id, household_id, row)
             for person_id, household_id, row in rows

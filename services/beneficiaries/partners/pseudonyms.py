@@ -13,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from functools import lru_cache
 
 HOUSEHOLD = "hh"
 INDIVIDUAL = "in"
@@ -26,9 +27,14 @@ def partner_key(secret: bytes, partner_id: str, salt: str) -> bytes:
     return hmac.new(secret, f"inds-pseudonym-key:{partner_id}:{salt}".encode(), "sha256").digest()
 
 
-def pseudonym(key: bytes, kind: str, value: str) -> str:
+def _pseudonym(key: bytes, kind: str, value: str) -> str:
     digest = hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).digest()
     return f"{kind}-{base64.b32encode(digest).decode().rstrip('=').lower()}"
+
+
+# Remembered: a page of records names its household once per member, and partners page
+# through the same records again. (Resolving, which tries every candidate, does not use it.)
+pseudonym = lru_cache(maxsize=65_536)(_pseudonym)
 
 
 def kind_of(value: str) -> str | None:
@@ -39,5 +45,5 @@ def kind_of(value: str) -> str | None:
 def find(key: bytes, kind: str, wanted: str, candidates: list[str]) -> list[str]:
     """The candidates whose pseudonym is `wanted` (CPU-bound: run in a thread)."""
     return [
-        value for value in candidates if hmac.compare_digest(pseudonym(key, kind, value), wanted)
+        value for value in candidates if hmac.compare_digest(_pseudonym(key, kind, value), wanted)
     ]

@@ -53,6 +53,11 @@ DROPPED_RESPONSE_HEADERS = frozenset(
     }
 )
 SAFE_TO_RETRY = frozenset({"GET", "HEAD", "OPTIONS"})
+# How long an idle connection to a service is kept for reuse: shorter than the services' own
+# keep-alive (uvicorn closes an idle connection after 5 s). Kept longer, a connection the
+# service is closing at that moment is picked for the next request, which then fails with a
+# reset or a disconnect: a GET is retried, a POST cannot be, and the caller got a 502.
+UPSTREAM_IDLE_SECONDS = 3.0
 
 
 class Forwarder:
@@ -70,7 +75,9 @@ class Forwarder:
 
     async def start(self) -> None:
         connector = aiohttp.TCPConnector(
-            limit=self.max_connections, keepalive_timeout=60, ttl_dns_cache=300
+            limit=self.max_connections,
+            keepalive_timeout=UPSTREAM_IDLE_SECONDS,
+            ttl_dns_cache=300,
         )
         self.session = aiohttp.ClientSession(
             connector=connector,
