@@ -11,7 +11,7 @@ used up, and counts the request. `PartnerAccess.served` counts and audits what w
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
@@ -290,36 +290,23 @@ async def open_access(
     return PartnerAccess(scope, principal, session, audit, on, database)
 
 
-async def _partner_access(
-    request: Request,
-    session: DbSession,
-    principal: Annotated[Principal, Depends(require_roles(*PARTNER_ROLES))],
-) -> PartnerAccess:
-    return await open_access(
-        session,
-        request.app.state.database,
-        principal,
-        request.app.state.settings,
-        request.app.state.audit,
-    )
+def _partner_access(*, count: bool) -> Callable[..., Awaitable[PartnerAccess]]:
+    """The dependency opening a partner's access; `count`: the request uses its quota."""
 
+    async def dependency(
+        request: Request,
+        session: DbSession,
+        principal: Annotated[Principal, Depends(require_roles(*PARTNER_ROLES))],
+    ) -> PartnerAccess:
+        state = request.app.state
+        return await open_access(
+            session, state.database, principal, state.settings, state.audit, count=count
+        )
 
-async def _partner_terms(
-    request: Request,
-    session: DbSession,
-    principal: Annotated[Principal, Depends(require_roles(*PARTNER_ROLES))],
-) -> PartnerAccess:
-    return await open_access(
-        session,
-        request.app.state.database,
-        principal,
-        request.app.state.settings,
-        request.app.state.audit,
-        count=False,
-    )
+    return dependency
 
 
 # A partner's request for data, under its active agreement (counted against its quota).
-Partner = Annotated[PartnerAccess, Depends(_partner_access)]
+Partner = Annotated[PartnerAccess, Depends(_partner_access(count=True))]
 # A partner reading its own agreement's terms (no data: not counted).
-PartnerTerms = Annotated[PartnerAccess, Depends(_partner_terms)]
+PartnerTerms = Annotated[PartnerAccess, Depends(_partner_access(count=False))]
