@@ -3,6 +3,8 @@ which partners read once published."""
 
 from __future__ import annotations
 
+import csv
+import io
 from decimal import Decimal
 from typing import Any
 
@@ -255,3 +257,42 @@ async def test_the_framework_shows_each_indicator_s_latest_snapshot_value(
         assert latest["snapshot_id"] == snapshot["id"]
         assert (latest["period"], latest["status"]) == ("2026", "no_target")
         assert Decimal(latest["value"]) == percent(5, 340)
+
+
+async def test_a_snapshot_s_values_download_as_csv_as_the_reader_may_see_them(
+    indicators: httpx.AsyncClient,
+    indicators_app: FastAPI,
+    indicators_db: Database,
+    defined: None,
+    tokens: TokenFactory,
+    officer: dict[str, str],
+    analyst: dict[str, str],
+) -> None:
+    snapshot = await _take(indicators, indicators_app, indicators_db, tokens, officer)
+    path = f"{SNAPSHOTS}/{snapshot['id']}/values"
+
+    async def lines(headers: dict[str, str]) -> list[dict[str, str]]:
+        answer = await indicators.get(f"{path}.csv", headers=headers)
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["content-type"].startswith("text/csv")
+        text = answer.content.decode("utf-8")
+        assert text.startswith("\ufeff")
+        return list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+
+    as_json = (await _frozen(indicators, snapshot, officer))["values"]
+    rows = await lines(officer)
+    assert len(rows) == len(as_json) == snapshot["value_count"]
+    assert set(rows[0]) >= {"indicator", "period", "region", "sex", "legal_status", "value"}
+    overall = next(r for r in rows if r["indicator"] == "SDG131" and not r["region"] + r["sex"])
+    assert Decimal(overall["value"]) == percent(5, 340)
+    assert (overall["numerator"], overall["denominator"]) == ("5", "340")
+    assert (overall["version"], overall["flagged"]) == ("1", "no")
+    # A small cell: its figures for the M&E officer, withheld from the analyst as in JSON.
+    for headers, shown in ((officer, True), (analyst, False)):
+        small = next(
+            r
+            for r in await lines(headers)
+            if r["indicator"] == "SDG131" and r["legal_status"] == "refugee"
+        )
+        assert small["flagged"] == "yes"
+        assert (small["numerator"] == "2") is shown and (small["value"] == "") is not shown

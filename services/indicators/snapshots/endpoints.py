@@ -10,6 +10,7 @@ from fastapi import APIRouter, BackgroundTasks, Query, Response, status
 from services.indicators.access import SnapshotReader
 from services.indicators.context import EditorChange, SnapshotWorker
 from services.indicators.snapshots import repository, service
+from services.indicators.snapshots.formats import values_csv
 from services.indicators.snapshots.schemas import SnapshotCreate, SnapshotJob, SnapshotValues
 from services.indicators.values.disclosure import for_reader
 from services.indicators.values.schemas import IndicatorValue
@@ -90,6 +91,28 @@ async def snapshot_values(
     return SnapshotValues(
         snapshot=SnapshotJob.model_validate(snapshot),
         values=[for_reader(IndicatorValue.model_validate(row), principal) for row in rows],
+    )
+
+
+@router.get(
+    "/{snapshot_id}/values.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "The values as CSV."}},
+    description="The frozen values as CSV (UTF-8 with a byte-order mark): a line per "
+    "indicator and cell, a column per disaggregation, the figures and their provenance; "
+    "flagged values without their figures for analysts and partners, as in JSON.",
+)
+async def snapshot_values_csv(
+    snapshot_id: uuid.UUID,
+    session: ReadSession,
+    principal: SnapshotReader,
+    indicator: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
+    answer = await snapshot_values(snapshot_id, session, principal, indicator)
+    return Response(
+        values_csv(answer.values),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="snapshot-{snapshot_id}.csv"'},
     )
 
 
