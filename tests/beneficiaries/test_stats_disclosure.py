@@ -294,3 +294,27 @@ def test_possible_tables_finds_a_cell_the_totals_give_away() -> None:
     assert solutions == [{("a",): 3}]
     two = list(itertools.islice(possible_tables([("a",), ("b",)], [([("a",), ("b",)], 4)], 10), 9))
     assert {s[("a",)] for s in two} == {1, 2, 3}
+
+
+async def test_a_sum_over_few_people_is_withheld_like_their_count(
+    registry: httpx.AsyncClient, tokens: TokenFactory, beneficiaries_db: Database
+) -> None:
+    """Predicted consumption summed over Obock's one scored person would be that
+    household's own figure: withheld by the people it adds up, not by its size in francs."""
+    scored = {"DJ-OB": 1, "DJ-DJ": 6, "DJ-TA": 7}
+    async with beneficiaries_db.sessionmaker() as session:
+        for region, count in scored.items():
+            for number in range(count):
+                await add_household(
+                    session,
+                    [Person(f"Head{number}")],
+                    locality=LOCALITY[region],
+                    pmt_score=11.5,  # about 98,700 DJF a person a year
+                )
+        await session.commit()
+    by_region = await answer(registry, tokens, "analyst", measure="consumption", group_by="region")
+    assert withheld(by_region) == {("DJ-OB",), ("DJ-DJ",)}, "Obock, and the next smallest"
+    assert cells(by_region)[("DJ-TA",)] is not None
+    exact = await answer(registry, tokens, "data_manager", measure="consumption", group_by="region")
+    assert cells(exact)[("DJ-OB",)] > 90_000
+    assert "units" not in exact["rows"][0] and "units" not in by_region["rows"][0]

@@ -12,6 +12,8 @@ from shared.auth import Principal
 from shared.disclosure import DisclosureRule, protect
 from shared.errors import UnprocessableEntity
 
+UNITS = "units"
+
 
 def is_exact(principal: Principal) -> bool:
     return principal.has_any_role(EXACT_STATS_ROLES)
@@ -31,20 +33,25 @@ def check_query(query: StatsQuery, principal: Principal) -> None:
 
 
 def shaped(
-    answer: StatsAnswer, principal: Principal, settings: BeneficiariesSettings
+    answer: StatsAnswer,
+    units: list[int],
+    total_units: int,
+    principal: Principal,
+    settings: BeneficiariesSettings,
 ) -> StatsAnswer:
-    """The answer as `principal` may read it. Every registry measure counts units
-    (households, people, enrollments): `count` decides, and every other figure of a row
-    (a sum over the same group) goes with it."""
+    """The answer as `principal` may read it. `units[i]`: the households, people or
+    enrollments behind row i's figure — a count's own value, or those a sum (consumption,
+    poverty gap) adds up — which decide; the figure goes with them."""
     if is_exact(principal):
         return answer
     protected = protect(
-        answer.rows,
+        [{**row, UNITS: count} for row, count in zip(answer.rows, units, strict=True)],
         dimensions=answer.group_by,
         total=answer.total or 0,
-        total_units=answer.total or 0,
+        total_units=total_units,
         threshold=settings.stats_suppression_threshold,
-        units="count",
+        units=UNITS,
+        drop=(UNITS,),
     )
     return answer.model_copy(
         update={

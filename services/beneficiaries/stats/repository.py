@@ -92,28 +92,41 @@ class StatsCounts:
     rows: list[dict[str, Any]]
     total: int
     unknown_codes: dict[str, list[str]]
+    # The units (people, households, enrollments) behind each row's figure and behind the
+    # total: what small-cell protection decides on, a sum measure's too.
+    units: list[int]
+    total_units: int
 
 
 async def count(session: AsyncSession, spec: StatsSpec) -> StatsCounts:
     result = await session.execute(statement_for(spec))
     labels = _ordinal_labels(spec)
     rows: list[dict[str, Any]] = []
-    total = 0
+    units: list[int] = []
+    total = total_units = 0
     known: dict[str, set[str]] = {}
     for row in result.mappings():
         if row["is_total"]:
-            total = row["count"]
+            total, total_units = row["count"], row["units"]
             known = {name: set(row[f"known_{name}"] or ()) for name in spec.check_codes}
             if not spec.group_by:
                 rows.append({"count": total})
+                units.append(total_units)
             continue
         values = {name: _decode(row[name], labels.get(name)) for name in spec.group_by}
         rows.append({**values, "count": row["count"]})
+        units.append(row["units"])
     unknown = {
         name: [code for code in codes if code not in known.get(name, set())]
         for name, codes in spec.check_codes.items()
     }
-    return StatsCounts(rows, total, {name: codes for name, codes in unknown.items() if codes})
+    return StatsCounts(
+        rows,
+        total,
+        {name: codes for name, codes in unknown.items() if codes},
+        units,
+        total_units,
+    )
 
 
 def statement_for(spec: StatsSpec) -> Select[Any]:
@@ -141,7 +154,10 @@ def statement_for(spec: StatsSpec) -> Select[Any]:
         )
         unit = matching.subquery("unit")
         return select(
-            _tally(spec, unit).label("count"), literal(True).label("is_total"), *checks
+            _tally(spec, unit).label("count"),
+            _units_of(spec, unit).label("units"),
+            literal(True).label("is_total"),
+            *checks,
         ).select_from(unit)
 
     unit_columns = [expressions[name].label(name) for name in spec.group_by]
@@ -152,12 +168,21 @@ def statement_for(spec: StatsSpec) -> Select[Any]:
     dimensions = [unit.c[name] for name in spec.group_by]
     is_total = func.grouping(dimensions[0]) == 1
     tally: ColumnElement[int] = _tally(spec, unit)
+    counted: ColumnElement[int] = _units_of(spec, unit)
     if units.first_of_household is not None:
         # A unit is in one row per (programme, status) it has, so within a group it appears
         # once, but the grand total must count it once overall.
-        tally = case((is_total, _tally(spec, unit, unit.c.first_of_household)), else_=tally)
+        first = unit.c.first_of_household
+        tally = case((is_total, _tally(spec, unit, first)), else_=tally)
+        counted = case((is_total, _units_of(spec, unit, first)), else_=counted)
     return (
-        select(*dimensions, tally.label("count"), is_total.label("is_total"), *checks)
+        select(
+            *dimensions,
+            tally.label("count"),
+            counted.label("units"),
+            is_total.label("is_total"),
+            *checks,
+        )
         .group_by(func.grouping_sets(tuple_(*dimensions), tuple_()))
         .order_by(*dimensions)
     )
@@ -194,6 +219,16 @@ def _tally(
     if only is not None:
         summed = summed.filter(only)
     return cast(func.coalesce(func.round(cast(summed, Numeric())), 0), BigInteger)
+
+
+def _units_of(
+    spec: StatsSpec, unit: Any, only: ColumnElement[bool] | None = None
+) -> ColumnElement[int]:
+    """The units a figure stands on: those counted, or those whose figure is summed (a
+    consumption sum over one person is still one person)."""
+    summed = spec.measure in CONSUMPTION_MEASURES
+    counted = func.count(unit.c.figure) if summed else func.count()
+    return counted if only is None else counted.filter(only)
 
 
 @dataclass

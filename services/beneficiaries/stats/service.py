@@ -92,7 +92,7 @@ async def statistics(
         rows=counts.rows,
         total=counts.total,
     )
-    return disclosure.shaped(answer, principal, settings)
+    return disclosure.shaped(answer, counts.units, counts.total_units, principal, settings)
 
 
 def _check_poverty_line(query: StatsQuery) -> None:
