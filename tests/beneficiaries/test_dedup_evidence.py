@@ -198,6 +198,26 @@ async def test_a_registrar_learns_only_that_a_duplicate_exists_in_another_region
     ):
         assert clue not in text
 
+    # Registering them anyway: the identifier is refused without naming who holds it.
+    refused = await registry.post(
+        f"{BASE}/households",
+        json=household(
+            [
+                member(
+                    "Amina",
+                    sex="F",
+                    birth_date="1999-09-09",
+                    identifiers=[{"type": "national_id", "value": "DJ-1985-4242"}],
+                )
+            ]
+        ),
+        headers=djibouti,
+    )
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["outside_your_regions"] is True
+    for clue in (theirs["id"], theirs["members"][0]["id"], "DJ-AS"):
+        assert clue not in refused.text
+
     # in their own region, and for a data manager, the record itself
     for headers in (ali_sabieh, manager):
         seen = (await registry.post(f"{BASE}/dedup/check", json=draft, headers=headers)).json()

@@ -206,17 +206,6 @@ async def household_members(
     return members
 
 
-async def household_regions(
-    session: AsyncSession, household_ids: Iterable[uuid.UUID | None]
-) -> dict[uuid.UUID, str]:
-    ids = list({h for h in household_ids if h is not None})
-    if not ids:
-        return {}
-    raw = await driver_connection(session)
-    rows = await raw.fetch("SELECT id, region_code FROM household WHERE id = ANY($1::uuid[])", ids)
-    return {row[0]: row[1] for row in rows}
-
-
 async def communes(session: AsyncSession, localities: Iterable[str | None]) -> dict[str, str]:
     """locality code -> the commune (or sub-prefecture) it lies in."""
     codes = list({code for code in localities if code})

@@ -268,13 +268,9 @@ async def check_drafts(
     clashes = await records.unique_identifier_owners(
         session, [(i.type, i.value) for person in data.people for i in person.identifiers]
     )
-    where = await repository.household_regions(session, [h for *_, h in clashes])
-    for kind, value, owner, household in clashes:
+    for kind, value, owner, household, region in clashes:
         owners.setdefault((kind, value), []).append(
-            (
-                IdentifierConflict(type=kind, individual_id=owner, household_id=household),
-                where.get(household) if household else None,
-            )
+            (IdentifierConflict(type=kind, individual_id=owner, household_id=household), region)
         )
     found = await find_matches_many(
         session,

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import date
 
-from services.beneficiaries.access import ensure_region
+from services.beneficiaries.access import allowed_regions, ensure_region
 from services.beneficiaries.areas.service import resolve_location
 from services.beneficiaries.context import WriteContext
 from services.beneficiaries.dedup.service import flag_joining
@@ -80,7 +80,9 @@ async def add_member(
     member = data.member
     if member.id and await repository.existing_individual_ids(ctx.session, [member.id]):
         raise Conflict("A person with this id is registered already.", existing_id=str(member.id))
-    await check_identifiers_free(ctx.session, member.identifier_pairs())
+    await check_identifiers_free(
+        ctx.session, member.identifier_pairs(), regions=allowed_regions(ctx.principal)
+    )
     position = await repository.next_roster_position(ctx.session, household.id)
     person = new_person(household.id, member, ctx.principal.subject, position=position)
     await add_people(

@@ -126,7 +126,9 @@ async def create(
         raise Conflict(
             "A member id given is already registered.", existing_ids=sorted(map(str, taken))
         )
-    await check_identifiers_free(session, data.identifier_pairs())
+    await check_identifiers_free(
+        session, data.identifier_pairs(), regions=allowed_regions(ctx.principal)
+    )
 
     household = HouseholdRow(
         id=household_id,
@@ -317,7 +319,9 @@ async def _replace(ctx: WriteContext, stored: Stored, data: HouseholdWrite) -> N
             )
     unseen = data.identifier_pairs() - stored.held_identifiers()
     if unseen:
-        await check_identifiers_free(session, unseen, allowed_owners=current)
+        await check_identifiers_free(
+            session, unseen, regions=allowed_regions(ctx.principal), allowed_owners=current
+        )
 
     changed: dict[uuid.UUID, Individual] = {}
     leaving = [person for person_id, person in current.items() if person_id not in sent]

@@ -169,7 +169,12 @@ async def update_held(
         wanted: set[tuple[str, str]] = {(i.type, i.value) for i in data.identifiers}
         held = await repository.identifier_pairs_of(session, person.id)
         if wanted != held:
-            await check_identifiers_free(session, wanted - held, allowed_owners=[person.id])
+            await check_identifiers_free(
+                session,
+                wanted - held,
+                regions=allowed_regions(ctx.principal),
+                allowed_owners=[person.id],
+            )
             await repository.replace_identifiers(session, person.id, wanted, held)
             changed.append("identifiers")
     if changed:

@@ -130,15 +130,22 @@ async def identifier_pairs_of(session: AsyncSession, individual_id: uuid.UUID) -
 
 async def unique_identifier_owners(
     session: AsyncSession, pairs: Iterable[tuple[str, str]]
-) -> list[tuple[str, str, uuid.UUID, uuid.UUID | None]]:
-    """(type, value, individual id, household id) for each given pair already registered,
-    among the identifier types that must be unique."""
+) -> list[tuple[str, str, uuid.UUID, uuid.UUID | None, str | None]]:
+    """(type, value, individual id, household id, its region) for each given pair already
+    registered, among the identifier types that must be unique."""
     wanted = [(t, v) for t, v in pairs if t in UNIQUE_IDENTIFIER_TYPES]
     if not wanted:
         return []
     statement = (
-        select(Identifier.type, Identifier.value, Individual.id, Individual.household_id)
+        select(
+            Identifier.type,
+            Identifier.value,
+            Individual.id,
+            Individual.household_id,
+            Household.region_code,
+        )
         .join(Individual, Individual.id == Identifier.individual_id)
+        .outerjoin(Household, Household.id == Individual.household_id)
         .where(tuple_(Identifier.type, Identifier.value).in_(wanted))
     )
     return [tuple(row) for row in (await session.execute(statement)).all()]  # type: ignore[misc]

@@ -28,20 +28,30 @@ async def check_identifiers_free(
     session: AsyncSession,
     identifiers: Iterable[tuple[str, str]],
     *,
+    regions: Sequence[str] | None,
     allowed_owners: Iterable[uuid.UUID] = (),
 ) -> None:
-    """409 naming the record that already holds one of these (unique-type) identifiers."""
+    """409 naming the record that already holds one of these (unique-type) identifiers; to a
+    caller limited to `regions` (None: no limit), one held outside them is not named."""
     allowed = set(allowed_owners)
-    for kind, _value, owner, household_id in await repository.unique_identifier_owners(
+    for kind, _value, owner, household_id, region in await repository.unique_identifier_owners(
         session, identifiers
     ):
-        if owner not in allowed:
+        if owner in allowed:
+            continue
+        if regions is not None and region not in regions:
             raise DuplicateIdentifier(
-                f"This {kind} is already registered to someone else.",
+                f"This {kind} is already registered to someone outside your regions: a data "
+                "manager must resolve it.",
                 identifier_type=kind,
-                existing_individual_id=str(owner),
-                existing_household_id=str(household_id) if household_id else None,
+                outside_your_regions=True,
             )
+        raise DuplicateIdentifier(
+            f"This {kind} is already registered to someone else.",
+            identifier_type=kind,
+            existing_individual_id=str(owner),
+            existing_household_id=str(household_id) if household_id else None,
+        )
 
 
 def new_person(
