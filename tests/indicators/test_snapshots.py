@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import func, update
 
 from services.indicators.context import Sources
-from services.indicators.snapshots.job import run_pending
+from services.indicators.models import Snapshot
+from services.indicators.snapshots import repository
+from services.indicators.snapshots.job import STALE_AFTER_SECONDS, run, run_pending
 from shared.db import Database
 from tests.indicators.conftest import REGISTRY_URL, OneAtATime, indicators_settings, stats_client
 from tests.indicators.payloads import BASE, DEFINITIONS, FRAMEWORKS
@@ -296,3 +300,35 @@ async def test_a_snapshot_s_values_download_as_csv_as_the_reader_may_see_them(
         )
         assert small["flagged"] == "yes"
         assert (small["numerator"] == "2") is shown and (small["value"] == "") is not shown
+
+
+async def test_a_run_taken_over_by_another_worker_keeps_only_the_newer_run_s_values(
+    indicators: httpx.AsyncClient,
+    indicators_app: FastAPI,
+    indicators_db: Database,
+    defined: None,
+    tokens: TokenFactory,
+    officer: dict[str, str],
+) -> None:
+    """A worker thought stopped (no heartbeat for too long) whose run then ends after
+    another worker claimed the snapshot again: its values are not added to the other's."""
+    queued = await indicators.post(SNAPSHOTS, json={"period": "2026"}, headers=officer)
+    assert queued.status_code == 202, queued.text
+    async with indicators_db.sessionmaker() as session, session.begin():
+        first = await repository.claim(session, STALE_AFTER_SECONDS)
+        assert first is not None
+        await session.execute(
+            update(Snapshot)
+            .where(Snapshot.id == first.id)
+            .values(heartbeat_at=func.now() - timedelta(seconds=STALE_AFTER_SECONDS + 1))
+        )
+    async with indicators_db.sessionmaker() as session, session.begin():
+        second = await repository.claim(session, STALE_AFTER_SECONDS)
+        assert second is not None and second.id == first.id
+    settings, sources = indicators_settings(tokens), indicators_app.state.sources
+    await run(indicators_db, sources, settings, second)
+    await run(indicators_db, sources, settings, first)  # the stale worker ends last
+    shown = (await indicators.get(f"{SNAPSHOTS}/{first.id}", headers=officer)).json()
+    frozen = await _frozen(indicators, shown, officer)
+    assert shown["status"] == "done"
+    assert len(frozen["values"]) == shown["value_count"] == 1 + 3 + 2 + 2 + 1 + 2

@@ -79,6 +79,11 @@ async def _finish(
     async with database.sessionmaker() as session, session.begin():
         row = await session.get(Snapshot, snapshot.id, with_for_update=True)
         assert row is not None
+        if row.status != "running" or row.started_at != snapshot.started_at:
+            # Taken over by another worker meanwhile (this one was thought stopped): its
+            # run is the one kept.
+            _log.warning("snapshot run superseded", snapshot_id=str(snapshot.id))
+            return
         await repository.add_values(session, row.id, computed)
         row.status = status
         row.message = None if message is None else message[:500]
