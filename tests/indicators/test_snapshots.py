@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, update
 
 from services.indicators.context import Sources
-from services.indicators.models import Snapshot
+from services.indicators.models import Snapshot, SnapshotValue
 from services.indicators.snapshots import repository
 from services.indicators.snapshots.job import STALE_AFTER_SECONDS, run, run_pending
 from shared.db import Database
@@ -261,6 +261,19 @@ async def test_the_framework_shows_each_indicator_s_latest_snapshot_value(
         assert latest["snapshot_id"] == snapshot["id"]
         assert (latest["period"], latest["status"]) == ("2026", "no_target")
         assert Decimal(latest["value"]) == percent(5, 340)
+
+    # Had that value come from fewer people than the threshold, the analyst would read the
+    # tree without its figure or status; the M&E officer with them.
+    async with indicators_db.sessionmaker() as session, session.begin():
+        await session.execute(
+            update(SnapshotValue)
+            .where(SnapshotValue.snapshot_id == snapshot["id"], SnapshotValue.indicator == "SDG131")
+            .values(body=SnapshotValue.body.op("||")(func.jsonb_build_object("flagged", True)))
+        )
+    hidden = (await shown(analyst))["latest"]
+    assert (hidden["value"], hidden["status"]) == (None, None)
+    assert hidden["period"] == "2026"
+    assert Decimal((await shown(officer))["latest"]["value"]) == percent(5, 340)
 
 
 async def test_a_snapshot_s_values_download_as_csv_as_the_reader_may_see_them(
