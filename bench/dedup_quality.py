@@ -36,6 +36,7 @@ from services.beneficiaries.dedup.matching import (
     Relative,
     score,
     within_reach,
+    year_only,
 )
 from services.beneficiaries.models import NAME_PART_PAIRS
 from services.beneficiaries.names import phonetic_key
@@ -121,8 +122,8 @@ def _as_candidate(person: Person) -> Candidate:
 
 
 def _vague(draft: PersonDraft) -> bool:
-    day = draft.birth_date
-    return draft.birth_date_estimated or (day.month, day.day) == (1, 1)
+    """A date for its year only, as the registry's lookup reads it."""
+    return year_only(draft.birth_date, draft.birth_date_estimated) is not None
 
 
 def candidate_pairs(people: Sequence[Person], window: int) -> Iterator[tuple[Person, Person]]:

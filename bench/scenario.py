@@ -7,7 +7,8 @@ beside its anchor measured in the same run, and optionally
 
     STACK_ENV = {...}          settings the shared stack must start with
     USES_REGISTRY = False      it does not need the seeded registry
-    EMPTIES_REGISTRY = True    it leaves the registry empty (the runner runs it last)
+
+A scenario that empties the registry goes last in bench/runner.py's SCENARIOS.
 
 `ctx.smoke` asks for the tiny version (CI: a few seconds, so that no scenario rots): fewer
 requests, shorter loads, the same code paths. Printed lines along the way are welcome; the

@@ -163,9 +163,8 @@ SELECT i.id, i.household_id, i.given_name, i.father_name, i.grandfather_name, i.
        i.birth_date, i.birth_date_estimated, h.locality_code, h.region_code, h.registry_number,
        ARRAY(SELECT ARRAY[d.type::text, d.value::text] FROM identifier d
              WHERE d.individual_id = i.id),
-       a.parent_code, i.relationship_to_head
+       h.commune_code, i.relationship_to_head
 FROM individual i LEFT JOIN household h ON h.id = i.household_id
-     LEFT JOIN admin_area a ON a.code = h.locality_code
 WHERE i.id = ANY($1::uuid[])
 """
 
