@@ -319,8 +319,10 @@ def _decimal(text: str | None) -> str | None:
 # Values as people write them, folded (lower case, no accents, words joined by "_"), to
 # the registry's: French and English.
 _SEXES = {
-    **dict.fromkeys(("f", "female", "femme", "feminin", "woman", "fille", "girl", "dheddig"), "F"),
-    **dict.fromkeys(("m", "male", "homme", "masculin", "man", "garcon", "boy", "lab"), "M"),
+    **dict.fromkeys(
+        ("f", "w", "female", "femme", "feminin", "woman", "fille", "girl", "dheddig"), "F"
+    ),
+    **dict.fromkeys(("m", "h", "male", "homme", "masculin", "man", "garcon", "boy", "lab"), "M"),
 }
 _AREAS = {"urbain": "urban", "urbaine": "urban", "rurale": "rural"}
 _RELATIONSHIPS = {
@@ -352,8 +354,13 @@ def _vocabulary(text: str, synonyms: Mapping[str, str] | None = None) -> str:
     return (synonyms or {}).get(key, key)
 
 
+def sex_code(text: str) -> str | None:
+    """F or M from a sex as people write it (French, English, Somali), None if unknown."""
+    return _SEXES.get(fold(text))
+
+
 def _sex(text: str) -> str:
-    return _SEXES.get(fold(text), text.upper()) if text else text
+    return (sex_code(text) or text.upper()) if text else text
 
 
 def _bool(cells: _Cells, row: int, record: dict, column: str, *, required: bool = False) -> Any:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from services.beneficiaries.imports.parse import read_date
+from services.beneficiaries.imports.parse import read_date, sex_code
 from services.beneficiaries.imports.reader import UnreadableFile, rows, sniff_format
 from services.beneficiaries.matches.columns import map_headers
 from services.beneficiaries.records.schemas import normalise_identifier
@@ -18,16 +18,6 @@ from shared.errors import UnprocessableEntity
 
 IDENTIFIER_COLUMNS = ("unhcr_individual", "unhcr_case", "phone")
 _YEAR = re.compile(r"^\s*(\d{4})\s*$")
-_SEX = {
-    "f": "F",
-    "female": "F",
-    "femme": "F",
-    "w": "F",
-    "m": "M",
-    "male": "M",
-    "homme": "M",
-    "h": "M",
-}
 
 
 @dataclass(frozen=True)
@@ -104,7 +94,7 @@ def submitted(record: dict[str, str]) -> dict[str, Any]:
             except ValueError:
                 unreadable.append("birth_date")
     if text := record.get("sex"):
-        sex = _SEX.get(text.lower())
+        sex = sex_code(text)
         if sex:
             out["sex"] = sex
         else:

@@ -300,7 +300,7 @@ async def test_an_excel_list_is_matched_as_a_csv_one(
     sheet = workbook.active
     assert sheet is not None
     sheet.append(["Beneficiary ID", "Nom complet", "Date de naissance", "Sexe"])
-    sheet.append(["x-1", "Fatouma Hassan Omar", date(1992, 1, 15), "F"])
+    sheet.append(["x-1", "Fatouma Hassan Omar", date(1992, 1, 15), "Féminin"])
     buffer = io.BytesIO()
     workbook.save(buffer)
     headers = as_role(tokens, "data_manager")
@@ -311,6 +311,7 @@ async def test_an_excel_list_is_matched_as_a_csv_one(
     report = await registry.get(f"{MATCHES}/{started.json()['id']}/report.json", headers=headers)
     [row] = report.json()["rows"]
     assert (row["partner_ref"], row["outcome"]) == ("x-1", "matched")
+    assert not row["unreadable"], "Féminin is a sex, as in an import"
     assert row["household"] == str(homes["fatouma"].id)
 
 
