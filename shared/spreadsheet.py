@@ -8,9 +8,19 @@ which spreadsheets show as text.
 
 from __future__ import annotations
 
+import csv
+import io
+
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(text: str) -> str:
     """`text` made safe to open in a spreadsheet: quoted when it could start a formula."""
     return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def csv_line(values: list[str]) -> str:
+    """One CSV line of `values`, each neutralised."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow([neutralise(value) for value in values])
+    return buffer.getvalue()

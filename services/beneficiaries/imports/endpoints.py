@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Literal
@@ -18,7 +16,7 @@ from services.beneficiaries.imports.schemas import ImportJob
 from services.beneficiaries.imports.templates import template_csv, template_xlsx
 from shared.db import DbSession, ReadSession, StreamSession
 from shared.pagination import Page, PageParams, page_params
-from shared.spreadsheet import neutralise
+from shared.spreadsheet import csv_line
 
 router = APIRouter(prefix="/api/v1/beneficiaries/imports", tags=["imports"])
 CHUNK = 1024 * 1024
@@ -93,11 +91,11 @@ async def import_errors(job_id: uuid.UUID, session: StreamSession, _: Manager) -
     await service.get(session, job_id)
 
     async def lines() -> AsyncIterator[bytes]:
-        yield _csv_line(["row", "column", "value", "message"]).encode("utf-8-sig")
+        yield csv_line(["row", "column", "value", "message"]).encode("utf-8-sig")
         result = await repository.errors_of(session, job_id)
         async for rows in result.partitions():
             yield "".join(
-                _csv_line([str(r[0]), r[1] or "", r[2] or "", r[3]]) for r in rows
+                csv_line([str(r[0]), r[1] or "", r[2] or "", r[3]]) for r in rows
             ).encode()
 
     return StreamingResponse(
@@ -111,10 +109,3 @@ async def import_errors(job_id: uuid.UUID, session: StreamSession, _: Manager) -
 async def cancel_import(job_id: uuid.UUID, session: DbSession, _: Manager) -> ImportJob:
     """Cancels an import that has not finished: nothing of it is saved."""
     return ImportJob.model_validate(await service.cancel(session, job_id))
-
-
-def _csv_line(values: list[str]) -> str:
-    buffer = io.StringIO()
-    # A cell a spreadsheet would run as a formula is written as text (leading quote).
-    csv.writer(buffer).writerow([neutralise(value) for value in values])
-    return buffer.getvalue()

@@ -4,8 +4,6 @@ agreement; data managers and admins match against the whole registry."""
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from typing import Annotated, Any
 
@@ -21,7 +19,7 @@ from shared.auth import Principal, require_roles
 from shared.db import DbSession
 from shared.errors import Conflict
 from shared.pagination import Page, PageParams, page_params
-from shared.spreadsheet import neutralise
+from shared.spreadsheet import csv_line
 from shared.uploads import read_upload
 
 router = APIRouter(prefix=MATCHES_PATH, tags=["partner list matching"])
@@ -165,9 +163,9 @@ async def match_report_csv(
     is a few megabytes): the partner's request reads in the one session its agreement was
     checked in."""
     await _finished(session, job_id, caller)
-    lines = [_csv_line(CSV_HEADER)]
+    lines = [csv_line(CSV_HEADER)]
     async for batch in service.results(session, job_id):
-        lines.extend(_csv_line(_cells(result)) for result in batch)
+        lines.extend(csv_line(_cells(result)) for result in batch)
     await _audit_report(session, caller, audit, job_id, f"GET /matches/{job_id}/report.csv")
     return Response(
         "".join(lines).encode("utf-8-sig"),
@@ -198,10 +196,3 @@ def _cells(result: MatchResult) -> list[str]:
         candidates,
         ", ".join(result.unreadable or []),
     ]
-
-
-def _csv_line(values: list[str]) -> str:
-    buffer = io.StringIO()
-    # A cell a spreadsheet would run as a formula is written as text (leading quote).
-    csv.writer(buffer).writerow([neutralise(value) for value in values])
-    return buffer.getvalue()

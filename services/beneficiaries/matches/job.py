@@ -15,7 +15,7 @@ from services.beneficiaries.config import BeneficiariesSettings
 from services.beneficiaries.matches import repository
 from services.beneficiaries.matches.matcher import Settings, match_batch
 from services.beneficiaries.models import DataSharingAgreement, MatchJob
-from services.beneficiaries.partners.scope import PartnerScope
+from services.beneficiaries.partners.scope import AgreementRefused, PartnerScope, active_agreement
 from shared.db import Database
 from shared.logs import get_logger
 
@@ -66,9 +66,11 @@ async def _scope(
         agreement = (
             await session.get(DataSharingAgreement, job.agreement_id) if job.agreement_id else None
         )
-    if agreement is None or not agreement.valid_from <= today() <= agreement.valid_to:
-        raise _Refused("The data-sharing agreement is no longer in force: nothing was matched.")
-    return PartnerScope.of(agreement, settings.pseudonym_key_material())
+    try:
+        in_force = active_agreement([agreement] if agreement else [], today(), job.partner_id)
+    except AgreementRefused as refused:
+        raise _Refused(f"{refused.detail} Nothing was matched.") from None
+    return PartnerScope.of(in_force, settings.pseudonym_key_material())
 
 
 async def _match(database: Database, settings: BeneficiariesSettings, job: MatchJob) -> str:
