@@ -15,6 +15,7 @@ const FORMAT_LOCALES = {
 };
 
 let library = null;
+let drawn = []; // the views drawn: each let go once its figure has left the page
 
 function vegaEmbed() {
   // A classic bundle: it sets window.vegaEmbed when evaluated.
@@ -89,6 +90,7 @@ function dataTable(name, title, columns, rows, format) {
 
 // Draws every chart figure inside `container` (after it is in the document: Vega measures).
 export async function drawCharts(container) {
+  drawn = drawn.filter((view) => view.container()?.isConnected || (view.finalize(), false));
   const figures = [...container.querySelectorAll("figure[data-chart]")];
   if (!figures.length) return;
   const embed = await vegaEmbed();
@@ -110,6 +112,13 @@ async function drawOne(embed, figure) {
     },
     ...chart.spec,
   };
+  if (chart.spec.data?.values?.length === 0) {
+    // Nothing to draw (every figure withheld or missing): the table says so.
+    chart.status.textContent = t("chart.nothing");
+    for (const button of figure.querySelectorAll("[data-download=png], [data-download=svg]")) button.disabled = true;
+    figure.dataset.rendered = "true";
+    return;
+  }
   try {
     const result = await embed(canvas, spec, {
       mode: "vega-lite",
@@ -121,6 +130,7 @@ async function drawOne(embed, figure) {
       formatLocale: FORMAT_LOCALES[currentLanguage()],
     });
     chart.view = result.view;
+    drawn.push(result.view);
     chart.status.remove();
     figure.dataset.rendered = "true";
   } catch (error) {

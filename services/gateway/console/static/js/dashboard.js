@@ -208,7 +208,8 @@ function refugeeChart() {
     spec: {
       description: t("me.refugees.aria", { value: shown === null ? t("me.withheld") : number(shown), goal: number(goal) }),
       height: 60,
-      data: { values: [{ label, value: Number(shown ?? 0), goal: Number(goal) }] },
+      // A withheld figure draws no bar (Vega-Lite leaves a null out), never a zero.
+      data: { values: [{ label, value: shown === null ? null : Number(shown), goal: Number(goal) }] },
       layer: [
         { mark: { type: "bar", color: "#e3e8ef", height: 28 }, encoding: { x: { field: "goal", type: "quantitative", title: t("me.refugees.axis") }, y: { field: "label", type: "nominal", title: null } } },
         { mark: { type: "bar", color: "#0b5394", height: 28 }, encoding: { x: { field: "value", type: "quantitative" }, y: { field: "label", type: "nominal" } } },
@@ -250,7 +251,7 @@ function fundsChart() {
     spec: {
       description: t("me.funds.aria"),
       data: { values: points },
-      height: { step: 18 },
+      height: 36 * Math.max(1, rows.length),
       mark: { type: "bar" },
       encoding: {
         y: { field: "group", type: "nominal", title: null, sort: null },

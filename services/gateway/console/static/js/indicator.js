@@ -110,6 +110,7 @@ function breakdownChart({ by, values: found }, unit, period) {
     numerator: v.numerator,
     denominator: v.denominator,
   }));
+  const drawable = rows.filter((r) => r.value !== null);
   return chartFigure({
     name: `by-${by}`,
     title: t("me.by", { dimension: t(`me.dim.${by}`), period }),
@@ -123,8 +124,9 @@ function breakdownChart({ by, values: found }, unit, period) {
     format: (column, text, row) => (column.key === "code" ? label(text) : figure(column, text, row)),
     spec: {
       description: t("me.byAria", { dimension: t(`me.dim.${by}`), period }),
-      height: { step: 26 },
-      data: { values: rows.filter((r) => r.value !== null).map((r) => ({ cell: label(r.code), amount: Number(r.value) })) },
+      // A fixed height (a band per cell), not a step: the width fits the page.
+      height: 30 * Math.max(1, drawable.length),
+      data: { values: drawable.map((r) => ({ cell: label(r.code), amount: Number(r.value) })) },
       layer: [
         { mark: { type: "bar", color: "#0b5394" } },
         { mark: { type: "text", align: "left", dx: 4, color: "#1b1f24" }, encoding: { text: { field: "amount", type: "quantitative", format: ",.4~r" } } },
@@ -167,7 +169,7 @@ function provenance() {
         h(
           "thead",
           {},
-          h("tr", {}, [t("me.trend.year"), t("me.prov.from"), `${t("me.trend.value")} (${unitText(found.unit)})`, t("me.numerator"), t("me.denominator"), t("me.prov.version"), t("me.prov.asOf"), t("me.status")].map((text) => h("th", { scope: "col" }, text))),
+          h("tr", {}, [t("me.prov.period"), `${t("me.trend.value")} (${unitText(found.unit)})`, t("me.numerator"), t("me.denominator"), t("me.prov.version"), t("me.prov.asOf"), t("me.status")].map((text) => h("th", { scope: "col" }, text))),
         ),
         h(
           "tbody",
@@ -176,8 +178,7 @@ function provenance() {
             h(
               "tr",
               { "data-period": value.period, "data-source": source },
-              h("th", { scope: "row" }, value.period),
-              h("td", {}, source),
+              h("th", { scope: "row" }, value.period, h("span", { class: "origin" }, source)),
               h("td", { class: "number", "data-value": value.value ?? "" }, value.suppressed ? withheld() : value.value === null ? (value.reason ?? "—") : valueText(value.value)),
               h("td", { class: "number", "data-value": value.numerator ?? "" }, value.numerator === null ? "—" : number(value.numerator)),
               h("td", { class: "number", "data-value": value.denominator ?? "" }, value.denominator === null ? "—" : number(value.denominator)),
