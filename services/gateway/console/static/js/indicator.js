@@ -40,6 +40,11 @@ function view(state, filters) {
   ];
 }
 
+// A count's axis ticks whole numbers; a percentage's or an amount's, as Vega chooses.
+function counted(unit) {
+  return ["households", "people"].includes(unit) ? { tickMinStep: 1, format: ",d" } : {};
+}
+
 // A table's cell: a figure alone (its column's header names the unit), or withheld.
 function figure(column, text, row) {
   if (!column.numeric) return text ?? "";
@@ -89,7 +94,7 @@ function trendChart(state) {
       data: { values: points },
       encoding: {
         x: { field: "year", type: "ordinal", title: t("me.trend.year"), axis: { labelAngle: 0 } },
-        y: { field: "amount", type: "quantitative", title: unitText(found.unit) },
+        y: { field: "amount", type: "quantitative", title: unitText(found.unit), axis: counted(found.unit) },
         color: { field: "series", type: "nominal", title: null, scale: { domain: [labels.value, labels.baseline, labels.target], range: ["#0b5394", "#4a5260", "#1e6b34"] } },
         shape: { field: "series", type: "nominal", title: null, scale: { domain: [labels.value, labels.baseline, labels.target], range: ["circle", "square", "diamond"] } },
       },
@@ -133,7 +138,7 @@ function breakdownChart({ by, values: found }, unit, period) {
       ],
       encoding: {
         y: { field: "cell", type: "nominal", title: null, sort: null },
-        x: { field: "amount", type: "quantitative", title: unitText(unit) },
+        x: { field: "amount", type: "quantitative", title: unitText(unit), axis: counted(unit) },
       },
     },
   });
@@ -159,13 +164,13 @@ function provenance() {
       h("div", { "data-fact": "version" }, h("dt", {}, t("me.prov.current")), h("dd", {}, String(found.version))),
       found.source ? h("div", { "data-fact": "source" }, h("dt", {}, t("me.prov.source")), h("dd", {}, found.source)) : null,
     ),
+    h("p", { id: "provenance-hint", class: "hint" }, t("me.prov.caption")),
     h(
       "div",
       { class: "scroll" },
       h(
         "table",
-        { class: "provenance-table" },
-        h("caption", {}, t("me.prov.caption")),
+        { class: "provenance-table", "aria-labelledby": "provenance-title", "aria-describedby": "provenance-hint" },
         h(
           "thead",
           {},
