@@ -1,6 +1,6 @@
 """The console in a real browser: Debian's headless chromium driven by Playwright, against
 the real stack (`inds up`: embedded PostgreSQL, the three services, the gateway) seeded
-through the public API. One stack and one browser for the module of browser tests (closed
+through the public API. One stack and one browser for the package of browser tests (closed
 with it: Playwright's synchronous API runs an event loop of its own while a browser is
 open, and the async tests after it need theirs); each test gets a fresh browser context
 (no token carried from one test to the next).
@@ -40,7 +40,7 @@ def chromium() -> Path:
     return CHROMIUM
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def browser(chromium: Path) -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
@@ -50,7 +50,7 @@ def browser(chromium: Path) -> Iterator[object]:
         launched.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def stack(chromium: Path) -> Iterator[RunningStack]:
     # Not under pytest's tmp_path: each pytest session that starts on the machine takes the
     # others' access away from /tmp/pytest-of-<user>, and the embedded PostgreSQL runs as a
@@ -64,7 +64,7 @@ def stack(chromium: Path) -> Iterator[RunningStack]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def seeded(stack: RunningStack) -> Seeded:
     return seed(stack)
 

@@ -22,7 +22,9 @@ USERS = {
     "omar": ["finance_officer", "finance_approver"],
     "hawa": ["finance_approver"],
     "idris": ["finance_approver"],
-    "salma": ["analyst"],  # nothing the console has is for her
+    "salma": ["registrar"],  # nothing the console has is for her
+    "nadia": ["me_officer"],  # the M&E pole: the dashboard, every figure
+    "leila": ["analyst"],  # the dashboard, small cells withheld
 }
 PROGRAMME = "console-cash"
 BENEFIT = 30_000  # DJF
@@ -100,6 +102,10 @@ def seed(stack: RunningStack) -> Seeded:
     cycle, spare, untouched, contested, refused = _built_cycles(
         stack, officer, agreement["id"], provider["id"], periods
     )
+    # The results framework's seed reads this module's helpers: imported once they exist.
+    from tests.console.seed_results import seed_results
+
+    seed_results(stack, password_headers(stack, "nadia"), manager, officer, agreement)
     return Seeded(
         cycle=cycle,
         spare_cycle=spare,

@@ -53,7 +53,12 @@ async def test_each_file_is_served_with_its_type_and_the_policy(
 ) -> None:
     response = await gateway.get(f"/console/{name}")
     assert response.status_code == 200, name
-    expected = {".js": "text/javascript", ".css": "text/css", ".html": "text/html"}
+    expected = {
+        ".js": "text/javascript",
+        ".css": "text/css",
+        ".html": "text/html",
+        ".txt": "text/plain",
+    }
     kind = expected.get(Path(name).suffix, "image/svg+xml")
     assert response.headers["content-type"].startswith(kind)
     assert "content-security-policy" in response.headers
@@ -81,8 +86,13 @@ async def test_nothing_outside_the_consoles_files_is_served(
     assert "import" not in response.text
 
 
+# The console's own files; the vendored chart library (vendor/) is checked apart.
+OWN_FILES = [name for name in FILES if not name.startswith("vendor/")]
+VENDORED = STATIC / "vendor" / "vega.js"
+
+
 def test_the_files_load_nothing_from_another_host_and_nothing_inline() -> None:
-    for name in FILES:
+    for name in OWN_FILES:
         text = (STATIC / name).read_text()
         if name.endswith(".svg"):
             continue  # its xmlns is a name, not something fetched
@@ -99,3 +109,23 @@ def test_the_files_load_nothing_from_another_host_and_nothing_inline() -> None:
 def test_the_gateway_serves_every_file_of_the_console() -> None:
     """(That each ships in the wheel: tests/test_packaging.py.)"""
     assert set(SERVED) == set(FILES)
+
+
+def test_the_chart_library_is_vendored_at_pinned_versions_with_its_licences() -> None:
+    """Vega's bundle names a few addresses: XML namespaces, its schema's name, and the
+    editor vega-embed links to from its action menu, which the console turns off
+    (`actions: false`); the browser tests check that no request leaves the gateway."""
+    text = VENDORED.read_text()
+    first_line = text.split("\n", 1)[0]
+    assert re.match(r"/\*! Vega 6\.[0-9.]+, Vega-Lite 6\.4, vega-embed 7\.[0-9.]+: ", first_line)
+    addresses = set(re.findall(r"https?://[a-z0-9./_-]+", text, re.I))
+    namespaces = {a for a in addresses if a.startswith("http://www.w3.org/")}
+    assert addresses - namespaces == {
+        "https://vega.github.io/schema/vega/v6.json",
+        "https://vega.github.io/editor/",
+        "https://github.com/vega/vega-lite/issues/2415",
+    }
+    licences = (STATIC / "vendor" / "LICENSES.txt").read_text()
+    assert "BSD-3-Clause" in licences and "University of Washington" in licences
+    charts = (STATIC / "js" / "charts.js").read_text()
+    assert "actions: false" in charts and "ast: true" in charts

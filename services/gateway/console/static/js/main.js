@@ -5,9 +5,11 @@ import { currentLanguage, onLanguageChange, preferredLanguage, setLanguage, t } 
 import { ApiError, hasRole, onSessionChange, person, signIn, signOut } from "./session.js";
 import { duplicates } from "./duplicates.js";
 import { approvals } from "./approvals.js";
+import { dashboard } from "./dashboard.js";
 
 // Each page: its address, its label, the roles the API lets use it, and its view.
 const PAGES = [
+  { path: "dashboard", label: "nav.dashboard", roles: ["me_officer", "analyst", "admin"], view: dashboard },
   { path: "duplicates", label: "nav.duplicates", roles: ["data_manager", "admin"], view: duplicates },
   { path: "approvals", label: "nav.approvals", roles: ["finance_approver", "finance_officer", "admin"], view: approvals },
 ];
@@ -25,6 +27,7 @@ const elements = {
   signOut: document.getElementById("sign-out"),
 };
 let current = null; // the page shown
+let shownAddress = null; // the address it was opened at
 
 function allowedPages() {
   return PAGES.filter((page) => hasRole(...page.roles));
@@ -50,8 +53,13 @@ function drawNavigation() {
   elements.userName.textContent = someone ? t("user.signedInAs", { name: someone.name }) : "";
 }
 
+// `#/<page>` or `#/<page>/<what in it>` (an indicator of the dashboard).
 function currentRoute() {
-  return location.hash.startsWith("#/") ? location.hash.slice(2) : "";
+  return location.hash.startsWith("#/") ? location.hash.slice(2).split("/")[0] : "";
+}
+
+function routeRest() {
+  return location.hash.startsWith("#/") ? location.hash.slice(2).split("/").slice(1).join("/") : "";
 }
 
 function route() {
@@ -68,9 +76,10 @@ function route() {
     show(elements.view, h("h1", { tabindex: "-1" }, t("home.title")), message("info", t("home.nothing")));
     return;
   }
-  const changed = current !== page;
+  const changed = current !== page || shownAddress !== location.hash;
   current = page;
-  page.view.open(elements.view).then(() => {
+  shownAddress = location.hash;
+  page.view.open(elements.view, routeRest()).then(() => {
     if (changed) elements.view.querySelector("h1")?.focus();
   });
 }
