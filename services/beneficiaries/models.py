@@ -525,6 +525,12 @@ class DataSharingAgreement(Timestamps, Versioned, Base):
     pseudonym_salt: Mapped[str] = mapped_column(String(64))
     # DCI message signing keys: [{"kid", "algorithm": "ed25519", "public_key": base64}].
     signing_keys: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    # The partner's DCI callback URIs (`header.sender_uri` of its asynchronous requests):
+    # the registry posts answers and notifications to these and to nothing else. The
+    # first is the default when a request names none.
+    callback_uris: Mapped[list[str]] = mapped_column(
+        ARRAY(String(500)), default=list, server_default="{}"
+    )
     created_by: Mapped[str | None] = mapped_column(String(80))
     updated_by: Mapped[str | None] = mapped_column(String(80))
 
@@ -556,6 +562,48 @@ class DciMessage(Base):
     received_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), index=True
     )
+
+
+class DciDelivery(Base):
+    """The durable outbox of DCI callbacks: an answer to an asynchronous request
+    (`on-search`, `txn-on-status`, …) or an event notification, posted signed to the
+    partner's callback URI until the receiver acknowledges it (retried with exponential
+    backoff; a worker claims rows with SKIP LOCKED, so no two send the same one). The
+    envelope is stored unsigned: each attempt is signed when it is sent. An asynchronous
+    answer's row is also its transaction's record for `txn/status`."""
+
+    __tablename__ = "dci_delivery"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="status"),
+        Index(
+            "ix_dci_delivery_due",
+            "next_attempt_at",
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index("ix_dci_delivery_transaction", "partner_id", "transaction_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    agreement_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("data_sharing_agreement.id", ondelete="CASCADE")
+    )
+    # The agreement's version the answer was computed under: a changed agreement is not
+    # served with what the earlier one allowed.
+    agreement_version: Mapped[int] = mapped_column(Integer)
+    partner_id: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(20))
+    transaction_id: Mapped[str] = mapped_column(String(99))
+    correlation_id: Mapped[str] = mapped_column(String(64))
+    callback_uri: Mapped[str] = mapped_column(String(500))
+    envelope: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class MatchJob(Base):

@@ -35,6 +35,7 @@ ERR_NOT_FOUND = "err.request.not_found"
 ERR_TOO_MANY = "err.request.too_many_requests"
 ERR_VERSION = "err.version.not_supported"
 ERR_SENDER_ID = "err.sender_id.invalid"
+ERR_SENDER_URI = "err.sender_uri.invalid"
 ERR_RECEIVER_ID = "err.receiver_id.invalid"
 ERR_SIGNATURE_MISSING = "err.signature.missing"
 ERR_SIGNATURE_INVALID = "err.signature.invalid"
@@ -51,6 +52,14 @@ ERROR_CODE_BY_STATUS = {
     429: ERR_TOO_MANY,
     503: ERR_UNAVAILABLE,
 }
+
+# common/schema/Ack.yaml (the answer to an asynchronous request: common/response/Response.yaml)
+ACK, NACK, ACK_ERROR = "ACK", "NACK", "ERR"
+
+# registry/social/TxnStatusRequest.yaml (the core API's registry/schema/TxnStatusRequest.yaml
+# spells `subscribe` right and adds `unsubscribe` and `subscription_code_list`)
+TXN_TYPES = {"search": "search", "subscribe": "subscribe", "subscibe": "subscribe"}
+TXN_ATTRIBUTE_TYPES = ("transaction_id", "reference_id_list", "correlation_id")
 
 # registry/social/QueryType.yaml
 QUERY_TYPES = ("idtype-value", "expression", "predicate")

@@ -1,5 +1,6 @@
-"""DCI synchronous search: the envelope checked, each search request read against the
-partner's agreement, searched, and answered in the `on-search` envelope."""
+"""DCI search: the envelope checked, each search request read against the partner's
+agreement, searched, and answered in the `on-search` envelope (returned by the synchronous
+search, posted to the partner's callback by the asynchronous one)."""
 
 from __future__ import annotations
 
@@ -27,11 +28,10 @@ ENDPOINT = "dci.sync.search"
 _HOUSEHOLD_LEVEL = {"household_id", "registry_number", *(f.name for f in LOCATION_FIELDS)}
 
 
-async def search(
-    access: PartnerAccess, message: SearchMessage, settings: BeneficiariesSettings
-) -> dict[str, Any]:
+def authenticate(access: PartnerAccess, message: SearchMessage) -> None:
+    """The sender is the partner the token acts for, and the message carries its signature
+    (when its agreement registers keys): err.sender_id.invalid, err.signature.*."""
     scope = access.scope
-    registry_id = settings.dci_registry_id
     if message.header.sender_id not in (scope.partner_id, access.principal.subject):
         raise DciError(
             403, codes.ERR_SENDER_ID, "header.sender_id is not the partner your token acts for."
@@ -43,24 +43,55 @@ async def search(
         message.header.sender_id,
         scope.signing_keys,
     )
-    try:
-        check_header(message, registry_id=registry_id, max_batch=settings.dci_max_batch)
-        fresh = await repository.remember_message(
-            access.session,
-            message.header.sender_id,
-            message.header.message_id,
-            message.transaction_id if isinstance(message.transaction_id, str) else None,
+
+
+async def accept(
+    access: PartnerAccess,
+    message: SearchMessage,
+    settings: BeneficiariesSettings,
+    *,
+    action: str = "search",
+    requests: str = "search_request",
+) -> None:
+    """The header's checks, and the message id remembered (refused when seen before):
+    HeaderRejected with the standard's reason code."""
+    check_header(
+        message,
+        registry_id=settings.dci_registry_id,
+        max_batch=settings.dci_max_batch,
+        action=action,
+        requests=requests,
+    )
+    fresh = await repository.remember_message(
+        access.session,
+        message.header.sender_id,
+        message.header.message_id,
+        message.transaction_id if isinstance(message.transaction_id, str) else None,
+    )
+    if not fresh:
+        raise HeaderRejected(
+            codes.MESSAGE_ID_DUPLICATE, "header.message_id was used by an earlier message."
         )
-        if not fresh:
-            raise HeaderRejected(
-                codes.MESSAGE_ID_DUPLICATE, "header.message_id was used by an earlier message."
-            )
+
+
+async def search(
+    access: PartnerAccess,
+    message: SearchMessage,
+    settings: BeneficiariesSettings,
+    endpoint: str = ENDPOINT,
+) -> dict[str, Any]:
+    """The `on-search` answer (unsigned) of an authenticated message; `endpoint` names
+    the access on the audit trail."""
+    scope = access.scope
+    registry_id = settings.dci_registry_id
+    try:
+        await accept(access, message, settings)
     except HeaderRejected as reason:
         count = len(message.requests) if isinstance(message.requests, list) else 0
         header = answer_header(
             message, registry_id, status=codes.REJECTED, count=count, completed=0, reason=reason
         )
-        await access.served(ENDPOINT)
+        await access.served(endpoint)
         return envelope(header, message.transaction_id, [])
 
     responses = []
@@ -84,7 +115,7 @@ async def search(
         count=len(message.requests),
         completed=len(responses),
     )
-    await access.served(ENDPOINT, households, people)
+    await access.served(endpoint, households, people)
     return envelope(header, message.transaction_id, responses)
 
 

@@ -9,6 +9,8 @@ with its checks."""
 
 from __future__ import annotations
 
+import copy
+import json
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -18,10 +20,14 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from services.beneficiaries.callbacks.worker import deliver_due
 from shared.db import Database
 from tests.beneficiaries.partners.lists import csv_rows, list_csv, matched, upload
 from tests.beneficiaries.partners.world import (
+    DCI_ASYNC_SEARCH,
+    DCI_ASYNC_TXN_STATUS,
     DCI_SEARCH,
+    DCI_TXN_STATUS,
     NAMES,
     World,
     add_agreement,
@@ -30,6 +36,7 @@ from tests.beneficiaries.partners.world import (
     predicate,
     search_message,
     search_request,
+    txn_status_message,
 )
 from tests.support.tokens import TokenFactory
 
@@ -173,6 +180,76 @@ async def _probe_dci(
     return answers
 
 
+# Where the partner's asynchronous answers go (registered in its agreement); what is
+# posted there is captured, and checked as the synchronous answer is.
+CALLBACK = "https://wfp.example/dci/on-search"
+
+
+def _fresh(body: dict[str, Any]) -> dict[str, Any]:
+    """A probe's message with ids of its own (a message id is accepted once)."""
+    again = copy.deepcopy(body)
+    again["header"]["message_id"] = str(uuid.uuid4())
+    again["message"]["transaction_id"] = str(uuid.uuid4())
+    return again
+
+
+def _as_response(body: dict[str, Any], url: str) -> httpx.Response:
+    return httpx.Response(200, json=body, request=httpx.Request("POST", url))
+
+
+async def _posted_callbacks(app: FastAPI) -> list[dict[str, Any]]:
+    """The callbacks due, delivered to a receiver that acknowledges each."""
+    posted: list[dict[str, Any]] = []
+
+    def receive(request: httpx.Request) -> httpx.Response:
+        assert str(request.url) == CALLBACK
+        posted.append(json.loads(request.content))
+        ack = {"ack_status": "ACK", "timestamp": "2026-12-03T08:00:00Z", "correlation_id": "c"}
+        return httpx.Response(200, json={"message": ack})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(receive)) as client:
+        state = app.state
+        await deliver_due(state.database, state.settings, state.dci_signer, client)
+    return posted
+
+
+async def _probe_dci_async(
+    client: httpx.AsyncClient, headers: dict[str, str], world: World, app: FastAPI
+) -> list[httpx.Response]:
+    """Every DCI probe asked asynchronously: its `on-search` callback, the synchronous
+    txn/status of its transaction and the asynchronous one's callback each answer what
+    the synchronous search does."""
+    answers = []
+    for body, check in DCI_PROBES:
+        sent = _fresh(body)
+        ack = await client.post(DCI_ASYNC_SEARCH, json=sent, headers=headers)
+        assert ack.json()["message"]["ack_status"] == "ACK", ack.text
+        [on_search] = await _posted_callbacks(app)
+        assert on_search["header"]["action"] == "on-search"
+        check(_as_response(on_search, CALLBACK))
+        status_request = txn_status_message("transaction_id", sent["message"]["transaction_id"])
+        status = await client.post(DCI_TXN_STATUS, json=status_request, headers=headers)
+        txn_status = status.json()["message"]["txnstatus_response"]["txn_status"]
+        check(_as_response({"message": txn_status}, DCI_TXN_STATUS))
+        queued = await client.post(
+            DCI_ASYNC_TXN_STATUS, json=_fresh(status_request), headers=headers
+        )
+        assert queued.json()["message"]["ack_status"] == "ACK", queued.text
+        [on_status] = await _posted_callbacks(app)
+        txn_status = on_status["message"]["txnstatus_response"]["txn_status"]
+        check(_as_response({"message": txn_status}, CALLBACK))
+        answers += [ack, _as_response(on_search, CALLBACK), status, queued]
+        answers.append(_as_response(on_status, CALLBACK))
+    # A callback URI its agreement does not register: refused, nothing searched or sent.
+    elsewhere = _fresh(DCI_PROBES[0][0])
+    elsewhere["header"]["sender_uri"] = "https://elsewhere.example/on-search"
+    refused = await client.post(DCI_ASYNC_SEARCH, json=elsewhere, headers=headers)
+    assert refused.status_code == 400
+    assert refused.json()["message"]["error"]["code"] == "err.sender_uri.invalid"
+    assert await _posted_callbacks(app) == []
+    return [*answers, refused]
+
+
 async def _probe_terms(
     client: httpx.AsyncClient, headers: dict[str, str], world: World, app: FastAPI
 ) -> list[httpx.Response]:
@@ -238,6 +315,9 @@ Probe = Callable[
 # Every endpoint a partner can reach, with how it is probed. Anything else refuses partners.
 PARTNER_ENDPOINTS: dict[tuple[str, str], Probe] = {
     ("POST", "/api/v1/beneficiaries/dci/registry/sync/search"): _probe_dci,
+    ("POST", "/api/v1/beneficiaries/dci/registry/search"): _probe_dci_async,
+    ("POST", "/api/v1/beneficiaries/dci/registry/sync/txn/status"): _probe_dci_async,
+    ("POST", "/api/v1/beneficiaries/dci/registry/txn/status"): _probe_dci_async,
     ("GET", "/api/v1/beneficiaries/partner/agreement"): _probe_terms,
     ("POST", "/api/v1/beneficiaries/matches"): _probe_matches,
     ("GET", "/api/v1/beneficiaries/matches"): _probe_matches,
@@ -298,7 +378,7 @@ async def world(beneficiaries_db: Database) -> World:
 async def test_every_endpoint_shows_a_partner_exactly_what_its_agreement_allows(
     registry: httpx.AsyncClient, registry_app: FastAPI, world: World, tokens: TokenFactory
 ) -> None:
-    agreement = await add_agreement(registry, tokens)
+    agreement = await add_agreement(registry, tokens, callback_uris=[CALLBACK])
     headers = partner(tokens)
     operations = _operations(registry_app)
     assert set(PARTNER_ENDPOINTS) <= set(operations), "a listed endpoint no longer exists"
