@@ -56,7 +56,7 @@ def create_app(settings: BeneficiariesSettings | None = None) -> FastAPI:
         await match_worker.start(lambda: run_pending_matches(database, settings))
         callbacks = app.state.callback_client = callback_client(settings)
         await callback_worker.start(
-            lambda: deliver_due(database, settings, app.state.dci_signer, callbacks)
+            lambda: deliver_due(database, settings, app.state.dci_signer, callbacks, audit)
         )
 
     async def shutdown(app: FastAPI) -> None:

@@ -564,6 +564,44 @@ class DciMessage(Base):
     )
 
 
+class DciSubscription(Base):
+    """A partner's DCI subscription to registry events (registry/schema/SubscribeRequest):
+    each event of its type whose household (or member) the filter and the partner's
+    agreement select is notified to its callback URI."""
+
+    __tablename__ = "dci_subscription"
+    __table_args__ = (
+        CheckConstraint("status IN ('subscribe', 'unsubscribe')", name="status"),
+        Index(
+            "ix_dci_subscription_event",
+            "reg_event_type",
+            postgresql_where=text("status = 'subscribe'"),
+        ),
+        Index("ix_dci_subscription_partner", "partner_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    # The standard's subscription_code, given to the partner.
+    code: Mapped[str] = mapped_column(String(99), unique=True)
+    partner_id: Mapped[str] = mapped_column(String(64))
+    # Who subscribed (the token's subject): the principal its notifications are read for.
+    subscriber: Mapped[str] = mapped_column(String(80))
+    agreement_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("data_sharing_agreement.id", ondelete="CASCADE")
+    )
+    transaction_id: Mapped[str] = mapped_column(String(99))
+    reference_id: Mapped[str] = mapped_column(String(99))
+    reg_event_type: Mapped[str] = mapped_column(String(40))
+    filter_type: Mapped[str] = mapped_column(String(16))
+    filter: Mapped[Any] = mapped_column(JSONB)
+    notify_record_type: Mapped[str] = mapped_column(String(16))
+    callback_uri: Mapped[str] = mapped_column(String(500))
+    locale: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(12), default="subscribe")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class DciDelivery(Base):
     """The durable outbox of DCI callbacks: an answer to an asynchronous request
     (`on-search`, `txn-on-status`, …) or an event notification, posted signed to the
@@ -574,7 +612,9 @@ class DciDelivery(Base):
 
     __tablename__ = "dci_delivery"
     __table_args__ = (
-        CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="status"),
+        CheckConstraint("status IN ('pending', 'delivered', 'failed', 'skipped')", name="status"),
+        # One notification per event and subscription, however often the event is written.
+        UniqueConstraint("subscription_id", "event_id"),
         Index(
             "ix_dci_delivery_due",
             "next_attempt_at",
@@ -595,7 +635,16 @@ class DciDelivery(Base):
     transaction_id: Mapped[str] = mapped_column(String(99))
     correlation_id: Mapped[str] = mapped_column(String(64))
     callback_uri: Mapped[str] = mapped_column(String(500))
-    envelope: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    # None for a notification until its first attempt: what it says is read then, under
+    # the agreement as it stands (a household outside it is `skipped`, never sent).
+    envelope: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # A notification: the subscription it is for and the registry event it tells of
+    # ({"id", "type", "household_id", "individual_id", "at"}).
+    subscription_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("dci_subscription.id", ondelete="CASCADE")
+    )
+    event_id: Mapped[uuid.UUID | None] = mapped_column()
+    event: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     status: Mapped[str] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(

@@ -13,6 +13,7 @@ longer in force, has changed since, or no longer registers its URI is not sent."
 from __future__ import annotations
 
 import asyncio
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,17 +22,20 @@ import httpx
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.beneficiaries.callbacks import repository
+from services.beneficiaries.callbacks import notifications, repository
 from services.beneficiaries.clock import today
 from services.beneficiaries.config import BeneficiariesSettings
 from services.beneficiaries.dci import codes
 from services.beneficiaries.dci.signatures import RegistrySigner
-from services.beneficiaries.models import DataSharingAgreement, DciDelivery
+from services.beneficiaries.models import DataSharingAgreement, DciDelivery, DciSubscription
 from services.beneficiaries.partners.scope import AgreementRefused, active_agreement
+from shared.audit import AuditTrail
 from shared.db import Database
 from shared.logs import get_logger
 
 BATCH = 20
+# A notification with nothing to tell (or whose subscription ended): not sent, not failed.
+SKIPPED = "skipped: "
 _log = get_logger("inds.beneficiaries.callbacks")
 
 
@@ -63,10 +67,12 @@ async def deliver_due(
     settings: BeneficiariesSettings,
     signer: RegistrySigner,
     client: httpx.AsyncClient,
+    audit: AuditTrail,
     *,
     now: datetime | None = None,
 ) -> int:
-    """Sends every callback due by `now` (default: the present); how many were delivered."""
+    """Sends every callback due by `now` (default: the present); how many were delivered.
+    A notification's content is read (and audited) at its first attempt."""
     moment = now or datetime.now(UTC)
     delivered = 0
     while True:
@@ -75,8 +81,17 @@ async def deliver_due(
             if not due:
                 return delivered
             agreements = await repository.agreements(session, list({d.agreement_id for d in due}))
+            refusals = {d.id: _refusal(d, agreements.get(d.agreement_id)) for d in due}
+            subscriptions = await repository.subscriptions(
+                session, [d.subscription_id for d in due if d.subscription_id]
+            )
+            for delivery in due:
+                if delivery.envelope is None and refusals[delivery.id] is None:
+                    refusals[delivery.id] = await _compose(
+                        session, database, audit, settings, delivery, agreements, subscriptions
+                    )
             outcomes = await asyncio.gather(
-                *(_attempt(client, signer, d, agreements.get(d.agreement_id)) for d in due)
+                *(_attempt(client, signer, d, refusals[d.id]) for d in due)
             )
             sent_at = now or datetime.now(UTC)
             for delivery, outcome in zip(due, outcomes, strict=True):
@@ -98,15 +113,46 @@ def _refusal(delivery: DciDelivery, agreement: DataSharingAgreement | None) -> s
     return None
 
 
+async def _compose(
+    session: AsyncSession,
+    database: Database,
+    audit: AuditTrail,
+    settings: BeneficiariesSettings,
+    delivery: DciDelivery,
+    agreements: dict[uuid.UUID, DataSharingAgreement],
+    subscriptions: dict[uuid.UUID, DciSubscription],
+) -> str | None:
+    """A notification's envelope read and kept (its retries send the same one); why it
+    is not sent, if it is not."""
+    subscription = subscriptions.get(delivery.subscription_id) if delivery.subscription_id else None
+    if subscription is None or subscription.status != codes.SUBSCRIBED:
+        return SKIPPED + "unsubscribed"
+    envelope = await notifications.compose(
+        session,
+        database,
+        audit,
+        settings,
+        delivery,
+        agreements[delivery.agreement_id],
+        subscription,
+    )
+    if envelope is None:
+        return SKIPPED + "nothing the subscription and agreement show"
+    delivery.envelope = envelope
+    await repository.keep_envelope(session, delivery.id, envelope)
+    return None
+
+
 async def _attempt(
     client: httpx.AsyncClient,
     signer: RegistrySigner,
     delivery: DciDelivery,
-    agreement: DataSharingAgreement | None,
+    refusal: str | None,
 ) -> Outcome:
-    refusal = _refusal(delivery, agreement)
     if refusal is not None:
-        return Outcome(False, f"not sent: {refusal}", final=True)
+        skipped = refusal.startswith(SKIPPED)
+        return Outcome(False, refusal if skipped else f"not sent: {refusal}", final=True)
+    assert delivery.envelope is not None
     body = orjson.dumps(signer.sign(delivery.envelope))
     try:
         response = await client.post(
@@ -141,6 +187,11 @@ async def _record(
     if outcome.delivered:
         await repository.record(
             session, delivery.id, status="delivered", attempts=attempts, delivered_at=moment
+        )
+        return
+    if outcome.error and outcome.error.startswith(SKIPPED):
+        await repository.record(
+            session, delivery.id, status="skipped", attempts=attempts, last_error=outcome.error
         )
         return
     given_up = outcome.final or attempts >= settings.dci_callback_max_attempts

@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
 from services.beneficiaries.context import Settings
-from services.beneficiaries.dci import asynchronous, codes, service, transactions
+from services.beneficiaries.dci import asynchronous, codes, service, subscriptions, transactions
 from services.beneficiaries.dci.messages import DciError, read_envelope, refusal
 from services.beneficiaries.dci.signatures import RegistrySigner
 from services.beneficiaries.partners.scope import Partner
@@ -188,3 +188,51 @@ async def async_txn_status(
 async def dci_keys(request: Request) -> Response:
     signer: RegistrySigner = request.app.state.dci_signer
     return json_response(signer.jwks, headers={"Cache-Control": "public, max-age=300"})
+
+
+_SUBSCRIBE_DOC = (
+    "DCI event subscription. The message is `{transaction_id, subscribe_request[]}` "
+    "(header `action: subscribe`), each request `{reference_id, timestamp, "
+    "subscribe_criteria: {reg_event_type, filter_type, filter, notify_record_type}}`: "
+    "`reg_event_type` REGISTER (a household registered), NewHouseHoldMember (a member "
+    "joined), enrollement (an enrollment made) or enrollement_status_change; `filter_type` "
+    "and `filter` a query as in a search (`predicate`, `idtype-value`, `expression`, on the "
+    "fields your agreement allows); `notify_record_type` Group or Member. The "
+    "`on-subscribe` answer gives each subscription's `code`. Every event whose household "
+    "(or member) the filter and your agreement select is then posted, signed, to the "
+    "callback URI of the subscription as a `notify` (NotifyEventRequest, the records "
+    "filtered as a search's are), retried until your receiver acknowledges it."
+)
+
+
+@async_router.post(
+    "/registry/subscribe",
+    summary="DCI subscribe to registry events",
+    description=_SUBSCRIBE_DOC + _ASYNC.format(action="on-subscribe"),
+)
+async def subscribe(
+    access: Partner, settings: Settings, body: Annotated[Any, Body()] = None
+) -> Response:
+    message = read_envelope(body, subscriptions.SUBSCRIBE_REQUESTS)
+    service.authenticate(access, message)
+    uri = asynchronous.callback_uri(access.scope, message)
+    answer = await subscriptions.subscribe(access, message, settings, uri)
+    return json_response(await asynchronous.queue_answer(access, "on-subscribe", uri, answer))
+
+
+@async_router.post(
+    "/registry/unsubscribe",
+    summary="DCI unsubscribe",
+    description="Ends subscriptions: the message is `{transaction_id, timestamp, "
+    "subscription_codes[]}` (header `action: unsubscribe`, `total_count` the number of "
+    "codes). Every code is unsubscribed, or none (rjct.subscription_code.invalid, "
+    "rjct.event.already_unsubscribed)." + _ASYNC.format(action="on-unsubscribe"),
+)
+async def unsubscribe(
+    access: Partner, settings: Settings, body: Annotated[Any, Body()] = None
+) -> Response:
+    message = read_envelope(body, subscriptions.UNSUBSCRIBE_REQUESTS)
+    service.authenticate(access, message)
+    uri = asynchronous.callback_uri(access.scope, message)
+    answer = await subscriptions.unsubscribe(access, message, settings)
+    return json_response(await asynchronous.queue_answer(access, "on-unsubscribe", uri, answer))

@@ -5,7 +5,10 @@ search, posted to the partner's callback by the asynchronous one)."""
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.beneficiaries.config import BeneficiariesSettings
 from services.beneficiaries.dci import codes, records, repository, signatures
@@ -21,7 +24,7 @@ from services.beneficiaries.dci.messages import (
     now_ts,
     rejected,
 )
-from services.beneficiaries.partners.scope import PartnerAccess
+from services.beneficiaries.partners.scope import PartnerAccess, PartnerScope
 from services.beneficiaries.records.mapping import LOCATION_FIELDS
 
 ENDPOINT = "dci.sync.search"
@@ -103,7 +106,9 @@ async def search(
         locale = item.get("locale") if isinstance(item, dict) else None
         try:
             criteria = read_request(item, seen, scope, max_page_size=settings.dci_max_page_size)
-            answer = await _run(access, criteria, households, people)
+            answer = await run(
+                access.scope, access.session, access.day, criteria, households, people
+            )
         except RequestRejected as error:
             responses.append(rejected(reference_id, error, locale))
             continue
@@ -119,14 +124,16 @@ async def search(
     return envelope(header, message.transaction_id, responses)
 
 
-async def _run(
-    access: PartnerAccess,
+async def run(
+    scope: PartnerScope,
+    session: AsyncSession,
+    on: date,
     criteria: Criteria,
     households: list[uuid.UUID],
     people: list[tuple[uuid.UUID, uuid.UUID | None]],
 ) -> dict[str, Any]:
-    """One search request's answer; what it returns is added to `households` and `people`."""
-    scope, session, on = access.scope, access.session, access.day
+    """One search request's answer under `scope`, as the registry reads on day `on`; what
+    it returns is added to `households` and `people`."""
     offset = (criteria.page_number - 1) * criteria.page_size
     if criteria.entity == "Group":
         conditions = [*scope.household_conditions(), *criteria.conditions]

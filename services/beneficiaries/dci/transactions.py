@@ -30,7 +30,10 @@ from services.beneficiaries.partners.scope import PartnerAccess, PartnerScope
 SYNC_ENDPOINT, ASYNC_ENDPOINT = "dci.sync.txn.status", "dci.txn.status"
 REQUESTS = "txnstatus_request"
 # txn_type -> the action of its answers and the answer's list of responses.
-_ANSWERS = {"search": ("on-search", "search_response")}
+_ANSWERS = {
+    "search": ("on-search", "search_response"),
+    "subscribe": ("on-subscribe", "subscribe_response"),
+}
 
 
 class _Refused(Exception):
@@ -117,7 +120,7 @@ async def _txn_status(access: PartnerAccess, item: Any) -> tuple[str, dict[str, 
         )
     txn_type = codes.TXN_TYPES.get(item.get("txn_type"))  # type: ignore[arg-type]
     if txn_type not in _ANSWERS:
-        raise _invalid(reference_id, "txn_type is search.")
+        raise _invalid(reference_id, "txn_type is search or subscribe.")
     attribute, value = item.get("attribute_type"), item.get("attribute_value")
     if attribute not in codes.TXN_ATTRIBUTE_TYPES:
         raise _invalid(
@@ -144,7 +147,14 @@ async def _txn_status(access: PartnerAccess, item: Any) -> tuple[str, dict[str, 
         raise _not_found(reference_id, f"No asynchronous {txn_type} of yours has this {attribute}.")
     if not _current(scope, found[0]):
         raise _not_found(reference_id, _CHANGED)
-    return txn_type, found[0].envelope["message"]
+    return txn_type, _message(found[0])
+
+
+def _message(answer: DciDelivery) -> dict[str, Any]:
+    """An answer's message (an answer's envelope is stored when it is queued)."""
+    assert answer.envelope is not None
+    message: dict[str, Any] = answer.envelope["message"]
+    return message
 
 
 _CHANGED = "It was answered under an earlier version of your agreement: search again."
@@ -167,7 +177,7 @@ def _by_reference(
     agreement); those without one rejected."""
     latest: dict[str, tuple[DciDelivery, dict[str, Any]]] = {}
     for answer in found:
-        for response in answer.envelope["message"].get(responses, []):
+        for response in _message(answer).get(responses, []):
             latest.setdefault(response.get("reference_id"), (answer, response))
     items, transactions = [], set()
     for wanted in dict.fromkeys(reference_ids):

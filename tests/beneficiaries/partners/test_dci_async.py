@@ -22,7 +22,8 @@ from services.beneficiaries.callbacks import repository as outbox
 from services.beneficiaries.callbacks.worker import callback_client, deliver_due
 from services.beneficiaries.dci import signatures
 from services.beneficiaries.dci.signatures import RegistrySigner
-from services.beneficiaries.models import DataSharingAgreement, DciDelivery
+from services.beneficiaries.models import AuditEvent, DataSharingAgreement, DciDelivery
+from shared.audit import AuditTrail
 from shared.db import Database
 from tests.beneficiaries.helpers import BASE
 from tests.beneficiaries.partners.world import (
@@ -61,7 +62,12 @@ def _search(**header: Any) -> dict[str, Any]:
 async def _deliver(app: FastAPI, now: datetime | None = None) -> int:
     async with callback_client(app.state.settings) as client:
         return await deliver_due(
-            app.state.database, app.state.settings, app.state.dci_signer, client, now=now
+            app.state.database,
+            app.state.settings,
+            app.state.dci_signer,
+            client,
+            app.state.audit,
+            now=now,
         )
 
 
@@ -458,13 +464,14 @@ async def test_two_workers_at_once_send_each_callback_exactly_once(
 ) -> None:
     settings = registry_settings(tokens)
     signer = RegistrySigner.from_setting(None, settings.dci_registry_id)
+    audit = AuditTrail(AuditEvent, flush_interval=None)
     agreement_id = await _committed_agreement(committed[0], receiver.uri, 30)
     receiver.control(delay=0.05)
     try:
         async with callback_client(settings) as one, callback_client(settings) as two:
             sent = await asyncio.gather(
-                deliver_due(committed[0], settings, signer, one),
-                deliver_due(committed[1], settings, signer, two),
+                deliver_due(committed[0], settings, signer, one, audit),
+                deliver_due(committed[1], settings, signer, two, audit),
             )
         message_ids = [c["header"]["message_id"] for c in receiver.received()]
         assert sorted(message_ids) == sorted(f"m-{n}" for n in range(30))

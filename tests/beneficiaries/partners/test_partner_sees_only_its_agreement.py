@@ -20,8 +20,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from services.beneficiaries.callbacks import events
 from services.beneficiaries.callbacks.worker import deliver_due
 from shared.db import Database
+from tests.beneficiaries.helpers import BASE
 from tests.beneficiaries.partners.lists import csv_rows, list_csv, matched, upload
 from tests.beneficiaries.partners.world import (
     DCI_ASYNC_SEARCH,
@@ -183,6 +185,8 @@ async def _probe_dci(
 # Where the partner's asynchronous answers go (registered in its agreement); what is
 # posted there is captured, and checked as the synchronous answer is.
 CALLBACK = "https://wfp.example/dci/on-search"
+SUBSCRIBE = f"{BASE}/dci/registry/subscribe"
+UNSUBSCRIBE = f"{BASE}/dci/registry/unsubscribe"
 
 
 def _fresh(body: dict[str, Any]) -> dict[str, Any]:
@@ -209,7 +213,7 @@ async def _posted_callbacks(app: FastAPI) -> list[dict[str, Any]]:
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(receive)) as client:
         state = app.state
-        await deliver_due(state.database, state.settings, state.dci_signer, client)
+        await deliver_due(state.database, state.settings, state.dci_signer, client, state.audit)
     return posted
 
 
@@ -248,6 +252,71 @@ async def _probe_dci_async(
     assert refused.json()["message"]["error"]["code"] == "err.sender_uri.invalid"
     assert await _posted_callbacks(app) == []
     return [*answers, refused]
+
+
+def _subscribe(event_type: str, query: Any, entity: str = "Group") -> dict[str, Any]:
+    message = search_message(action="subscribe", total_count=1)
+    criteria = {
+        "reg_event_type": event_type,
+        "filter_type": "predicate",
+        "filter": query,
+        "notify_record_type": entity,
+    }
+    message["message"] = {
+        "transaction_id": str(uuid.uuid4()),
+        "subscribe_request": [
+            {
+                "reference_id": "s1",
+                "timestamp": "2026-12-03T08:00:00Z",
+                "subscribe_criteria": criteria,
+            }
+        ],
+    }
+    return message
+
+
+async def _probe_subscriptions(
+    client: httpx.AsyncClient, headers: dict[str, str], world: World, app: FastAPI
+) -> list[httpx.Response]:
+    """Subscribed to enrollment changes of PNSF households: an event on each household of
+    the registry notifies exactly the one household the partner may see, as the search
+    shows it; a filter outside the agreement is refused; unsubscribing ends it."""
+    answers = []
+    outside = await client.post(
+        SUBSCRIBE,
+        json=_subscribe("REGISTER", [predicate("region_code", "eq", "DJ-AS")]),
+        headers=headers,
+    )
+    subscribed = await client.post(
+        SUBSCRIBE,
+        json=_subscribe("enrollement_status_change", [predicate("programmes", "eq", "pnsf")]),
+        headers=headers,
+    )
+    on_subscribe = await _posted_callbacks(app)
+    refused, accepted = sorted(
+        (c["message"]["subscribe_response"][0] for c in on_subscribe),
+        key=lambda answer: answer["status"],
+    )
+    assert refused["status_reason_code"] == "rjct.notify_details.invalid"
+    code = accepted["subscriptions"][0]["code"]
+    async with app.state.database.sessionmaker() as session, session.begin():
+        for household in [world.visible, *world.hidden]:
+            await events.registry_event(session, events.EVENT_ENROLLMENT_STATUS, household.id)
+    [notify] = await _posted_callbacks(app)
+    [event] = notify["message"]["notify_event"]
+    assert event["data"]["reg_records"] == [VISIBLE_GROUP]
+    unsubscribe = search_message(action="unsubscribe", total_count=1)
+    unsubscribe["message"] = {
+        "transaction_id": str(uuid.uuid4()),
+        "timestamp": "2026-12-03T08:00:00Z",
+        "subscription_codes": [code],
+    }
+    ended = await client.post(UNSUBSCRIBE, json=unsubscribe, headers=headers)
+    [on_unsubscribe] = await _posted_callbacks(app)
+    assert on_unsubscribe["message"]["status"] == "succ"
+    for callback in [*on_subscribe, notify, on_unsubscribe]:
+        answers.append(_as_response(callback, CALLBACK))
+    return [*answers, outside, subscribed, ended]
 
 
 async def _probe_terms(
@@ -318,6 +387,8 @@ PARTNER_ENDPOINTS: dict[tuple[str, str], Probe] = {
     ("POST", "/api/v1/beneficiaries/dci/registry/search"): _probe_dci_async,
     ("POST", "/api/v1/beneficiaries/dci/registry/sync/txn/status"): _probe_dci_async,
     ("POST", "/api/v1/beneficiaries/dci/registry/txn/status"): _probe_dci_async,
+    ("POST", "/api/v1/beneficiaries/dci/registry/subscribe"): _probe_subscriptions,
+    ("POST", "/api/v1/beneficiaries/dci/registry/unsubscribe"): _probe_subscriptions,
     ("GET", "/api/v1/beneficiaries/partner/agreement"): _probe_terms,
     ("POST", "/api/v1/beneficiaries/matches"): _probe_matches,
     ("GET", "/api/v1/beneficiaries/matches"): _probe_matches,
