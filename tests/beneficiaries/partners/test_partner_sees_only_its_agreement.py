@@ -10,6 +10,8 @@ with its checks."""
 from __future__ import annotations
 
 import copy
+import csv
+import io
 import json
 import re
 import uuid
@@ -187,6 +189,7 @@ async def _probe_dci(
 CALLBACK = "https://wfp.example/dci/on-search"
 SUBSCRIBE = f"{BASE}/dci/registry/subscribe"
 UNSUBSCRIBE = f"{BASE}/dci/registry/unsubscribe"
+PARTNER_EXPORTS = f"{BASE}/partner/exports"
 
 
 def _fresh(body: dict[str, Any]) -> dict[str, Any]:
@@ -319,6 +322,25 @@ async def _probe_subscriptions(
     return [*answers, outside, subscribed, ended]
 
 
+async def _probe_exports(
+    client: httpx.AsyncClient, headers: dict[str, str], world: World, app: FastAPI
+) -> list[httpx.Response]:
+    """Its people exported as CSV and JSON Lines: the two refugees' names, nothing else;
+    the household export (no household field in its agreement) refused."""
+    names = [
+        {"given_name": "Amina", "father_name": "Yusuf", "grandfather_name": "Abdi"},
+        {"given_name": "Sagal", "father_name": "Amina", "grandfather_name": "Yusuf"},
+    ]
+    as_csv = await client.get(f"{PARTNER_EXPORTS}/individuals.csv", headers=headers)
+    assert as_csv.status_code == 200, as_csv.text
+    assert list(csv.DictReader(io.StringIO(as_csv.content.decode("utf-8-sig")))) == names
+    as_jsonl = await client.get(f"{PARTNER_EXPORTS}/individuals.jsonl", headers=headers)
+    assert [json.loads(line) for line in as_jsonl.text.splitlines()] == names
+    households = await client.get(f"{PARTNER_EXPORTS}/households.jsonl", headers=headers)
+    assert households.status_code == 403
+    return [as_csv, as_jsonl, households]
+
+
 async def _probe_terms(
     client: httpx.AsyncClient, headers: dict[str, str], world: World, app: FastAPI
 ) -> list[httpx.Response]:
@@ -390,6 +412,8 @@ PARTNER_ENDPOINTS: dict[tuple[str, str], Probe] = {
     ("POST", "/api/v1/beneficiaries/dci/registry/subscribe"): _probe_subscriptions,
     ("POST", "/api/v1/beneficiaries/dci/registry/unsubscribe"): _probe_subscriptions,
     ("GET", "/api/v1/beneficiaries/partner/agreement"): _probe_terms,
+    ("GET", "/api/v1/beneficiaries/partner/exports/households.{export_format}"): _probe_exports,
+    ("GET", "/api/v1/beneficiaries/partner/exports/individuals.{export_format}"): _probe_exports,
     ("POST", "/api/v1/beneficiaries/matches"): _probe_matches,
     ("GET", "/api/v1/beneficiaries/matches"): _probe_matches,
     ("GET", "/api/v1/beneficiaries/matches/{job_id}"): _probe_matches,
