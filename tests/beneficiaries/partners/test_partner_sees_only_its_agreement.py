@@ -419,6 +419,7 @@ PARTNER_ENDPOINTS: dict[tuple[str, str], Probe] = {
     ("GET", "/api/v1/beneficiaries/matches/{job_id}"): _probe_matches,
     ("GET", "/api/v1/beneficiaries/matches/{job_id}/report.json"): _probe_matches,
     ("GET", "/api/v1/beneficiaries/matches/{job_id}/report.csv"): _probe_matches,
+    ("GET", "/api/v1/beneficiaries/matches/{job_id}/report.xlsx"): _probe_matches,
 }
 # Endpoints that answer anyone, with nothing from the registry in them.
 PUBLIC_ENDPOINTS = {
