@@ -8,7 +8,9 @@ from fastapi import FastAPI
 from services.beneficiaries.areas import repository as areas
 from services.beneficiaries.areas.endpoints import router as areas_router
 from services.beneficiaries.audit.endpoints import router as audit_router
+from services.beneficiaries.callbacks.worker import callback_client, deliver_due
 from services.beneficiaries.config import BeneficiariesSettings, get_settings
+from services.beneficiaries.dci.endpoints import async_router as dci_async_router
 from services.beneficiaries.dci.endpoints import dci_error_handler
 from services.beneficiaries.dci.endpoints import router as dci_router
 from services.beneficiaries.dci.messages import DciError
@@ -41,6 +43,7 @@ def create_app(settings: BeneficiariesSettings | None = None) -> FastAPI:
     pmt_worker = Poller("pmt-worker", settings.pmt_job_poll_interval)
     import_worker = Poller("import-worker", settings.import_poll_interval)
     match_worker = Poller("match-worker", settings.match_poll_interval)
+    callback_worker = Poller("dci-callback-worker", settings.dci_callback_poll_interval)
 
     async def startup(app: FastAPI) -> None:
         database = app.state.database
@@ -51,8 +54,14 @@ def create_app(settings: BeneficiariesSettings | None = None) -> FastAPI:
         await pmt_worker.start(lambda: run_pending_jobs(database))
         await import_worker.start(lambda: run_pending_imports(database, settings, audit))
         await match_worker.start(lambda: run_pending_matches(database, settings))
+        callbacks = app.state.callback_client = callback_client(settings)
+        await callback_worker.start(
+            lambda: deliver_due(database, settings, app.state.dci_signer, callbacks, audit)
+        )
 
     async def shutdown(app: FastAPI) -> None:
+        await callback_worker.stop()
+        await app.state.callback_client.aclose()
         await match_worker.stop()
         await import_worker.stop()
         await pmt_worker.stop()
@@ -78,6 +87,7 @@ def create_app(settings: BeneficiariesSettings | None = None) -> FastAPI:
             sync_router,
             partners_router,
             dci_router,
+            dci_async_router,
             matches_router,
         ],
         on_startup=[startup],
@@ -92,4 +102,5 @@ def create_app(settings: BeneficiariesSettings | None = None) -> FastAPI:
     app.state.pmt_worker = pmt_worker
     app.state.import_worker = import_worker
     app.state.match_worker = match_worker
+    app.state.callback_worker = callback_worker
     return app

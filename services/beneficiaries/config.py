@@ -4,7 +4,7 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.disclosure import DEFAULT_THRESHOLD, SuppressionThreshold
@@ -54,6 +54,16 @@ class BeneficiariesSettings(ServiceSettings):
     # The registry's Ed25519 key signing DCI answers: the raw 32-byte private key, base64.
     # Required in production (every replica signs with it); elsewhere a key made at start.
     dci_signing_key: SecretStr | None = None
+    # DCI callbacks (answers to asynchronous requests, event notifications) posted from the
+    # durable outbox: how often the worker looks for callbacks due (seconds; None: never),
+    # how long a partner's receiver may take to acknowledge, and the retries of one that
+    # did not: the n-th waits backoff * 2^(n-1) seconds (at most the maximum), and after
+    # the last attempt the callback is given up (status failed).
+    dci_callback_poll_interval: float | None = 1.0
+    dci_callback_timeout: float = 10.0
+    dci_callback_max_attempts: int = Field(default=10, ge=1)
+    dci_callback_backoff: float = Field(default=5.0, gt=0)
+    dci_callback_backoff_max: float = Field(default=3600.0, gt=0)
 
     @model_validator(mode="after")
     def _upload_body_limit(self) -> BeneficiariesSettings:

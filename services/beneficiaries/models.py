@@ -525,6 +525,12 @@ class DataSharingAgreement(Timestamps, Versioned, Base):
     pseudonym_salt: Mapped[str] = mapped_column(String(64))
     # DCI message signing keys: [{"kid", "algorithm": "ed25519", "public_key": base64}].
     signing_keys: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    # The partner's DCI callback URIs (`header.sender_uri` of its asynchronous requests):
+    # the registry posts answers and notifications to these and to nothing else. The
+    # first is the default when a request names none.
+    callback_uris: Mapped[list[str]] = mapped_column(
+        ARRAY(String(500)), default=list, server_default="{}"
+    )
     created_by: Mapped[str | None] = mapped_column(String(80))
     updated_by: Mapped[str | None] = mapped_column(String(80))
 
@@ -556,6 +562,97 @@ class DciMessage(Base):
     received_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), index=True
     )
+
+
+class DciSubscription(Base):
+    """A partner's DCI subscription to registry events (registry/schema/SubscribeRequest):
+    each event of its type whose household (or member) the filter and the partner's
+    agreement select is notified to its callback URI."""
+
+    __tablename__ = "dci_subscription"
+    __table_args__ = (
+        CheckConstraint("status IN ('subscribe', 'unsubscribe')", name="status"),
+        Index(
+            "ix_dci_subscription_event",
+            "reg_event_type",
+            postgresql_where=text("status = 'subscribe'"),
+        ),
+        Index("ix_dci_subscription_partner", "partner_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    # The standard's subscription_code, given to the partner.
+    code: Mapped[str] = mapped_column(String(99), unique=True)
+    partner_id: Mapped[str] = mapped_column(String(64))
+    # Who subscribed (the token's subject): the principal its notifications are read for.
+    subscriber: Mapped[str] = mapped_column(String(80))
+    agreement_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("data_sharing_agreement.id", ondelete="CASCADE")
+    )
+    transaction_id: Mapped[str] = mapped_column(String(99))
+    reference_id: Mapped[str] = mapped_column(String(99))
+    reg_event_type: Mapped[str] = mapped_column(String(40))
+    filter_type: Mapped[str] = mapped_column(String(16))
+    filter: Mapped[Any] = mapped_column(JSONB)
+    notify_record_type: Mapped[str] = mapped_column(String(16))
+    callback_uri: Mapped[str] = mapped_column(String(500))
+    locale: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(12), default="subscribe")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DciDelivery(Base):
+    """The durable outbox of DCI callbacks: an answer to an asynchronous request
+    (`on-search`, `txn-on-status`, …) or an event notification, posted signed to the
+    partner's callback URI until the receiver acknowledges it (retried with exponential
+    backoff; a worker claims rows with SKIP LOCKED, so no two send the same one). The
+    envelope is stored unsigned: each attempt is signed when it is sent. An asynchronous
+    answer's row is also its transaction's record for `txn/status`."""
+
+    __tablename__ = "dci_delivery"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'delivered', 'failed', 'skipped')", name="status"),
+        # One notification per event and subscription, however often the event is written.
+        UniqueConstraint("subscription_id", "event_id"),
+        Index(
+            "ix_dci_delivery_due",
+            "next_attempt_at",
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index("ix_dci_delivery_transaction", "partner_id", "transaction_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    agreement_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("data_sharing_agreement.id", ondelete="CASCADE")
+    )
+    # The agreement's version the answer was computed under: a changed agreement is not
+    # served with what the earlier one allowed.
+    agreement_version: Mapped[int] = mapped_column(Integer)
+    partner_id: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(20))
+    transaction_id: Mapped[str] = mapped_column(String(99))
+    correlation_id: Mapped[str] = mapped_column(String(64))
+    callback_uri: Mapped[str] = mapped_column(String(500))
+    # None for a notification until its first attempt: what it says is read then, under
+    # the agreement as it stands (a household outside it is `skipped`, never sent).
+    envelope: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # A notification: the subscription it is for and the registry event it tells of
+    # ({"id", "type", "household_id", "individual_id", "at"}).
+    subscription_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("dci_subscription.id", ondelete="CASCADE")
+    )
+    event_id: Mapped[uuid.UUID | None] = mapped_column()
+    event: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class MatchJob(Base):

@@ -35,6 +35,7 @@ ERR_NOT_FOUND = "err.request.not_found"
 ERR_TOO_MANY = "err.request.too_many_requests"
 ERR_VERSION = "err.version.not_supported"
 ERR_SENDER_ID = "err.sender_id.invalid"
+ERR_SENDER_URI = "err.sender_uri.invalid"
 ERR_RECEIVER_ID = "err.receiver_id.invalid"
 ERR_SIGNATURE_MISSING = "err.signature.missing"
 ERR_SIGNATURE_INVALID = "err.signature.invalid"
@@ -51,6 +52,33 @@ ERROR_CODE_BY_STATUS = {
     429: ERR_TOO_MANY,
     503: ERR_UNAVAILABLE,
 }
+
+# common/schema/Ack.yaml (the answer to an asynchronous request: common/response/Response.yaml)
+ACK, NACK, ACK_ERROR = "ACK", "NACK", "ERR"
+
+# registry/social/TxnStatusRequest.yaml (the core API's registry/schema/TxnStatusRequest.yaml
+# spells `subscribe` right and adds `unsubscribe` and `subscription_code_list`)
+TXN_TYPES = {"search": "search", "subscribe": "subscribe", "subscibe": "subscribe"}
+TXN_ATTRIBUTE_TYPES = ("transaction_id", "reference_id_list", "correlation_id")
+
+# Registry events a partner may subscribe to: a household registered and a member joining
+# one (registry/social/RegistryEventType.yaml), an enrollment made or changing status
+# (registry/ibr/RegistryEventType.yaml, spelled as the standard spells them).
+EVENT_REGISTER = "REGISTER"
+EVENT_NEW_MEMBER = "NewHouseHoldMember"
+EVENT_ENROLLMENT = "enrollement"
+EVENT_ENROLLMENT_STATUS = "enrollement_status_change"
+EVENT_TYPES = (EVENT_REGISTER, EVENT_NEW_MEMBER, EVENT_ENROLLMENT, EVENT_ENROLLMENT_STATUS)
+# registry/schema/RegistryType.yaml ("defined as per implementation context")
+REGISTRY_TYPE = "ns:org:RegistryType:Social"
+# registry/schema/SubscribeStatusReasonCode.yaml, UnSubscribeStatusReasonCode.yaml
+NOTIFY_TYPES_INVALID = "rjct.notify_types.invalid"
+NOTIFY_DETAILS_INVALID = "rjct.notify_details.invalid"
+ALREADY_SUBSCRIBED = "rjct.event.already_subscribed"
+SUBSCRIPTION_CODE_INVALID = "rjct.subscription_code.invalid"
+ALREADY_UNSUBSCRIBED = "rjct.event.already_unsubscribed"
+# registry/schema/SubscriptionStatus.yaml
+SUBSCRIBED, UNSUBSCRIBED = "subscribe", "unsubscribe"
 
 # registry/social/QueryType.yaml
 QUERY_TYPES = ("idtype-value", "expression", "predicate")

@@ -24,6 +24,9 @@ class DciError(Exception):
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.headers = headers or {}
+        # Refusing an asynchronous request: answered as the standard's Response with
+        # `ack_status: ERR` (see `refusal`), not as an HttpErrorResponse.
+        self.as_ack = False
 
     def body(self) -> dict[str, Any]:
         return {"errors": [{"code": self.code, "message": self.message}]}
@@ -82,8 +85,9 @@ def parse_timestamp(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo is not None else None
 
 
-def read_envelope(body: Any) -> SearchMessage:
-    """The envelope's parts, or the DciError its shape deserves (nothing is searched)."""
+def read_envelope(body: Any, requests: str = "search_request") -> SearchMessage:
+    """The envelope's parts, or the DciError its shape deserves (nothing is searched).
+    `requests`: the message's list of requests (`search_request`, `txnstatus_request`)."""
     if not isinstance(body, dict):
         raise DciError(
             400, codes.ERR_BAD_REQUEST, "The body is a JSON object with header and message."
@@ -123,14 +127,22 @@ def read_envelope(body: Any) -> SearchMessage:
             is_msg_encrypted=header.get("is_msg_encrypted") is True,
         ),
         transaction_id=message.get("transaction_id"),
-        requests=message.get("search_request"),
+        requests=message.get(requests),
         raw_header=header,
         raw_message=message,
     )
 
 
-def check_header(message: SearchMessage, *, registry_id: str, max_batch: int) -> None:
-    """The header and message-level checks with a MsgHeaderStatusReasonCode."""
+def check_header(
+    message: SearchMessage,
+    *,
+    registry_id: str,
+    max_batch: int,
+    action: str = "search",
+    requests: str = "search_request",
+) -> None:
+    """The header and message-level checks with a MsgHeaderStatusReasonCode: `action` is
+    the endpoint's, `requests` the name of the message's list of requests."""
     header = message.header
     if header.is_msg_encrypted:
         raise DciError(
@@ -144,8 +156,8 @@ def check_header(message: SearchMessage, *, registry_id: str, max_batch: int) ->
         )
     if header.version not in (None, codes.VERSION):
         raise HeaderRejected(codes.HEADER_VERSION_INVALID, f"header.version is {codes.VERSION}.")
-    if header.action != "search":
-        raise HeaderRejected(codes.ACTION_INVALID, "header.action is 'search' on this endpoint.")
+    if header.action != action:
+        raise HeaderRejected(codes.ACTION_INVALID, f"header.action is {action!r} on this endpoint.")
     if parse_timestamp(header.message_ts) is None:
         raise HeaderRejected(
             codes.MESSAGE_TS_INVALID, "header.message_ts is an ISO 8601 date-time with a time zone."
@@ -161,7 +173,7 @@ def check_header(message: SearchMessage, *, registry_id: str, max_batch: int) ->
             "message.transaction_id is required (at most 99 characters).",
         )
     if not isinstance(message.requests, list) or not message.requests:
-        raise DciError(400, codes.ERR_BAD_REQUEST, "message.search_request is a non-empty list.")
+        raise DciError(400, codes.ERR_BAD_REQUEST, f"message.{requests} is a non-empty list.")
     total = header.total_count
     if isinstance(total, str) and total.isdigit():
         total = int(total)
@@ -185,12 +197,13 @@ def answer_header(
     count: int,
     completed: int,
     reason: HeaderRejected | None = None,
+    action: str = "on-search",
 ) -> dict[str, Any]:
     header: dict[str, Any] = {
         "version": codes.VERSION,
         "message_id": str(uuid.uuid4()),
         "message_ts": now_ts(),
-        "action": "on-search",
+        "action": action,
         "status": status,
         "total_count": count,
         "completed_count": completed,
@@ -228,3 +241,28 @@ def rejected(reference_id: Any, error: RequestRejected, locale: Any = None) -> d
     if isinstance(locale, str):
         answer["locale"] = locale
     return answer
+
+
+def acknowledgement(correlation_id: str) -> dict[str, Any]:
+    """The standard's ACK of an asynchronous request (common/response/Response.yaml): its
+    answer follows at the caller's callback URI, under this correlation id."""
+    return {
+        "message": {
+            "ack_status": codes.ACK,
+            "timestamp": now_ts(),
+            "correlation_id": correlation_id,
+        }
+    }
+
+
+def refusal(error: DciError) -> dict[str, Any]:
+    """An asynchronous request refused before it was accepted: the Response with
+    `ack_status: ERR` and the error (401 and 403 keep the HttpErrorResponse)."""
+    return {
+        "message": {
+            "ack_status": codes.ACK_ERROR,
+            "timestamp": now_ts(),
+            "error": {"code": error.code, "message": error.message[:999]},
+            "correlation_id": str(uuid.uuid4()),
+        }
+    }

@@ -1,10 +1,14 @@
-"""DCI synchronous search: the envelope checked, each search request read against the
-partner's agreement, searched, and answered in the `on-search` envelope."""
+"""DCI search: the envelope checked, each search request read against the partner's
+agreement, searched, and answered in the `on-search` envelope (returned by the synchronous
+search, posted to the partner's callback by the asynchronous one)."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.beneficiaries.config import BeneficiariesSettings
 from services.beneficiaries.dci import codes, records, repository, signatures
@@ -20,18 +24,17 @@ from services.beneficiaries.dci.messages import (
     now_ts,
     rejected,
 )
-from services.beneficiaries.partners.scope import PartnerAccess
+from services.beneficiaries.partners.scope import PartnerAccess, PartnerScope
 from services.beneficiaries.records.mapping import LOCATION_FIELDS
 
 ENDPOINT = "dci.sync.search"
 _HOUSEHOLD_LEVEL = {"household_id", "registry_number", *(f.name for f in LOCATION_FIELDS)}
 
 
-async def search(
-    access: PartnerAccess, message: SearchMessage, settings: BeneficiariesSettings
-) -> dict[str, Any]:
+def authenticate(access: PartnerAccess, message: SearchMessage) -> None:
+    """The sender is the partner the token acts for, and the message carries its signature
+    (when its agreement registers keys): err.sender_id.invalid, err.signature.*."""
     scope = access.scope
-    registry_id = settings.dci_registry_id
     if message.header.sender_id not in (scope.partner_id, access.principal.subject):
         raise DciError(
             403, codes.ERR_SENDER_ID, "header.sender_id is not the partner your token acts for."
@@ -43,24 +46,55 @@ async def search(
         message.header.sender_id,
         scope.signing_keys,
     )
-    try:
-        check_header(message, registry_id=registry_id, max_batch=settings.dci_max_batch)
-        fresh = await repository.remember_message(
-            access.session,
-            message.header.sender_id,
-            message.header.message_id,
-            message.transaction_id if isinstance(message.transaction_id, str) else None,
+
+
+async def accept(
+    access: PartnerAccess,
+    message: SearchMessage,
+    settings: BeneficiariesSettings,
+    *,
+    action: str = "search",
+    requests: str = "search_request",
+) -> None:
+    """The header's checks, and the message id remembered (refused when seen before):
+    HeaderRejected with the standard's reason code."""
+    check_header(
+        message,
+        registry_id=settings.dci_registry_id,
+        max_batch=settings.dci_max_batch,
+        action=action,
+        requests=requests,
+    )
+    fresh = await repository.remember_message(
+        access.session,
+        message.header.sender_id,
+        message.header.message_id,
+        message.transaction_id if isinstance(message.transaction_id, str) else None,
+    )
+    if not fresh:
+        raise HeaderRejected(
+            codes.MESSAGE_ID_DUPLICATE, "header.message_id was used by an earlier message."
         )
-        if not fresh:
-            raise HeaderRejected(
-                codes.MESSAGE_ID_DUPLICATE, "header.message_id was used by an earlier message."
-            )
+
+
+async def search(
+    access: PartnerAccess,
+    message: SearchMessage,
+    settings: BeneficiariesSettings,
+    endpoint: str = ENDPOINT,
+) -> dict[str, Any]:
+    """The `on-search` answer (unsigned) of an authenticated message; `endpoint` names
+    the access on the audit trail."""
+    scope = access.scope
+    registry_id = settings.dci_registry_id
+    try:
+        await accept(access, message, settings)
     except HeaderRejected as reason:
         count = len(message.requests) if isinstance(message.requests, list) else 0
         header = answer_header(
             message, registry_id, status=codes.REJECTED, count=count, completed=0, reason=reason
         )
-        await access.served(ENDPOINT)
+        await access.served(endpoint)
         return envelope(header, message.transaction_id, [])
 
     responses = []
@@ -72,7 +106,9 @@ async def search(
         locale = item.get("locale") if isinstance(item, dict) else None
         try:
             criteria = read_request(item, seen, scope, max_page_size=settings.dci_max_page_size)
-            answer = await _run(access, criteria, households, people)
+            answer = await run(
+                access.scope, access.session, access.day, criteria, households, people
+            )
         except RequestRejected as error:
             responses.append(rejected(reference_id, error, locale))
             continue
@@ -84,18 +120,20 @@ async def search(
         count=len(message.requests),
         completed=len(responses),
     )
-    await access.served(ENDPOINT, households, people)
+    await access.served(endpoint, households, people)
     return envelope(header, message.transaction_id, responses)
 
 
-async def _run(
-    access: PartnerAccess,
+async def run(
+    scope: PartnerScope,
+    session: AsyncSession,
+    on: date,
     criteria: Criteria,
     households: list[uuid.UUID],
     people: list[tuple[uuid.UUID, uuid.UUID | None]],
 ) -> dict[str, Any]:
-    """One search request's answer; what it returns is added to `households` and `people`."""
-    scope, session, on = access.scope, access.session, access.day
+    """One search request's answer under `scope`, as the registry reads on day `on`; what
+    it returns is added to `households` and `people`."""
     offset = (criteria.page_number - 1) * criteria.page_size
     if criteria.entity == "Group":
         conditions = [*scope.household_conditions(), *criteria.conditions]

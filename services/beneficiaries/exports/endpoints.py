@@ -177,14 +177,5 @@ def _export(
         statement=build(chosen, filters, allowed_regions(principal), as_of),
     )
     chunks = stream.export_chunks(export, session, database, audit)
-    return stream.ExportResponse(
-        chunks,
-        media_type=MEDIA_TYPES[export_format],
-        headers={
-            "Content-Disposition": (
-                f'attachment; filename="{resource}-{as_of.isoformat()}.{export_format.value}"'
-            ),
-            # Personal data: no copy in a browser's or a proxy's cache.
-            "Cache-Control": "no-store",
-        },
-    )
+    filename = f"{resource}-{as_of.isoformat()}.{export_format.value}"
+    return stream.export_response(chunks, export, filename)

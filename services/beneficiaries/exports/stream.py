@@ -6,8 +6,8 @@ reads put on the audit trail batch by batch, and the export itself recorded when
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.beneficiaries.exports.fields import PERSONAL_FILTERS, Resource
 from services.beneficiaries.exports.formats import (
     LIST_SEPARATOR,
+    MEDIA_TYPES,
     CsvWriter,
     ExportFormat,
     ExportWriter,
@@ -77,6 +78,12 @@ class Export:
     statement: Select[Any]
     rows: int = 0
     complete: bool = False
+    # A partner's export: each row's values as its agreement shows them (None: the row's
+    # columns after the two ids, as read), what its audit rows add (the agreement), and
+    # what counts the rows sent (in the transaction of the export's audit row).
+    project: Callable[[Any], Sequence[Any]] | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    counted: Callable[[AsyncSession, int], Awaitable[None]] | None = None
 
     @property
     def personal(self) -> bool:
@@ -90,6 +97,7 @@ class Export:
             "personal": self.personal,
             "rows": self.rows,
             "complete": self.complete,
+            **self.detail,
         }
 
 
@@ -120,9 +128,10 @@ async def export_chunks(
                     export.principal,
                     read_resource,
                     [(row[0], row[1]) for row in rows],
-                    detail={"via": "export"},
+                    detail={"via": "export", **export.detail},
                 )
-            values = [row[2:] for row in rows]
+            project = export.project
+            values = [project(row) for row in rows] if project else [row[2:] for row in rows]
             chunk = (
                 await asyncio.to_thread(writer.write, values) if offload else writer.write(values)
             )
@@ -162,6 +171,8 @@ async def _record(export: Export, database: Database, audit: AuditTrail) -> None
                 None,
                 detail=export.audit_detail(),
             )
+            if export.counted is not None and export.rows:
+                await export.counted(audit_session, export.rows)
     except Exception:
         _log.error("export audit row not written", resource=export.resource, exc_info=True)
         raise
@@ -171,3 +182,15 @@ class ExportResponse(ClosingStreamingResponse):
     """A streamed export that closes its body generator as soon as sending stops, so the
     export's `finally` (the audit row) runs while the request's database session is still
     open."""
+
+
+def export_response(chunks: AsyncIterator[bytes], export: Export, filename: str) -> ExportResponse:
+    """The streamed file, as an attachment that no cache keeps (personal data)."""
+    return ExportResponse(
+        chunks,
+        media_type=MEDIA_TYPES[export.export_format],
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )

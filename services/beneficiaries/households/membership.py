@@ -9,6 +9,7 @@ from datetime import date
 
 from services.beneficiaries.access import allowed_regions, ensure_region
 from services.beneficiaries.areas.service import resolve_location
+from services.beneficiaries.callbacks import events
 from services.beneficiaries.context import WriteContext
 from services.beneficiaries.dedup.service import flag_joining
 from services.beneficiaries.households.service import document, held_for_change
@@ -96,6 +97,7 @@ async def add_member(
     household.member_count += 1
     await repository.flush(ctx.session)
     await flag_joining(ctx.session, ctx.settings, household, [(person, member)])
+    await events.registry_event(ctx.session, events.EVENT_NEW_MEMBER, household.id, person.id)
     await _finish(
         ctx, [household], "member_joined", {"individual_id": str(person.id), "reason": data.reason}
     )

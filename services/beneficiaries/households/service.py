@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.beneficiaries.access import allowed_regions, ensure_region
 from services.beneficiaries.areas.service import ResolvedLocation, resolve_location
+from services.beneficiaries.callbacks import events
 from services.beneficiaries.clock import today
 from services.beneficiaries.context import WriteContext
 from services.beneficiaries.dedup.service import flag_joining
@@ -154,6 +155,7 @@ async def create(
         actor=actor,
     )
     await flag_joining(session, ctx.settings, household, joined)
+    await events.registry_event(session, events.EVENT_REGISTER, household.id)
     await ctx.audit.record_write(
         session,
         ctx.principal,

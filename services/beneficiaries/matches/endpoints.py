@@ -1,5 +1,5 @@
 """`/matches`: a partner's list (WFP's, say) uploaded, matched against the registry as a job,
-and its report (JSON or CSV). Partners see only their own lists, matched under their active
+and its report (JSON, CSV or XLSX). Partners see only their own lists, matched under their active
 agreement; data managers and admins match against the whole registry."""
 
 from __future__ import annotations
@@ -21,22 +21,26 @@ from shared.errors import Conflict
 from shared.pagination import Page, PageParams, page_params
 from shared.spreadsheet import csv_line
 from shared.uploads import read_upload
+from shared.xlsx import Column, XlsxWriter
 
 router = APIRouter(prefix=MATCHES_PATH, tags=["partner list matching"])
 
-CSV_HEADER = [
-    "row",
-    "partner_ref",
-    "outcome",
-    "method",
-    "score",
-    "household",
-    "individual",
-    "registry_number",
-    "programmes",
-    "candidates",
-    "unreadable",
+# The report's columns, in the CSV and XLSX downloads alike.
+REPORT_COLUMNS = [
+    Column("row", "integer"),
+    Column("partner_ref", "text"),
+    Column("outcome", "text"),
+    Column("method", "text"),
+    Column("score", "decimal"),
+    Column("household", "text"),
+    Column("individual", "text"),
+    Column("registry_number", "text"),
+    Column("programmes", "text"),
+    Column("candidates", "text"),
+    Column("unreadable", "text"),
 ]
+CSV_HEADER = [column.name for column in REPORT_COLUMNS]
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class Caller:
@@ -174,7 +178,28 @@ async def match_report_csv(
     )
 
 
-def _cells(result: MatchResult) -> list[str]:
+@router.get("/{job_id}/report.xlsx", summary="The match report as XLSX")
+async def match_report_xlsx(
+    job_id: uuid.UUID, session: DbSession, caller: Matcher, audit: Audit
+) -> Response:
+    """The report as an Excel workbook: one sheet, the CSV's columns (row and score as
+    numbers), one line a row of the list. Built whole, as the CSV is."""
+    await _finished(session, job_id, caller)
+    writer = XlsxWriter(REPORT_COLUMNS, "matches", max_sheets=1)
+    parts = [writer.begin()]
+    async for batch in service.results(session, job_id):
+        parts.append(writer.write([_values(result) for result in batch]))
+    parts.append(writer.end())
+    await _audit_report(session, caller, audit, job_id, f"GET /matches/{job_id}/report.xlsx")
+    return Response(
+        b"".join(parts),
+        media_type=XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="match-{job_id}.xlsx"'},
+    )
+
+
+def _values(result: MatchResult) -> list[Any]:
+    """A report line's values in REPORT_COLUMNS' order (None: empty)."""
     programmes = "; ".join(
         f"{p.programme} ({p.status} since {p.status_since}, enrolled {p.enrolled_on})"
         for p in result.programmes or []
@@ -184,15 +209,25 @@ def _cells(result: MatchResult) -> list[str]:
         for c in result.candidates or []
     )
     return [
-        str(result.row),
+        result.row,
         result.partner_ref,
         result.outcome,
-        result.method or "",
-        f"{result.score:.4f}" if result.score is not None else "",
-        result.household or "",
-        result.individual or "",
-        result.registry_number or "",
-        programmes,
-        candidates,
-        ", ".join(result.unreadable or []),
+        result.method or None,
+        round(result.score, 4) if result.score is not None else None,
+        result.household or None,
+        result.individual or None,
+        result.registry_number or None,
+        programmes or None,
+        candidates or None,
+        ", ".join(result.unreadable or []) or None,
+    ]
+
+
+_SCORE = CSV_HEADER.index("score")
+
+
+def _cells(result: MatchResult) -> list[str]:
+    return [
+        "" if value is None else f"{value:.4f}" if index == _SCORE else str(value)
+        for index, value in enumerate(_values(result))
     ]

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.beneficiaries.access import Manager
 from services.beneficiaries.context import Audit, Idempotent, Settings
+from services.beneficiaries.exports import stream
+from services.beneficiaries.exports.fields import Resource
 from services.beneficiaries.models import DataSharingAgreement
-from services.beneficiaries.partners import service
+from services.beneficiaries.partners import exports, service
 from services.beneficiaries.partners.schemas import (
     Agreement,
     AgreementCreate,
@@ -22,8 +25,10 @@ from services.beneficiaries.partners.schemas import (
     ResolvedPseudonym,
     Usage,
 )
+from services.beneficiaries.partners.scope import Partner, PartnerAccess
 from services.beneficiaries.partners.scope import PartnerTerms as PartnerCaller
-from shared.db import DbSession, ReadSession
+from shared.audit import AuditTrail
+from shared.db import Database, DatabaseOf, DbSession, ReadSession, StreamSession
 from shared.etag import ExpectedVersion, etag
 from shared.idempotency import created_headers
 from shared.pagination import Page, PageParams, page_params
@@ -142,3 +147,73 @@ async def my_agreement(access: PartnerCaller, session: ReadSession) -> PartnerTe
     """For a partner: the agreement it is served under today, and its requests so far
     today (this call is not counted). 403 naming why when none is in force."""
     return await service.terms(session, access.scope.agreement_id, access.day)
+
+
+_EXPORT_DOC = (
+    "Your data-sharing agreement's {what} as CSV or JSON Lines, in registry-number order, "
+    "with the {resource} fields it allows (columns in the order of `GET /exports/fields`): "
+    "households of its regions and programmes with a present member of its legal statuses "
+    "and whose consent covers partner sharing{people}. Identifiers are your pseudonyms when "
+    "your agreement says so. CSV is UTF-8 with a byte-order mark (lists joined with ';', "
+    "text a spreadsheet would run as a formula prefixed with a quote); JSON Lines one "
+    "object per row. Streamed. Counted against your daily quota and in your agreement's "
+    "usage, recorded with it on the audit trail. 403 when it allows no {resource} field."
+)
+_EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}
+}
+
+
+def _partner_export(
+    resource: Resource,
+    export_format: exports.PartnerExportFormat,
+    access: PartnerAccess,
+    session: AsyncSession,
+    database: Database,
+    audit: AuditTrail,
+) -> stream.ExportResponse:
+    export = exports.partner_export(access, resource, export_format)
+    chunks = stream.export_chunks(export, session, database, audit)
+    filename = f"{resource}-{access.scope.partner_id}-{access.day.isoformat()}.{export_format}"
+    return stream.export_response(chunks, export, filename)
+
+
+@router.get(
+    "/partner/exports/households.{export_format}",
+    response_class=stream.ExportResponse,
+    responses=_EXPORT_RESPONSES,
+    summary="Your agreement's households as CSV or JSON Lines",
+    description=_EXPORT_DOC.format(
+        what="households",
+        resource="household",
+        people="; a head outside its legal statuses is not named, and `member_count` "
+        "counts only the members it covers",
+    ),
+)
+async def export_partner_households(
+    export_format: exports.PartnerExportFormat,
+    access: Partner,
+    session: StreamSession,
+    database: DatabaseOf,
+    audit: Audit,
+) -> stream.ExportResponse:
+    return _partner_export("households", export_format, access, session, database, audit)
+
+
+@router.get(
+    "/partner/exports/individuals.{export_format}",
+    response_class=stream.ExportResponse,
+    responses=_EXPORT_RESPONSES,
+    summary="Your agreement's people as CSV or JSON Lines",
+    description=_EXPORT_DOC.format(
+        what="people", resource="individual", people=" (the present members of its legal statuses)"
+    ),
+)
+async def export_partner_individuals(
+    export_format: exports.PartnerExportFormat,
+    access: Partner,
+    session: StreamSession,
+    database: DatabaseOf,
+    audit: Audit,
+) -> stream.ExportResponse:
+    return _partner_export("individuals", export_format, access, session, database, audit)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Select, exists, select, text, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
+from services.beneficiaries.exports import repository as exports
 from services.beneficiaries.models import (
     AdminArea,
     DataSharingAgreement,
@@ -20,7 +22,12 @@ from services.beneficiaries.models import (
     PartnerUsage,
     Programme,
 )
+from services.beneficiaries.records.filters import RegistryFilters
+from services.beneficiaries.records.mapping import Field
 from shared.pagination import PageParams, keyset_page
+
+if TYPE_CHECKING:
+    from services.beneficiaries.partners.scope import PartnerScope
 
 Agreement = DataSharingAgreement
 
@@ -164,3 +171,32 @@ async def candidate_batches(
     result = await session.stream(statement.execution_options(yield_per=_BATCH))
     async for partition in result.partitions(_BATCH):
         yield [(str(value), first, second) for value, first, second in partition]
+
+
+def household_export(scope: PartnerScope, fields: Sequence[Field], today: date) -> Select[Any]:
+    """The registry's household export (exports/repository.py) of these fields, narrowed to
+    the agreement's households, with two more columns: whether the head is a person the
+    agreement covers, and the household's size as the partner may count it."""
+    head = aliased(Individual, name="covered_head")
+    head_covered: Any = (
+        exists().where(
+            head.household_id == Household.id,
+            head.relationship_to_head == "head",
+            *scope.person_conditions(head),
+        )
+        if scope.legal_statuses is not None
+        else true()
+    )
+    return (
+        exports.household_export(fields, RegistryFilters(), None, today)
+        .add_columns(head_covered.label("_head_covered"), scope.household_size().label("_size"))
+        .where(*scope.household_conditions())
+    )
+
+
+def individual_export(scope: PartnerScope, fields: Sequence[Field], today: date) -> Select[Any]:
+    """The registry's individual export of these fields, narrowed to the people the
+    agreement covers in the households it covers."""
+    return exports.individual_export(fields, RegistryFilters(), None, today).where(
+        *scope.person_conditions(), *scope.household_conditions()
+    )

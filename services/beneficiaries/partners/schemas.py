@@ -7,6 +7,7 @@ import binascii
 import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -36,6 +37,25 @@ def _ed25519_key(value: str) -> str:
     if len(raw) != 32:
         raise ValueError("an Ed25519 public key is 32 bytes")
     return value
+
+
+_LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
+def _callback_uri(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValueError("an absolute https URI")
+    if parts.scheme == "http" and parts.hostname not in _LOOPBACK:
+        raise ValueError("https (plain http only to this machine's loopback)")
+    if parts.username or parts.password or parts.fragment:
+        raise ValueError("no credentials or fragment in a callback URI")
+    return value
+
+
+CallbackUri = Annotated[
+    str, StringConstraints(min_length=8, max_length=500), AfterValidator(_callback_uri)
+]
 
 
 class SigningKey(InputModel):
@@ -78,6 +98,13 @@ class _AgreementFields(InputModel):
         "UNHCR, WFP SCOPE, phone) are shown or replaced by this partner's pseudonyms.",
     )
     signing_keys: list[SigningKey] = Field(default=[], max_length=10)
+    callback_uris: list[CallbackUri] = Field(
+        default=[],
+        max_length=10,
+        description="Where the registry posts the partner's DCI callbacks (on-search, "
+        "txn-on-status, on-subscribe, notify): a request's `header.sender_uri` must be one "
+        "of them; the first is used when it names none.",
+    )
 
 
 class AgreementCreate(_AgreementFields):
@@ -105,6 +132,7 @@ class AgreementUpdate(InputModel):
     daily_request_quota: int | None = Field(default=None, ge=0, le=10_000_000)
     identifiers: Identifiers | None = None
     signing_keys: list[SigningKey] | None = Field(default=None, max_length=10)
+    callback_uris: list[CallbackUri] | None = Field(default=None, max_length=10)
 
 
 class Agreement(BaseModel):
@@ -124,6 +152,7 @@ class Agreement(BaseModel):
     daily_request_quota: int
     identifiers: str
     signing_keys: list[dict[str, str]]
+    callback_uris: list[str]
     version: int
     created_at: datetime
     updated_at: datetime

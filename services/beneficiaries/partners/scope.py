@@ -74,6 +74,8 @@ class PartnerScope:
     pseudonymise: bool
     key: bytes
     signing_keys: tuple[Mapping[str, str], ...] = ()
+    callback_uris: tuple[str, ...] = ()
+    agreement_version: int = 0
 
     @classmethod
     def of(cls, agreement: DataSharingAgreement, secret: bytes) -> PartnerScope:
@@ -91,6 +93,8 @@ class PartnerScope:
             pseudonymise=agreement.identifiers == "pseudonymised",
             key=pseudonyms.partner_key(secret, agreement.partner_id, agreement.pseudonym_salt),
             signing_keys=tuple(agreement.signing_keys or ()),
+            callback_uris=tuple(agreement.callback_uris or ()),
+            agreement_version=agreement.version,
         )
 
     def allows(self, name: str) -> bool:
@@ -201,10 +205,14 @@ class PartnerAccess:
         endpoint: str,
         households: Sequence[uuid.UUID] = (),
         people: Sequence[tuple[uuid.UUID, uuid.UUID | None]] = (),
+        *,
+        again: int = 0,
     ) -> None:
         """Count the records returned and put the access on the audit trail: one row for
-        the request (with its agreement), one per household and person read."""
-        records = len(households) + len(people)
+        the request (with its agreement), one per household and person read. `again`:
+        records returned once more (a stored answer fetched again), each on the trail
+        from the request that first read it."""
+        records = len(households) + len(people) + again
         if records:
             # In a short transaction of its own, like the request count: inside the
             # request's, the counter's row lock would be held until the request commits,

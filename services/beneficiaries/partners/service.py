@@ -28,7 +28,7 @@ from shared.errors import Conflict, NotFound, UnprocessableEntity
 from shared.pagination import Page, PageParams, page_of
 from shared.versioning import require_version, touch
 
-_LISTS = ("allowed_fields", "allowed_programmes", "allowed_regions")
+_LISTS = ("allowed_fields", "allowed_programmes", "allowed_regions", "callback_uris")
 
 
 async def get(
@@ -97,6 +97,7 @@ async def update(
         "daily_request_quota",
         "identifiers",
         "signing_keys",
+        "callback_uris",
     ):
         if required in changes and changes[required] is None:
             raise UnprocessableEntity(

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.beneficiaries.access import MANAGERS, ensure_region
+from services.beneficiaries.callbacks import events
 from services.beneficiaries.clock import today
 from services.beneficiaries.models import Enrollment, EnrollmentEvent
 from services.beneficiaries.programmes import repository, service
@@ -98,6 +99,7 @@ async def enroll(
     _record_event(
         session, enrollment.id, None, "active", enrolled_on, enrollment.override_reason, principal
     )
+    await events.registry_event(session, events.EVENT_ENROLLMENT, enrollment.household_id)
     await session.flush()
     await session.refresh(enrollment)
     await audit.record_write(
@@ -181,6 +183,7 @@ async def change_status(
     enrollment.status_since = effective_on
     touch(session, enrollment)
     _record_event(session, enrollment.id, previous, target, effective_on, data.reason, principal)
+    await events.registry_event(session, events.EVENT_ENROLLMENT_STATUS, enrollment.household_id)
     await session.flush()
     await session.refresh(enrollment)
     await audit.record_write(

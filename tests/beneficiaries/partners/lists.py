@@ -7,6 +7,7 @@ import io
 from typing import Any
 
 import httpx
+import openpyxl
 from fastapi import FastAPI
 
 from services.beneficiaries.matches.job import run_pending
@@ -43,12 +44,33 @@ async def matched(
     assert report.status_code == 200, report.text
     as_csv = await client.get(f"{MATCHES}/{job_id}/report.csv", headers=headers)
     assert as_csv.status_code == 200, as_csv.text
+    as_xlsx = await client.get(f"{MATCHES}/{job_id}/report.xlsx", headers=headers)
+    assert as_xlsx.status_code == 200, as_xlsx.text
+    # The workbook holds the CSV's report, cell for cell (numbers as numbers).
+    assert xlsx_rows(as_xlsx) == csv_rows(as_csv)
     listed = await client.get(MATCHES, headers=headers)
     assert listed.status_code == 200, listed.text
     rows = {row["partner_ref"]: row for row in report.json()["rows"]}
-    return {"job": job.json(), "rows": rows, "csv": as_csv}, [started, job, report, as_csv, listed]
+    answers = [started, job, report, as_csv, as_xlsx, listed]
+    return {"job": job.json(), "rows": rows, "csv": as_csv, "xlsx": as_xlsx}, answers
 
 
 def csv_rows(response: httpx.Response) -> dict[str, dict[str, str]]:
     reader = csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))
     return {row["partner_ref"]: row for row in reader}
+
+
+def xlsx_rows(response: httpx.Response) -> dict[str, dict[str, str]]:
+    """The workbook's rows as the CSV reads them (by row reference; numbers as the CSV
+    writes them, empty cells as "")."""
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True).worksheets[0]
+    header, *lines = list(sheet.iter_rows(values_only=True))
+    rows = {}
+    for line in lines:
+        line = (*line, *([None] * (len(header) - len(line))))  # empty cells are not written
+        cells = {
+            str(name): "" if value is None else f"{value:.4f}" if name == "score" else str(value)
+            for name, value in zip(header, line, strict=True)
+        }
+        rows[cells["partner_ref"]] = cells
+    return rows

@@ -9,6 +9,10 @@ with its checks."""
 
 from __future__ import annotations
 
+import copy
+import csv
+import io
+import json
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -18,10 +22,16 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from services.beneficiaries.callbacks import events
+from services.beneficiaries.callbacks.worker import deliver_due
 from shared.db import Database
+from tests.beneficiaries.helpers import BASE
 from tests.beneficiaries.partners.lists import csv_rows, list_csv, matched, upload
 from tests.beneficiaries.partners.world import (
+    DCI_ASYNC_SEARCH,
+    DCI_ASYNC_TXN_STATUS,
     DCI_SEARCH,
+    DCI_TXN_STATUS,
     NAMES,
     World,
     add_agreement,
@@ -30,6 +40,7 @@ from tests.beneficiaries.partners.world import (
     predicate,
     search_message,
     search_request,
+    txn_status_message,
 )
 from tests.support.tokens import TokenFactory
 
@@ -173,6 +184,163 @@ async def _probe_dci(
     return answers
 
 
+# Where the partner's asynchronous answers go (registered in its agreement); what is
+# posted there is captured, and checked as the synchronous answer is.
+CALLBACK = "https://wfp.example/dci/on-search"
+SUBSCRIBE = f"{BASE}/dci/registry/subscribe"
+UNSUBSCRIBE = f"{BASE}/dci/registry/unsubscribe"
+PARTNER_EXPORTS = f"{BASE}/partner/exports"
+
+
+def _fresh(body: dict[str, Any]) -> dict[str, Any]:
+    """A probe's message with ids of its own (a message id is accepted once)."""
+    again = copy.deepcopy(body)
+    again["header"]["message_id"] = str(uuid.uuid4())
+    again["message"]["transaction_id"] = str(uuid.uuid4())
+    return again
+
+
+def _as_response(body: dict[str, Any], url: str) -> httpx.Response:
+    return httpx.Response(200, json=body, request=httpx.Request("POST", url))
+
+
+async def _posted_callbacks(app: FastAPI) -> list[dict[str, Any]]:
+    """The callbacks due, delivered to a receiver that acknowledges each."""
+    posted: list[dict[str, Any]] = []
+
+    def receive(request: httpx.Request) -> httpx.Response:
+        assert str(request.url) == CALLBACK
+        posted.append(json.loads(request.content))
+        ack = {"ack_status": "ACK", "timestamp": "2026-12-03T08:00:00Z", "correlation_id": "c"}
+        return httpx.Response(200, json={"message": ack})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(receive)) as client:
+        state = app.state
+        await deliver_due(state.database, state.settings, state.dci_signer, client, state.audit)
+    return posted
+
+
+async def _probe_dci_async(
+    client: httpx.AsyncClient, headers: dict[str, str], world: World, app: FastAPI
+) -> list[httpx.Response]:
+    """Every DCI probe asked asynchronously: its `on-search` callback, the synchronous
+    txn/status of its transaction and the asynchronous one's callback each answer what
+    the synchronous search does."""
+    answers = []
+    for body, check in DCI_PROBES:
+        sent = _fresh(body)
+        ack = await client.post(DCI_ASYNC_SEARCH, json=sent, headers=headers)
+        assert ack.json()["message"]["ack_status"] == "ACK", ack.text
+        [on_search] = await _posted_callbacks(app)
+        assert on_search["header"]["action"] == "on-search"
+        check(_as_response(on_search, CALLBACK))
+        status_request = txn_status_message("transaction_id", sent["message"]["transaction_id"])
+        status = await client.post(DCI_TXN_STATUS, json=status_request, headers=headers)
+        txn_status = status.json()["message"]["txnstatus_response"]["txn_status"]
+        check(_as_response({"message": txn_status}, DCI_TXN_STATUS))
+        queued = await client.post(
+            DCI_ASYNC_TXN_STATUS, json=_fresh(status_request), headers=headers
+        )
+        assert queued.json()["message"]["ack_status"] == "ACK", queued.text
+        [on_status] = await _posted_callbacks(app)
+        txn_status = on_status["message"]["txnstatus_response"]["txn_status"]
+        check(_as_response({"message": txn_status}, CALLBACK))
+        answers += [ack, _as_response(on_search, CALLBACK), status, queued]
+        answers.append(_as_response(on_status, CALLBACK))
+    # A callback URI its agreement does not register: refused, nothing searched or sent.
+    elsewhere = _fresh(DCI_PROBES[0][0])
+    elsewhere["header"]["sender_uri"] = "https://elsewhere.example/on-search"
+    refused = await client.post(DCI_ASYNC_SEARCH, json=elsewhere, headers=headers)
+    assert refused.status_code == 400
+    assert refused.json()["message"]["error"]["code"] == "err.sender_uri.invalid"
+    assert await _posted_callbacks(app) == []
+    return [*answers, refused]
+
+
+def _subscribe(event_type: str, query: Any, entity: str = "Group") -> dict[str, Any]:
+    message = search_message(action="subscribe", total_count=1)
+    criteria = {
+        "reg_event_type": event_type,
+        "filter_type": "predicate",
+        "filter": query,
+        "notify_record_type": entity,
+    }
+    message["message"] = {
+        "transaction_id": str(uuid.uuid4()),
+        "subscribe_request": [
+            {
+                "reference_id": "s1",
+                "timestamp": "2026-12-03T08:00:00Z",
+                "subscribe_criteria": criteria,
+            }
+        ],
+    }
+    return message
+
+
+async def _probe_subscriptions(
+    client: httpx.AsyncClient, headers: dict[str, str], world: World, app: FastAPI
+) -> list[httpx.Response]:
+    """Subscribed to enrollment changes of PNSF households: an event on each household of
+    the registry notifies exactly the one household the partner may see, as the search
+    shows it; a filter outside the agreement is refused; unsubscribing ends it."""
+    answers = []
+    outside = await client.post(
+        SUBSCRIBE,
+        json=_subscribe("REGISTER", [predicate("region_code", "eq", "DJ-AS")]),
+        headers=headers,
+    )
+    subscribed = await client.post(
+        SUBSCRIBE,
+        json=_subscribe("enrollement_status_change", [predicate("programmes", "eq", "pnsf")]),
+        headers=headers,
+    )
+    on_subscribe = await _posted_callbacks(app)
+    refused, accepted = sorted(
+        (c["message"]["subscribe_response"][0] for c in on_subscribe),
+        key=lambda answer: answer["status"],
+    )
+    assert refused["status_reason_code"] == "rjct.notify_details.invalid"
+    code = accepted["subscriptions"][0]["code"]
+    async with app.state.database.sessionmaker() as session, session.begin():
+        for household in [world.visible, *world.hidden]:
+            await events.registry_event(session, events.EVENT_ENROLLMENT_STATUS, household.id)
+    [notify] = await _posted_callbacks(app)
+    [event] = notify["message"]["notify_event"]
+    assert event["data"]["reg_records"] == [VISIBLE_GROUP]
+    unsubscribe = search_message(action="unsubscribe", total_count=1)
+    unsubscribe["message"] = {
+        "transaction_id": str(uuid.uuid4()),
+        "timestamp": "2026-12-03T08:00:00Z",
+        "subscription_codes": [code],
+    }
+    ended = await client.post(UNSUBSCRIBE, json=unsubscribe, headers=headers)
+    [on_unsubscribe] = await _posted_callbacks(app)
+    assert on_unsubscribe["message"]["status"] == "succ"
+    for callback in [*on_subscribe, notify, on_unsubscribe]:
+        answers.append(_as_response(callback, CALLBACK))
+    return [*answers, outside, subscribed, ended]
+
+
+async def _probe_exports(
+    client: httpx.AsyncClient, headers: dict[str, str], world: World, app: FastAPI
+) -> list[httpx.Response]:
+    """Its people exported as CSV and JSON Lines: the two refugees' names, nothing else;
+    the household export (no household field in its agreement) refused."""
+    names = [
+        {"given_name": "Amina", "father_name": "Yusuf", "grandfather_name": "Abdi"},
+        {"given_name": "Sagal", "father_name": "Amina", "grandfather_name": "Yusuf"},
+    ]
+    as_csv = await client.get(f"{PARTNER_EXPORTS}/individuals.csv", headers=headers)
+    assert as_csv.status_code == 200, as_csv.text
+    assert list(csv.DictReader(io.StringIO(as_csv.content.decode("utf-8-sig")))) == names
+    as_jsonl = await client.get(f"{PARTNER_EXPORTS}/individuals.jsonl", headers=headers)
+    assert [json.loads(line) for line in as_jsonl.text.splitlines()] == names
+    households = await client.get(f"{PARTNER_EXPORTS}/households.jsonl", headers=headers)
+    assert households.status_code == 403
+    return [as_csv, as_jsonl, households]
+
+
 async def _probe_terms(
     client: httpx.AsyncClient, headers: dict[str, str], world: World, app: FastAPI
 ) -> list[httpx.Response]:
@@ -238,12 +406,20 @@ Probe = Callable[
 # Every endpoint a partner can reach, with how it is probed. Anything else refuses partners.
 PARTNER_ENDPOINTS: dict[tuple[str, str], Probe] = {
     ("POST", "/api/v1/beneficiaries/dci/registry/sync/search"): _probe_dci,
+    ("POST", "/api/v1/beneficiaries/dci/registry/search"): _probe_dci_async,
+    ("POST", "/api/v1/beneficiaries/dci/registry/sync/txn/status"): _probe_dci_async,
+    ("POST", "/api/v1/beneficiaries/dci/registry/txn/status"): _probe_dci_async,
+    ("POST", "/api/v1/beneficiaries/dci/registry/subscribe"): _probe_subscriptions,
+    ("POST", "/api/v1/beneficiaries/dci/registry/unsubscribe"): _probe_subscriptions,
     ("GET", "/api/v1/beneficiaries/partner/agreement"): _probe_terms,
+    ("GET", "/api/v1/beneficiaries/partner/exports/households.{export_format}"): _probe_exports,
+    ("GET", "/api/v1/beneficiaries/partner/exports/individuals.{export_format}"): _probe_exports,
     ("POST", "/api/v1/beneficiaries/matches"): _probe_matches,
     ("GET", "/api/v1/beneficiaries/matches"): _probe_matches,
     ("GET", "/api/v1/beneficiaries/matches/{job_id}"): _probe_matches,
     ("GET", "/api/v1/beneficiaries/matches/{job_id}/report.json"): _probe_matches,
     ("GET", "/api/v1/beneficiaries/matches/{job_id}/report.csv"): _probe_matches,
+    ("GET", "/api/v1/beneficiaries/matches/{job_id}/report.xlsx"): _probe_matches,
 }
 # Endpoints that answer anyone, with nothing from the registry in them.
 PUBLIC_ENDPOINTS = {
@@ -298,7 +474,7 @@ async def world(beneficiaries_db: Database) -> World:
 async def test_every_endpoint_shows_a_partner_exactly_what_its_agreement_allows(
     registry: httpx.AsyncClient, registry_app: FastAPI, world: World, tokens: TokenFactory
 ) -> None:
-    agreement = await add_agreement(registry, tokens)
+    agreement = await add_agreement(registry, tokens, callback_uris=[CALLBACK])
     headers = partner(tokens)
     operations = _operations(registry_app)
     assert set(PARTNER_ENDPOINTS) <= set(operations), "a listed endpoint no longer exists"

@@ -278,3 +278,23 @@ def predicate(name: str, operator: str, value: Any) -> dict[str, Any]:
 
 
 DCI_SEARCH = f"{BASE}/dci/registry/sync/search"
+DCI_ASYNC_SEARCH = f"{BASE}/dci/registry/search"
+DCI_TXN_STATUS = f"{BASE}/dci/registry/sync/txn/status"
+DCI_ASYNC_TXN_STATUS = f"{BASE}/dci/registry/txn/status"
+
+
+def txn_status_message(
+    attribute_type: str, attribute_value: Any, *, sender_id: str = "wfp-dj", **header: Any
+) -> dict[str, Any]:
+    """A status request about an earlier asynchronous search."""
+    message = search_message(sender_id=sender_id, action="txn-status", total_count=1, **header)
+    message["message"] = {
+        "transaction_id": str(uuid.uuid4()),
+        "txnstatus_request": {
+            "reference_id": "status-1",
+            "txn_type": "search",
+            "attribute_type": attribute_type,
+            "attribute_value": attribute_value,
+        },
+    }
+    return message
