@@ -4,15 +4,15 @@ partner's agreement, searched, and answered in the `on-search` envelope."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from services.beneficiaries.config import BeneficiariesSettings
-from services.beneficiaries.dci import codes, records, repository, signatures
+from services.beneficiaries.dci import codes, counts, records, repository, signatures
 from services.beneficiaries.dci.criteria import Criteria, read_request
 from services.beneficiaries.dci.messages import (
     DciError,
-    HeaderRejected,
-    RequestRejected,
+    Rejected,
     SearchMessage,
     answer_header,
     check_header,
@@ -20,7 +20,9 @@ from services.beneficiaries.dci.messages import (
     now_ts,
     rejected,
 )
+from services.beneficiaries.partners.fields import PROGRAMMES_FIELD
 from services.beneficiaries.partners.scope import PartnerAccess
+from services.beneficiaries.programmes import repository as programmes
 from services.beneficiaries.records.mapping import LOCATION_FIELDS
 
 ENDPOINT = "dci.sync.search"
@@ -52,10 +54,10 @@ async def search(
             message.transaction_id if isinstance(message.transaction_id, str) else None,
         )
         if not fresh:
-            raise HeaderRejected(
+            raise Rejected(
                 codes.MESSAGE_ID_DUPLICATE, "header.message_id was used by an earlier message."
             )
-    except HeaderRejected as reason:
+    except Rejected as reason:
         count = len(message.requests) if isinstance(message.requests, list) else 0
         header = answer_header(
             message, registry_id, status=codes.REJECTED, count=count, completed=0, reason=reason
@@ -72,8 +74,8 @@ async def search(
         locale = item.get("locale") if isinstance(item, dict) else None
         try:
             criteria = read_request(item, seen, scope, max_page_size=settings.dci_max_page_size)
-            answer = await _run(access, criteria, households, people)
-        except RequestRejected as error:
+            answer = await _run(access, criteria, settings, households, people)
+        except Rejected as error:
             responses.append(rejected(reference_id, error, locale))
             continue
         responses.append(answer)
@@ -91,6 +93,7 @@ async def search(
 async def _run(
     access: PartnerAccess,
     criteria: Criteria,
+    settings: BeneficiariesSettings,
     households: list[uuid.UUID],
     people: list[tuple[uuid.UUID, uuid.UUID | None]],
 ) -> dict[str, Any]:
@@ -99,16 +102,25 @@ async def _run(
     offset = (criteria.page_number - 1) * criteria.page_size
     if criteria.entity == "Group":
         conditions = [*scope.household_conditions(), *criteria.conditions]
-        page, total = await repository.household_page(
+        page = await repository.household_page(
             session,
             repository.household_fields(scope),
             conditions,
             criteria.order_by,
             offset,
-            criteria.page_size,
+            criteria.page_size + 1,
             on,
         )
-        _fit(criteria, total)
+        more = _fit(criteria, page)
+        page = page[: criteria.page_size]
+        total = await _total(
+            access,
+            criteria,
+            settings,
+            len(page),
+            more,
+            lambda: repository.count_households(session, conditions),
+        )
         ids = [household_id for household_id, _ in page]
         if scope.allows("member_count") and scope.legal_statuses is not None:
             # The size the partner may count: the members its agreement covers.
@@ -127,7 +139,9 @@ async def _run(
         for person_id, household_id, is_head, data in members:
             by_household.setdefault(household_id, []).append((person_id, is_head, data))
         enrolled = (
-            await repository.enrollments(session, scope, ids) if scope.allows("programmes") else {}
+            await programmes.current_enrollments(session, ids, scope.programmes)
+            if scope.allows(PROGRAMMES_FIELD)
+            else {}
         )
         reg_records = [
             records.group(
@@ -147,16 +161,25 @@ async def _run(
             *scope.household_conditions(),
             *criteria.conditions,
         ]
-        rows, total = await repository.person_page(
+        rows = await repository.person_page(
             session,
             repository.person_fields(scope),
             conditions,
             criteria.order_by,
             offset,
-            criteria.page_size,
+            criteria.page_size + 1,
             on,
         )
-        _fit(criteria, total)
+        more = _fit(criteria, rows)
+        rows = rows[: criteria.page_size]
+        total = await _total(
+            access,
+            criteria,
+            settings,
+            len(rows),
+            more,
+            lambda: repository.count_people(session, conditions),
+        )
         reg_records = [
             records.member(scope, person_id, household_id, row)
             for person_id, household_id, row in rows
@@ -178,11 +201,38 @@ async def _run(
     return answer
 
 
-def _fit(criteria: Criteria, total: int) -> None:
-    """Without pagination the answer must hold every record found."""
-    if not criteria.paginated and total > criteria.page_size:
-        raise RequestRejected(
+def _fit(criteria: Criteria, found: Sequence[Any]) -> bool:
+    """Whether more records follow the page (`found`: the page read with one record
+    more). Without pagination the answer must hold every record found."""
+    more = len(found) > criteria.page_size
+    if more and not criteria.paginated:
+        raise Rejected(
             codes.TOO_MANY_RECORDS,
             f"The search finds more than {criteria.page_size} records: ask for pages "
             "(pagination.page_size, page_number).",
         )
+    return more
+
+
+async def _total(
+    access: PartnerAccess,
+    criteria: Criteria,
+    settings: BeneficiariesSettings,
+    found: int,
+    more: bool,
+    count: Callable[[], Awaitable[int]],
+) -> int:
+    scope = access.scope
+    # Everything the records found depend on besides the registry's rows.
+    signature = (
+        scope.agreement_id,
+        scope.regions,
+        scope.programmes,
+        scope.legal_statuses,
+        access.day,
+        criteria.signature,
+    )
+    offset = (criteria.page_number - 1) * criteria.page_size
+    return await counts.total_count(
+        found, offset, more, count, signature, settings.dci_count_cache_seconds
+    )

@@ -21,17 +21,10 @@ from services.beneficiaries.models import (
     Programme,
 )
 from shared.pagination import PageParams, keyset_page
+from shared.repository import Table
 
 Agreement = DataSharingAgreement
-
-
-async def get(
-    session: AsyncSession, agreement_id: uuid.UUID, *, for_update: bool = False
-) -> Agreement | None:
-    statement = select(Agreement).where(Agreement.id == agreement_id)
-    if for_update:
-        statement = statement.with_for_update().execution_options(populate_existing=True)
-    return await session.scalar(statement)
+agreements = Table(Agreement, "No data-sharing agreement with this id.")
 
 
 async def list_agreements(
