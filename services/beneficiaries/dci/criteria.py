@@ -314,10 +314,15 @@ def _sort(sort: Any, scope: PartnerScope, entity: str) -> list[Any]:
             column = attributes.sort_column(item.get("attribute_name"), scope, entity=entity)
         except attributes.AttributeError_ as exc:
             raise Rejected(codes.SORT_INVALID, str(exc)) from exc
-        order_by.append(
-            column.desc().nulls_last() if direction == "desc" else column.asc().nulls_last()
-        )
+        ordered = column.desc() if direction == "desc" else column.asc()
+        # Empty values last; a column that has none is ordered as its index is (which
+        # NULLS LAST on a descending order would keep the database from reading).
+        order_by.append(ordered.nulls_last() if _nullable(column) else ordered)
     return order_by
+
+
+def _nullable(column: Any) -> bool:
+    return bool(getattr(getattr(column, "expression", column), "nullable", True))
 
 
 def _pagination(pagination: Any, max_page_size: int) -> tuple[int, int, bool]:

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, literal, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -82,25 +82,35 @@ async def unknown_regions(session: AsyncSession, codes: Sequence[str]) -> list[s
     return [code for code in codes if code not in found]
 
 
-async def counting_only(session: AsyncSession) -> None:
-    """For the short transactions that only count a partner's usage: their commit does not
-    wait for the disk. The counter's row lock is then held for the statement, not for a WAL
-    flush, and a partner's concurrent requests do not queue at it; a crash can lose the
-    last fraction of a second of counts (the audit trail's queued reads likewise)."""
-    await session.execute(text("SET LOCAL synchronous_commit = off"))
+# The usage counters are written in autocommit, one statement each, that commits without
+# waiting for the disk: the counter's row lock is held inside that statement, never across
+# a round trip to the service, so a partner's concurrent requests do not queue at it (a
+# crash can lose the last fraction of a second of counts; the audit trail's queued reads
+# likewise). `set_config(…, true)` is SET LOCAL: for the statement's own transaction.
+_NO_DISK_WAIT = func.set_config("synchronous_commit", "off", True).is_not(None)
+
+
+def _usage_row(agreement_id: uuid.UUID, day: date, requests: int, records: int) -> Any:
+    values = select(
+        literal(agreement_id, PartnerUsage.agreement_id.type),
+        literal(day, PartnerUsage.day.type),
+        literal(requests, PartnerUsage.requests.type),
+        literal(records, PartnerUsage.records.type),
+    ).where(_NO_DISK_WAIT)
+    return insert(PartnerUsage).from_select(
+        [PartnerUsage.agreement_id, PartnerUsage.day, PartnerUsage.requests, PartnerUsage.records],
+        values,
+    )
 
 
 async def take_request(
     session: AsyncSession, agreement_id: uuid.UUID, day: date, quota: int
 ) -> bool:
-    """One more request today if the quota allows it (False when it is used up). Run in a
-    short transaction of its own: the counter's row lock is held for that moment, not for
-    the request, so a partner's concurrent requests do not queue behind each other."""
+    """One more request today if the quota allows it (False when it is used up)."""
     if quota <= 0:
         return False
     statement = (
-        insert(PartnerUsage)
-        .values(agreement_id=agreement_id, day=day, requests=1, records=0)
+        _usage_row(agreement_id, day, 1, 0)
         .on_conflict_do_update(
             index_elements=[PartnerUsage.agreement_id, PartnerUsage.day],
             set_={"requests": PartnerUsage.requests + 1},
@@ -114,13 +124,9 @@ async def take_request(
 async def add_records(
     session: AsyncSession, agreement_id: uuid.UUID, day: date, records: int
 ) -> None:
-    statement = (
-        insert(PartnerUsage)
-        .values(agreement_id=agreement_id, day=day, requests=0, records=records)
-        .on_conflict_do_update(
-            index_elements=[PartnerUsage.agreement_id, PartnerUsage.day],
-            set_={"records": PartnerUsage.records + records},
-        )
+    statement = _usage_row(agreement_id, day, 0, records).on_conflict_do_update(
+        index_elements=[PartnerUsage.agreement_id, PartnerUsage.day],
+        set_={"records": PartnerUsage.records + records},
     )
     await session.execute(statement)
 
