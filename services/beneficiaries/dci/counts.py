@@ -12,6 +12,7 @@ always exact."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
@@ -23,11 +24,13 @@ MAX_REMEMBERED = 1024
 
 
 class RememberedCounts:
-    """Large totals by search signature, each for `seconds` (in this process)."""
+    """Large totals by search signature, each for `seconds` (in this process); a search
+    counted by concurrent requests is counted once, the others waiting for that count."""
 
     def __init__(self, max_entries: int = MAX_REMEMBERED) -> None:
         self._max = max_entries
         self._counts: OrderedDict[Hashable, tuple[float, int]] = OrderedDict()
+        self._counting: dict[Hashable, asyncio.Future[int | None]] = {}
 
     def get(self, key: Hashable) -> int | None:
         found = self._counts.get(key)
@@ -46,6 +49,25 @@ class RememberedCounts:
         self._counts.move_to_end(key)
         while len(self._counts) > self._max:
             self._counts.popitem(last=False)
+
+    async def count(
+        self, key: Hashable, count: Callable[[], Awaitable[int]], seconds: float
+    ) -> int:
+        pending = self._counting.get(key)
+        if pending is not None:
+            counted = await asyncio.shield(pending)
+            # None: that count failed (its request's problem); this request counts itself.
+            return counted if counted is not None else await count()
+        future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        self._counting[key] = future
+        total: int | None = None
+        try:
+            total = await count()
+        finally:
+            del self._counting[key]
+            future.set_result(total)
+        self.put(key, total, seconds)
+        return total
 
     def clear(self) -> None:
         self._counts.clear()
@@ -66,10 +88,8 @@ async def total_count(
     record `more` after it: the last page), else remembered or counted (`count()`)."""
     if not more and (found or not offset):
         return offset + found
-    remembered = REMEMBERED.get(key)
-    if remembered is not None:
-        # Never fewer than the records this page shows exist.
-        return max(remembered, offset + found + more)
-    total = await count()
-    REMEMBERED.put(key, total, seconds)
-    return total
+    total = REMEMBERED.get(key)
+    if total is None:
+        total = await REMEMBERED.count(key, count, seconds)
+    # Never fewer than the records this page shows exist (past the last page it shows none).
+    return max(total, offset + found + more) if found else total

@@ -9,9 +9,9 @@ import uuid
 from collections.abc import Sequence
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, Table, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -46,17 +46,22 @@ def person_fields(scope: PartnerScope) -> list[Field]:
     return [CATALOGUE["individuals"][name] for name in scope.allowed(CATALOGUE["individuals"])]
 
 
+_MESSAGES = cast(Table, DciMessage.__table__)
+# Built once (its SQL and cache key made once, not per message).
+_REMEMBER = (
+    pg_insert(_MESSAGES)
+    .values({name: bindparam(name) for name in ("sender_id", "message_id", "transaction_id")})
+    .on_conflict_do_nothing()
+    .returning(_MESSAGES.c.message_id)
+)
+
+
 async def remember_message(
     session: AsyncSession, sender_id: str, message_id: str, transaction_id: str | None
 ) -> bool:
     """False when this sender sent this message id before (a replay)."""
-    statement = (
-        pg_insert(DciMessage)
-        .values(sender_id=sender_id, message_id=message_id, transaction_id=transaction_id)
-        .on_conflict_do_nothing()
-        .returning(DciMessage.message_id)
-    )
-    return (await session.execute(statement)).scalar_one_or_none() is not None
+    values = {"sender_id": sender_id, "message_id": message_id, "transaction_id": transaction_id}
+    return (await session.execute(_REMEMBER, values)).scalar_one_or_none() is not None
 
 
 async def count_households(session: AsyncSession, conditions: Sequence[ColumnElement[bool]]) -> int:

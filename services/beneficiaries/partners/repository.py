@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import Table as SqlTable
+from sqlalchemy import bindparam, func, literal, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,14 +43,17 @@ async def list_agreements(
     return (await session.execute(statement)).scalars().all()
 
 
+# Every partner request asks: built once.
+_OF_PARTNER = (
+    select(Agreement)
+    .where(Agreement.partner_id == bindparam("partner_id"))
+    .order_by(Agreement.valid_from.desc(), Agreement.created_at.desc())
+)
+
+
 async def of_partner(session: AsyncSession, partner_id: str) -> Sequence[Agreement]:
     """The partner's agreements, latest period first."""
-    statement = (
-        select(Agreement)
-        .where(Agreement.partner_id == partner_id)
-        .order_by(Agreement.valid_from.desc(), Agreement.created_at.desc())
-    )
-    return (await session.execute(statement)).scalars().all()
+    return (await session.execute(_OF_PARTNER, {"partner_id": partner_id})).scalars().all()
 
 
 async def overlapping(
@@ -90,17 +94,39 @@ async def unknown_regions(session: AsyncSession, codes: Sequence[str]) -> list[s
 _NO_DISK_WAIT = func.set_config("synchronous_commit", "off", True).is_not(None)
 
 
-def _usage_row(agreement_id: uuid.UUID, day: date, requests: int, records: int) -> Any:
+_USAGE = cast(SqlTable, PartnerUsage.__table__)
+_DAY_OF = (_USAGE.c.agreement_id, _USAGE.c.day)
+
+
+def _usage_row(requests: Any, records: Any) -> Any:
+    """Today's usage row of `:agreement_id` (on `:day`) with these counts, when new. (Built
+    once: a statement's SQL and cache key are then made once, not per request.)"""
     values = select(
-        literal(agreement_id, PartnerUsage.agreement_id.type),
-        literal(day, PartnerUsage.day.type),
-        literal(requests, PartnerUsage.requests.type),
-        literal(records, PartnerUsage.records.type),
+        bindparam("agreement_id", type_=_USAGE.c.agreement_id.type),
+        bindparam("day", type_=_USAGE.c.day.type),
+        requests,
+        records,
     ).where(_NO_DISK_WAIT)
-    return insert(PartnerUsage).from_select(
-        [PartnerUsage.agreement_id, PartnerUsage.day, PartnerUsage.requests, PartnerUsage.records],
-        values,
+    return insert(_USAGE).from_select(
+        [_USAGE.c.agreement_id, _USAGE.c.day, _USAGE.c.requests, _USAGE.c.records], values
     )
+
+
+_TAKE_REQUEST = (
+    _usage_row(literal(1, _USAGE.c.requests.type), literal(0, _USAGE.c.records.type))
+    .on_conflict_do_update(
+        index_elements=_DAY_OF,
+        set_={"requests": _USAGE.c.requests + 1},
+        where=_USAGE.c.requests < bindparam("quota", type_=_USAGE.c.requests.type),
+    )
+    .returning(_USAGE.c.requests)
+)
+_ADD_RECORDS = _usage_row(
+    literal(0, _USAGE.c.requests.type), bindparam("records", type_=_USAGE.c.records.type)
+).on_conflict_do_update(
+    index_elements=_DAY_OF,
+    set_={"records": _USAGE.c.records + bindparam("records", type_=_USAGE.c.records.type)},
+)
 
 
 async def take_request(
@@ -109,26 +135,15 @@ async def take_request(
     """One more request today if the quota allows it (False when it is used up)."""
     if quota <= 0:
         return False
-    statement = (
-        _usage_row(agreement_id, day, 1, 0)
-        .on_conflict_do_update(
-            index_elements=[PartnerUsage.agreement_id, PartnerUsage.day],
-            set_={"requests": PartnerUsage.requests + 1},
-            where=PartnerUsage.requests < quota,
-        )
-        .returning(PartnerUsage.requests)
-    )
-    return (await session.execute(statement)).scalar_one_or_none() is not None
+    values = {"agreement_id": agreement_id, "day": day, "quota": quota}
+    return (await session.execute(_TAKE_REQUEST, values)).scalar_one_or_none() is not None
 
 
 async def add_records(
     session: AsyncSession, agreement_id: uuid.UUID, day: date, records: int
 ) -> None:
-    statement = _usage_row(agreement_id, day, 0, records).on_conflict_do_update(
-        index_elements=[PartnerUsage.agreement_id, PartnerUsage.day],
-        set_={"records": PartnerUsage.records + records},
-    )
-    await session.execute(statement)
+    values = {"agreement_id": agreement_id, "day": day, "records": records}
+    await session.execute(_ADD_RECORDS, values)
 
 
 async def usage(
