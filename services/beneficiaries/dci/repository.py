@@ -22,6 +22,7 @@ from services.beneficiaries.models import DciMessage, Household, Individual
 from services.beneficiaries.partners.scope import PartnerScope
 from services.beneficiaries.records.filters import RegistryFilters
 from services.beneficiaries.records.mapping import Field
+from shared.db import NO_DISK_WAIT
 
 _NO_FILTERS = RegistryFilters()
 
@@ -47,10 +48,18 @@ def person_fields(scope: PartnerScope) -> list[Field]:
 
 
 _MESSAGES = cast(Table, DciMessage.__table__)
-# Built once (its SQL and cache key made once, not per message).
+_MESSAGE_COLUMNS = ("sender_id", "message_id", "transaction_id")
+# Built once (its SQL and cache key made once, not per message). The search's transaction,
+# whose only write this is, then commits without waiting for the disk (a crash may forget
+# the message ids of its last fraction of a second).
 _REMEMBER = (
     pg_insert(_MESSAGES)
-    .values({name: bindparam(name) for name in ("sender_id", "message_id", "transaction_id")})
+    .from_select(
+        list(_MESSAGE_COLUMNS),
+        select(*(bindparam(name, type_=_MESSAGES.c[name].type) for name in _MESSAGE_COLUMNS)).where(
+            NO_DISK_WAIT
+        ),
+    )
     .on_conflict_do_nothing()
     .returning(_MESSAGES.c.message_id)
 )

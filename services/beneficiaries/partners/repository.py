@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any, cast
 
 from sqlalchemy import Table as SqlTable
-from sqlalchemy import bindparam, func, literal, select
+from sqlalchemy import bindparam, literal, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +21,7 @@ from services.beneficiaries.models import (
     PartnerUsage,
     Programme,
 )
+from shared.db import NO_DISK_WAIT
 from shared.pagination import PageParams, keyset_page
 from shared.repository import Table
 
@@ -87,11 +88,10 @@ async def unknown_regions(session: AsyncSession, codes: Sequence[str]) -> list[s
 
 
 # The usage counters are written in autocommit, one statement each, that commits without
-# waiting for the disk: the counter's row lock is held inside that statement, never across
-# a round trip to the service, so a partner's concurrent requests do not queue at it (a
-# crash can lose the last fraction of a second of counts; the audit trail's queued reads
-# likewise). `set_config(…, true)` is SET LOCAL: for the statement's own transaction.
-_NO_DISK_WAIT = func.set_config("synchronous_commit", "off", True).is_not(None)
+# waiting for the disk (NO_DISK_WAIT): the counter's row lock is held inside that statement,
+# never across a round trip to the service, so a partner's concurrent requests do not queue
+# at it (a crash can lose the last fraction of a second of counts; the audit trail's queued
+# reads likewise).
 
 
 _USAGE = cast(SqlTable, PartnerUsage.__table__)
@@ -106,7 +106,7 @@ def _usage_row(requests: Any, records: Any) -> Any:
         bindparam("day", type_=_USAGE.c.day.type),
         requests,
         records,
-    ).where(_NO_DISK_WAIT)
+    ).where(NO_DISK_WAIT)
     return insert(_USAGE).from_select(
         [_USAGE.c.agreement_id, _USAGE.c.day, _USAGE.c.requests, _USAGE.c.records], values
     )
