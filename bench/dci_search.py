@@ -215,18 +215,22 @@ def run(ctx: Context) -> list[Row]:
         check.status_code == 200
         and check.json()["message"]["search_response"][0]["status"] == "succ"
     ), check.text
-    check = httpx.post(
-        gateway + search,
-        content=predicates[0].body,
-        headers={**partner, "Content-Type": "application/json"},
-        timeout=30,
-    )
-    answer = check.json()["message"]["search_response"][0]
-    assert answer["status"] == "succ", answer
-    print(
-        f"10-criterion predicate: {answer['pagination']['total_count']} households match, "
-        "pages of 50"
-    )
+    # The first page of each of the two searches (rural, urban), as a partner starts paging
+    # through one: its total counted (and remembered for the next pages), like the anchor's
+    # warm-up. The third figure is what a page costs without that.
+    for first_page in predicates[:2]:
+        check = httpx.post(
+            gateway + search,
+            content=first_page.body,
+            headers={**partner, "Content-Type": "application/json"},
+            timeout=60,
+        )
+        answer = check.json()["message"]["search_response"][0]
+        assert answer["status"] == "succ", answer
+        print(
+            f"10-criterion predicate: {answer['pagination']['total_count']} households match, "
+            "pages of 50"
+        )
 
     anchor_calls = [Call(f"{BASE}/households/{hid}") for hid in seeded.household_ids]
     run_load("warm-up", gateway, anchor_calls, auth_headers(stack), seconds=min(3, ctx.seconds))
@@ -250,7 +254,7 @@ def run(ctx: Context) -> list[Row]:
     pages = run_load(
         f"DCI 10-criterion predicate page, {c} clients",
         gateway,
-        predicates[:10_000],
+        predicates[2:10_002],
         partner,
         concurrency=c,
         seconds=ctx.seconds,
