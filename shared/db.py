@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import text
+from sqlalchemy import func, text
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -75,6 +75,13 @@ async def driver_connection(session: AsyncSession) -> Any:
     statement machinery costs more than the query."""
     connection = await session.connection()
     return (await connection.get_raw_connection()).driver_connection
+
+
+# A condition that always holds and lets the transaction of the statement it is in commit
+# without waiting for the disk: `set_config(…, true)` is SET LOCAL synchronous_commit = off,
+# said inside the statement (no round trip of its own). For writes a crash may lose the last
+# fraction of a second of (usage counts, replay records), never for the registry's data.
+NO_DISK_WAIT = func.set_config("synchronous_commit", "off", True).is_not(None)
 
 
 def sqlstate(exc: BaseException) -> str | None:

@@ -49,6 +49,9 @@ class BeneficiariesSettings(ServiceSettings):
     # The largest DCI page (`pagination.page_size`) and search batch (`search_request[]`).
     dci_max_page_size: int = 100
     dci_max_batch: int = 20
+    # How long a DCI search's large total_count (1,000 records or more) is remembered for
+    # the next pages of the same search, in seconds (0: every page counts again).
+    dci_count_cache_seconds: float = 60.0
     # The registry's id in DCI headers (`receiver_id` of requests, `sender_id` of answers).
     dci_registry_id: str = "registry.inds.gov.dj"
     # The registry's Ed25519 key signing DCI answers: the raw 32-byte private key, base64.

@@ -14,7 +14,7 @@ from services.beneficiaries.clock import today
 from services.beneficiaries.config import BeneficiariesSettings
 from services.beneficiaries.dci import codes, service
 from services.beneficiaries.dci.criteria import read_request
-from services.beneficiaries.dci.messages import RequestRejected, now_ts
+from services.beneficiaries.dci.messages import Rejected, now_ts
 from services.beneficiaries.models import (
     DataSharingAgreement,
     DciDelivery,
@@ -38,7 +38,7 @@ def subscription_filter(
     entity: Any,
     max_page_size: int,
 ) -> Any:
-    """The subscription's filter read as a search request is (RequestRejected when the
+    """The subscription's filter read as a search request is (Rejected when the
     agreement does not cover it)."""
     item = {
         "reference_id": reference_id,
@@ -74,7 +74,7 @@ async def compose(
             subscription.notify_record_type,
             settings.dci_max_page_size,
         )
-    except RequestRejected:
+    except Rejected:
         return None  # the agreement no longer covers the filter
     household_id = uuid.UUID(delivery.event["household_id"])
     individual_id = delivery.event.get("individual_id")
@@ -89,7 +89,7 @@ async def compose(
     households: list[uuid.UUID] = []
     people: list[tuple[uuid.UUID, uuid.UUID | None]] = []
     on = today()
-    answer = await service.run(scope, session, on, criteria, households, people)
+    answer = await service.run(scope, session, on, criteria, settings, households, people)
     records = answer["data"]["reg_records"]
     if not records:
         return None

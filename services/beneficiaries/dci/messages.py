@@ -32,13 +32,11 @@ class DciError(Exception):
         return {"errors": [{"code": self.code, "message": self.message}]}
 
 
-class HeaderRejected(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
+class Rejected(Exception):
+    """A refusal answered in the `on-search` envelope, `rjct` with the standard's reason
+    `code`: of the whole message (a MsgHeaderStatusReasonCode, in the header) or of one
+    search request (a SearchStatusReasonCode, in its response)."""
 
-
-class RequestRejected(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code, self.message = code, message
@@ -155,11 +153,11 @@ def check_header(
             400, codes.ERR_RECEIVER_ID, f"receiver_id is {registry_id!r} for this registry."
         )
     if header.version not in (None, codes.VERSION):
-        raise HeaderRejected(codes.HEADER_VERSION_INVALID, f"header.version is {codes.VERSION}.")
+        raise Rejected(codes.HEADER_VERSION_INVALID, f"header.version is {codes.VERSION}.")
     if header.action != action:
-        raise HeaderRejected(codes.ACTION_INVALID, f"header.action is {action!r} on this endpoint.")
+        raise Rejected(codes.ACTION_INVALID, f"header.action is {action!r} on this endpoint.")
     if parse_timestamp(header.message_ts) is None:
-        raise HeaderRejected(
+        raise Rejected(
             codes.MESSAGE_TS_INVALID, "header.message_ts is an ISO 8601 date-time with a time zone."
         )
     if (
@@ -178,12 +176,12 @@ def check_header(
     if isinstance(total, str) and total.isdigit():
         total = int(total)
     if not isinstance(total, int) or isinstance(total, bool) or total != len(message.requests):
-        raise HeaderRejected(
+        raise Rejected(
             codes.TOTAL_COUNT_INVALID,
             "header.total_count is the number of search requests in the message.",
         )
     if total > max_batch:
-        raise HeaderRejected(
+        raise Rejected(
             codes.TOTAL_COUNT_LIMIT_EXCEEDED,
             f"A message carries at most {max_batch} search requests.",
         )
@@ -196,7 +194,7 @@ def answer_header(
     status: str,
     count: int,
     completed: int,
-    reason: HeaderRejected | None = None,
+    reason: Rejected | None = None,
     action: str = "on-search",
 ) -> dict[str, Any]:
     header: dict[str, Any] = {
@@ -230,7 +228,7 @@ def envelope(
     }
 
 
-def rejected(reference_id: Any, error: RequestRejected, locale: Any = None) -> dict[str, Any]:
+def rejected(reference_id: Any, error: Rejected, locale: Any = None) -> dict[str, Any]:
     answer: dict[str, Any] = {
         "reference_id": reference_id if isinstance(reference_id, str) else "",
         "timestamp": now_ts(),

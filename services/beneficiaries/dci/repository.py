@@ -1,6 +1,7 @@
 """The SQL of a DCI search: the export statements (exports/repository.py: one place that
 knows each catalogue field's SQL) narrowed to the agreement's fields, scope and the query's
-conditions, cut into the requested page and counted in the same query."""
+conditions, cut into the requested page; and the count of what a search finds, asked only
+when the page cannot tell it (dci/counts.py)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,16 @@ import uuid
 from collections.abc import Sequence
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, Table, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from services.beneficiaries.exports.fields import CATALOGUE
 from services.beneficiaries.exports.repository import household_export, individual_export
-from services.beneficiaries.models import DciMessage, Enrollment, Household, Individual, Programme
+from services.beneficiaries.models import DciMessage, Household, Individual
 from services.beneficiaries.partners.scope import PartnerScope
 from services.beneficiaries.records.filters import RegistryFilters
 from services.beneficiaries.records.mapping import Field
@@ -45,27 +46,33 @@ def person_fields(scope: PartnerScope) -> list[Field]:
     return [CATALOGUE["individuals"][name] for name in scope.allowed(CATALOGUE["individuals"])]
 
 
+_MESSAGES = cast(Table, DciMessage.__table__)
+_MESSAGE_COLUMNS = ("sender_id", "message_id", "transaction_id")
+# Built once (its SQL and cache key made once, not per message). Committed durably: the
+# same transaction may hold an acknowledged asynchronous request's outbox row, and a
+# replay check that a crash could forget would not be one.
+_REMEMBER = (
+    pg_insert(_MESSAGES)
+    .from_select(
+        list(_MESSAGE_COLUMNS),
+        select(*(bindparam(name, type_=_MESSAGES.c[name].type) for name in _MESSAGE_COLUMNS)),
+    )
+    .on_conflict_do_nothing()
+    .returning(_MESSAGES.c.message_id)
+)
+
+
 async def remember_message(
     session: AsyncSession, sender_id: str, message_id: str, transaction_id: str | None
 ) -> bool:
     """False when this sender sent this message id before (a replay)."""
-    statement = (
-        pg_insert(DciMessage)
-        .values(sender_id=sender_id, message_id=message_id, transaction_id=transaction_id)
-        .on_conflict_do_nothing()
-        .returning(DciMessage.message_id)
-    )
-    return (await session.execute(statement)).scalar_one_or_none() is not None
+    values = {"sender_id": sender_id, "message_id": message_id, "transaction_id": transaction_id}
+    return (await session.execute(_REMEMBER, values)).scalar_one_or_none() is not None
 
 
 async def count_households(session: AsyncSession, conditions: Sequence[ColumnElement[bool]]) -> int:
     statement = select(func.count()).select_from(Household).where(*conditions)
     return int(await session.scalar(statement) or 0)
-
-
-# The number of rows the search finds, beside each row of its page: counted in the query
-# that finds the page, not by a second one over the same rows.
-_TOTAL = func.count().over().label("_total")
 
 
 async def household_page(
@@ -76,24 +83,21 @@ async def household_page(
     offset: int,
     limit: int,
     today: date,
-) -> tuple[list[tuple[uuid.UUID, dict[str, Any]]], int]:
-    """The page, and how many households the search finds in all."""
+) -> list[tuple[uuid.UUID, dict[str, Any]]]:
+    """The households the search finds from `offset`, at most `limit` (not counted here:
+    counting every household found costs more than finding a page)."""
     statement = (
         _household_statement(tuple(f.name for f in fields), today)
-        .add_columns(_TOTAL)
         .where(*conditions)
         .order_by(None)
         .order_by(*order_by, Household.registry_number)
         .offset(offset)
         .limit(limit)
     )
-    rows = (await session.execute(statement)).all()
-    if not rows:
-        # Past the last page (or nothing found): no row to read the total from.
-        return [], await count_households(session, conditions) if offset else 0
     names = [field.name for field in fields]
-    page = [(row[0], dict(zip(names, row[2:-1], strict=True))) for row in rows]
-    return page, int(rows[0][-1])
+    return [
+        (row[0], dict(zip(names, row[2:], strict=True))) for row in await session.execute(statement)
+    ]
 
 
 async def members(
@@ -137,63 +141,18 @@ async def person_page(
     offset: int,
     limit: int,
     today: date,
-) -> tuple[list[tuple[uuid.UUID, uuid.UUID, dict[str, Any]]], int]:
-    """The page, and how many people the search finds in all."""
-    statement = (
-        _person_statement(tuple(f.name for f in fields), today)
-        .add_columns(_TOTAL)
-        .where(*conditions)
-    )
+) -> list[tuple[uuid.UUID, uuid.UUID, dict[str, Any]]]:
+    """The people the search finds from `offset`, at most `limit`."""
+    statement = _person_statement(tuple(f.name for f in fields), today).where(*conditions)
     if order_by:
         # Asked for: that order, then the person's id. Otherwise the export's: household by
         # household in registry-number order, each head first.
         statement = statement.order_by(None).order_by(*order_by, Individual.id)
-    statement = statement.offset(offset).limit(limit)
-    rows = (await session.execute(statement)).all()
-    if not rows:
-        return [], await count_people(session, conditions) if offset else 0
     names = [field.name for field in fields]
-    page = [(row[0], row[1], dict(zip(names, row[2:-1], strict=True))) for row in rows]
-    return page, int(rows[0][-1])
-
-
-async def enrollments(
-    session: AsyncSession, scope: PartnerScope, household_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[dict[str, Any]]]:
-    """Current enrollments of the households in the agreement's programmes."""
-    if not household_ids:
-        return {}
-    statement = (
-        select(
-            Enrollment.household_id,
-            Programme.code,
-            Programme.name_en,
-            Programme.name_fr,
-            Enrollment.status,
-            Enrollment.enrolled_on,
-            Enrollment.status_since,
-        )
-        .join(Programme, Programme.id == Enrollment.programme_id)
-        .where(Enrollment.household_id.in_(household_ids), Enrollment.status != "exited")
-        .order_by(Enrollment.household_id, Programme.code)
-    )
-    if scope.programmes is not None:
-        statement = statement.where(Programme.code.in_(scope.programmes))
-    answer: dict[uuid.UUID, list[dict[str, Any]]] = {}
-    for household_id, code, name_en, name_fr, status, enrolled_on, since in await session.execute(
-        statement
-    ):
-        answer.setdefault(household_id, []).append(
-            {
-                "programme": code,
-                "name_en": name_en,
-                "name_fr": name_fr,
-                "status": status,
-                "enrolled_on": enrolled_on.isoformat(),
-                "status_since": since.isoformat(),
-            }
-        )
-    return answer
+    return [
+        (row[0], row[1], dict(zip(names, row[2:], strict=True)))
+        for row in await session.execute(statement.offset(offset).limit(limit))
+    ]
 
 
 async def household_sizes(

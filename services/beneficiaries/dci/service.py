@@ -5,18 +5,18 @@ search, posted to the partner's callback by the asynchronous one)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.beneficiaries.config import BeneficiariesSettings
-from services.beneficiaries.dci import codes, records, repository, signatures
+from services.beneficiaries.dci import codes, counts, records, repository, signatures
 from services.beneficiaries.dci.criteria import Criteria, read_request
 from services.beneficiaries.dci.messages import (
     DciError,
-    HeaderRejected,
-    RequestRejected,
+    Rejected,
     SearchMessage,
     answer_header,
     check_header,
@@ -24,7 +24,9 @@ from services.beneficiaries.dci.messages import (
     now_ts,
     rejected,
 )
+from services.beneficiaries.partners.fields import PROGRAMMES_FIELD
 from services.beneficiaries.partners.scope import PartnerAccess, PartnerScope
+from services.beneficiaries.programmes import repository as programmes
 from services.beneficiaries.records.mapping import LOCATION_FIELDS
 
 ENDPOINT = "dci.sync.search"
@@ -57,7 +59,7 @@ async def accept(
     requests: str = "search_request",
 ) -> None:
     """The header's checks, and the message id remembered (refused when seen before):
-    HeaderRejected with the standard's reason code."""
+    Rejected with the standard's reason code."""
     check_header(
         message,
         registry_id=settings.dci_registry_id,
@@ -72,7 +74,7 @@ async def accept(
         message.transaction_id if isinstance(message.transaction_id, str) else None,
     )
     if not fresh:
-        raise HeaderRejected(
+        raise Rejected(
             codes.MESSAGE_ID_DUPLICATE, "header.message_id was used by an earlier message."
         )
 
@@ -89,7 +91,7 @@ async def search(
     registry_id = settings.dci_registry_id
     try:
         await accept(access, message, settings)
-    except HeaderRejected as reason:
+    except Rejected as reason:
         count = len(message.requests) if isinstance(message.requests, list) else 0
         header = answer_header(
             message, registry_id, status=codes.REJECTED, count=count, completed=0, reason=reason
@@ -107,9 +109,9 @@ async def search(
         try:
             criteria = read_request(item, seen, scope, max_page_size=settings.dci_max_page_size)
             answer = await run(
-                access.scope, access.session, access.day, criteria, households, people
+                access.scope, access.session, access.day, criteria, settings, households, people
             )
-        except RequestRejected as error:
+        except Rejected as error:
             responses.append(rejected(reference_id, error, locale))
             continue
         responses.append(answer)
@@ -129,6 +131,7 @@ async def run(
     session: AsyncSession,
     on: date,
     criteria: Criteria,
+    settings: BeneficiariesSettings,
     households: list[uuid.UUID],
     people: list[tuple[uuid.UUID, uuid.UUID | None]],
 ) -> dict[str, Any]:
@@ -137,16 +140,26 @@ async def run(
     offset = (criteria.page_number - 1) * criteria.page_size
     if criteria.entity == "Group":
         conditions = [*scope.household_conditions(), *criteria.conditions]
-        page, total = await repository.household_page(
+        page = await repository.household_page(
             session,
             repository.household_fields(scope),
             conditions,
             criteria.order_by,
             offset,
-            criteria.page_size,
+            criteria.page_size + 1,
             on,
         )
-        _fit(criteria, total)
+        more = _fit(criteria, page)
+        page = page[: criteria.page_size]
+        total = await _total(
+            scope,
+            on,
+            criteria,
+            settings,
+            len(page),
+            more,
+            lambda: repository.count_households(session, conditions),
+        )
         ids = [household_id for household_id, _ in page]
         if scope.allows("member_count") and scope.legal_statuses is not None:
             # The size the partner may count: the members its agreement covers.
@@ -165,7 +178,9 @@ async def run(
         for person_id, household_id, is_head, data in members:
             by_household.setdefault(household_id, []).append((person_id, is_head, data))
         enrolled = (
-            await repository.enrollments(session, scope, ids) if scope.allows("programmes") else {}
+            await programmes.current_enrollments(session, ids, scope.programmes)
+            if scope.allows(PROGRAMMES_FIELD)
+            else {}
         )
         reg_records = [
             records.group(
@@ -185,16 +200,26 @@ async def run(
             *scope.household_conditions(),
             *criteria.conditions,
         ]
-        rows, total = await repository.person_page(
+        rows = await repository.person_page(
             session,
             repository.person_fields(scope),
             conditions,
             criteria.order_by,
             offset,
-            criteria.page_size,
+            criteria.page_size + 1,
             on,
         )
-        _fit(criteria, total)
+        more = _fit(criteria, rows)
+        rows = rows[: criteria.page_size]
+        total = await _total(
+            scope,
+            on,
+            criteria,
+            settings,
+            len(rows),
+            more,
+            lambda: repository.count_people(session, conditions),
+        )
         reg_records = [
             records.member(scope, person_id, household_id, row)
             for person_id, household_id, row in rows
@@ -216,11 +241,38 @@ async def run(
     return answer
 
 
-def _fit(criteria: Criteria, total: int) -> None:
-    """Without pagination the answer must hold every record found."""
-    if not criteria.paginated and total > criteria.page_size:
-        raise RequestRejected(
+def _fit(criteria: Criteria, found: Sequence[Any]) -> bool:
+    """Whether more records follow the page (`found`: the page read with one record
+    more). Without pagination the answer must hold every record found."""
+    more = len(found) > criteria.page_size
+    if more and not criteria.paginated:
+        raise Rejected(
             codes.TOO_MANY_RECORDS,
             f"The search finds more than {criteria.page_size} records: ask for pages "
             "(pagination.page_size, page_number).",
         )
+    return more
+
+
+async def _total(
+    scope: PartnerScope,
+    on: date,
+    criteria: Criteria,
+    settings: BeneficiariesSettings,
+    found: int,
+    more: bool,
+    count: Callable[[], Awaitable[int]],
+) -> int:
+    # Everything the records found depend on besides the registry's rows.
+    signature = (
+        scope.agreement_id,
+        scope.regions,
+        scope.programmes,
+        scope.legal_statuses,
+        on,
+        criteria.signature,
+    )
+    offset = (criteria.page_number - 1) * criteria.page_size
+    return await counts.total_count(
+        found, offset, more, count, signature, settings.dci_count_cache_seconds
+    )

@@ -17,8 +17,7 @@ from services.beneficiaries.callbacks.notifications import subscription_filter
 from services.beneficiaries.config import BeneficiariesSettings
 from services.beneficiaries.dci import codes, service
 from services.beneficiaries.dci.messages import (
-    HeaderRejected,
-    RequestRejected,
+    Rejected,
     SearchMessage,
     answer_header,
     now_ts,
@@ -52,7 +51,7 @@ async def _accepted(
     """None when the header is accepted; the rejecting header otherwise."""
     try:
         await service.accept(access, message, settings, action=action, requests=requests)
-    except HeaderRejected as reason:
+    except Rejected as reason:
         count = len(message.requests) if isinstance(message.requests, list) else 0
         return answer_header(
             message,
@@ -80,7 +79,7 @@ async def subscribe(
         reference_id = item.get("reference_id") if isinstance(item, dict) else None
         try:
             subscription = await _subscribe(access, message, item, seen, uri, settings)
-        except RequestRejected as error:
+        except Rejected as error:
             responses.append(rejected(reference_id, error))
             continue
         responses.append(
@@ -120,8 +119,8 @@ def info(subscription: DciSubscription) -> dict[str, Any]:
     }
 
 
-def _reject(code: str, message: str) -> RequestRejected:
-    return RequestRejected(code, message)
+def _reject(code: str, message: str) -> Rejected:
+    return Rejected(code, message)
 
 
 async def _subscribe(
@@ -159,7 +158,7 @@ async def _subscribe(
         read = subscription_filter(
             scope, reference_id, filter_type, query, entity, settings.dci_max_page_size
         )
-    except RequestRejected as error:
+    except Rejected as error:
         raise _reject(codes.NOTIFY_DETAILS_INVALID, f"filter: {error.message}") from error
     if await store.same_subscription(
         access.session, scope.partner_id, event_type, filter_type, query

@@ -18,8 +18,7 @@ from services.beneficiaries.callbacks import repository as outbox
 from services.beneficiaries.config import BeneficiariesSettings
 from services.beneficiaries.dci import codes, service
 from services.beneficiaries.dci.messages import (
-    HeaderRejected,
-    RequestRejected,
+    Rejected,
     SearchMessage,
     answer_header,
     rejected,
@@ -37,7 +36,7 @@ _ANSWERS = {
 
 
 class _Refused(Exception):
-    def __init__(self, reference_id: Any, error: RequestRejected) -> None:
+    def __init__(self, reference_id: Any, error: Rejected) -> None:
         self.reference_id, self.error = reference_id, error
 
 
@@ -55,7 +54,7 @@ async def status(
     registry_id = settings.dci_registry_id
     try:
         await service.accept(access, message, settings, action="txn-status", requests=REQUESTS)
-    except HeaderRejected as reason:
+    except Rejected as reason:
         header = answer_header(
             message,
             registry_id,
@@ -99,11 +98,11 @@ def _envelope(
 
 
 def _invalid(reference_id: Any, message: str) -> _Refused:
-    return _Refused(reference_id, RequestRejected(codes.SEARCH_CRITERIA_INVALID, message))
+    return _Refused(reference_id, Rejected(codes.SEARCH_CRITERIA_INVALID, message))
 
 
 def _not_found(reference_id: Any, message: str) -> _Refused:
-    return _Refused(reference_id, RequestRejected(codes.REFERENCE_ID_INVALID, message))
+    return _Refused(reference_id, Rejected(codes.REFERENCE_ID_INVALID, message))
 
 
 async def _txn_status(access: PartnerAccess, item: Any) -> tuple[str, dict[str, Any]]:
@@ -113,7 +112,7 @@ async def _txn_status(access: PartnerAccess, item: Any) -> tuple[str, dict[str, 
     if not isinstance(reference_id, str) or not reference_id.strip() or len(reference_id) > 99:
         raise _Refused(
             None,
-            RequestRejected(
+            Rejected(
                 codes.REFERENCE_ID_INVALID,
                 "reference_id is a non-empty string (at most 99 characters).",
             ),

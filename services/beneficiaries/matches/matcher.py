@@ -26,6 +26,7 @@ from services.beneficiaries.matches import repository
 from services.beneficiaries.models import AdminArea
 from services.beneficiaries.partners.fields import PROGRAMMES_FIELD
 from services.beneficiaries.partners.scope import PartnerScope
+from services.beneficiaries.programmes import repository as programme_repository
 
 # A names match must beat the next candidate (another person) by this much; else the row
 # is ambiguous and its candidates are listed.
@@ -224,7 +225,16 @@ async def _programmes(
     if scope is not None and not scope.allows(PROGRAMMES_FIELD):
         return {}
     codes = scope.programmes if scope is not None else None
-    return await repository.programmes_of(session, list(households), codes)
+    enrolled = await programme_repository.current_enrollments(session, list(households), codes)
+    # The report names a programme in English.
+    return {
+        household: [
+            {key: e[key] for key in ("programme", "status", "enrolled_on", "status_since")}
+            | {"name": e["name_en"]}
+            for e in enrollments
+        ]
+        for household, enrollments in enrolled.items()
+    }
 
 
 def _reference(scope: PartnerScope | None, name: str, value: Any) -> Any:

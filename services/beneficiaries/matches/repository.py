@@ -10,13 +10,11 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.beneficiaries.models import (
-    Enrollment,
     Household,
     Identifier,
     Individual,
     MatchJob,
     MatchRow,
-    Programme,
 )
 from services.beneficiaries.partners.scope import PartnerScope
 from shared.db import driver_connection
@@ -197,42 +195,6 @@ async def visible_people(
         .where(Individual.id.in_(list(set(ids))), *conditions)
     )
     return {person: (household, number) for person, household, number in rows}
-
-
-async def programmes_of(
-    session: AsyncSession, household_ids: Sequence[uuid.UUID], codes: Sequence[str] | None
-) -> dict[uuid.UUID, list[dict[str, Any]]]:
-    """The programmes households are in now (not exited), with since when; only `codes`
-    when given."""
-    if not household_ids:
-        return {}
-    statement = (
-        select(
-            Enrollment.household_id,
-            Programme.code,
-            Programme.name_en,
-            Enrollment.status,
-            Enrollment.enrolled_on,
-            Enrollment.status_since,
-        )
-        .join(Programme, Programme.id == Enrollment.programme_id)
-        .where(Enrollment.household_id.in_(list(set(household_ids))), Enrollment.status != "exited")
-        .order_by(Enrollment.household_id, Enrollment.enrolled_on, Programme.code)
-    )
-    if codes is not None:
-        statement = statement.where(Programme.code.in_(codes))
-    found: dict[uuid.UUID, list[dict[str, Any]]] = {}
-    for household, code, name, status, enrolled_on, since in await session.execute(statement):
-        found.setdefault(household, []).append(
-            {
-                "programme": code,
-                "name": name,
-                "status": status,
-                "enrolled_on": enrolled_on.isoformat(),
-                "status_since": since.isoformat(),
-            }
-        )
-    return found
 
 
 def _json(value: Any) -> Any:

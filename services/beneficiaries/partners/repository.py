@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Select, exists, select, text, true
+from sqlalchemy import Select, bindparam, exists, literal, select, true
+from sqlalchemy import Table as SqlTable
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -24,21 +25,15 @@ from services.beneficiaries.models import (
 )
 from services.beneficiaries.records.filters import RegistryFilters
 from services.beneficiaries.records.mapping import Field
+from shared.db import NO_DISK_WAIT
 from shared.pagination import PageParams, keyset_page
+from shared.repository import Table
 
 if TYPE_CHECKING:
     from services.beneficiaries.partners.scope import PartnerScope
 
 Agreement = DataSharingAgreement
-
-
-async def get(
-    session: AsyncSession, agreement_id: uuid.UUID, *, for_update: bool = False
-) -> Agreement | None:
-    statement = select(Agreement).where(Agreement.id == agreement_id)
-    if for_update:
-        statement = statement.with_for_update().execution_options(populate_existing=True)
-    return await session.scalar(statement)
+agreements = Table(Agreement, "No data-sharing agreement with this id.")
 
 
 async def list_agreements(
@@ -56,14 +51,17 @@ async def list_agreements(
     return (await session.execute(statement)).scalars().all()
 
 
+# Every partner request asks: built once.
+_OF_PARTNER = (
+    select(Agreement)
+    .where(Agreement.partner_id == bindparam("partner_id"))
+    .order_by(Agreement.valid_from.desc(), Agreement.created_at.desc())
+)
+
+
 async def of_partner(session: AsyncSession, partner_id: str) -> Sequence[Agreement]:
     """The partner's agreements, latest period first."""
-    statement = (
-        select(Agreement)
-        .where(Agreement.partner_id == partner_id)
-        .order_by(Agreement.valid_from.desc(), Agreement.created_at.desc())
-    )
-    return (await session.execute(statement)).scalars().all()
+    return (await session.execute(_OF_PARTNER, {"partner_id": partner_id})).scalars().all()
 
 
 async def overlapping(
@@ -96,47 +94,63 @@ async def unknown_regions(session: AsyncSession, codes: Sequence[str]) -> list[s
     return [code for code in codes if code not in found]
 
 
-async def counting_only(session: AsyncSession) -> None:
-    """For the short transactions that only count a partner's usage: their commit does not
-    wait for the disk. The counter's row lock is then held for the statement, not for a WAL
-    flush, and a partner's concurrent requests do not queue at it; a crash can lose the
-    last fraction of a second of counts (the audit trail's queued reads likewise)."""
-    await session.execute(text("SET LOCAL synchronous_commit = off"))
+# The usage counters are written in autocommit, one statement each, that commits without
+# waiting for the disk (NO_DISK_WAIT): the counter's row lock is held inside that statement,
+# never across a round trip to the service, so a partner's concurrent requests do not queue
+# at it (a crash can lose the last fraction of a second of counts; the audit trail's queued
+# reads likewise).
+
+
+_USAGE = cast(SqlTable, PartnerUsage.__table__)
+_DAY_OF = (_USAGE.c.agreement_id, _USAGE.c.day)
+
+
+def _usage_row(requests: Any, records: Any) -> Any:
+    """Today's usage row of `:agreement_id` (on `:day`) with these counts, when new. (Built
+    once: a statement's SQL and cache key are then made once, not per request.)"""
+    values = select(
+        bindparam("agreement_id", type_=_USAGE.c.agreement_id.type),
+        bindparam("day", type_=_USAGE.c.day.type),
+        requests,
+        records,
+    ).where(NO_DISK_WAIT)
+    return insert(_USAGE).from_select(
+        [_USAGE.c.agreement_id, _USAGE.c.day, _USAGE.c.requests, _USAGE.c.records], values
+    )
+
+
+_TAKE_REQUEST = (
+    _usage_row(literal(1, _USAGE.c.requests.type), literal(0, _USAGE.c.records.type))
+    .on_conflict_do_update(
+        index_elements=_DAY_OF,
+        set_={"requests": _USAGE.c.requests + 1},
+        where=_USAGE.c.requests < bindparam("quota", type_=_USAGE.c.requests.type),
+    )
+    .returning(_USAGE.c.requests)
+)
+_ADD_RECORDS = _usage_row(
+    literal(0, _USAGE.c.requests.type), bindparam("records", type_=_USAGE.c.records.type)
+).on_conflict_do_update(
+    index_elements=_DAY_OF,
+    set_={"records": _USAGE.c.records + bindparam("records", type_=_USAGE.c.records.type)},
+)
 
 
 async def take_request(
     session: AsyncSession, agreement_id: uuid.UUID, day: date, quota: int
 ) -> bool:
-    """One more request today if the quota allows it (False when it is used up). Run in a
-    short transaction of its own: the counter's row lock is held for that moment, not for
-    the request, so a partner's concurrent requests do not queue behind each other."""
+    """One more request today if the quota allows it (False when it is used up)."""
     if quota <= 0:
         return False
-    statement = (
-        insert(PartnerUsage)
-        .values(agreement_id=agreement_id, day=day, requests=1, records=0)
-        .on_conflict_do_update(
-            index_elements=[PartnerUsage.agreement_id, PartnerUsage.day],
-            set_={"requests": PartnerUsage.requests + 1},
-            where=PartnerUsage.requests < quota,
-        )
-        .returning(PartnerUsage.requests)
-    )
-    return (await session.execute(statement)).scalar_one_or_none() is not None
+    values = {"agreement_id": agreement_id, "day": day, "quota": quota}
+    return (await session.execute(_TAKE_REQUEST, values)).scalar_one_or_none() is not None
 
 
 async def add_records(
     session: AsyncSession, agreement_id: uuid.UUID, day: date, records: int
 ) -> None:
-    statement = (
-        insert(PartnerUsage)
-        .values(agreement_id=agreement_id, day=day, requests=0, records=records)
-        .on_conflict_do_update(
-            index_elements=[PartnerUsage.agreement_id, PartnerUsage.day],
-            set_={"records": PartnerUsage.records + records},
-        )
-    )
-    await session.execute(statement)
+    values = {"agreement_id": agreement_id, "day": day, "records": records}
+    await session.execute(_ADD_RECORDS, values)
 
 
 async def usage(

@@ -214,11 +214,10 @@ class PartnerAccess:
         from the request that first read it."""
         records = len(households) + len(people) + again
         if records:
-            # In a short transaction of its own, like the request count: inside the
-            # request's, the counter's row lock would be held until the request commits,
-            # and every concurrent request of the partner would wait for it to count itself.
-            async with self.database.sessionmaker() as session, session.begin():
-                await repository.counting_only(session)
+            # Committed at once, like the request count: inside the request's transaction,
+            # the counter's row lock would be held until the request commits, and every
+            # concurrent request of the partner would wait for it to count itself.
+            async with self.database.reader() as session, session.begin():
                 await repository.add_records(session, self.scope.agreement_id, self.day, records)
         detail = {"agreement_id": str(self.scope.agreement_id), "partner_id": self.scope.partner_id}
         # The access itself, as a read of the agreement it was served under (queued with
@@ -265,8 +264,7 @@ def active_agreement(
 async def _take_request(database: Database, agreement: DataSharingAgreement, on: date) -> bool:
     """Counted apart from the request's own transaction (committed at once): a request
     accepted is counted even if it then fails; one refused for the quota is not."""
-    async with database.sessionmaker() as session, session.begin():
-        await repository.counting_only(session)
+    async with database.reader() as session, session.begin():
         return await repository.take_request(
             session, agreement.id, on, agreement.daily_request_quota
         )

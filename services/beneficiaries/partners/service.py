@@ -31,13 +31,8 @@ from shared.versioning import require_version, touch
 _LISTS = ("allowed_fields", "allowed_programmes", "allowed_regions", "callback_uris")
 
 
-async def get(
-    session: AsyncSession, agreement_id: uuid.UUID, *, for_update: bool = False
-) -> DataSharingAgreement:
-    agreement = await repository.get(session, agreement_id, for_update=for_update)
-    if agreement is None:
-        raise NotFound("No data-sharing agreement with this id.")
-    return agreement
+# An agreement by its id (404 when there is none).
+get = repository.agreements.get
 
 
 async def list_agreements(
@@ -84,7 +79,7 @@ async def update(
     principal: Principal,
     audit: AuditTrail,
 ) -> DataSharingAgreement:
-    agreement = await get(session, agreement_id, for_update=True)
+    agreement = await repository.agreements.get_for_update(session, agreement_id)
     require_version(expected_version, agreement.version)
     changes = _deduplicated(data.model_dump(include=data.model_fields_set))
     for required in (
@@ -141,7 +136,7 @@ async def delete(
     principal: Principal,
     audit: AuditTrail,
 ) -> None:
-    agreement = await get(session, agreement_id, for_update=True)
+    agreement = await repository.agreements.get_for_update(session, agreement_id)
     require_version(expected_version, agreement.version)
     await session.delete(agreement)
     await session.flush()

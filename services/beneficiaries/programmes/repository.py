@@ -130,6 +130,46 @@ async def current_enrollment(
     )
 
 
+async def current_enrollments(
+    session: AsyncSession, household_ids: Sequence[uuid.UUID], codes: Sequence[str] | None
+) -> dict[uuid.UUID, list[dict[str, Any]]]:
+    """The programmes households are in now (not exited), by programme code: its names,
+    the enrollment's status and since when; only the programmes `codes` when given."""
+    if not household_ids:
+        return {}
+    statement = (
+        select(
+            Enrollment.household_id,
+            Programme.code,
+            Programme.name_en,
+            Programme.name_fr,
+            Enrollment.status,
+            Enrollment.enrolled_on,
+            Enrollment.status_since,
+        )
+        .join(Programme, Programme.id == Enrollment.programme_id)
+        .where(Enrollment.household_id.in_(set(household_ids)), Enrollment.status != "exited")
+        .order_by(Enrollment.household_id, Programme.code)
+    )
+    if codes is not None:
+        statement = statement.where(Programme.code.in_(codes))
+    found: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    for household_id, code, name_en, name_fr, status, enrolled_on, since in await session.execute(
+        statement
+    ):
+        found.setdefault(household_id, []).append(
+            {
+                "programme": code,
+                "name_en": name_en,
+                "name_fr": name_fr,
+                "status": status,
+                "enrolled_on": enrolled_on.isoformat(),
+                "status_since": since.isoformat(),
+            }
+        )
+    return found
+
+
 async def get_enrollment(
     session: AsyncSession, enrollment_id: uuid.UUID, *, for_update: bool = False
 ) -> tuple[Enrollment, str, str] | None:
