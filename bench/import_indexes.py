@@ -5,8 +5,9 @@ EXPLAINed and the indexes of its plan printed; an index no statement uses is lis
 
     python -m bench.import_indexes [--households 20000]
 
-The name-key indexes of `individual` (duplicate candidates, name search) are reviewed with
-the duplicate matching, not here.
+The name-key indexes of `individual` are here too: the duplicate candidates' lookup (a
+pair of name parts), name search (a pair of words; one common word walked in name order)
+and the list of people in name order.
 """
 
 from __future__ import annotations
@@ -21,7 +22,14 @@ from bench.registry_seed import seed_registry
 from bench.stack import bench_stack
 
 TABLES = ("household", "individual", "membership", "identifier", "duplicate_pair", "audit_event")
-NAME_KEYS = re.compile(r"^ix_individual_(\w+_key_name|\w+_\w+_keys|name_order)$")
+_DUPLICATE_LOOKUP = (
+    "SELECT id FROM individual WHERE {a}_key = ${a} AND {b}_key = ${b} AND sex = $sex "
+    "AND birth_year BETWEEN $year - 2 AND $year + 2 AND status <> 'merged'"
+)
+_COMMON_NAME = (
+    "SELECT id FROM individual WHERE status = 'active' AND {a}_key = ${a} "
+    "ORDER BY name_folded, id LIMIT 51"
+)
 
 # (who runs it, statement); $h a household id, $i a person id, $r a region code, $l a
 # locality code, $n a registry number, $d an identifier's (type, value).
@@ -60,6 +68,29 @@ STATEMENTS: tuple[tuple[str, str], ...] = (
         "AND submission_id = 'sub-1' AND submission_id IS NOT NULL",
     ),
     ("GET /individuals/{id}", "SELECT * FROM individual WHERE id = $i"),
+    *(
+        (
+            f"duplicate candidates, {a} and {b} names agreeing (dedup/repository.py)",
+            _DUPLICATE_LOOKUP.format(a=a, b=b),
+        )
+        for a, b in (("given", "father"), ("given", "grandfather"), ("father", "grandfather"))
+    ),
+    (
+        "name search, two words, either way round (records/search.py name_conditions)",
+        "SELECT id FROM individual WHERE status = 'active' AND ((given_key = $given AND "
+        "father_key = $father) OR (father_key = $given AND given_key = $father))",
+    ),
+    *(
+        (
+            f"name search, a common {a} name walked in name order (records/search.py)",
+            _COMMON_NAME.format(a=a),
+        )
+        for a in ("given", "father", "grandfather")
+    ),
+    (
+        "GET /individuals, name order, no search (records/search.py list_individuals)",
+        "SELECT id FROM individual WHERE status = 'active' ORDER BY name_folded, id LIMIT 51",
+    ),
     (
         "a household's members (records/repository.py, pmt, programmes)",
         "SELECT id FROM individual WHERE household_id = ANY(ARRAY[$h]::uuid[]) "
@@ -141,6 +172,12 @@ async def review(server_url: str) -> None:
             "SELECT value FROM identifier WHERE type = 'phone' LIMIT 1"
         )
         pair = await connection.fetchval("SELECT id FROM duplicate_pair LIMIT 1")
+        # The most common names: where a scan in name order is the plan to beat.
+        person = await connection.fetchrow(
+            "SELECT given_key, father_key, grandfather_key, sex, birth_year FROM individual "
+            "WHERE grandfather_key IS NOT NULL GROUP BY 1, 2, 3, 4, 5 ORDER BY count(*) DESC "
+            "LIMIT 1"
+        )
         # A registrar of a small region: the case the region's change index is for.
         small = await connection.fetchval(
             "SELECT region_code FROM household GROUP BY region_code ORDER BY count(*) LIMIT 1"
@@ -152,6 +189,9 @@ async def review(server_url: str) -> None:
             "pv": f"'{phone}'",
             "p": f"'{pair}'",
             "rs": f"'{small}'",
+            **{part: f"'{person[part + '_key']}'" for part in ("given", "father", "grandfather")},
+            "sex": f"'{person['sex']}'",
+            "year": str(person["birth_year"]),
         }
         used: dict[str, list[str]] = {}
         for purpose, statement in STATEMENTS:
@@ -173,9 +213,7 @@ async def review(server_url: str) -> None:
         print("\nindexes the import fills:")
         for row in rows:
             name = row["indexname"]
-            if NAME_KEYS.match(name):
-                note = "name key (reviewed with duplicate matching)"
-            elif name in used:
+            if name in used:
                 note = f"{len(used[name])} statement(s)"
             else:
                 note = "UNUSED by these statements"

@@ -135,9 +135,15 @@ def run_import(stack: Stack, path: Path, households: int, rows: int) -> Imported
             )
         answer.raise_for_status()
         job = answer.json()
+        job_id = job["id"]
         while job["status"] not in ("done", "failed", "cancelled"):
             time.sleep(0.25)
-            job = client.get(f"{BASE}/imports/{job['id']}").json()
+            polled = client.get(f"{BASE}/imports/{job_id}")
+            if polled.status_code == 401:  # a long import outlives a token: ask again
+                client.headers.update(auth_headers(stack))
+                continue
+            polled.raise_for_status()
+            job = polled.json()
         seconds = watch.stop()
     if job["status"] != "done":
         raise SystemExit(f"import {job['status']}: {job['message']}")

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -223,6 +223,53 @@ def birth_evidence(
     return "years_apart", None
 
 
+def _name_agreements(
+    draft: PersonDraft, given: str | None, father: str | None, grandfather: str | None
+) -> tuple[str | None, str | None, str | None, bool]:
+    """Each name part's agreement (None: missing on a side), and whether a grandfather
+    name was left out on one side while the other two parts are alike."""
+    agreements = (
+        name_agreement(draft.given_name, given),
+        name_agreement(draft.father_name, father),
+        name_agreement(draft.grandfather_name, grandfather),
+    )
+    left_out = (
+        agreements[2] is None
+        and bool(draft.grandfather_name or grandfather)
+        and agreements[0] in _ALIKE
+        and agreements[1] in _ALIKE
+    )
+    return (*agreements, left_out)
+
+
+_ALIKE = ("same", "close", "similar")
+_PARTS = ("given_name", "father_name", "grandfather_name")
+
+
+def names_and_birth_weight(
+    draft: PersonDraft,
+    given: str | None,
+    father: str | None,
+    grandfather: str | None,
+    birth_date: date,
+    estimated: bool,
+) -> float | None:
+    """The names' and birth dates' weight, as `score` sums it, without its reasons; None
+    when a rule rules the pair out (two given names, birth dates too far apart). What a
+    candidate is first judged by, many times per person: as cheap as it can be."""
+    if name_agreement(draft.given_name, given) == "different":
+        return None
+    _, birth = birth_evidence(draft.birth_date, draft.birth_date_estimated, birth_date, estimated)
+    if birth is None:
+        return None
+    *agreements, left_out = _name_agreements(draft, given, father, grandfather)
+    total = birth + (DROPPED_GRANDFATHER if left_out else 0.0)
+    for part, agreement in zip(_PARTS, agreements, strict=True):
+        if agreement is not None:
+            total += NAME_WEIGHTS[part][agreement]
+    return total
+
+
 def _names_and_birth(
     draft: PersonDraft,
     given: str | None,
@@ -235,29 +282,15 @@ def _names_and_birth(
     evidence."""
     evidence: list[Evidence] = []
     total = 0.0
-    ruled_out = False
-    agreements = {}
-    for part, other in (
-        ("given_name", given),
-        ("father_name", father),
-        ("grandfather_name", grandfather),
-    ):
-        agreement = name_agreement(getattr(draft, part), other)
-        agreements[part] = agreement
+    *agreements, left_out = _name_agreements(draft, given, father, grandfather)
+    for part, agreement in zip(_PARTS, agreements, strict=True):
         if agreement is None:
             continue
         weight = NAME_WEIGHTS[part][agreement]
         total += weight
         evidence.append(_evidence(part, agreement, weight))
-    if agreements["given_name"] == "different":
-        ruled_out = True
-    alike = ("same", "close", "similar")
-    if (
-        agreements["grandfather_name"] is None
-        and (draft.grandfather_name or grandfather)
-        and agreements["given_name"] in alike
-        and agreements["father_name"] in alike
-    ):
+    ruled_out = agreements[0] == "different"
+    if left_out:
         total += DROPPED_GRANDFATHER
         evidence.append(_evidence("grandfather_name", "left_out", DROPPED_GRANDFATHER))
     finding, birth = birth_evidence(
@@ -276,7 +309,7 @@ def _relative_alike(first: Relative, second: Relative) -> bool:
     return (
         first.sex == second.sex
         and abs(first.birth_year - second.birth_year) <= 2
-        and name_agreement(first.given_name, second.given_name) in ("same", "close", "similar")
+        and name_agreement(first.given_name, second.given_name) in _ALIKE
     )
 
 
@@ -451,14 +484,23 @@ def score(draft: PersonDraft, candidate: Candidate) -> Match:
     return Match(candidate, round(value, 4), reasons)
 
 
-def _best_extra(draft: PersonDraft) -> float:
-    """The most that a candidate's place, identifiers and household can add for `draft`."""
-    extra = PLACE_WEIGHTS["same_locality"]
-    if draft.shared_identifiers:
-        extra += SHARED_IDENTIFIER
-    if draft.household:
-        extra += HOUSEHOLD_CAP
-    return extra
+def household_reach(draft: PersonDraft) -> float:
+    """The most `household_evidence` can add for `draft`, whoever the candidate: each
+    kind of agreement needs someone of that role in the draft's own household (a spouse,
+    children, a mother, others), and counts no more of them than it has."""
+    if not draft.household:
+        return 0.0
+    weights = HOUSEHOLD_WEIGHTS
+    mine = _roles(draft.relationship, draft.household)
+    if not draft.relationship:
+        return min(HOUSEHOLD_CAP, weights["member_matches"] * min(len(draft.household), MAX_OTHERS))
+    reach = (
+        (weights["spouse_matches"] if mine["spouse"] else 0.0)
+        + weights["child_matches"] * min(len(mine["children"]), MAX_CHILDREN)
+        + (weights["mother_matches"] if mine["mother"] else 0.0)
+        + weights["member_matches"] * min(len(mine["others"]), MAX_OTHERS)
+    )
+    return min(HOUSEHOLD_CAP, reach)
 
 
 NO_LIMIT = 1_000_000
@@ -473,29 +515,71 @@ def birth_reach(threshold: float) -> tuple[int, int]:
     return EXACT_REACH_DAYS, YEAR_REACH
 
 
+def _log_odds_for(threshold: float) -> float:
+    """The least summed weight whose score rounds to `threshold` or more."""
+    if threshold >= 1.0:
+        return math.inf
+    # the score is rounded to 4 places: a weight a hair below still makes it
+    target = max(threshold - _ROUNDING, 1e-12)
+    return _OFFSET + math.log(target / (1 - target)) - 1e-9
+
+
 def within_reach(
-    draft: PersonDraft, threshold: float, candidates: Iterable[Sequence[Any]]
+    draft: PersonDraft,
+    threshold: float,
+    candidates: Iterable[Sequence[Any]],
+    sharing: Container[Any] | None = None,
 ) -> list[Any]:
     """The ids of the `candidates` whose `score` against `draft` could reach `threshold`,
     known from their names and birth dates alone, before their household and identifiers
     are read (a big batch has hundreds of thousands of candidates, most far off): the same
-    name and birth part as `score`, with every bonus the draft could earn. Each candidate
-    is (id, given name, father name, grandfather name, birth date, birth date estimated)."""
-    extra = _best_extra(draft)
-    # When a rule alone rules a pair out, most candidates (another given name) are left
-    # out at the first comparison, cheaply.
-    rules_out = threshold > DISQUALIFIED + _ROUNDING
-    my_given = draft.given_name
+    name and birth weights as `score`, with every bonus the draft could earn (the place,
+    a shared phone or case, what its own household could match). Each candidate is (id,
+    given name, father name, grandfather name, birth date, birth date estimated, ...);
+    `sharing`, when known, holds the ids of those who share an identifier with the draft
+    (the others cannot earn that bonus)."""
+    place, household = PLACE_WEIGHTS["same_locality"], household_reach(draft)
+    shared = SHARED_IDENTIFIER if draft.shared_identifiers else 0.0
+    if threshold <= DISQUALIFIED + _ROUNDING:
+        # so low a threshold that a pair a rule rules out may reach it: weighed in full
+        extra = place + household + shared
+        return [c[0] for c in candidates if _reaches_in_full(draft, threshold, extra, c[1:6])]
+    needed = _log_odds_for(threshold) - place - household
     kept = []
-    for candidate_id, given, father, grandfather, birth_date, estimated in candidates:
-        if rules_out and name_agreement(my_given, given) == "different":
+    for candidate_id, given, father, grandfather, birth_date, estimated, *_ in candidates:
+        weight = names_and_birth_weight(draft, given, father, grandfather, birth_date, estimated)
+        if weight is None:
             continue
-        total, ruled_out, _ = _names_and_birth(
-            draft, given, father, grandfather, birth_date, estimated
-        )
-        reach = to_score(total + extra)
-        if ruled_out:
-            reach = min(reach, DISQUALIFIED)
-        if round(reach, 4) >= threshold:
+        if sharing is None or candidate_id in sharing:
+            weight += shared
+        if weight >= needed:
             kept.append(candidate_id)
     return kept
+
+
+def could_reach(draft: PersonDraft, candidate: Candidate, threshold: float) -> bool:
+    """Whether `score` could reach `threshold`, known before the households are compared
+    (the costly part): names, birth dates, place and identifiers as `score` weighs them,
+    and all that the draft's household could add."""
+    weight = names_and_birth_weight(
+        draft,
+        candidate.given_name,
+        candidate.father_name,
+        candidate.grandfather_name,
+        candidate.birth_date,
+        candidate.birth_date_estimated,
+    )
+    if weight is None:
+        return threshold <= DISQUALIFIED + _ROUNDING
+    place, _ = _place_and_identifiers(draft, candidate)
+    return weight + place + household_reach(draft) >= _log_odds_for(threshold)
+
+
+def _reaches_in_full(
+    draft: PersonDraft, threshold: float, extra: float, candidate: Sequence[Any]
+) -> bool:
+    total, ruled_out, _ = _names_and_birth(draft, *candidate)
+    reach = to_score(total + extra)
+    if ruled_out:
+        reach = min(reach, DISQUALIFIED)
+    return round(reach, 4) >= threshold

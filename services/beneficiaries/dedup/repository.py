@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import orjson
@@ -76,11 +76,15 @@ async def people(
 
 
 # One statement for many drafts: each draft's three pair lookups in the pair indexes (a
-# draft with a single name part: by its given name alone), its candidates as one array (a
-# few hundred thousand candidates come back faster as a few thousand arrays than as rows).
+# draft with a single name part: by its given name alone), its candidates as arrays, one a
+# column (a few hundred thousand candidates come back faster as a few thousand arrays than
+# as rows), with the names and birth dates they are first judged by: the lookup visits
+# their rows for the birth date already.
 # A NULL key matches nothing, so drafts with missing name parts need no special case.
 _LOOKUP = """
-    SELECT i.id FROM individual i
+    SELECT i.id, i.given_name, i.father_name, i.grandfather_name, i.birth_date,
+           i.birth_date_estimated, i.household_id
+    FROM individual i
     WHERE {match} AND i.sex = d.sex
       AND i.birth_year BETWEEN d.year - $8 AND d.year + $8
       AND (abs(i.birth_date - d.born) <= $9
@@ -92,24 +96,33 @@ _LOOKUP = """
 _MATCHES = [f"i.{a}_key = d.{a} AND i.{b}_key = d.{b}" for a, b in NAME_PART_PAIRS] + [
     "d.father IS NULL AND d.grandfather IS NULL AND i.given_key = d.given"
 ]
-_MANY = (
-    "SELECT ARRAY("
-    + "UNION".join(_LOOKUP.format(match=match) for match in _MATCHES)
-    + """)
+_MANY = """
+SELECT c.ids, c.given, c.father, c.grandfather, c.born, c.estimated, c.households
 FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::uuid[],
             $11::date[], $12::bool[])
      AS d(idx, given, father, grandfather, sex, year, household, born, estimated)
+CROSS JOIN LATERAL (
+    SELECT array_agg(u.id) AS ids, array_agg(u.given_name) AS given,
+           array_agg(u.father_name) AS father, array_agg(u.grandfather_name) AS grandfather,
+           array_agg(u.birth_date) AS born, array_agg(u.birth_date_estimated) AS estimated,
+           array_agg(u.household_id) AS households
+    FROM ({lookups}) u
+) c
 ORDER BY d.idx
-"""
-)
+""".format(lookups="UNION".join(_LOOKUP.format(match=match) for match in _MATCHES))  # noqa: S608
 
 
-async def candidate_ids_many(
+# A candidate as the lookup brings it: (id, given name, father name, grandfather name,
+# birth date, birth date estimated, household id), what `matching.within_reach` reads.
+Found = tuple[uuid.UUID, str, str | None, str | None, date, bool, uuid.UUID | None]
+
+
+async def candidates_many(
     session: AsyncSession,
     drafts: Sequence[tuple[dict[str, str | None], PersonDraft, uuid.UUID | None]],
     window: int,
     birth_reach: tuple[int, int] = (NO_LIMIT, NO_LIMIT),
-) -> list[list[uuid.UUID]]:
+) -> list[list[Found]]:
     """Each draft's candidates, in the drafts' order. A draft is (keys by part, the person,
     the household they belong to, whose members are not compared). Birth dates farther
     apart than `birth_reach` (days for exact dates, years when either is a year only) are
@@ -139,22 +152,40 @@ async def candidate_ids_many(
             for _, draft, _ in drafts
         ],
     )
-    return [row[0] for row in rows]
+    return [list(zip(*row, strict=True)) if row[0] else [] for row in rows]
 
 
-async def candidate_names(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:
-    """What a candidate's score mostly depends on, read before the rest (household,
-    identifiers) to leave out the many candidates that cannot reach the threshold: id ->
-    (given, father, grandfather name, birth date, estimated)."""
-    if not ids:
+_HOLDERS = """
+SELECT d.type, d.value, d.individual_id, i.household_id, i.status = 'active'
+FROM unnest($1::text[], $2::text[]) AS w(type, value)
+JOIN identifier d ON d.type = w.type AND d.value = w.value
+JOIN individual i ON i.id = d.individual_id
+"""
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Someone holding an identifier, and in which household."""
+
+    individual_id: uuid.UUID
+    household_id: uuid.UUID | None
+    active: bool
+
+
+async def identifier_holders(
+    session: AsyncSession, identifiers: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], list[Holder]]:
+    """(type, value) -> who holds it: which candidates can share a phone or a case with a
+    draft is known before their details are read."""
+    wanted = list(set(identifiers))
+    if not wanted:
         return {}
     raw = await driver_connection(session)
-    rows = await raw.fetch(
-        "SELECT id, given_name, father_name, grandfather_name, birth_date, birth_date_estimated"
-        " FROM individual WHERE id = ANY($1::uuid[])",
-        list(ids),
-    )
-    return {row[0]: row for row in rows}
+    rows = await raw.fetch(_HOLDERS, [t for t, _ in wanted], [v for _, v in wanted])
+    holders: dict[tuple[str, str], list[Holder]] = {}
+    for kind, value, individual_id, household_id, active in rows:
+        holders.setdefault((kind, value), []).append(Holder(individual_id, household_id, active))
+    return holders
 
 
 # One array parameter, however many ids (an IN list stops at 32,767 parameters).

@@ -21,6 +21,7 @@ from services.beneficiaries.dedup.matching import (
     PersonDraft,
     Relative,
     birth_reach,
+    could_reach,
     score,
     within_reach,
 )
@@ -65,23 +66,44 @@ async def find_matches_many(
     # The lookups below go straight to the driver, past the ORM's autoflush.
     await session.flush()
     keyed = [(_keys(draft), draft, household) for draft, household in drafts]
-    found = await repository.candidate_ids_many(session, keyed, window, birth_reach(threshold))
+    found = await repository.candidates_many(session, keyed, window, birth_reach(threshold))
     if considered is not None:
-        found = [[c for c in ids if considered(index, c)] for index, ids in enumerate(found)]
+        found = [[c for c in rows if considered(index, c[0])] for index, rows in enumerate(found)]
     # Common names bring dozens of candidates a person; most cannot reach the threshold
-    # whatever their household and identifiers: their names and birth dates are read
-    # first, and the rest only for those that can.
-    names = await repository.candidate_names(session, list(set().union(*found)))
+    # whatever their household and identifiers. Judged first by their names and birth
+    # dates (the lookup brings them) and by who holds the draft's phone or case, the rest
+    # are read in full only when they can; their households compared only when the place
+    # and identifiers leave them a chance.
+    holders = await repository.identifier_holders(
+        session, (i for draft, _ in drafts for i in draft.shared_identifiers)
+    )
     likely = [
-        within_reach(draft, threshold, (names[c] for c in ids if c in names))
-        for (draft, _), ids in zip(drafts, found, strict=True)
+        within_reach(draft, threshold, rows, _sharing(draft, rows, holders))
+        for (draft, _), rows in zip(drafts, found, strict=True)
     ]
     details = await repository.candidate_details(session, list(set().union(*likely)))
     results = []
     for (draft, _), ids in zip(drafts, likely, strict=True):
-        matches = (score(draft, details[c]) for c in ids)
+        candidates = (details[c] for c in ids)
+        matches = (score(draft, c) for c in candidates if could_reach(draft, c, threshold))
         results.append(sorted((m for m in matches if m.score >= threshold), key=lambda m: -m.score))
     return results
+
+
+def _sharing(
+    draft: PersonDraft,
+    candidates: Sequence[repository.Found],
+    holders: Mapping[tuple[str, str], Sequence[repository.Holder]],
+) -> set[uuid.UUID]:
+    """The candidates who share a phone or a case with `draft`: holding it, or in a
+    household where someone present does (as `candidate_details` reads a household's
+    identifiers)."""
+    held = [h for i in draft.shared_identifiers for h in holders.get(i, ())]
+    if not held:
+        return set()
+    people = {h.individual_id for h in held}
+    households = {h.household_id for h in held if h.active and h.household_id is not None}
+    return {c[0] for c in candidates if c[0] in people or c[6] in households}
 
 
 def draft_of(
