@@ -17,7 +17,13 @@ from tests.support.upstream import free_port
 
 @pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    running = start_stack(tmp_path_factory.mktemp("reliability") / "data", free_port())
+    """The funding service as two processes, as in production: its payroll builders and
+    approvals really run side by side."""
+    running = start_stack(
+        tmp_path_factory.mktemp("reliability") / "data",
+        free_port(),
+        env={"INDS_FUNDING_WORKERS": "2"},
+    )
     yield running
     stop_stack(running)
 
