@@ -107,7 +107,7 @@ async def test_a_killed_service_answers_503_while_the_others_serve_then_comes_ba
     workers = [child.pid for child in psutil.Process(funding_pid).children()]
     load = MixedLoad(stack)
     running = asyncio.create_task(load.run())
-    await asyncio.sleep(2)
+    await asyncio.sleep(1)
 
     killed_at = time.monotonic()
     os.kill(funding_pid, signal.SIGKILL)  # the service's main process, its workers left behind
@@ -120,7 +120,7 @@ async def test_a_killed_service_answers_503_while_the_others_serve_then_comes_ba
             seen_degraded |= health["services"]["funding"] == "unavailable"
             await asyncio.sleep(0.2)
             back_at = _back_at(load.of("funding", killed_at))
-    await asyncio.sleep(2)  # served again for a while
+    await asyncio.sleep(1)  # served again for a while
     load.stopping.set()
     await running
 
