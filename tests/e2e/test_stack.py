@@ -48,7 +48,7 @@ def test_each_service_answers_through_the_gateway(stack: RunningStack) -> None:
     health = httpx.get(f"{stack.url}/health").json()
     assert health["services"] == dict.fromkeys(SERVICES, "ready")
 
-    spec = httpx.get(f"{stack.url}/openapi.json").json()
+    spec = httpx.get(f"{stack.url}/openapi.json", timeout=60).json()  # merged on first call
     assert {f"/api/v1/{service}/me" for service in SERVICES} <= set(spec["paths"])
     operation_ids = [
         operation["operationId"]
