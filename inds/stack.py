@@ -4,6 +4,7 @@ gateway as separate uvicorn processes, and stopping all of it cleanly."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import secrets
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 
 from inds import migrate
 from inds.embedded_db import EmbeddedPostgres
@@ -276,9 +278,11 @@ class Stack:
                 delay = min(RESTART_BACKOFF_MAX, 2.0**process.failures)
                 process.failures += 1
                 process.restart_at = now + delay
+                leftovers = _stop_leftovers(process)
                 events.append(
-                    f"{process.name} exited (code {process.popen.returncode}); starting it "
-                    f"again in {delay:.0f} s (see {process.log_path})"
+                    f"{process.name} exited (code {process.popen.returncode})"
+                    + (f"; its {leftovers} leftover processes stopped" if leftovers else "")
+                    + f"; starting it again in {delay:.0f} s (see {process.log_path})"
                 )
             elif now >= process.restart_at:
                 self._spawn(process.name, process.port, process.env)
@@ -303,9 +307,26 @@ class Stack:
             except subprocess.TimeoutExpired:
                 process.popen.kill()
                 process.popen.wait()
+            _stop_leftovers(process)
         if self.embedded is not None:
             self.embedded.stop()
         (self.data_dir / "stack.json").unlink(missing_ok=True)
+
+
+def _stop_leftovers(process: Process) -> int:
+    """Kill what is left of a process that exited: the workers of a service run with
+    `INDS_<SERVICE>_WORKERS` outlive a master that was killed, keep its port (its restart
+    could not bind it) and serve with nobody watching them. They share its process group
+    (each process is started in a session of its own); how many there were."""
+    leftovers = 0
+    for other in psutil.process_iter():
+        with contextlib.suppress(OSError, psutil.Error):
+            leftovers += (
+                other.pid != process.popen.pid and os.getpgid(other.pid) == process.popen.pid
+            )
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.popen.pid, signal.SIGKILL)
+    return leftovers
 
 
 def free_port() -> int:

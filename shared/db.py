@@ -11,7 +11,8 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import func, text
+from sqlalchemy import event, func, text
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -19,6 +20,23 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+
+class DatabaseUnreachable(Exception):
+    """No connection to the database could be opened (it is down, restarting, starting up
+    or refusing connections): nothing was sent, so nothing was done."""
+
+
+def _connect_or_unreachable(
+    dialect: Dialect, _record: Any, cargs: tuple[Any, ...], cparams: dict[str, Any]
+) -> Any:
+    """The pool's new connection; any failure to open one is `DatabaseUnreachable` (the
+    driver raises OSError for a socket that is gone, its own errors for a server starting
+    up or shutting down)."""
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except (OSError, TimeoutError, dialect.loaded_dbapi.Error) as exc:
+        raise DatabaseUnreachable(type(exc).__name__) from exc
 
 
 class Database:
@@ -37,6 +55,7 @@ class Database:
             pool_recycle=1800,
             connect_args={"server_settings": {"application_name": application_name}},
         )
+        event.listen(self.engine.sync_engine, "do_connect", _connect_or_unreachable)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         # Reads that need no transaction skip BEGIN and COMMIT: two round trips fewer on
         # the hottest paths.

@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from shared.db import DatabaseUnreachable
 from shared.request_context import current_request_id
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -157,6 +158,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _handle_http)  # type: ignore[arg-type]
     app.add_exception_handler(DBAPIError, _handle_database)  # type: ignore[arg-type]
     app.add_exception_handler(PostgresError, _handle_database)  # type: ignore[arg-type]
+    app.add_exception_handler(DatabaseUnreachable, _handle_unreachable)  # type: ignore[arg-type]
 
 
 # Text PostgreSQL cannot store, whatever the column: a NUL character in text (22021) or a
@@ -182,6 +184,14 @@ async def _handle_database(request: Request, exc: Exception) -> Response:
     else:
         raise exc
     return problem.to_response(request.url.path)
+
+
+async def _handle_unreachable(request: Request, exc: DatabaseUnreachable) -> Response:
+    """The database is down or restarting: a 503 to retry (nothing reached it)."""
+    return DatabaseUnavailable(
+        "The database cannot be reached just now; nothing was saved. Retry.",
+        headers={"Retry-After": "1"},
+    ).to_response(request.url.path)
 
 
 async def _handle_problem(request: Request, exc: ProblemError) -> Response:

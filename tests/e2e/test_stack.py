@@ -48,7 +48,7 @@ def test_each_service_answers_through_the_gateway(stack: RunningStack) -> None:
     health = httpx.get(f"{stack.url}/health").json()
     assert health["services"] == dict.fromkeys(SERVICES, "ready")
 
-    spec = httpx.get(f"{stack.url}/openapi.json").json()
+    spec = httpx.get(f"{stack.url}/openapi.json", timeout=60).json()  # merged on first call
     assert {f"/api/v1/{service}/me" for service in SERVICES} <= set(spec["paths"])
     operation_ids = [
         operation["operationId"]
@@ -101,37 +101,6 @@ def test_request_id_is_echoed_and_reaches_the_service(stack: RunningStack) -> No
         time.sleep(0.1)
     lines = [json.loads(line) for line in log.read_text().splitlines() if "e2e-trace-4711" in line]
     assert lines and lines[0]["path"] == "/api/v1/indicators/me"
-
-
-def test_a_killed_service_gives_503_while_the_others_answer_then_comes_back(
-    stack: RunningStack,
-) -> None:
-    headers = stack.headers("admin")
-    funding_pid = stack.state["processes"]["funding"]["pid"]
-    psutil.Process(funding_pid).kill()
-    psutil.Process(funding_pid).wait(10) if psutil.pid_exists(funding_pid) else None
-
-    down = httpx.get(f"{stack.url}/api/v1/funding/me", headers={**headers, "X-Request-ID": "k1"})
-    assert down.status_code == 503
-    assert down.headers["content-type"] == "application/problem+json"
-    assert down.json()["request_id"] == "k1"
-
-    for service in ("beneficiaries", "indicators"):
-        assert httpx.get(f"{stack.url}/api/v1/{service}/me", headers=headers).status_code == 200
-    health = httpx.get(f"{stack.url}/health").json()
-    assert health["status"] == "degraded"
-    assert health["services"]["funding"] == "unavailable"
-
-    # `inds up` starts it again (after a second's back-off), without a gateway restart.
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        back = httpx.get(f"{stack.url}/api/v1/funding/me", headers=headers)
-        if back.status_code == 200:
-            break
-        time.sleep(0.5)
-    assert back.status_code == 200, back.text
-    assert stack.state["processes"]["funding"]["pid"] != funding_pid
-    assert any("funding started again" in line for line in stack.output)
 
 
 def test_ctrl_c_stops_everything_and_the_next_start_reuses_the_data(

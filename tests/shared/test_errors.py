@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import text
 
 from shared.db import Database
-from tests.shared.kit_app import BASE, PROBE
+from tests.shared.kit_app import BASE, PROBE, create_kit_app, kit_settings
+from tests.support.apps import serve
 from tests.support.tokens import TokenFactory
 
 
@@ -95,6 +97,23 @@ async def test_a_database_error_of_ours_stays_a_500(service: httpx.AsyncClient) 
     database's errors answered otherwise."""
     body = assert_problem(await service.get(f"{PROBE}/database-error"), 500)
     assert "division" not in json.dumps(body)
+
+
+async def test_a_database_that_cannot_be_reached_is_a_503_to_retry(
+    tokens: TokenFactory, tmp_path: Path
+) -> None:
+    """Down, restarting or starting up: no connection opens, nothing is done, and the
+    client is told to retry (the driver's OSError was a 500)."""
+    gone = Database(f"postgresql+asyncpg://postgres@/postgres?host={tmp_path / 'no-server'}")
+    app = create_kit_app(kit_settings(tokens))
+    try:
+        async with serve(app, gone, "http://kit.test") as client:
+            response = await client.get(f"{PROBE}/database-error")
+    finally:
+        await gone.dispose()
+    body = assert_problem(response, 503)
+    assert body["type"].endswith("/database-unavailable")
+    assert response.headers["retry-after"] == "1"
 
 
 async def test_a_failed_request_writes_nothing(

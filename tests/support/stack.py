@@ -49,10 +49,13 @@ class RunningStack:
         return {"Authorization": f"Bearer {self.token(client_id)}"}
 
 
-def start_stack(data_dir: Path, port: int, *, demo: bool = True) -> RunningStack:
+def start_stack(
+    data_dir: Path, port: int, *, demo: bool = True, env: dict[str, str] | None = None
+) -> RunningStack:
     """`inds up --demo` (`inds up`, empty, without `demo`), returned once it says it is
-    running (demo registry loaded)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INDS_")}
+    running (demo registry loaded); `env`: settings of its own (`INDS_FUNDING_WORKERS`...),
+    the environment's `INDS_` variables never reach it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INDS_")} | (env or {})
     env.update({"INDS_DATA_DIR": str(data_dir), "INDS_GATEWAY_PORT": str(port)})
     process = subprocess.Popen(
         [INDS, "up", *(["--demo"] if demo else [])],

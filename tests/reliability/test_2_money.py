@@ -1,0 +1,296 @@
+"""Money under concurrency, through the gateway, against the funding service running as two
+processes: what a finance department relies on when several people (or one impatient one)
+click at once.
+
+- 50 approvals at once against an agreement whose funds cover 10 payrolls: exactly 10
+  approved, the others refused with a clear 409, the agreement reserving exactly its funds;
+- two payrolls of one programme and period built at once: no household in both;
+- a provider's report posted several times at once (and once more, its rows in another
+  order): applied once, each household paid once, the ledger moved once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import time
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.beneficiaries.payloads import household, member
+from tests.reliability.conftest import fetch
+from tests.support.stack import RunningStack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.reliability]
+REGISTRY, FUNDING = "/api/v1/beneficiaries", "/api/v1/funding"
+CYCLES = f"{FUNDING}/payment-cycles"
+BENEFIT = 25_000
+APPROVALS, FUNDED = 50, 10
+
+
+class Desk:
+    """The finance officer, the approver and the data manager, through the gateway."""
+
+    def __init__(self, stack: RunningStack) -> None:
+        self.stack = stack
+        self.client = httpx.AsyncClient(base_url=stack.url, timeout=60)
+        self.officer = stack.headers("demo-finance-officer")
+        self.approver = stack.headers("demo-finance-approver")
+        self.manager = stack.headers("demo-data-manager")
+
+    async def created(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
+        answer = await self.client.post(path, json=body, headers=headers)
+        assert answer.status_code in (201, 202), answer.text
+        return answer.json()
+
+    async def programme(self, households: int, benefit_period: str) -> tuple[str, list[str]]:
+        """A programme of its own, with `households` enrolled."""
+        code = f"rel-{uuid.uuid4().hex[:8]}"
+        await self.created(
+            f"{REGISTRY}/programmes",
+            {
+                "code": code,
+                "name_fr": "Fiabilité",
+                "name_en": "Reliability",
+                "benefit_amount": BENEFIT,
+                "benefit_period": benefit_period,
+            },
+            self.manager,
+        )
+
+        async def enrolled(n: int) -> str:
+            phone = [{"type": "phone", "value": f"+25377{uuid.uuid4().int % 10**6:06d}"}]
+            name = "Rel" + "".join(chr(ord("a") + int(d)) for d in str(n))
+            body = household([member(name, "Hassan", "Guedi", identifiers=phone)])
+            created = await self.created(f"{REGISTRY}/households", body, self.manager)
+            await self.created(
+                f"{REGISTRY}/programmes/{code}/enrollments",
+                {"household_id": created["id"]},
+                self.manager,
+            )
+            return str(created["id"])
+
+        ids = []
+        for start in range(0, households, 10):
+            batch = range(start, min(start + 10, households))
+            ids += await asyncio.gather(*(enrolled(n) for n in batch))
+        return code, ids
+
+    async def agreement(self, programme: str, received: int) -> tuple[str, str]:
+        """An agreement financing `programme` (in DJF), `received` paid in; and the payment
+        provider."""
+        suffix = uuid.uuid4().hex[:8].upper()
+        funder = await self.created(
+            f"{FUNDING}/organisations",
+            {
+                "iati_identifier": f"DJ-REL-{suffix}",
+                "name_fr": "Bailleur",
+                "name_en": "Funder",
+                "type": "government",
+                "country": "DJ",
+            },
+            self.officer,
+        )
+        project = await self.created(
+            f"{FUNDING}/projects",
+            {
+                "iati_identifier": f"DJ-REL-{suffix}-P",
+                "reporting_org_id": funder["id"],
+                "title_fr": "Fiabilité",
+                "title_en": "Reliability",
+                "status": 2,
+                "planned_start": "2026-01-01",
+                "programme_codes": [programme],
+                "participants": [{"organisation_id": funder["id"], "role": 1}],
+            },
+            self.officer,
+        )
+        agreement = await self.created(
+            f"{FUNDING}/agreements",
+            {
+                "reference": f"REL-{suffix}",
+                "project_id": project["id"],
+                "funder_id": funder["id"],
+                "amount": {"amount_minor": received, "currency": "DJF"},
+                "signed_date": "2026-01-10",
+            },
+            self.officer,
+        )
+        await self.created(
+            f"{FUNDING}/transactions",
+            {
+                "type": 1,
+                "transaction_date": "2026-02-01",
+                "value_date": "2026-02-01",
+                "amount": {"amount_minor": received, "currency": "DJF"},
+                "agreement_id": agreement["id"],
+            },
+            self.officer,
+        )
+        providers = await self.client.get(
+            f"{FUNDING}/organisations", params={"type": "payment_provider"}, headers=self.officer
+        )
+        provider = next(o for o in providers.json()["items"] if o["type"] == "payment_provider")
+        return agreement["id"], provider["id"]
+
+    async def cycle(self, programme: str, period: str, agreement: str, provider: str) -> str:
+        body = {
+            "programme": programme,
+            "period": period,
+            "agreement_id": agreement,
+            "payment_provider_id": provider,
+        }
+        return str((await self.created(CYCLES, body, self.officer))["id"])
+
+    async def built(self, programme: str, count: int) -> list[dict[str, Any]]:
+        """The programme's `count` payrolls, once all are built."""
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            answer = await self.client.get(
+                CYCLES, params={"programme": programme, "limit": 100}, headers=self.officer
+            )
+            assert answer.status_code == 200, answer.text
+            cycles: list[dict[str, Any]] = answer.json()["items"]
+            builds = [cycle["build"]["status"] for cycle in cycles]
+            if len(cycles) == count and set(builds) <= {"built", "failed"}:
+                assert set(builds) == {"built"}, [cycle["build"] for cycle in cycles]
+                return cycles
+            await asyncio.sleep(0.3)
+        pytest.fail(f"the payrolls of {programme} not built in 120 s")
+
+    async def act(self, cycle_id: str, action: str, headers: dict[str, str]) -> httpx.Response:
+        return await self.client.post(f"{CYCLES}/{cycle_id}/{action}", headers=headers)
+
+    async def balance(self, agreement: str) -> dict[str, int]:
+        rows = await fetch(
+            self.stack,
+            "funding",
+            "SELECT received_minor, reserved_minor, paid_minor FROM agreement WHERE id = $1",
+            uuid.UUID(agreement),
+        )
+        return dict(zip(("received", "reserved", "paid"), rows[0], strict=True))
+
+
+@pytest.fixture
+async def desk(stack: RunningStack) -> Any:
+    desk = Desk(stack)
+    yield desk
+    await desk.client.aclose()
+
+
+async def test_fifty_approvals_at_once_against_funds_for_ten_approve_exactly_ten(
+    desk: Desk,
+) -> None:
+    code, _ = await desk.programme(1, "one_off")
+    agreement, provider = await desk.agreement(code, received=FUNDED * BENEFIT)
+    ids = await asyncio.gather(
+        *(desk.cycle(code, f"R{n:02d}", agreement, provider) for n in range(APPROVALS))
+    )
+    await desk.built(code, APPROVALS)
+
+    answers = await asyncio.gather(*(desk.act(c, "approve", desk.approver) for c in ids))
+    statuses = [answer.status_code for answer in answers]
+    assert statuses.count(200) == FUNDED, statuses
+    assert statuses.count(409) == APPROVALS - FUNDED, statuses
+    for answer in answers:
+        if answer.status_code == 409:
+            assert answer.headers["content-type"] == "application/problem+json"
+            assert answer.json()["type"].endswith("/insufficient-funds")
+    assert await desk.balance(agreement) == {
+        "received": FUNDED * BENEFIT,
+        "reserved": FUNDED * BENEFIT,
+        "paid": 0,
+    }
+    approved = [a.json()["id"] for a in answers if a.status_code == 200]
+    listed = await fetch(
+        desk.stack,
+        "funding",
+        "SELECT id FROM payment_cycle WHERE programme_code = $1 AND status = 'approved'",
+        code,
+    )
+    assert {str(row["id"]) for row in listed} == set(approved)
+
+
+async def test_two_payrolls_built_at_once_hold_no_household_twice(desk: Desk) -> None:
+    code, households = await desk.programme(60, "quarterly")
+    agreement, provider = await desk.agreement(code, received=1_000 * BENEFIT)
+    ids = await asyncio.gather(*(desk.cycle(code, "2026Q3", agreement, provider) for _ in range(2)))
+    cycles = await desk.built(code, 2)
+    assert {cycle["id"] for cycle in cycles} == set(ids)
+
+    held = await fetch(
+        desk.stack,
+        "funding",
+        "SELECT household_id, count(*) AS n FROM payment_line"
+        " WHERE programme_code = $1 AND period = '2026Q3' GROUP BY household_id",
+        code,
+    )
+    assert {row["n"] for row in held} == {1}, "no household in both payrolls"
+    assert {str(row["household_id"]) for row in held} == set(households)
+    assert sum(cycle["lines_count"] for cycle in cycles) == len(households)
+    for cycle in cycles:
+        assert sum(cycle["excluded"].values()) == len(households) - cycle["lines_count"]
+
+
+async def test_a_report_posted_several_times_at_once_is_applied_once(desk: Desk) -> None:
+    code, households = await desk.programme(20, "quarterly")
+    agreement, provider = await desk.agreement(code, received=100 * BENEFIT)
+    cycle_id = await desk.cycle(code, "2026Q4", agreement, provider)
+    await desk.built(code, 1)
+    assert (await desk.act(cycle_id, "approve", desk.approver)).status_code == 200
+    assert (await desk.act(cycle_id, "send", desk.officer)).status_code == 200
+    payment_file = await desk.client.get(
+        f"{CYCLES}/{cycle_id}/payment-file.csv", headers=desk.officer
+    )
+    assert payment_file.status_code == 200, payment_file.text
+    lines = list(csv.DictReader(io.StringIO(payment_file.content.decode("utf-8-sig"))))
+    rows = [f"{line['line_reference']},paid,TX-{n},2026-10-15\n" for n, line in enumerate(lines)]
+    header = "line_reference,status,provider_reference,date\n"
+    report, reordered = header + "".join(rows), header + "".join(reversed(rows))
+
+    async def post(content: str) -> httpx.Response:
+        return await desk.client.post(
+            f"{CYCLES}/{cycle_id}/reconciliation",
+            files={"file": ("report.csv", content.encode(), "text/csv")},
+            headers=desk.approver,
+        )
+
+    answers = await asyncio.gather(*(post(report) for _ in range(4)), post(reordered))
+    assert [answer.status_code for answer in answers] == [200] * 5, [a.text for a in answers]
+    results = [answer.json() for answer in answers]
+    summary = [(r["already_applied"], r["applied"], r["unchanged"]) for r in results]
+    # One report settled the lines; the same file again is answered with what it did; the
+    # other file found every line paid already.
+    settled = [r for r in results if not r["already_applied"] and r["applied"]["paid"]]
+    assert len(settled) == 1, summary
+    assert settled[0]["applied"]["paid"] == len(households), summary
+    for result in results:
+        if result["already_applied"]:
+            assert result["report_id"] in {r["report_id"] for r in results if r is not result}
+        elif result is not settled[0]:
+            assert sum(result["applied"].values()) == 0, summary
+            assert result["unchanged"] == len(households), summary
+    assert await desk.balance(agreement) == {
+        "received": 100 * BENEFIT,
+        "reserved": 0,
+        "paid": len(households) * BENEFIT,
+    }
+    paid = await fetch(
+        desk.stack,
+        "funding",
+        "SELECT status, count(*) AS n FROM payment_line WHERE cycle_id = $1 GROUP BY status",
+        uuid.UUID(cycle_id),
+    )
+    assert {row["status"]: row["n"] for row in paid} == {"paid": len(households)}
+    expenditure = await fetch(
+        desk.stack,
+        "funding",
+        "SELECT coalesce(sum(amount_minor), 0) FROM transaction"
+        " WHERE agreement_id = $1 AND type = 4",
+        uuid.UUID(agreement),
+    )
+    assert expenditure[0][0] == len(households) * BENEFIT, "expenditure recorded once"
