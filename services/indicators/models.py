@@ -309,6 +309,9 @@ class Snapshot(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The names of its indicators and cells as they were when it ran
+    # (results/labels.Labels.frozen); None before it is done.
+    labels: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
 
 class SnapshotValue(Base):

@@ -19,6 +19,8 @@ from services.indicators.expressions.names import Names
 from services.indicators.expressions.parser import parse
 from services.indicators.models import Indicator, IndicatorVersion
 from services.indicators.reference import repository as reference
+from services.indicators.results.labels import Labels
+from services.indicators.results.shape import dimensions_of
 from services.indicators.status import Milestone, judge
 from services.indicators.targets import repository as milestones
 from services.indicators.values.asks import Ask
@@ -55,6 +57,8 @@ class ValuesRequest:
 class Run:
     values: list[IndicatorValue]
     threshold: int
+    # The names of the indicators and of the cells' values.
+    labels: Labels
 
 
 async def values(
@@ -109,7 +113,11 @@ async def values(
         for breakdown in own[code]
         for cell in found[(code, breakdown)].values()
     ]
-    return Run(shown, threshold)
+    labels = Labels(
+        {code: {"fr": current[code][1].name_fr, "en": current[code][1].name_en} for code in wanted},
+        names.value_labels,
+    )
+    return Run(shown, threshold, labels.only(dimensions_of(shown)))
 
 
 async def _national_line(session: AsyncSession, year: int) -> int | None:
