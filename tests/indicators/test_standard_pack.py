@@ -12,6 +12,7 @@ import pytest
 
 from shared.db import Database
 from tests.funding.factories import SampleLedger, add_sample_ledger
+from tests.indicators.conftest import OneAtATime
 from tests.indicators.payloads import DEFINITIONS, POVERTY_LINES
 from tests.indicators.registry_set import (
     add_registry_set,
@@ -61,6 +62,24 @@ async def test_the_pack_is_loaded_once(
 ) -> None:
     again = await indicators.post(f"{DEFINITIONS}/standard-pack", headers=officer)
     assert again.json()["created"] == [] and len(again.json()["existing"]) == 16
+
+
+async def test_the_pack_asks_each_catalogue_once(
+    indicators: httpx.AsyncClient,
+    registry: httpx.AsyncClient,
+    beneficiaries_db: Database,
+    officer: dict[str, str],
+    transports: dict[str, OneAtATime],
+) -> None:
+    await add_registry_set(beneficiaries_db)
+    for transport in transports.values():
+        transport.paths.clear()
+    loaded = await indicators.post(f"{DEFINITIONS}/standard-pack", headers=officer)
+    assert len(loaded.json()["created"]) == 16, loaded.text
+    # 16 definitions checked against the registry's and funding's catalogues, read once.
+    for service, transport in transports.items():
+        catalogues = [path for path in transport.paths if path.endswith("/stats/catalog")]
+        assert catalogues == [f"/api/v1/{service}/stats/catalog"], transport.paths
 
 
 async def test_registry_indicators_of_the_pack(

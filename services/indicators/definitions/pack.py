@@ -34,6 +34,8 @@ def standard_pack() -> tuple[IndicatorCreate, ...]:
 
 async def load(change: Change, sources: Sources) -> PackOutcome:
     outcome = PackOutcome()
+    # Every definition is checked against the same catalogues: asked once for the pack.
+    sources = sources.remembering_catalogues()
     for data in standard_pack():
         if await repository.by_code(change.session, data.code) is not None:
             outcome.existing.append(data.code)
