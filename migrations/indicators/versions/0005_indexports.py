@@ -23,7 +23,20 @@ def upgrade() -> None:
         "snapshot",
         sa.Column("labels", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
     )
+    op.add_column(
+        "snapshot_value",
+        sa.Column("overall", sa.Boolean(), server_default="false", nullable=False),
+    )
+    op.execute("UPDATE snapshot_value SET overall = (body -> 'cell' = '{}'::jsonb)")
+    op.create_index(
+        "ix_snapshot_value_overall",
+        "snapshot_value",
+        ["indicator", "snapshot_id"],
+        postgresql_where=sa.text("overall"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_snapshot_value_overall", table_name="snapshot_value")
+    op.drop_column("snapshot_value", "overall")
     op.drop_column("snapshot", "labels")
