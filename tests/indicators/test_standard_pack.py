@@ -95,6 +95,11 @@ async def test_registry_indicators_of_the_pack(
     # One refugee-headed household (H2, Ali Sabieh region), covered by the PNSF.
     refugees = by_cell(answer, "REFUGEE_HH")
     assert refugees[()]["value"] == "1" and refugees[("DJ-AS",)]["value"] == "1"
+    # Against the pack's target of 1,500 in 2026 (from 750 in 2021): 1 is off track; the
+    # target is set overall, so a region's value has none.
+    assert (refugees[()]["target"], refugees[()]["target_year"]) == ("1500", 2026)
+    assert refugees[()]["status"] == "off_track"
+    assert refugees[("DJ-AS",)]["status"] == "no_target"
     assert by_cell(answer, "REFUGEE_COV_PNSF")[()]["value"] == "100"
     # Beneficiary households H1 (woman head) and H2 (man head).
     assert by_cell(answer, "FEMALE_HEADED_BENEF")[()]["value"] == "50"
