@@ -128,7 +128,3 @@ async def actions_of(session: AsyncSession, objective_ids: Sequence[uuid.UUID]) 
         .order_by(Plan.code, PlanAction.code)
     )
     return (await session.execute(statement)).all()
-
-
-def add(session: AsyncSession, row: object) -> None:
-    session.add(row)

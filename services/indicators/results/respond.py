@@ -15,7 +15,7 @@ from services.indicators.results import dhis2, sdmx, table
 from services.indicators.results.labels import Labels
 from services.indicators.results.language import Language
 from services.indicators.results.shape import dimensions_of, indicators_of
-from services.indicators.values.schemas import IndicatorValue
+from services.indicators.values.schemas import IndicatorValue, ResultLabels
 
 ResultsFormat = Literal["json", "csv", "dhis2", "sdmx"]
 SDMX_MEDIA_TYPE = "application/vnd.sdmx.data+json; version=2.0.0; charset=utf-8"
@@ -38,24 +38,23 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def json_labels(values: Sequence[IndicatorValue], labels: Labels, lang: Language) -> dict[str, Any]:
+def json_labels(values: Sequence[IndicatorValue], labels: Labels, lang: Language) -> ResultLabels:
     """The names the JSON rows' codes stand for, in `lang`: each indicator's, each
     dimension's and each value's found in the cells."""
     dimensions = dimensions_of(values)
-    return {
-        "lang": lang,
-        "indicators": {code: labels.indicator(code, lang) for code in indicators_of(values)},
-        "dimensions": {name: labels.dimension(name, lang) for name in dimensions},
-        "values": {
-            name: {
-                code: labels.value(name, code, lang)
-                for code in sorted(
-                    {value.cell[name] for value in values if value.cell.get(name) is not None}  # type: ignore[misc]
-                )
-            }
+
+    def codes(name: str) -> list[str]:
+        return sorted({code for value in values if (code := value.cell.get(name)) is not None})
+
+    return ResultLabels(
+        lang=lang,
+        indicators={code: labels.indicator(code, lang) for code in indicators_of(values)},
+        dimensions={name: labels.dimension(name, lang) for name in dimensions},
+        values={
+            name: {code: labels.value(name, code, lang) for code in codes(name)}
             for name in dimensions
         },
-    }
+    )
 
 
 def rendered(
@@ -68,7 +67,7 @@ def rendered(
     filename: str,
 ) -> Response:
     """The values in a format other than JSON rows."""
-    headers = {"Content-Language": lang}
+    headers: dict[str, str] = {"Content-Language": lang}
     if chosen == "csv":
         headers["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
         return Response(
