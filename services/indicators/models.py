@@ -311,7 +311,7 @@ class Snapshot(Base):
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The names of its indicators and cells as they were when it ran
-    # (results/labels.Labels.frozen); None before it is done.
+    # (values/formats/labels.Labels.frozen); None before it is done.
     labels: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from services.indicators.results.language import preferred
+from services.indicators.values.formats.language import preferred
 from shared.db import Database
 from tests.indicators.payloads import BASE
 from tests.indicators.registry_set import percent

@@ -9,18 +9,18 @@ from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
 
 from services.indicators.access import SnapshotReader
 from services.indicators.context import EditorChange, SnapshotWorker
-from services.indicators.results.labels import Labels
-from services.indicators.results.language import ChosenLanguage
-from services.indicators.results.respond import (
+from services.indicators.snapshots import repository, service
+from services.indicators.snapshots.schemas import SnapshotCreate, SnapshotJob, SnapshotValues
+from services.indicators.values.disclosure import for_reader
+from services.indicators.values.formats.labels import Labels
+from services.indicators.values.formats.language import ChosenLanguage
+from services.indicators.values.formats.respond import (
     FORMAT_HELP,
     RESPONSES,
     FormatQuery,
     json_labels,
     rendered,
 )
-from services.indicators.snapshots import repository, service
-from services.indicators.snapshots.schemas import SnapshotCreate, SnapshotJob, SnapshotValues
-from services.indicators.values.disclosure import for_reader
 from services.indicators.values.schemas import IndicatorValue
 from services.indicators.vocabulary import SnapshotStatus
 from shared.db import ReadSession

@@ -8,16 +8,16 @@ from fastapi import APIRouter, Query, Request, Response
 
 from services.indicators.access import Reader
 from services.indicators.context import Settings, StatsSources
-from services.indicators.results.language import ChosenLanguage
-from services.indicators.results.respond import (
+from services.indicators.values import service
+from services.indicators.values.disclosure import for_reader
+from services.indicators.values.formats.language import ChosenLanguage
+from services.indicators.values.formats.respond import (
     FORMAT_HELP,
     RESPONSES,
     FormatQuery,
     json_labels,
     rendered,
 )
-from services.indicators.values import service
-from services.indicators.values.disclosure import for_reader
 from services.indicators.values.periods import PERIOD_HELP, parse_period
 from services.indicators.values.schemas import ValuesAnswer
 from shared.db import ReadSession

@@ -18,8 +18,6 @@ from services.indicators.definitions import repository as definitions
 from services.indicators.expressions.names import Names
 from services.indicators.expressions.parser import parse
 from services.indicators.models import Indicator, IndicatorVersion
-from services.indicators.results.labels import Labels
-from services.indicators.results.shape import dimensions_of
 from services.indicators.status import Milestone, judge
 from services.indicators.targets import repository as milestones
 from services.indicators.values.asks import Ask
@@ -33,6 +31,8 @@ from services.indicators.values.compute import (
 )
 from services.indicators.values.disclosure import small_cell_threshold
 from services.indicators.values.fetch import CellKey, PovertyLines, fetch
+from services.indicators.values.formats.labels import Labels
+from services.indicators.values.formats.shape import dimensions_of
 from services.indicators.values.periods import Period
 from services.indicators.values.schemas import IndicatorValue
 from shared.clock import today

@@ -11,10 +11,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Query, Response
 
-from services.indicators.results import dhis2, sdmx, table
-from services.indicators.results.labels import Labels
-from services.indicators.results.language import Language
-from services.indicators.results.shape import dimensions_of, indicators_of
+from services.indicators.values.formats import dhis2, sdmx, table
+from services.indicators.values.formats.labels import Labels
+from services.indicators.values.formats.language import Language
+from services.indicators.values.formats.shape import dimensions_of, indicators_of
 from services.indicators.values.schemas import IndicatorValue, ResultLabels
 
 ResultsFormat = Literal["json", "csv", "dhis2", "sdmx"]

@@ -19,15 +19,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from services.indicators.results.labels import Labels, code_in
-from services.indicators.results.language import Language
-from services.indicators.results.shape import (
+from services.indicators.status import STATUSES
+from services.indicators.values.formats.labels import Labels, code_in
+from services.indicators.values.formats.language import Language
+from services.indicators.values.formats.shape import (
     codes_of,
     dimensions_of,
     indicators_of,
     period_name,
 )
-from services.indicators.status import STATUSES
 from services.indicators.values.periods import parse_period
 from services.indicators.values.schemas import IndicatorValue
 

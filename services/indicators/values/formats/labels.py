@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.indicators.results.language import Language
+from services.indicators.values.formats.language import Language
 
 # The code of "every value" of a dimension (the indicator overall, or a cell not broken
 # down by it), SDMX's cross-domain code for a total.

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from babel.dates import format_date
 
-from services.indicators.results.labels import code_in
-from services.indicators.results.language import Language
+from services.indicators.values.formats.labels import code_in
+from services.indicators.values.formats.language import Language
 from services.indicators.values.periods import parse_period
 from services.indicators.values.schemas import IndicatorValue
 

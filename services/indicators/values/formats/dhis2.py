@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from services.indicators.results.labels import Labels, code_in
-from services.indicators.results.language import Language
-from services.indicators.results.shape import (
+from services.indicators.values.formats.labels import Labels, code_in
+from services.indicators.values.formats.language import Language
+from services.indicators.values.formats.shape import (
     codes_of,
     dimensions_of,
     indicators_of,

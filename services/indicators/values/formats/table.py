@@ -12,9 +12,9 @@ import io
 from collections.abc import Sequence
 from decimal import Decimal
 
-from services.indicators.results.labels import Labels
-from services.indicators.results.language import Language
-from services.indicators.results.shape import dimensions_of
+from services.indicators.values.formats.labels import Labels
+from services.indicators.values.formats.language import Language
+from services.indicators.values.formats.shape import dimensions_of
 from services.indicators.values.schemas import IndicatorValue
 from shared.spreadsheet import neutralise
 
