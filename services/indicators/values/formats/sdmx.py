@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from services.indicators.status import STATUSES
@@ -52,7 +54,8 @@ _NAMES: dict[str, tuple[str, str]] = {
     "off_track": ("En retard", "Off track"),
     "no_target": ("Pas de cible", "No target"),
 }
-_SENDER = ("INDS - suivi et évaluation", "INDS - monitoring and evaluation")
+_SENDER = {"fr": "INDS - suivi et évaluation", "en": "INDS - monitoring and evaluation"}
+_TITLE = {"fr": "Indicateurs INDS", "en": "INDS indicators"}
 _OBS_STATUS = ("A", "M")
 _CONF_STATUS = ("F", "C")
 _INVALID_ID = re.compile(r"[^A-Za-z0-9_@$-]")
@@ -70,9 +73,130 @@ def sdmx_period(text: str) -> str:
     return text.replace("Q", "-Q")
 
 
-def _named(code: str, lang: Language, names: tuple[str, str] | None = None) -> dict[str, Any]:
-    fr, en = names or _NAMES[code]
+def _named(code: str, lang: Language) -> dict[str, Any]:
+    fr, en = _NAMES[code]
     return {"id": code, "name": fr if lang == "fr" else en, "names": {"fr": fr, "en": en}}
+
+
+def _localised(text_of: Callable[[Language], str], lang: Language) -> dict[str, Any]:
+    """`name` in `lang`, `names` in both languages."""
+    names = {language: text_of(language) for language in ("fr", "en")}
+    return {"name": names[lang], "names": names}
+
+
+@dataclass(frozen=True)
+class _Positions:
+    """The values of each series dimension, of the time dimension and of the unit, in
+    the order the structure lists them (a key is made of positions in these lists)."""
+
+    indicators: list[str]
+    dimensions: list[str]
+    codes: dict[str, list[str]]
+    periods: list[str]
+    units: list[str]
+
+    @classmethod
+    def of(cls, values: Sequence[IndicatorValue]) -> _Positions:
+        dimensions = dimensions_of(values)
+        return cls(
+            indicators_of(values),
+            dimensions,
+            {name: codes_of(values, name) for name in dimensions},
+            list(dict.fromkeys(value.period for value in values)),
+            list(dict.fromkeys(value.unit for value in values)),
+        )
+
+    def series_key(self, value: IndicatorValue) -> str:
+        positions = [self.indicators.index(value.indicator)]
+        positions += [self.codes[name].index(code_in(value.cell, name)) for name in self.dimensions]
+        return ":".join(str(position) for position in positions)
+
+
+def _series_dimensions(at: _Positions, labels: Labels, lang: Language) -> list[dict[str, Any]]:
+    indicator = {
+        **_named("INDICATOR", lang),
+        "keyPosition": 0,
+        "values": [
+            {"id": sdmx_id(code), **_localised(partial(labels.indicator, code), lang)}
+            for code in at.indicators
+        ],
+    }
+    return [
+        indicator,
+        *(
+            {
+                "id": sdmx_id(name.upper()),
+                **_localised(partial(labels.dimension, name), lang),
+                "keyPosition": position,
+                "values": [
+                    {
+                        "id": sdmx_id(code),
+                        **_localised(partial(labels.value, name, code), lang),
+                    }
+                    for code in at.codes[name]
+                ],
+            }
+            for position, name in enumerate(at.dimensions, start=1)
+        ),
+    ]
+
+
+def _time_dimension(at: _Positions, lang: Language) -> dict[str, Any]:
+    def period(text: str) -> dict[str, Any]:
+        parsed = parse_period(text)
+        return {
+            "id": sdmx_period(text),
+            **_localised(partial(period_name, text), lang),
+            "start": f"{parsed.start.isoformat()}T00:00:00Z",
+            "end": f"{parsed.end.isoformat()}T23:59:59Z",
+        }
+
+    return {
+        **_named("TIME_PERIOD", lang),
+        "keyPosition": len(at.dimensions) + 1,
+        "roles": ["TIME_PERIOD"],
+        "values": [period(text) for text in at.periods],
+    }
+
+
+_OBSERVATION_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "OBS_STATUS": _OBS_STATUS,
+    "CONF_STATUS": _CONF_STATUS,
+    "TARGET_STATUS": STATUSES,
+}
+
+
+def _attributes(at: _Positions, lang: Language) -> dict[str, Any]:
+    return {
+        "dataSet": [],
+        "series": [
+            {
+                **_named("UNIT_MEASURE", lang),
+                "roles": ["UNIT_MEASURE"],
+                "relationship": {"dimensions": ["INDICATOR"]},
+                "values": [{"id": sdmx_id(unit), "name": unit} for unit in at.units],
+            }
+        ],
+        "observation": [
+            {
+                **_named(attribute, lang),
+                "relationship": {"observation": {}},
+                "values": [_named(code, lang) for code in codes],
+            }
+            for attribute, codes in _OBSERVATION_ATTRIBUTES.items()
+        ],
+    }
+
+
+def _observation(value: IndicatorValue) -> list[Any]:
+    """[OBS_VALUE, then the position of each observation attribute's value]."""
+    missing = value.value is None and not value.suppressed
+    return [
+        None if value.value is None else float(value.value),
+        _OBS_STATUS.index("M" if missing else "A"),
+        _CONF_STATUS.index("C" if value.flagged else "F"),
+        None if value.status is None else STATUSES.index(value.status),
+    ]
 
 
 def data_message(
@@ -82,103 +206,25 @@ def data_message(
     prepared: datetime,
     link: str,
 ) -> dict[str, Any]:
-    dimensions = dimensions_of(values)
-    indicators = indicators_of(values)
-    codes = {name: codes_of(values, name) for name in dimensions}
-    periods = list(dict.fromkeys(value.period for value in values))
-    units = list(dict.fromkeys(value.unit for value in values))
-
-    def both(text_of: Any) -> dict[str, Any]:
-        fr, en = text_of("fr"), text_of("en")
-        return {"name": fr if lang == "fr" else en, "names": {"fr": fr, "en": en}}
-
-    series_dimensions = [
-        {
-            **_named("INDICATOR", lang),
-            "keyPosition": 0,
-            "values": [
-                {"id": sdmx_id(code), **both(lambda la, c=code: labels.indicator(c, la))}
-                for code in indicators
-            ],
-        },
-        *(
-            {
-                "id": sdmx_id(name.upper()),
-                **both(lambda la, n=name: labels.dimension(n, la)),
-                "keyPosition": position,
-                "values": [
-                    {"id": sdmx_id(code), **both(lambda la, n=name, c=code: labels.value(n, c, la))}
-                    for code in codes[name]
-                ],
-            }
-            for position, name in enumerate(dimensions, start=1)
-        ),
-    ]
-    time_dimension = {
-        **_named("TIME_PERIOD", lang),
-        "keyPosition": len(series_dimensions),
-        "roles": ["TIME_PERIOD"],
-        "values": [
-            {
-                "id": sdmx_period(text),
-                **both(lambda la, t=text: period_name(t, la)),
-                "start": f"{parse_period(text).start.isoformat()}T00:00:00Z",
-                "end": f"{parse_period(text).end.isoformat()}T23:59:59Z",
-            }
-            for text in periods
-        ],
-    }
-    attribute_codes = {
-        "OBS_STATUS": _OBS_STATUS,
-        "CONF_STATUS": _CONF_STATUS,
-        "TARGET_STATUS": STATUSES,
-    }
-    structure = {
-        **both(lambda la: "Indicateurs INDS" if la == "fr" else "INDS indicators"),
-        "dimensions": {
-            "dataSet": [],
-            "series": series_dimensions,
-            "observation": [time_dimension],
-        },
-        "measures": {"observation": [_named("OBS_VALUE", lang)]},
-        "attributes": {
-            "dataSet": [],
-            "series": [
-                {
-                    **_named("UNIT_MEASURE", lang),
-                    "roles": ["UNIT_MEASURE"],
-                    "relationship": {"dimensions": ["INDICATOR"]},
-                    "values": [{"id": sdmx_id(unit), "name": unit} for unit in units],
-                }
-            ],
-            "observation": [
-                {
-                    **_named(attribute, lang),
-                    "relationship": {"observation": {}},
-                    "values": [_named(code, lang) for code in attribute_codes[attribute]],
-                }
-                for attribute in attribute_codes
-            ],
-        },
-        "dataSets": [0],
-    }
+    at = _Positions.of(values)
     series: dict[str, dict[str, Any]] = {}
     for value in values:
-        key = ":".join(
-            [
-                str(indicators.index(value.indicator)),
-                *(str(codes[name].index(code_in(value.cell, name))) for name in dimensions),
-            ]
-        )
         entry = series.setdefault(
-            key, {"attributes": [units.index(value.unit)], "observations": {}}
+            at.series_key(value),
+            {"attributes": [at.units.index(value.unit)], "observations": {}},
         )
-        entry["observations"][str(periods.index(value.period))] = [
-            None if value.value is None else float(value.value),
-            _OBS_STATUS.index("M" if value.value is None and not value.suppressed else "A"),
-            _CONF_STATUS.index("C" if value.flagged else "F"),
-            None if value.status is None else STATUSES.index(value.status),
-        ]
+        entry["observations"][str(at.periods.index(value.period))] = _observation(value)
+    structure = {
+        **_localised(_TITLE.__getitem__, lang),
+        "dimensions": {
+            "dataSet": [],
+            "series": _series_dimensions(at, labels, lang),
+            "observation": [_time_dimension(at, lang)],
+        },
+        "measures": {"observation": [_named("OBS_VALUE", lang)]},
+        "attributes": _attributes(at, lang),
+        "dataSets": [0],
+    }
     return {
         "meta": {
             "schema": SCHEMA,
@@ -186,10 +232,7 @@ def data_message(
             "test": False,
             "prepared": prepared.isoformat(),
             "contentLanguages": [lang],
-            "sender": {
-                "id": "INDS",
-                **both(lambda la: _SENDER[0] if la == "fr" else _SENDER[1]),
-            },
+            "sender": {"id": "INDS", **_localised(_SENDER.__getitem__, lang)},
         },
         "data": {
             "structures": [structure],
