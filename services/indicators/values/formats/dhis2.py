@@ -10,7 +10,6 @@ from this reader) has no row."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any
 
 from services.indicators.values.formats.labels import Labels, code_in
@@ -18,6 +17,7 @@ from services.indicators.values.formats.language import Language
 from services.indicators.values.formats.shape import (
     codes_of,
     dimensions_of,
+    figure_text,
     indicators_of,
     period_name,
 )
@@ -39,10 +39,6 @@ def _column(name: str, lang: Language) -> str:
     return _COLUMNS[name][0 if lang == "fr" else 1]
 
 
-def _text(figure: Decimal | None) -> str:
-    return "" if figure is None else format(figure.normalize(), "f")
-
-
 def dhis2_period(text: str) -> str:
     """DHIS2's period identifier: 2026, 2026Q3, 202607."""
     return text.replace("-", "")
@@ -62,7 +58,7 @@ def analytics(values: Sequence[IndicatorValue], labels: Labels, lang: Language) 
             value.indicator,
             dhis2_period(value.period),
             *(code_in(value.cell, name) for name in dimensions),
-            *(_text(getattr(value, figure)) for figure in _FIGURES),
+            *(figure_text(getattr(value, figure)) for figure in _FIGURES),
         ]
         for value in shown
     ]

@@ -4,6 +4,7 @@ cells use, the values each takes, and the period's names."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
 from babel.dates import format_date
 
@@ -11,6 +12,11 @@ from services.indicators.values.formats.labels import code_in
 from services.indicators.values.formats.language import Language
 from services.indicators.values.periods import parse_period
 from services.indicators.values.schemas import IndicatorValue
+
+
+def figure_text(figure: Decimal | None) -> str:
+    """A figure as the JSON rows write it (`12.5`, never `1.25E+1`); empty when none."""
+    return "" if figure is None else format(figure.normalize(), "f")
 
 
 def dimensions_of(values: Sequence[IndicatorValue]) -> list[str]:

@@ -10,20 +10,15 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from decimal import Decimal
 
 from services.indicators.values.formats.labels import Labels
 from services.indicators.values.formats.language import Language
-from services.indicators.values.formats.shape import dimensions_of
+from services.indicators.values.formats.shape import dimensions_of, figure_text
 from services.indicators.values.schemas import IndicatorValue
 from shared.spreadsheet import neutralise
 
 FIGURES = ("value", "numerator", "denominator", "target", "expected")
 MEDIA_TYPE = "text/csv; charset=utf-8"
-
-
-def _text(figure: Decimal | None) -> str:
-    return "" if figure is None else format(figure.normalize(), "f")
 
 
 def values_csv(values: Sequence[IndicatorValue], labels: Labels, lang: Language) -> bytes:
@@ -57,7 +52,7 @@ def values_csv(values: Sequence[IndicatorValue], labels: Labels, lang: Language)
         writer.writerow(
             [
                 *(neutralise(cell) for cell in text),
-                *(_text(getattr(value, figure)) for figure in FIGURES),
+                *(figure_text(getattr(value, figure)) for figure in FIGURES),
                 neutralise(value.unit),
                 value.status or "",
                 "yes" if value.flagged else "no",
