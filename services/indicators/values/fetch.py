@@ -42,8 +42,20 @@ def text(value: Any) -> str | None:
 
 
 # Dimensions by which a unit may fall in several groups (a household in two programmes):
-# a breakdown by them is never summed from a finer one.
+# a breakdown by them is never summed from a finer one...
 _OVERLAPPING = {"beneficiaries": frozenset({"programme", "enrollment_status"})}
+# ...except in measures whose unit is a household in one programme, with one status in it.
+_ONE_PROGRAMME_PER_UNIT = frozenset(
+    {("beneficiaries", "enrollments"), ("beneficiaries", "pmt_eligible")}
+)
+
+
+def _overlapping(ask: Ask) -> frozenset[str]:
+    if (ask.source, ask.measure) in _ONE_PROGRAMME_PER_UNIT:
+        return frozenset()
+    return _OVERLAPPING.get(ask.source, frozenset())
+
+
 MAX_GROUPING = 5
 
 
@@ -55,7 +67,7 @@ def merged(asks: Iterable[Ask]) -> dict[Ask, Ask]:
     for ask in asks:
         if ask.source == "reference" or len(ask.group_by) != 1:
             continue
-        if ask.group_by[0] not in _OVERLAPPING.get(ask.source, frozenset()):
+        if ask.group_by[0] not in _overlapping(ask):
             singles.setdefault(ask.ungrouped(), []).append(ask)
     read_from: dict[Ask, Ask] = {}
     for base, group in singles.items():
