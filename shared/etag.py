@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Response
 
 IfMatchHeader = Annotated[
     str | None,
@@ -32,6 +32,11 @@ _ENTITY_TAG = re.compile(r'^(W/)?"?v(\d{1,10})"?$')
 def etag(version: int) -> str:
     """The strong entity tag of a record's version: `"v3"`, quotes included."""
     return f'"v{version}"'
+
+
+def tag_response(response: Response, version: int) -> None:
+    """Give `response` the ETag of the record's `version`."""
+    response.headers["ETag"] = etag(version)
 
 
 def if_match_versions(header: str) -> set[int]:

@@ -11,6 +11,7 @@ from services.indicators.context import Sources
 from services.indicators.definitions.endpoints import router as definitions_router
 from services.indicators.frameworks.endpoints import router as frameworks_router
 from services.indicators.models import AuditEvent
+from services.indicators.pack.endpoints import router as pack_router
 from services.indicators.plans.endpoints import router as plans_router
 from services.indicators.reference.endpoints import router as reference_router
 from services.indicators.snapshots.endpoints import router as snapshots_router
@@ -71,6 +72,7 @@ def create_app(settings: IndicatorsSettings | None = None) -> FastAPI:
             whoami_router("indicators"),
             catalog_router,
             frameworks_router,
+            pack_router,  # before /definitions/{code}
             definitions_router,
             reference_router,
             plans_router,

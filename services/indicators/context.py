@@ -30,6 +30,10 @@ class Sources:
     def all(self) -> tuple[StatsClient, ...]:
         return (self.registry, self.funding)
 
+    def remembering_catalogues(self) -> Sources:
+        """The same services, each catalogue asked once (StatsClient.remembering_catalog)."""
+        return Sources(self.registry.remembering_catalog(), self.funding.remembering_catalog())
+
 
 async def _settings(request: Request) -> IndicatorsSettings:
     return request.app.state.settings

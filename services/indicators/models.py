@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -309,17 +310,31 @@ class Snapshot(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The names of its indicators and cells as they were when it ran
+    # (values/formats/labels.Labels.frozen); None before it is done.
+    labels: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
 
 class SnapshotValue(Base):
     """One value of a snapshot: an indicator in one cell, with its provenance."""
 
     __tablename__ = "snapshot_value"
+    __table_args__ = (
+        # The frameworks tree reads each indicator's latest overall value.
+        Index(
+            "ix_snapshot_value_overall",
+            "indicator",
+            "snapshot_id",
+            postgresql_where=text("overall"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     snapshot_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("snapshot.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     indicator: Mapped[str] = mapped_column(String(40))
+    # The indicator overall (its cell is {}), not one cell of a breakdown.
+    overall: Mapped[bool] = mapped_column(default=False, server_default="false")
     # The whole value as computed (shared/../values/schemas.IndicatorValue).
     body: Mapped[dict[str, Any]] = mapped_column(JSONB)
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, get_args
 
 Status = Literal["achieved", "on_track", "off_track", "no_target"]
+STATUSES: tuple[str, ...] = get_args(Status)
 
 STATUS_RULE = (
     "A value of year Y (the year of its period) in a cell is judged against the targets "

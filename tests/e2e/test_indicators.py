@@ -146,3 +146,36 @@ def test_values_and_a_published_snapshot_through_the_gateway(stack: RunningStack
     assert {tuple(v["cell"].values()): v["value"] for v in exact["values"]} == {
         key: value["value"] for key, value in cells.items()
     }
+
+    # The partner's published snapshot as SDMX-JSON in English, and the officer's live
+    # values as a DHIS2 view in French (Accept-Language), through the gateway.
+    message = httpx.get(
+        f"{stack.url}{INDICATORS}/snapshots/{queued['id']}/values",
+        params={"format": "sdmx", "lang": "en"},
+        headers=partner,
+    )
+    assert message.status_code == 200, message.text
+    assert message.headers["content-type"].startswith("application/vnd.sdmx.data+json")
+    structure = message.json()["data"]["structures"][0]
+    (indicator, region) = structure["dimensions"]["series"]
+    assert indicator["values"][0]["name"] == "Coverage (test)"
+    assert {value["id"]: value["name"] for value in region["values"]} == {
+        "DJ-AS": "Ali Sabieh",
+        "DJ-DJ": "Djibouti",
+        "_T": "Total",
+    }
+    view = _ok(
+        httpx.get(
+            values,
+            params={**params, "format": "dhis2"},
+            headers={**officer, "Accept-Language": "fr"},
+        )
+    )
+    names = [header["name"] for header in view["headers"]]
+    rows = [dict(zip(names, row, strict=True)) for row in view["rows"]]
+    assert {row["region"]: row["value"] for row in rows} == {
+        "_T": cells[()]["value"],
+        "DJ-DJ": "4",
+        "DJ-AS": "0",
+    }
+    assert view["metaData"]["items"]["COV_E2E"]["name"] == "Couverture (essai)"

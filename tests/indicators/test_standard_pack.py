@@ -9,10 +9,12 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from shared.db import Database
 from tests.funding.factories import SampleLedger, add_sample_ledger
-from tests.indicators.payloads import DEFINITIONS, POVERTY_LINES
+from tests.indicators.conftest import OneAtATime
+from tests.indicators.payloads import BASE, DEFINITIONS, POVERTY_LINES
 from tests.indicators.registry_set import (
     add_registry_set,
     by_cell,
@@ -21,6 +23,8 @@ from tests.indicators.registry_set import (
     predicted,
     upload_population,
 )
+from tests.indicators.test_snapshots import _take
+from tests.support.tokens import TokenFactory
 
 LINE = Decimal(100_000)
 PLACES = Decimal("0.000001")
@@ -63,6 +67,24 @@ async def test_the_pack_is_loaded_once(
     assert again.json()["created"] == [] and len(again.json()["existing"]) == 16
 
 
+async def test_the_pack_asks_each_catalogue_once(
+    indicators: httpx.AsyncClient,
+    registry: httpx.AsyncClient,
+    beneficiaries_db: Database,
+    officer: dict[str, str],
+    transports: dict[str, OneAtATime],
+) -> None:
+    await add_registry_set(beneficiaries_db)
+    for transport in transports.values():
+        transport.paths.clear()
+    loaded = await indicators.post(f"{DEFINITIONS}/standard-pack", headers=officer)
+    assert len(loaded.json()["created"]) == 16, loaded.text
+    # 16 definitions checked against the registry's and funding's catalogues, read once.
+    for service, transport in transports.items():
+        catalogues = [path for path in transport.paths if path.endswith("/stats/catalog")]
+        assert catalogues == [f"/api/v1/{service}/stats/catalog"], transport.paths
+
+
 async def test_registry_indicators_of_the_pack(
     indicators: httpx.AsyncClient, pack: SampleLedger, officer: dict[str, str]
 ) -> None:
@@ -76,6 +98,11 @@ async def test_registry_indicators_of_the_pack(
     # One refugee-headed household (H2, Ali Sabieh region), covered by the PNSF.
     refugees = by_cell(answer, "REFUGEE_HH")
     assert refugees[()]["value"] == "1" and refugees[("DJ-AS",)]["value"] == "1"
+    # Against the pack's target of 1,500 in 2026 (from 750 in 2021): 1 is off track; the
+    # target is set overall, so a region's value has none.
+    assert (refugees[()]["target"], refugees[()]["target_year"]) == ("1500", 2026)
+    assert refugees[()]["status"] == "off_track"
+    assert refugees[("DJ-AS",)]["status"] == "no_target"
     assert by_cell(answer, "REFUGEE_COV_PNSF")[()]["value"] == "100"
     # Beneficiary households H1 (woman head) and H2 (man head).
     assert by_cell(answer, "FEMALE_HEADED_BENEF")[()]["value"] == "50"
@@ -206,3 +233,35 @@ async def test_exclusion_and_inclusion_errors_of_each_programme(
         indicators, officer, indicator="INCLUSION_ERROR", period="2026", programme="amu"
     )
     assert by_cell(amu, "INCLUSION_ERROR")[()]["reason"] == "the denominator is zero"
+
+
+async def test_a_snapshot_reads_each_programme_and_region_from_one_request(
+    indicators: httpx.AsyncClient,
+    indicators_app: FastAPI,
+    indicators_db: Database,
+    pack: SampleLedger,
+    tokens: TokenFactory,
+    officer: dict[str, str],
+    transports: dict[str, OneAtATime],
+) -> None:
+    transports["beneficiaries"].paths.clear()
+    snapshot = await _take(
+        indicators,
+        indicators_app,
+        indicators_db,
+        tokens,
+        officer,
+        {"period": "2026", "indicators": ["EXCLUSION_ERROR"]},
+    )
+    frozen = await indicators.get(f"{BASE}/snapshots/{snapshot['id']}/values", headers=officer)
+    cells = {tuple(v["cell"].items()): _value(v) for v in frozen.json()["values"]}
+    # Eligible pairs: pnsf H1, H2, H3 and amu H1; enrolled and active: pnsf H1 and H2.
+    assert cells[()] == percent(2, 4)
+    assert cells[(("programme", "pnsf"),)] == percent(1, 3)
+    assert cells[(("programme", "amu"),)] == 100
+    # Djibouti: H1's two pairs, one enrolled; Ali Sabieh: H2's and H3's, one enrolled.
+    assert cells[(("region", "DJ-DJ"),)] == percent(1, 2)
+    assert cells[(("region", "DJ-AS"),)] == percent(1, 2)
+    # A unit of pmt_eligible is in one programme: by programme and by region are both
+    # read from one request grouped by both, for each of the two filters.
+    assert len([p for p in transports["beneficiaries"].paths if p.endswith("/stats")]) == 2

@@ -17,12 +17,17 @@ from shared.logs import get_logger
 _log = get_logger("inds.indicators.catalog")
 
 
-async def service_measures(sources: Sources) -> dict[str, MeasureInfo]:
-    """Every measure the services publish. A service that cannot be reached is this
-    request's 503 naming it (shared/service_client.py)."""
+async def service_catalogs(sources: Sources) -> list[tuple[StatsClient, StatsCatalog]]:
+    """Each service's catalogue, asked concurrently. A service that cannot be reached is
+    this request's 503 naming it (shared/service_client.py)."""
     catalogs = await together([source.catalog() for source in sources.all()])
+    return list(zip(sources.all(), catalogs, strict=True))
+
+
+def service_measures(catalogs: list[tuple[StatsClient, StatsCatalog]]) -> dict[str, MeasureInfo]:
+    """Every measure the services publish, and the reference data's."""
     measures: dict[str, MeasureInfo] = dict(REFERENCE_MEASURES)
-    for source, catalog in zip(sources.all(), catalogs, strict=True):
+    for source, catalog in catalogs:
         for info in measures_of(source, catalog):
             if info.name in measures:
                 # The first publisher keeps the name; the other's measure cannot be named.
@@ -61,10 +66,27 @@ def measures_of(source: StatsClient, catalog: StatsCatalog) -> list[MeasureInfo]
     ]
 
 
+def value_labels(catalogs: list[tuple[StatsClient, StatsCatalog]]) -> dict[str, dict[str, str]]:
+    """The labels the services give their dimensions' values (the first service's label
+    when both publish a value)."""
+    labels: dict[str, dict[str, str]] = {}
+    for _, catalog in catalogs:
+        for dimension in catalog.dimensions:
+            known = labels.setdefault(dimension.name, {})
+            for value in dimension.values or ():
+                if value.label:
+                    known.setdefault(_text(value.value), value.label)
+    return labels
+
+
 async def names(session: AsyncSession, sources: Sources) -> Names:
     """Everything an expression may name now."""
-    measures = await service_measures(sources)
-    return Names(measures=measures, indicators=await repository.indicator_refs(session))
+    catalogs = await service_catalogs(sources)
+    return Names(
+        measures=service_measures(catalogs),
+        indicators=await repository.indicator_refs(session),
+        value_labels=value_labels(catalogs),
+    )
 
 
 def _text(value: str | bool | int) -> str:

@@ -93,6 +93,12 @@ class StatsClient:
         self.small_cell_threshold = catalog.small_cell_threshold
         return catalog
 
+    def remembering_catalog(self) -> StatsClient:
+        """A client of the same service that asks its catalogue once and then remembers
+        it: for a run of work that needs it again and again (the standard pack checks
+        each of its definitions against it)."""
+        return _RememberingCatalog(self.client, self.base)
+
     async def stats(
         self,
         measure: str,
@@ -111,3 +117,14 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+class _RememberingCatalog(StatsClient):
+    def __init__(self, client: ServiceClient, base: str) -> None:
+        super().__init__(client, base)
+        self._catalog: StatsCatalog | None = None
+
+    async def catalog(self) -> StatsCatalog:
+        if self._catalog is None:
+            self._catalog = await super().catalog()
+        return self._catalog

@@ -48,3 +48,6 @@ class IndicatorRef:
 class Names:
     measures: Mapping[str, MeasureInfo] = field(default_factory=dict)
     indicators: Mapping[str, IndicatorRef] = field(default_factory=dict)
+    # The services' labels of dimension values (region codes to names...), by dimension:
+    # what results formats show beside the codes.
+    value_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)

@@ -24,7 +24,7 @@ from services.indicators.frameworks.schemas import (
     StrategyUpdate,
 )
 from shared.db import ReadSession
-from shared.etag import ExpectedVersion, etag
+from shared.etag import ExpectedVersion, tag_response
 
 router = APIRouter(prefix="/api/v1/indicators", tags=["frameworks"])
 _CONFLICT: dict[int | str, dict[str, Any]] = {409: {"description": "The code is taken"}}
@@ -32,10 +32,6 @@ _LINKS: dict[int | str, dict[str, Any]] = {
     422: {"description": "A programme or project the registry or funding does not know"},
     503: {"description": "The registry or the funding service cannot be reached"},
 }
-
-
-def _tagged(response: Response, version: int) -> None:
-    response.headers["ETag"] = etag(version)
 
 
 @router.post(
@@ -49,7 +45,7 @@ async def create_strategy(
     async def create() -> Strategy:
         row = await service.create_strategy(change, data)
         response.headers["Location"] = f"{router.prefix}/frameworks/{row.code}"
-        _tagged(response, row.version)
+        tag_response(response, row.version)
         return Strategy.model_validate(row)
 
     return await idempotent.run(data, create, status_code=201)
@@ -69,7 +65,7 @@ async def get_framework(
     status) and the actions of the plans carrying it out; the strategy's version as
     `ETag`."""
     tree = await service.framework(session, code, exact=sees_small_cells(principal))
-    _tagged(response, tree.version)
+    tag_response(response, tree.version)
     return tree
 
 
@@ -83,7 +79,7 @@ async def update_strategy(
 ) -> Strategy:
     """`If-Match` is required: 428 without it, 412 when it changed since you read it."""
     row = await service.update_strategy(change, code, data, expected_version)
-    _tagged(response, row.version)
+    tag_response(response, row.version)
     return Strategy.model_validate(row)
 
 
@@ -99,7 +95,7 @@ async def create_axis(
     async def create() -> Axis:
         row = await service.create_axis(change, code, data)
         response.headers["Location"] = f"{router.prefix}/axes/{row.id}"
-        _tagged(response, row.version)
+        tag_response(response, row.version)
         return Axis.model_validate(row)
 
     return await idempotent.run(data, create, status_code=201)
@@ -108,7 +104,7 @@ async def create_axis(
 @router.get("/axes/{axis_id}", response_model=Axis)
 async def get_axis(axis_id: uuid.UUID, session: ReadSession, _: Reader, response: Response) -> Axis:
     row = await repository.axes.get(session, axis_id)
-    _tagged(response, row.version)
+    tag_response(response, row.version)
     return Axis.model_validate(row)
 
 
@@ -121,7 +117,7 @@ async def update_axis(
     expected_version: ExpectedVersion,
 ) -> Axis:
     row = await service.update_axis(change, axis_id, data, expected_version)
-    _tagged(response, row.version)
+    tag_response(response, row.version)
     return Axis.model_validate(row)
 
 
@@ -146,7 +142,7 @@ async def create_objective(
     async def create() -> Objective:
         row = await service.create_objective(change, axis_id, data, sources)
         response.headers["Location"] = f"{router.prefix}/objectives/{row.id}"
-        _tagged(response, row.version)
+        tag_response(response, row.version)
         return Objective.model_validate(row)
 
     return await idempotent.run(data, create, status_code=201)
@@ -157,7 +153,7 @@ async def get_objective(
     objective_id: uuid.UUID, session: ReadSession, _: Reader, response: Response
 ) -> Objective:
     row = await repository.objectives.get(session, objective_id)
-    _tagged(response, row.version)
+    tag_response(response, row.version)
     return Objective.model_validate(row)
 
 
@@ -173,5 +169,5 @@ async def update_objective(
     """`programmes` and `projects`, when sent, replace the whole list, checked as on
     creation (only a list that changes is)."""
     row = await service.update_objective(change, objective_id, data, expected_version, sources)
-    _tagged(response, row.version)
+    tag_response(response, row.version)
     return Objective.model_validate(row)

@@ -6,8 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select, type_coerce
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.indicators.models import (
@@ -97,7 +96,7 @@ async def latest_values(session: AsyncSession, codes: Sequence[str]) -> dict[str
         .where(
             Snapshot.status == "done",
             SnapshotValue.indicator.in_(codes),
-            SnapshotValue.body["cell"] == type_coerce({}, JSONB),
+            SnapshotValue.overall,
         )
         .subquery()
     )
@@ -129,7 +128,3 @@ async def actions_of(session: AsyncSession, objective_ids: Sequence[uuid.UUID]) 
         .order_by(Plan.code, PlanAction.code)
     )
     return (await session.execute(statement)).all()
-
-
-def add(session: AsyncSession, row: object) -> None:
-    session.add(row)

@@ -6,10 +6,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pydantic import BaseModel
-from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.indicators import records
 from services.indicators.clients.references import Named, check_named
 from services.indicators.context import Change, Sources
 from services.indicators.frameworks import repository
@@ -28,9 +27,8 @@ from services.indicators.frameworks.schemas import (
     TreeObjective,
 )
 from services.indicators.models import Axis, Objective, Strategy
-from shared.errors import Conflict, NotFound, UnprocessableEntity
-from shared.repository import flush_unique
-from shared.versioning import require_version, touch
+from shared.errors import NotFound, UnprocessableEntity
+from shared.versioning import require_version
 
 
 async def get_strategy(session: AsyncSession, code: str, *, for_update: bool = False) -> Strategy:
@@ -42,7 +40,7 @@ async def get_strategy(session: AsyncSession, code: str, *, for_update: bool = F
 
 async def create_strategy(change: Change, data: StrategyCreate) -> Strategy:
     row = Strategy(id=uuid.uuid4(), **data.model_dump(), created_by=change.principal.subject)
-    await _insert(change, row, "strategy", data, "another strategy has this code")
+    await records.insert_coded(change, row, "strategy", data, "another strategy has this code")
     return row
 
 
@@ -58,7 +56,7 @@ async def update_strategy(
             "end_year is before start_year.",
             errors=[{"path": "body.end_year", "message": "before start_year"}],
         )
-    await _apply(change, row, "strategy", sent)
+    await records.apply_changes(change, row, "strategy", sent)
     return row
 
 
@@ -70,7 +68,7 @@ async def create_axis(change: Change, strategy_code: str, data: PartCreate) -> A
         **data.model_dump(),
         created_by=change.principal.subject,
     )
-    await _insert(change, row, "axis", data, "the strategy has an axis with this code")
+    await records.insert_coded(change, row, "axis", data, "the strategy has an axis with this code")
     return row
 
 
@@ -79,7 +77,7 @@ async def update_axis(
 ) -> Axis:
     row = await repository.axes.get_for_update(change.session, axis_id)
     require_version(expected_version, row.version)
-    await _apply(change, row, "axis", data.model_dump(include=data.model_fields_set))
+    await records.apply_changes(change, row, "axis", data.model_dump(include=data.model_fields_set))
     return row
 
 
@@ -90,7 +88,9 @@ async def create_objective(
     values = _links_once(data.model_dump())
     await _check_links(sources, values)
     row = Objective(id=uuid.uuid4(), axis_id=axis.id, **values, created_by=change.principal.subject)
-    await _insert(change, row, "objective", data, "the axis has an objective with this code")
+    await records.insert_coded(
+        change, row, "objective", data, "the axis has an objective with this code"
+    )
     return row
 
 
@@ -108,7 +108,7 @@ async def update_objective(
     await _check_links(
         sources, {name: value for name, value in sent.items() if getattr(row, name) != value}
     )
-    await _apply(change, row, "objective", sent)
+    await records.apply_changes(change, row, "objective", sent)
     return row
 
 
@@ -184,7 +184,7 @@ async def framework(session: AsyncSession, code: str, *, exact: bool) -> Framewo
         by_axis.setdefault(objective.axis_id, []).append(
             TreeObjective.model_validate(
                 {
-                    **_fields(objective),
+                    **records.fields(objective),
                     "indicators": indicators.get(objective.id, []),
                     "actions": actions.get(objective.id, []),
                 }
@@ -192,57 +192,12 @@ async def framework(session: AsyncSession, code: str, *, exact: bool) -> Framewo
         )
     return Framework.model_validate(
         {
-            **_fields(strategy),
+            **records.fields(strategy),
             "axes": [
-                TreeAxis.model_validate({**_fields(axis), "objectives": by_axis.get(axis.id, [])})
+                TreeAxis.model_validate(
+                    {**records.fields(axis), "objectives": by_axis.get(axis.id, [])}
+                )
                 for axis in axes
             ],
         }
-    )
-
-
-def _fields(row: object) -> dict[str, Any]:
-    return {
-        column: getattr(row, column)
-        for column in row.__table__.columns.keys()  # type: ignore[attr-defined]  # noqa: SIM118
-    }
-
-
-async def _insert(
-    change: Change, row: Strategy | Axis | Objective, resource: str, data: BaseModel, taken: str
-) -> None:
-    def conflict() -> Conflict:
-        return Conflict(
-            taken[0].upper() + taken[1:] + ".", errors=[{"path": "body.code", "message": taken}]
-        )
-
-    await flush_unique(change.session, lambda: repository.add(change.session, row), conflict)
-    await change.audit.record_write(
-        change.session,
-        change.principal,
-        "create",
-        resource,
-        row.id,
-        detail={"after": to_jsonable_python(data.model_dump())},
-    )
-
-
-async def _apply(
-    change: Change, row: Strategy | Axis | Objective, resource: str, sent: dict[str, Any]
-) -> None:
-    changed = {name: value for name, value in sent.items() if getattr(row, name) != value}
-    if not changed:
-        return
-    before = {name: getattr(row, name) for name in changed}
-    for name, value in changed.items():
-        setattr(row, name, value)
-    touch(change.session, row)
-    await change.session.flush()
-    await change.audit.record_write(
-        change.session,
-        change.principal,
-        "update",
-        resource,
-        row.id,
-        detail={"before": to_jsonable_python(before), "after": to_jsonable_python(changed)},
     )

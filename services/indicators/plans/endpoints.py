@@ -23,7 +23,7 @@ from services.indicators.plans.schemas import (
     PlanWithActions,
 )
 from shared.db import ReadSession
-from shared.etag import ExpectedVersion, etag
+from shared.etag import ExpectedVersion, tag_response
 
 router = APIRouter(prefix="/api/v1/indicators/plans", tags=["action plans"])
 _CONFLICT: dict[int | str, dict[str, Any]] = {409: {"description": "The code is taken"}}
@@ -32,10 +32,6 @@ _FUNDING: dict[int | str, dict[str, Any]] = {
     422: {"description": "An organisation or project funding does not know, or no rate"},
     503: {"description": "The funding service cannot be reached"},
 }
-
-
-def _tagged(response: Response, version: int) -> None:
-    response.headers["ETag"] = etag(version)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=Plan, responses=_CONFLICT)
@@ -47,7 +43,7 @@ async def create_plan(
     async def create() -> Plan:
         row = await service.create_plan(change, data)
         response.headers["Location"] = f"{router.prefix}/{row.code}"
-        _tagged(response, row.version)
+        tag_response(response, row.version)
         return Plan.model_validate(row)
 
     return await idempotent.run(data, create, status_code=201)
@@ -68,7 +64,7 @@ async def get_plan(
     code: str, session: ReadSession, _: Reader, response: Response
 ) -> PlanWithActions:
     plan = await service.plan_with_actions(session, code)
-    _tagged(response, plan.version)
+    tag_response(response, plan.version)
     return plan
 
 
@@ -82,7 +78,7 @@ async def update_plan(
 ) -> Plan:
     """`If-Match` is required: 428 without it, 412 when it changed since you read it."""
     row = await service.update_plan(change, code, data, expected_version)
-    _tagged(response, row.version)
+    tag_response(response, row.version)
     return Plan.model_validate(row)
 
 
@@ -109,7 +105,7 @@ async def create_action(
     async def create() -> Action:
         plan, row = await service.create_action(change, code, data, sources)
         response.headers["Location"] = f"{router.prefix}/{plan.code}/actions/{row.code}"
-        _tagged(response, row.version)
+        tag_response(response, row.version)
         return service.action_view(plan, row)
 
     return await idempotent.run(data, create, status_code=201)
@@ -121,7 +117,7 @@ async def get_action(
 ) -> Action:
     plan = await service.get_plan(session, code)
     row = await service.get_action(session, plan, action_code)
-    _tagged(response, row.version)
+    tag_response(response, row.version)
     return service.action_view(plan, row)
 
 
@@ -140,7 +136,7 @@ async def update_action(
     plan, row = await service.update_action(
         change, code, action_code, data, expected_version, sources
     )
-    _tagged(response, row.version)
+    tag_response(response, row.version)
     return service.action_view(plan, row)
 
 

@@ -90,7 +90,3 @@ async def objectives_and_axes(
     axis_ids = {objective.axis_id for objective in objectives}
     axes = (await session.scalars(select(Axis).where(Axis.id.in_(axis_ids)))).all()
     return objectives, axes
-
-
-def add(session: AsyncSession, row: object) -> None:
-    session.add(row)

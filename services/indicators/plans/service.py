@@ -12,6 +12,7 @@ from typing import Any
 from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.indicators import records
 from services.indicators.clients.references import Named, check_named
 from services.indicators.context import Change, Sources
 from services.indicators.frameworks.service import get_strategy
@@ -29,7 +30,6 @@ from services.indicators.plans.schemas import (
 )
 from shared.errors import Conflict, NotFound, UnprocessableEntity
 from shared.money import Money
-from shared.repository import flush_unique
 from shared.versioning import require_version, touch
 
 
@@ -55,7 +55,7 @@ async def create_plan(change: Change, data: PlanCreate) -> Plan:
     row = Plan(
         id=uuid.uuid4(), strategy_id=strategy.id, **values, created_by=change.principal.subject
     )
-    await _insert(change, row, "plan", data, "another plan has this code")
+    await records.insert_coded(change, row, "plan", data, "another plan has this code")
     return row
 
 
@@ -75,7 +75,7 @@ async def update_plan(
             "body",
             f"its actions run from {first} to {last}",
         )
-    await _apply(change, row, "plan", sent)
+    await records.apply_changes(change, row, "plan", sent)
     return row
 
 
@@ -83,7 +83,7 @@ async def plan_with_actions(session: AsyncSession, code: str) -> PlanWithActions
     plan = await get_plan(session, code)
     actions = await repository.actions_of(session, plan.id)
     return PlanWithActions.model_validate(
-        {**_fields(plan), "actions": [action_view(plan, action) for action in actions]}
+        {**records.fields(plan), "actions": [action_view(plan, action) for action in actions]}
     )
 
 
@@ -103,7 +103,9 @@ async def create_action(
         **_cost_columns(data.planned_cost, converted),
         created_by=change.principal.subject,
     )
-    await _insert(change, row, "plan_action", data, "the plan has an action with this code")
+    await records.insert_coded(
+        change, row, "plan_action", data, "the plan has an action with this code"
+    )
     return plan, row
 
 
@@ -158,7 +160,7 @@ async def update_action(
 def action_view(plan: Plan, row: PlanAction) -> Action:
     return Action.model_validate(
         {
-            **_fields(row),
+            **records.fields(row),
             "plan": plan.code,
             "planned_cost": Money(row.planned_minor, row.planned_currency),
             "planned": Amounts(
@@ -229,48 +231,3 @@ async def _checked(
 
 def _invalid(detail: str, path: str, message: str) -> UnprocessableEntity:
     return UnprocessableEntity(detail, errors=[{"path": path, "message": message}])
-
-
-def _fields(row: object) -> dict[str, Any]:
-    return {
-        column: getattr(row, column)
-        for column in row.__table__.columns.keys()  # type: ignore[attr-defined]  # noqa: SIM118
-    }
-
-
-async def _insert(
-    change: Change, row: Plan | PlanAction, resource: str, data: Any, taken: str
-) -> None:
-    def conflict() -> Conflict:
-        return Conflict(
-            taken[0].upper() + taken[1:] + ".", errors=[{"path": "body.code", "message": taken}]
-        )
-
-    await flush_unique(change.session, lambda: repository.add(change.session, row), conflict)
-    await change.audit.record_write(
-        change.session,
-        change.principal,
-        "create",
-        resource,
-        row.id,
-        detail={"after": data.model_dump(mode="json")},
-    )
-
-
-async def _apply(change: Change, row: Plan, resource: str, sent: dict[str, Any]) -> None:
-    changed = {name: value for name, value in sent.items() if getattr(row, name) != value}
-    if not changed:
-        return
-    before = {name: getattr(row, name) for name in changed}
-    for name, value in changed.items():
-        setattr(row, name, value)
-    touch(change.session, row)
-    await change.session.flush()
-    await change.audit.record_write(
-        change.session,
-        change.principal,
-        "update",
-        resource,
-        row.id,
-        detail={"before": to_jsonable_python(before), "after": to_jsonable_python(changed)},
-    )

@@ -5,14 +5,22 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Query, Response, status
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
 
 from services.indicators.access import SnapshotReader
 from services.indicators.context import EditorChange, SnapshotWorker
 from services.indicators.snapshots import repository, service
-from services.indicators.snapshots.formats import values_csv
 from services.indicators.snapshots.schemas import SnapshotCreate, SnapshotJob, SnapshotValues
 from services.indicators.values.disclosure import for_reader
+from services.indicators.values.formats.labels import Labels
+from services.indicators.values.formats.language import ChosenLanguage
+from services.indicators.values.formats.respond import (
+    FORMAT_HELP,
+    RESPONSES,
+    FormatQuery,
+    json_labels,
+    rendered,
+)
 from services.indicators.values.schemas import IndicatorValue
 from services.indicators.vocabulary import SnapshotStatus
 from shared.db import ReadSession
@@ -74,23 +82,40 @@ async def get_snapshot(
     return SnapshotJob.model_validate(await service.get(session, snapshot_id, principal))
 
 
+async def _frozen(
+    snapshot_id: uuid.UUID, session: ReadSession, principal: SnapshotReader, indicator: str | None
+) -> tuple[SnapshotJob, list[IndicatorValue], Labels]:
+    snapshot = await service.get(session, snapshot_id, principal)
+    rows = await repository.values_of(session, snapshot.id, indicator)
+    values = [for_reader(IndicatorValue.model_validate(row), principal) for row in rows]
+    return SnapshotJob.model_validate(snapshot), values, Labels.thawed(snapshot.labels)
+
+
 @router.get(
     "/{snapshot_id}/values",
     response_model=SnapshotValues,
+    responses=RESPONSES,
     description="The frozen values, as computed. Flagged values (small cells) come without "
-    "their figures for analysts and partners.",
+    "their figures for analysts and partners. `format`: "
+    + FORMAT_HELP
+    + " Names are those the indicators and the services' catalogues gave when it ran.",
 )
 async def snapshot_values(
+    request: Request,
     snapshot_id: uuid.UUID,
     session: ReadSession,
     principal: SnapshotReader,
+    lang: ChosenLanguage,
     indicator: Annotated[str | None, Query(max_length=40)] = None,
-) -> SnapshotValues:
-    snapshot = await service.get(session, snapshot_id, principal)
-    rows = await repository.values_of(session, snapshot.id, indicator)
+    format: FormatQuery = "json",
+) -> SnapshotValues | Response:
+    snapshot, values, labels = await _frozen(snapshot_id, session, principal, indicator)
+    if format != "json":
+        return rendered(
+            format, values, labels, lang, link=str(request.url), filename=f"snapshot-{snapshot_id}"
+        )
     return SnapshotValues(
-        snapshot=SnapshotJob.model_validate(snapshot),
-        values=[for_reader(IndicatorValue.model_validate(row), principal) for row in rows],
+        snapshot=snapshot, values=values, labels=json_labels(values, labels, lang)
     )
 
 
@@ -98,22 +123,20 @@ async def snapshot_values(
     "/{snapshot_id}/values.csv",
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}, "description": "The values as CSV."}},
-    description="The frozen values as CSV (UTF-8 with a byte-order mark): a line per "
-    "indicator and cell, a column per disaggregation, the figures and their provenance; "
-    "flagged values without their figures for analysts and partners, as in JSON.",
+    description="The same as `/values?format=csv`: the frozen values as CSV (UTF-8 with a "
+    "byte-order mark), a line per indicator and cell, a column per disaggregation with its "
+    "label, the figures and their provenance; flagged values without their figures for "
+    "analysts and partners, as in JSON.",
 )
 async def snapshot_values_csv(
     snapshot_id: uuid.UUID,
     session: ReadSession,
     principal: SnapshotReader,
+    lang: ChosenLanguage,
     indicator: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
-    answer = await snapshot_values(snapshot_id, session, principal, indicator)
-    return Response(
-        values_csv(answer.values),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="snapshot-{snapshot_id}.csv"'},
-    )
+    _, values, labels = await _frozen(snapshot_id, session, principal, indicator)
+    return rendered("csv", values, labels, lang, link="", filename=f"snapshot-{snapshot_id}")
 
 
 @router.post(

@@ -43,20 +43,25 @@ async def run(
         computed = await _compute(database, sources, settings, snapshot)
     except ProblemError as problem:
         _log.warning("snapshot failed", snapshot_id=str(snapshot.id), problem=problem.type)
-        await _finish(database, snapshot, "failed", f"{problem.title}: {problem.detail}", [])
+        await _finish(database, snapshot, "failed", f"{problem.title}: {problem.detail}", [], None)
         return
     except Exception:
         _log.error("snapshot failed", snapshot_id=str(snapshot.id), exc_info=True)
         await _finish(
-            database, snapshot, "failed", "The snapshot failed on our side; no value was kept.", []
+            database,
+            snapshot,
+            "failed",
+            "The snapshot failed on our side; no value was kept.",
+            [],
+            None,
         )
         return
-    await _finish(database, snapshot, "done", None, computed)
+    await _finish(database, snapshot, "done", None, *computed)
 
 
 async def _compute(
     database: Database, sources: Sources, settings: IndicatorsSettings, snapshot: Snapshot
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     request = values.ValuesRequest(
         period=parse_period(snapshot.period),
         indicators=snapshot.indicators,
@@ -66,7 +71,7 @@ async def _compute(
     )
     async with database.sessionmaker() as session:
         run = await values.values(session, sources, settings.small_cell_threshold, request)
-    return [value.model_dump(mode="json") for value in run.values]
+    return [value.model_dump(mode="json") for value in run.values], run.labels.frozen()
 
 
 async def _finish(
@@ -75,6 +80,7 @@ async def _finish(
     status: str,
     message: str | None,
     computed: list[dict[str, Any]],
+    labels: dict[str, Any] | None,
 ) -> None:
     async with database.sessionmaker() as session, session.begin():
         row = await session.get(Snapshot, snapshot.id, with_for_update=True)
@@ -88,4 +94,5 @@ async def _finish(
         row.status = status
         row.message = None if message is None else message[:500]
         row.value_count = len(computed)
+        row.labels = labels
         row.finished_at = func.clock_timestamp()

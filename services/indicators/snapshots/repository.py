@@ -87,6 +87,7 @@ async def add_values(
                     "snapshot_id": snapshot_id,
                     "position": position,
                     "indicator": value["indicator"],
+                    "overall": value["cell"] == {},
                     "body": value,
                 }
                 for position, value in enumerate(values)

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.indicators.fields import IndicatorCode
 from services.indicators.values.periods import PERIOD_HELP
-from services.indicators.values.schemas import IndicatorValue
+from services.indicators.values.schemas import IndicatorValue, ResultLabels
 from services.indicators.vocabulary import SnapshotStatus
 from shared.schemas import InputModel
 
@@ -45,3 +45,4 @@ class SnapshotJob(BaseModel):
 class SnapshotValues(BaseModel):
     snapshot: SnapshotJob
     values: list[IndicatorValue]
+    labels: ResultLabels

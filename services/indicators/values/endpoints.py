@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from services.indicators.access import Reader
 from services.indicators.context import Settings, StatsSources
 from services.indicators.values import service
 from services.indicators.values.disclosure import for_reader
+from services.indicators.values.formats.language import ChosenLanguage
+from services.indicators.values.formats.respond import (
+    FORMAT_HELP,
+    RESPONSES,
+    FormatQuery,
+    json_labels,
+    rendered,
+)
 from services.indicators.values.periods import PERIOD_HELP, parse_period
 from services.indicators.values.schemas import ValuesAnswer
 from shared.db import ReadSession
@@ -17,7 +25,7 @@ from shared.errors import UnprocessableEntity
 from shared.stats import split_values
 
 router = APIRouter(prefix="/api/v1/indicators", tags=["values"])
-_OWN_PARAMETERS = {"indicator", "period", "by"}
+_OWN_PARAMETERS = {"indicator", "period", "by", "format", "lang"}
 
 DESCRIPTION = (
     """
@@ -42,11 +50,16 @@ has figures. A zero or missing denominator gives no value and a `reason`, never 
 A value computed from a count of fewer people than the registry's small-cell threshold is
 `flagged`; analysts see it without its figures (`suppressed`). A service that cannot be
 reached: 503 naming it.
+
+- `format`: """
+    + FORMAT_HELP
+    + """ JSON rows come with `labels`: the names of the indicators, the dimensions and
+  the values in the cells.
 """
 )
 
 
-@router.get("/values", response_model=ValuesAnswer, description=DESCRIPTION)
+@router.get("/values", response_model=ValuesAnswer, description=DESCRIPTION, responses=RESPONSES)
 async def get_values(
     request: Request,
     session: ReadSession,
@@ -55,8 +68,10 @@ async def get_values(
     settings: Settings,
     indicator: Annotated[str, Query(min_length=1, max_length=2000)],
     period: Annotated[str, Query(max_length=10)],
+    lang: ChosenLanguage,
     by: Annotated[str | None, Query(max_length=300)] = None,
-) -> ValuesAnswer:
+    format: FormatQuery = "json",
+) -> ValuesAnswer | Response:
     try:
         parsed_period = parse_period(period)
     except ValueError as problem:
@@ -81,12 +96,16 @@ async def get_values(
         settings.small_cell_threshold,
         service.ValuesRequest(parsed_period, codes, [(), breakdown] if breakdown else [()], chosen),
     )
+    shown = [for_reader(value, principal) for value in run.values]
+    if format != "json":
+        return rendered(format, shown, run.labels, lang, link=str(request.url), filename="values")
     return ValuesAnswer(
         period=parsed_period.text,
         by=list(breakdown),
         filters=chosen,
         small_cell_threshold=run.threshold,
-        values=[for_reader(value, principal) for value in run.values],
+        values=shown,
+        labels=json_labels(shown, run.labels, lang),
     )
 
 

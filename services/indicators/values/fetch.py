@@ -3,7 +3,7 @@ request per ask), and the reference data, read from this service's tables."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -15,6 +15,7 @@ from services.indicators.catalog.reference import POVERTY_LINE
 from services.indicators.clients.stats import StatsAnswer
 from services.indicators.clients.together import together
 from services.indicators.context import Sources
+from services.indicators.models import PovertyLine
 from services.indicators.reference import repository as reference
 from services.indicators.values.asks import Ask
 
@@ -41,8 +42,20 @@ def text(value: Any) -> str | None:
 
 
 # Dimensions by which a unit may fall in several groups (a household in two programmes):
-# a breakdown by them is never summed from a finer one.
+# a breakdown by them is never summed from a finer one...
 _OVERLAPPING = {"beneficiaries": frozenset({"programme", "enrollment_status"})}
+# ...except in measures whose unit is a household in one programme, with one status in it.
+_ONE_PROGRAMME_PER_UNIT = frozenset(
+    {("beneficiaries", "enrollments"), ("beneficiaries", "pmt_eligible")}
+)
+
+
+def _overlapping(ask: Ask) -> frozenset[str]:
+    if (ask.source, ask.measure) in _ONE_PROGRAMME_PER_UNIT:
+        return frozenset()
+    return _OVERLAPPING.get(ask.source, frozenset())
+
+
 MAX_GROUPING = 5
 
 
@@ -54,7 +67,7 @@ def merged(asks: Iterable[Ask]) -> dict[Ask, Ask]:
     for ask in asks:
         if ask.source == "reference" or len(ask.group_by) != 1:
             continue
-        if ask.group_by[0] not in _OVERLAPPING.get(ask.source, frozenset()):
+        if ask.group_by[0] not in _overlapping(ask):
             singles.setdefault(ask.ungrouped(), []).append(ask)
     read_from: dict[Ask, Ask] = {}
     for base, group in singles.items():
@@ -78,7 +91,29 @@ def needed(asks: Iterable[Ask]) -> set[Ask]:
     return {ask for ask in sent if ask.group_by or ask not in grouped}
 
 
-async def fetch(session: AsyncSession, sources: Sources, asks: set[Ask]) -> dict[Ask, Answer]:
+class PovertyLines:
+    """The poverty lines a run reads, each year's read once."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self._years: dict[int, Sequence[PovertyLine]] = {}
+
+    async def of(self, year: int) -> Sequence[PovertyLine]:
+        if year not in self._years:
+            self._years[year] = await reference.list_poverty_lines(self.session, year)
+        return self._years[year]
+
+    async def national(self, year: int) -> int | None:
+        """The national line of the whole country in `year`, in DJF."""
+        for line in await self.of(year):
+            if line.kind == "national" and line.area == "all":
+                return line.amount_minor
+        return None
+
+
+async def fetch(
+    session: AsyncSession, sources: Sources, asks: set[Ask], lines: PovertyLines
+) -> dict[Ask, Answer]:
     """Every ask's answer. A service that cannot be reached raises its 503 (or 504, 502)
     naming it, and nothing is computed."""
     sent = sorted(needed(asks), key=repr)
@@ -92,7 +127,7 @@ async def fetch(session: AsyncSession, sources: Sources, asks: set[Ask]) -> dict
     }
     for ask in sent:
         if ask.source == "reference":
-            found[ask] = await _from_reference(session, ask)
+            found[ask] = await _from_reference(session, ask, lines)
     for ask, combined in merged(asks).items():
         if ask in asks:
             found[ask] = _marginal(found[combined], combined.group_by.index(ask.group_by[0]))
@@ -120,10 +155,10 @@ def _from_service(answer: StatsAnswer) -> Answer:
     return Answer(cells, Decimal(answer.total), answer.as_of)
 
 
-async def _from_reference(session: AsyncSession, ask: Ask) -> Answer:
+async def _from_reference(session: AsyncSession, ask: Ask, lines: PovertyLines) -> Answer:
     filters = dict(ask.filters)
     if ask.measure == POVERTY_LINE:
-        return await _poverty_line(session, filters)
+        return await _poverty_line(lines, filters)
     years = [int(year) for year in filters["year"]]
     used = {*filters, *dict(ask.excluded), *ask.group_by} - {"year"}
     for year in years:
@@ -155,20 +190,20 @@ async def _from_reference(session: AsyncSession, ask: Ask) -> Answer:
     return Answer(cells, total)
 
 
-async def _poverty_line(session: AsyncSession, filters: dict[str, tuple[str, ...]]) -> Answer:
+async def _poverty_line(lines: PovertyLines, filters: dict[str, tuple[str, ...]]) -> Answer:
     """One line: of the filters' year, area (all unless filtered) and kind (national
     unless filtered)."""
     areas = filters.get("area", ("all",))
     kinds = filters.get("kind", ("national",))
-    lines = [
+    found = [
         line
         for year in filters["year"]
-        for line in await reference.list_poverty_lines(session, int(year))
+        for line in await lines.of(int(year))
         if line.area in areas and line.kind in kinds
     ]
-    if len(lines) != 1:
+    if len(found) != 1:
         wanted = f"{'/'.join(kinds)} line of {'/'.join(filters['year'])} ({'/'.join(areas)})"
-        if not lines:
+        if not found:
             return Answer(reason=f"no {wanted}")
         return Answer(reason=f"more than one {wanted}: filter the area or kind")
-    return Answer(total=Decimal(lines[0].amount_minor))
+    return Answer(total=Decimal(found[0].amount_minor))

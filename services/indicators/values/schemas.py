@@ -48,6 +48,15 @@ class IndicatorValue(BaseModel):
         return _plain(value)
 
 
+class ResultLabels(BaseModel):
+    """What the codes of the values stand for, in the language asked for."""
+
+    lang: str
+    indicators: dict[str, str]
+    dimensions: dict[str, str]
+    values: dict[str, dict[str, str]] = Field(description="Per dimension, per value code.")
+
+
 class ValuesAnswer(BaseModel):
     period: str
     by: list[str]
@@ -57,3 +66,4 @@ class ValuesAnswer(BaseModel):
         description="Per indicator, its overall value (cell {}), then one per cell of the "
         "breakdown that has figures."
     )
+    labels: ResultLabels

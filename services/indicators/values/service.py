@@ -18,7 +18,6 @@ from services.indicators.definitions import repository as definitions
 from services.indicators.expressions.names import Names
 from services.indicators.expressions.parser import parse
 from services.indicators.models import Indicator, IndicatorVersion
-from services.indicators.reference import repository as reference
 from services.indicators.status import Milestone, judge
 from services.indicators.targets import repository as milestones
 from services.indicators.values.asks import Ask
@@ -31,7 +30,9 @@ from services.indicators.values.compute import (
     terms_of,
 )
 from services.indicators.values.disclosure import small_cell_threshold
-from services.indicators.values.fetch import CellKey, fetch
+from services.indicators.values.fetch import CellKey, PovertyLines, fetch
+from services.indicators.values.formats.labels import Labels
+from services.indicators.values.formats.shape import dimensions_of
 from services.indicators.values.periods import Period
 from services.indicators.values.schemas import IndicatorValue
 from shared.clock import today
@@ -55,6 +56,8 @@ class ValuesRequest:
 class Run:
     values: list[IndicatorValue]
     threshold: int
+    # The names of the indicators and of the cells' values.
+    labels: Labels
 
 
 async def values(
@@ -72,13 +75,14 @@ async def values(
     threshold = small_cell_threshold(sources.registry, default_threshold)
     order = _dependency_order(wanted, current)
     parsed = {code: _definition(*current[code]) for code in order}
+    lines = PovertyLines(session)
     setting = Setting(
         request.period,
         request.chosen,
         names.measures,
         threshold,
         today(),
-        await _national_line(session, request.period.year),
+        await lines.national(request.period.year),
     )
     own = {code: _breakdowns(request, current[code][1]) for code in wanted}
     needs = _needs(order, own, parsed)
@@ -90,7 +94,7 @@ async def values(
     asks: set[Ask] = {
         term.ask for terms in plans.values() for term in terms.values() if term.ask is not None
     }
-    answers = await fetch(session, sources, asks)
+    answers = await fetch(session, sources, asks, lines)
     computed_at = datetime.now(UTC)
 
     found: dict[tuple[str, tuple[str, ...]], dict[CellKey, Computed]] = {}
@@ -109,14 +113,11 @@ async def values(
         for breakdown in own[code]
         for cell in found[(code, breakdown)].values()
     ]
-    return Run(shown, threshold)
-
-
-async def _national_line(session: AsyncSession, year: int) -> int | None:
-    for line in await reference.list_poverty_lines(session, year):
-        if line.kind == "national" and line.area == "all":
-            return line.amount_minor
-    return None
+    labels = Labels(
+        {code: {"fr": current[code][1].name_fr, "en": current[code][1].name_en} for code in wanted},
+        names.value_labels,
+    )
+    return Run(shown, threshold, labels.only(dimensions_of(shown)))
 
 
 def _breakdowns(request: ValuesRequest, definition: IndicatorVersion) -> list[tuple[str, ...]]:

@@ -1,0 +1,1 @@
+"""The standard pack of indicators (and the targets it sets with some), defined on demand."""
