@@ -98,8 +98,8 @@ async def driver_connection(session: AsyncSession) -> Any:
 
 # A condition that always holds and lets the transaction of the statement it is in commit
 # without waiting for the disk: `set_config(…, true)` is SET LOCAL synchronous_commit = off,
-# said inside the statement (no round trip of its own). For writes a crash may lose the last
-# fraction of a second of (usage counts, replay records), never for the registry's data.
+# said inside the statement (no round trip of its own). Only for writes whose last fraction
+# of a second a crash may lose (partners' usage counts), never for data or security records.
 NO_DISK_WAIT = func.set_config("synchronous_commit", "off", True).is_not(None)
 
 

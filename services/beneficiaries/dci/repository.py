@@ -155,6 +155,16 @@ async def person_page(
     ]
 
 
+async def uncovered_heads(
+    session: AsyncSession, scope: PartnerScope, household_ids: Sequence[uuid.UUID]
+) -> set[uuid.UUID]:
+    """The households whose head is a person the agreement does not cover."""
+    if not household_ids or scope.legal_statuses is None:
+        return set()
+    statement = select(Household.id).where(Household.id.in_(household_ids), ~scope.head_covered())
+    return set((await session.execute(statement)).scalars())
+
+
 async def household_sizes(
     session: AsyncSession, scope: PartnerScope, household_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, int]:

@@ -24,7 +24,7 @@ from services.beneficiaries.dci.messages import (
     now_ts,
     rejected,
 )
-from services.beneficiaries.partners.fields import PROGRAMMES_FIELD
+from services.beneficiaries.partners.fields import HEAD_FIELDS, PROGRAMMES_FIELD
 from services.beneficiaries.partners.scope import PartnerAccess, PartnerScope
 from services.beneficiaries.programmes import repository as programmes
 from services.beneficiaries.records.mapping import LOCATION_FIELDS
@@ -161,6 +161,13 @@ async def run(
             lambda: repository.count_households(session, conditions),
         )
         ids = [household_id for household_id, _ in page]
+        head_fields = HEAD_FIELDS.intersection(page[0][1]) if page else ()
+        if head_fields:
+            uncovered = await repository.uncovered_heads(session, scope, ids)
+            # A head the agreement does not cover is not described.
+            for household_id, row in page:
+                if household_id in uncovered:
+                    row.update(dict.fromkeys(head_fields))
         if scope.allows("member_count") and scope.legal_statuses is not None:
             # The size the partner may count: the members its agreement covers.
             sizes = await repository.household_sizes(session, scope, ids)

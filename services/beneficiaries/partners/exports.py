@@ -18,11 +18,10 @@ from services.beneficiaries.exports import stream
 from services.beneficiaries.exports.fields import CATALOGUE, Resource
 from services.beneficiaries.exports.formats import ExportFormat
 from services.beneficiaries.partners import repository
+from services.beneficiaries.partners.fields import HEAD_FIELDS
 from services.beneficiaries.partners.scope import PartnerAccess
 from services.beneficiaries.records.filters import RegistryFilters
 from shared.errors import Forbidden
-
-HEAD_FIELDS = frozenset(name for name in CATALOGUE["households"] if name.startswith("head_"))
 
 
 class PartnerExportFormat(enum.StrEnum):

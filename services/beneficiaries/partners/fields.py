@@ -18,6 +18,11 @@ HOUSEHOLD_REFERENCES = ("household_id", "registry_number")
 IDENTIFIER_FIELDS: frozenset[str] = frozenset(
     {*HOUSEHOLD_REFERENCES, "individual_id", *IDENTIFIER_TYPES, "head_phone"}
 )
+# The household fields that describe its head: not shown when the head is a person the
+# agreement does not cover (outside its legal statuses).
+HEAD_FIELDS: frozenset[str] = frozenset(
+    name for name in CATALOGUE["households"] if name.startswith("head_")
+)
 QUERY_TYPES = ("idtype-value", "predicate", "expression")
 
 

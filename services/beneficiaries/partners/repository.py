@@ -7,11 +7,10 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Select, bindparam, exists, literal, select, true
+from sqlalchemy import Select, bindparam, literal, select
 from sqlalchemy import Table as SqlTable
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from services.beneficiaries.exports import repository as exports
 from services.beneficiaries.models import (
@@ -191,19 +190,11 @@ def household_export(scope: PartnerScope, fields: Sequence[Field], today: date) 
     """The registry's household export (exports/repository.py) of these fields, narrowed to
     the agreement's households, with two more columns: whether the head is a person the
     agreement covers, and the household's size as the partner may count it."""
-    head = aliased(Individual, name="covered_head")
-    head_covered: Any = (
-        exists().where(
-            head.household_id == Household.id,
-            head.relationship_to_head == "head",
-            *scope.person_conditions(head),
-        )
-        if scope.legal_statuses is not None
-        else true()
-    )
     return (
         exports.household_export(fields, RegistryFilters(), None, today)
-        .add_columns(head_covered.label("_head_covered"), scope.household_size().label("_size"))
+        .add_columns(
+            scope.head_covered().label("_head_covered"), scope.household_size().label("_size")
+        )
         .where(*scope.household_conditions())
     )
 

@@ -17,7 +17,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import any_, exists, func, select
+from sqlalchemy import any_, exists, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
@@ -123,6 +123,18 @@ class PartnerScope:
             .select_from(member)
             .where(member.household_id == Household.id, *self.person_conditions(member))
             .scalar_subquery()
+        )
+
+    def head_covered(self) -> Any:
+        """Whether a household's head is a person the agreement covers (always, when it
+        names no legal status)."""
+        if self.legal_statuses is None:
+            return true()
+        head = MEMBER
+        return exists().where(
+            head.household_id == Household.id,
+            head.relationship_to_head == "head",
+            *self.person_conditions(head),
         )
 
     def household_conditions(self) -> list[ColumnElement[bool]]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.indicators import records
@@ -30,7 +29,7 @@ from services.indicators.plans.schemas import (
 )
 from shared.errors import Conflict, NotFound, UnprocessableEntity
 from shared.money import Money
-from shared.versioning import require_version, touch
+from shared.versioning import require_version
 
 
 async def get_plan(session: AsyncSession, code: str, *, for_update: bool = False) -> Plan:
@@ -138,22 +137,7 @@ async def update_action(
     if cost != current or "start_year" in changed:
         converted = await in_djf_and_usd(sources.funding, cost, after["start_year"])
         columns |= _cost_columns(cost, converted)
-    columns = {name: value for name, value in columns.items() if getattr(row, name) != value}
-    if not columns:
-        return plan, row
-    before = {name: getattr(row, name) for name in columns}
-    for name, value in columns.items():
-        setattr(row, name, value)
-    touch(change.session, row)
-    await change.session.flush()
-    await change.audit.record_write(
-        change.session,
-        change.principal,
-        "update",
-        "plan_action",
-        row.id,
-        detail={"before": to_jsonable_python(before), "after": to_jsonable_python(columns)},
-    )
+    await records.apply_changes(change, row, "plan_action", columns)
     return plan, row
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.indicators import records
 from services.indicators.context import Change
 from services.indicators.models import PopulationUpload, PovertyLine
 from services.indicators.reference import repository
@@ -16,7 +17,7 @@ from services.indicators.reference.schemas import PovertyLineCreate, PovertyLine
 from services.indicators.vocabulary import POPULATION_DIMENSIONS
 from shared.errors import Conflict, ProblemError, UnprocessableEntity
 from shared.repository import flush_unique
-from shared.versioning import require_version, touch
+from shared.versioning import require_version
 
 
 class InvalidPopulationFile(ProblemError):
@@ -105,22 +106,7 @@ async def update_poverty_line(
     require_version(expected_version, row.version)
     sent = data.model_dump(include=data.model_fields_set, exclude_none=True)
     columns = {"amount_minor" if name == "amount" else name: value for name, value in sent.items()}
-    changed = {name: value for name, value in columns.items() if getattr(row, name) != value}
-    if not changed:
-        return row
-    before = {name: getattr(row, name) for name in changed}
-    for name, value in changed.items():
-        setattr(row, name, value)
-    touch(change.session, row)
-    await change.session.flush()
-    await change.audit.record_write(
-        change.session,
-        change.principal,
-        "update",
-        "poverty_line",
-        row.id,
-        detail={"before": before, "after": changed},
-    )
+    await records.apply_changes(change, row, "poverty_line", columns)
     return row
 
 

@@ -4,6 +4,7 @@ codes, nothing searched and nothing saved."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -19,6 +20,7 @@ from tests.beneficiaries.partners.world import (
     World,
     add_agreement,
     build,
+    national_headed_refugee_household,
     partner,
     predicate,
     search_message,
@@ -552,6 +554,31 @@ async def test_a_households_size_counts_only_the_people_the_agreement_covers(
         assert answer["status"] == "succ", answer
         sizes[size] = [r["group_size"] for r in answer["data"]["reg_records"]]
     assert sizes == {2: [2], 3: []}
+
+
+async def test_a_head_the_agreement_does_not_cover_is_not_described(
+    dci: httpx.AsyncClient, world: World, tokens: TokenFactory, beneficiaries_db: Database
+) -> None:
+    # Refugees only: a household with a refugee child is found, its national head not named.
+    await national_headed_refugee_household(beneficiaries_db)
+    await add_agreement(dci, tokens, allowed_fields=["head_given_name", "head_sex", "member_count"])
+    answer = _answer(
+        await _ask(
+            dci,
+            tokens,
+            search_request("predicate", [predicate("group_size", "ge", 1)], pagination=PAGE),
+        )
+    )
+    assert answer["status"] == "succ", answer
+    described = sorted(
+        (
+            record["group_size"],
+            {a["name"]: a["value"] for a in record.get("additional_attributes", [])},
+        )
+        for record in answer["data"]["reg_records"]
+    )
+    assert described == [(1, {}), (2, {"head_given_name": "Amina", "head_sex": "F"})]
+    assert "Fardoussa" not in json.dumps(answer)
 
 
 def _expression(query: Any, collection: str = "Group") -> dict[str, Any]:

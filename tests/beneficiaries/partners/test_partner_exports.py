@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date
 from typing import Any
 
 import httpx
@@ -15,11 +14,16 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from services.beneficiaries.models import AuditEvent, Enrollment, Household, Programme
+from services.beneficiaries.models import AuditEvent, Household
 from shared.db import Database
-from tests.beneficiaries.factories import Person, add_household
 from tests.beneficiaries.helpers import BASE
-from tests.beneficiaries.partners.world import SHARING, World, add_agreement, build, partner
+from tests.beneficiaries.partners.world import (
+    World,
+    add_agreement,
+    build,
+    national_headed_refugee_household,
+    partner,
+)
 from tests.support.registry import as_role
 from tests.support.tokens import TokenFactory
 
@@ -67,40 +71,6 @@ async def test_the_names_partner_exports_exactly_the_people_it_may_see(
     assert usage.json()["records"] == 4  # two people, twice
 
 
-async def _national_headed_refugee_household(database: Database) -> None:
-    """A national head with a refugee child, in Obock, sharing, in PNSF."""
-    async with database.sessionmaker() as session:
-        household = await add_household(
-            session,
-            [
-                Person("Fardoussa", "Omar", "Aden", legal_status="national"),
-                Person(
-                    "Ilhan",
-                    "Omar",
-                    "Aden",
-                    relationship_to_head="child",
-                    birth_date=date(2016, 1, 1),
-                    legal_status="refugee",
-                ),
-            ],
-            locality="DJ-OB-OBOCK-MARKAZI",
-            consent_given=True,
-            consent_date=date(2026, 3, 1),
-            consent_scope=SHARING,
-        )
-        pnsf = await session.scalar(select(Programme).where(Programme.code == "pnsf"))
-        assert pnsf is not None
-        session.add(
-            Enrollment(
-                programme_id=pnsf.id,
-                household_id=household.id,
-                enrolled_on=date(2026, 4, 1),
-                status_since=date(2026, 4, 1),
-            )
-        )
-        await session.commit()
-
-
 async def test_a_household_export_names_only_covered_heads_and_counts_only_covered_members(
     registry: httpx.AsyncClient,
     registry_app: FastAPI,
@@ -108,7 +78,7 @@ async def test_a_household_export_names_only_covered_heads_and_counts_only_cover
     world: World,
     tokens: TokenFactory,
 ) -> None:
-    await _national_headed_refugee_household(beneficiaries_db)
+    await national_headed_refugee_household(beneficiaries_db)
     agreement = await add_agreement(
         registry,
         tokens,

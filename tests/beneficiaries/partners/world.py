@@ -197,6 +197,40 @@ async def build(database: Database) -> World:
     return World(visible, visible_people, hidden, secrets, categories)
 
 
+async def national_headed_refugee_household(database: Database) -> None:
+    """A national head with a refugee child, in Obock, sharing, in PNSF."""
+    async with database.sessionmaker() as session:
+        household = await add_household(
+            session,
+            [
+                Person("Fardoussa", "Omar", "Aden", legal_status="national"),
+                Person(
+                    "Ilhan",
+                    "Omar",
+                    "Aden",
+                    relationship_to_head="child",
+                    birth_date=date(2016, 1, 1),
+                    legal_status="refugee",
+                ),
+            ],
+            locality="DJ-OB-OBOCK-MARKAZI",
+            consent_given=True,
+            consent_date=date(2026, 3, 1),
+            consent_scope=SHARING,
+        )
+        pnsf = await session.scalar(select(Programme).where(Programme.code == "pnsf"))
+        assert pnsf is not None
+        session.add(
+            Enrollment(
+                programme_id=pnsf.id,
+                household_id=household.id,
+                enrolled_on=date(2026, 4, 1),
+                status_since=date(2026, 4, 1),
+            )
+        )
+        await session.commit()
+
+
 def agreement_body(partner_id: str = "wfp-dj", **fields: Any) -> dict[str, Any]:
     """Names and programmes of refugee households in Obock enrolled in PNSF."""
     body: dict[str, Any] = {
