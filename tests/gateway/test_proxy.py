@@ -180,6 +180,6 @@ async def test_rate_limit_answers_429_with_retry_after(
 
 def test_the_gateway_drops_idle_service_connections_before_the_service_closes_them() -> None:
     """A pooled connection kept idle past the service's keep-alive is one the service may
-    be closing just as the gateway sends a POST on it (which cannot be retried): a 502."""
+    be closing just as the gateway sends a POST on it (which cannot be retried): an error."""
     service = uvicorn.Config(app="services.beneficiaries.app:create_app")
     assert service.timeout_keep_alive > UPSTREAM_IDLE_SECONDS

@@ -58,9 +58,15 @@ class Receiver(BaseHTTPRequestHandler):
         pass
 
 
+class Server(ThreadingHTTPServer):
+    # The registry's worker sends its due callbacks at once: the default backlog of 5
+    # connections reset the rest on a loaded machine (a receiver that drops callbacks).
+    request_queue_size = 128
+
+
 def main() -> None:
     Receiver.log_file = sys.argv[1]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    server = Server(("127.0.0.1", 0), Receiver)
     print(server.server_address[1], flush=True)
     server.serve_forever()
 

@@ -7,7 +7,9 @@ first sent, under the partner's agreement as it then stands (callbacks/notificat
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +26,7 @@ __all__ = [
     "EVENT_ENROLLMENT_STATUS",
     "EVENT_NEW_MEMBER",
     "EVENT_REGISTER",
+    "registrations",
     "registry_event",
 ]
 
@@ -34,11 +37,22 @@ async def registry_event(
     household_id: uuid.UUID,
     individual_id: uuid.UUID | None = None,
 ) -> None:
-    event = {
+    await repository.fan_out(session, event_type, [_event(event_type, household_id, individual_id)])
+
+
+async def registrations(session: AsyncSession, household_ids: Sequence[uuid.UUID]) -> None:
+    """Households registered together (an import or sync batch): one event each."""
+    events = [_event(EVENT_REGISTER, household_id) for household_id in household_ids]
+    await repository.fan_out(session, EVENT_REGISTER, events)
+
+
+def _event(
+    event_type: str, household_id: uuid.UUID, individual_id: uuid.UUID | None = None
+) -> dict[str, Any]:
+    return {
         "id": str(uuid.uuid4()),
         "type": event_type,
         "household_id": str(household_id),
         "individual_id": str(individual_id) if individual_id else None,
         "at": datetime.now(UTC).isoformat(),
     }
-    await repository.fan_out(session, event_type, event)

@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, cast, func, literal, or_, select, update
+from sqlalchemy import String, cast, column, func, literal, or_, select, true, update
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -173,10 +174,18 @@ async def subscriptions(
     return {s.id: s for s in (await session.execute(statement)).scalars()}
 
 
-async def fan_out(session: AsyncSession, event_type: str, event: dict[str, Any]) -> None:
-    """The event queued for every live subscription to its type: one row each, in the
-    transaction of the change it tells of (what it says is read when it is sent)."""
+async def fan_out(session: AsyncSession, event_type: str, events: Sequence[dict[str, Any]]) -> None:
+    """The events queued for every live subscription to their type: one row each, in the
+    transaction of the change they tell of (what they say is read when sent). One
+    statement however many events (an import batch registers a thousand households)."""
+    if not events:
+        return
     subscription, agreement = DciSubscription, DataSharingAgreement
+    event = (
+        func.jsonb_array_elements(cast(literal(list(events), JSONB), JSONB))
+        .table_valued(column("value", JSONB))
+        .alias("event")
+    )
     rows = (
         select(
             subscription.agreement_id,
@@ -187,12 +196,13 @@ async def fan_out(session: AsyncSession, event_type: str, event: dict[str, Any])
             cast(func.gen_random_uuid(), String),
             subscription.callback_uri,
             subscription.id,
-            literal(uuid.UUID(event["id"])),
-            cast(literal(event, JSONB), JSONB),
+            cast(event.c.value["id"].astext, PG_UUID(as_uuid=True)),
+            event.c.value,
             literal("pending"),
             literal(0),
         )
         .join(agreement, agreement.id == subscription.agreement_id)
+        .join(event, true())
         .where(subscription.status == "subscribe", subscription.reg_event_type == event_type)
     )
     columns = [

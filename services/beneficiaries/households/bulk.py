@@ -1,12 +1,13 @@
 """Registering many new households at once (an import batch, a sync batch's new
 households): written with COPY, their people flagged for probable duplicates in a few
-statements, an audit row each."""
+statements, an audit row and a registration event (for partners' subscriptions) each."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from services.beneficiaries.callbacks import events
 from services.beneficiaries.context import WriteContext
 from services.beneficiaries.dedup.service import flag_many, people_of
 from services.beneficiaries.models import AdminArea
@@ -45,6 +46,8 @@ async def register_households(
         threshold=settings.dedup_threshold,
         window=settings.dedup_birth_year_window,
     )
+    # The COPY records' first column is the household's id.
+    await events.registrations(session, [record[0] for record in rows.households])
     await ctx.audit.record_writes(
         session,
         [ctx.audit.row(principal, action, "household", h.id, h.id, detail(h)) for h in households],

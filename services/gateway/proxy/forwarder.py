@@ -181,6 +181,14 @@ def _failure(exc: Exception, service: str, read_timeout: float) -> tuple[int, st
             "gateway-timeout",
             f"The {service} service did not answer within {read_timeout:g} seconds.",
         )
+    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientOSError):
+        # The service went away with the request in flight (it died, or is restarting).
+        return (
+            503,
+            "service-unavailable",
+            f"The {service} service closed the connection before answering: retry (a write "
+            "with the same Idempotency-Key is applied at most once).",
+        )
     if isinstance(exc, aiohttp.ClientError):
         return 502, "bad-gateway", f"The {service} service gave no valid answer."
     raise exc

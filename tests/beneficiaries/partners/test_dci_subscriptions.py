@@ -27,7 +27,7 @@ from tests.beneficiaries.partners.world import (
     search_message,
     txn_status_message,
 )
-from tests.beneficiaries.payloads import household, member
+from tests.beneficiaries.payloads import household, member, with_ids
 from tests.support.callbacks import CallbackReceiver
 from tests.support.registry import as_role
 from tests.support.tokens import TokenFactory
@@ -165,6 +165,38 @@ async def test_a_new_household_and_its_enrollment_are_notified_as_the_agreement_
     assert "group_identifier" not in record
     assert household_id not in str(notify)
     assert await _deliver(registry_app) == 0  # once
+
+
+async def test_households_registered_together_are_each_queued_for_the_subscription(
+    registry: httpx.AsyncClient,
+    registry_app: FastAPI,
+    world: World,
+    tokens: TokenFactory,
+    receiver: CallbackReceiver,
+) -> None:
+    # A field app's batch is written as an import's is (households/bulk.py): one event each.
+    await add_agreement(registry, tokens, callback_uris=[receiver.uri])
+    await _subscribed(
+        registry,
+        registry_app,
+        tokens,
+        receiver,
+        _subscription("REGISTER", [predicate("given_name", "eq", "Kadra")], "new"),
+    )
+    bodies = [with_ids(_refugee_household(name)) for name in ("Kadra", "Fozia")]
+    operations = [
+        {"op": "household.put", "household_id": body["id"], "household": body} for body in bodies
+    ]
+    batch = await registry.post(
+        f"{BASE}/sync/batch",
+        json={"operations": operations, "device_id": "TAB-009"},
+        headers={**as_role(tokens, "registrar"), "Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert batch.status_code == 200, batch.text
+    assert batch.json()["counts"] == {"created": 2}
+    queued = await _rows(registry_app.state.database, "notify")
+    assert sorted(row.event["household_id"] for row in queued) == sorted(b["id"] for b in bodies)
+    assert {row.event["type"] for row in queued} == {"REGISTER"}
 
 
 async def test_a_joining_member_is_notified_and_an_invisible_one_is_not(
