@@ -23,6 +23,8 @@ import psutil
 from inds import migrate
 from inds.embedded_db import EmbeddedPostgres
 from inds.paths import REPO_ROOT, SERVICES
+from services.gateway.tokens.sealing import SETTING as KEY_ENCRYPTION_SETTING
+from services.gateway.tokens.sealing import new_key
 
 BACKENDS = ("beneficiaries", "funding", "indicators")
 DEMO_CLIENTS: list[dict[str, Any]] = [
@@ -78,6 +80,7 @@ class Stack:
         self.embedded: EmbeddedPostgres | None = None
         self.processes: dict[str, Process] = {}
         self.credentials: dict[str, str] = {}
+        self.key_encryption_key: str | None = None
         self.server_url: str | None = None
 
     # -- start ---------------------------------------------------------------------------
@@ -90,6 +93,7 @@ class Stack:
             for service, url in migrate.service_database_urls(self.server_url).items():
                 migrate.upgrade(service, url)
             self.credentials = self._credentials()
+            self.key_encryption_key = self._key_encryption_key()
             self._spawn_all()
             self._write_state()
             self.wait_until_ready(wait_seconds)
@@ -122,6 +126,23 @@ class Stack:
             path.write_text(json.dumps(stored, indent=2))
         return stored
 
+    def _key_encryption_key(self) -> str:
+        """The key encrypting the gateway's signing keys: given in the environment, or for
+        development made once and kept in the data folder (beside the keys' database, so it
+        protects a copied database dump, not a copied data folder)."""
+        given = self.options.extra_env.get(KEY_ENCRYPTION_SETTING) or os.environ.get(
+            KEY_ENCRYPTION_SETTING
+        )
+        if given:
+            return given
+        if self.options.environment == "production":
+            raise SystemExit(f"{KEY_ENCRYPTION_SETTING} must be set in production")
+        path = self.data_dir / "gateway-key-encryption.key"
+        if not path.exists():
+            path.touch(mode=0o600)
+            path.write_text(new_key())
+        return path.read_text().strip()
+
     def _spawn_all(self) -> None:
         ports = self._ports()
         service_secrets = {name: secrets.token_urlsafe(32) for name in BACKENDS}
@@ -152,6 +173,7 @@ class Stack:
             {
                 **env,
                 "INDS_BOOTSTRAP_ADMIN_SECRET": self.credentials["admin"],
+                KEY_ENCRYPTION_SETTING: self.key_encryption_key or "",
                 "INDS_GATEWAY_BOOTSTRAP_CLIENTS": json.dumps(bootstrap),
             },
         )

@@ -21,9 +21,10 @@ from services.gateway.throttle.service import Throttle
 from services.gateway.tokens.endpoints import admin_router as keys_router
 from services.gateway.tokens.endpoints import router as tokens_router
 from services.gateway.tokens.keys import KeyRing
+from services.gateway.tokens.revocation import DisabledAccounts, RevocationAwareVerifier
+from services.gateway.tokens.sealing import KeySealer
 from services.gateway.tokens.service import GatewayIdentity
 from shared.app_factory import create_service_app
-from shared.auth import TokenVerifier
 from shared.http_client import create_http_client
 
 DESCRIPTION = """
@@ -44,7 +45,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         algorithm=settings.signing_algorithm,
         token_ttl_seconds=settings.token_ttl_seconds,
         refresh_seconds=settings.key_refresh_seconds,
+        sealer=KeySealer(
+            settings.key_encryption_key.get_secret_value() if settings.key_encryption_key else None
+        ),
     )
+    disabled_accounts = DisabledAccounts(refresh_seconds=settings.revocation_refresh_seconds)
     runtime = ProxyRuntime(
         settings=settings,
         forwarder=Forwarder(
@@ -59,6 +64,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     async def startup(app: FastAPI) -> None:
         database = app.state.database
+        disabled_accounts.database = database
         await key_ring.ensure_active_key(database)
         await ensure_accounts(database, settings)
         await runtime.forwarder.start()
@@ -87,7 +93,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         await key_ring.load(app.state.database)
         return key_ring.jwks()
 
-    verifier = TokenVerifier(
+    verifier = RevocationAwareVerifier(
+        disabled_accounts,
         issuer=settings.common.jwt_issuer,
         audience=settings.common.jwt_audience,
         key_source=gateway_keys,

@@ -5,6 +5,8 @@ from functools import lru_cache
 from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from services.gateway.tokens.sealing import SETTING as KEY_ENCRYPTION_SETTING
+from services.gateway.tokens.sealing import parse_keys
 from shared.settings import ServiceSettings
 
 
@@ -45,6 +47,13 @@ class GatewaySettings(ServiceSettings):
     signing_algorithm: str = "EdDSA"
     # How often a gateway re-reads the signing keys another replica may have rotated.
     key_refresh_seconds: float = 30.0
+    # Fernet key(s) encrypting the private signing keys in the database (comma-separated: the
+    # first encrypts, any decrypts). Required in production; `inds up` makes one for
+    # development in its data folder.
+    key_encryption_key: SecretStr | None = None
+    # How often a gateway re-reads which accounts are disabled: at most this long after an
+    # account is disabled, every gateway process refuses its access tokens.
+    revocation_refresh_seconds: float = Field(default=2.0, gt=0)
 
     # Failed token requests: after `login_max_failures` in a row for one account (or
     # `login_address_max_failures` from one client address, whatever the accounts), it is
@@ -85,6 +94,23 @@ class GatewaySettings(ServiceSettings):
         if value not in ("EdDSA", "RS256"):
             raise ValueError("signing_algorithm must be EdDSA or RS256")
         return value
+
+    @field_validator("key_encryption_key")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value().strip():
+            parse_keys(value.get_secret_value())
+            return value
+        return None
+
+    @model_validator(mode="after")
+    def _keys_encrypted_in_production(self) -> GatewaySettings:
+        if self.common.is_production and self.key_encryption_key is None:
+            raise ValueError(
+                f"{KEY_ENCRYPTION_SETTING} must be set in production: it encrypts the "
+                "gateway's signing keys in the database"
+            )
+        return self
 
     @model_validator(mode="after")
     def _lockouts_are_bounded(self) -> GatewaySettings:

@@ -11,6 +11,9 @@ from shared.settings import CommonSettings
 from tests.support.upstream import free_port
 
 ADMIN_SECRET = "admin-secret-for-tests-0123456789"
+# Encrypts the signing keys of every gateway under test (a fixed one: the test database may
+# keep keys a previous run committed).
+KEY_ENCRYPTION_KEY = "oMQKWAkiO58i-L_LzNxtu6y9gMnTU8rzfjzUMe3ZmFk="
 
 
 def gateway_settings(upstream_url: str, **overrides: Any) -> GatewaySettings:
@@ -22,6 +25,7 @@ def gateway_settings(upstream_url: str, **overrides: Any) -> GatewaySettings:
         indicators_url=closed,
     )
     overrides.setdefault("bootstrap_admin_secret", ADMIN_SECRET)
+    overrides.setdefault("key_encryption_key", KEY_ENCRYPTION_KEY)
     return GatewaySettings(common=common, **overrides)
 
 

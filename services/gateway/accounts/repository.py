@@ -27,3 +27,9 @@ async def list_page(session: AsyncSession, kind: str, params: PageParams) -> Seq
 
 def add(session: AsyncSession, account: Account) -> None:
     session.add(account)
+
+
+async def disabled_subjects(session: AsyncSession) -> list[str]:
+    """`kind:login` of every disabled account (the subject its tokens carry)."""
+    statement = select(Account.kind, Account.login).where(Account.disabled_at.is_not(None))
+    return [f"{kind}:{login}" for kind, login in (await session.execute(statement)).all()]

@@ -1,0 +1,68 @@
+"""Refusing the access tokens of disabled accounts at once, not when they expire.
+
+Access tokens are not looked up (they are signed, and live `token_ttl_seconds`): instead
+each gateway process keeps the set of disabled accounts, re-read from the database at most
+every `revocation_refresh_seconds`. Disabling an account in one gateway process is so seen
+by all of them within that interval, and a token of that account is refused (401) from then
+on. Re-enabling it makes its unexpired tokens good again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from services.gateway.accounts import repository as accounts
+from shared.auth import KeySource, Principal, TokenVerifier
+from shared.db import Database
+from shared.errors import Unauthorized
+
+
+class DisabledAccounts:
+    def __init__(self, *, refresh_seconds: float) -> None:
+        self.refresh_seconds = refresh_seconds
+        self.database: Database | None = None  # set at start
+        self._subjects: frozenset[str] = frozenset()
+        self._loaded_at = float("-inf")
+        self._lock = asyncio.Lock()
+
+    async def contains(self, subject: str) -> bool:
+        if time.monotonic() - self._loaded_at >= self.refresh_seconds:
+            await self._reload()
+        return subject in self._subjects
+
+    async def _reload(self) -> None:
+        async with self._lock:
+            if time.monotonic() - self._loaded_at < self.refresh_seconds:
+                return  # another request reloaded it while this one waited
+            assert self.database is not None, "DisabledAccounts used before the gateway started"
+            async with self.database.sessionmaker() as session:
+                self._subjects = frozenset(await accounts.disabled_subjects(session))
+            self._loaded_at = time.monotonic()
+
+
+class RevocationAwareVerifier(TokenVerifier):
+    """The shared verifier, which also refuses a token whose account is disabled."""
+
+    def __init__(
+        self,
+        disabled: DisabledAccounts,
+        *,
+        issuer: str,
+        audience: str,
+        key_source: KeySource,
+        refresh_interval_seconds: float,
+    ) -> None:
+        super().__init__(
+            issuer=issuer,
+            audience=audience,
+            key_source=key_source,
+            refresh_interval_seconds=refresh_interval_seconds,
+        )
+        self.disabled = disabled
+
+    async def verify(self, token: str) -> Principal:
+        principal = await super().verify(token)
+        if await self.disabled.contains(principal.subject):
+            raise Unauthorized("The token's client or user has been disabled.")
+        return principal
