@@ -13,9 +13,10 @@ from typing import Any
 
 import orjson
 from asyncpg import PostgresError
+from asyncpg.exceptions import InternalClientError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -166,15 +167,27 @@ def install_error_handlers(app: FastAPI) -> None:
 _UNSTORABLE_TEXT = {"22021", "22P05"}
 
 
+# SQLSTATE classes of a server that is shutting down, restarting or dropping the connection
+# (57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now; 08 connection
+# exceptions), or the driver losing the connection or the protocol as the server goes
+# (PEP 249's InterfaceError, asyncpg's InternalClientError):
+# the statement did not run, and the client may retry.
+_SERVER_GOING_AWAY = ("57P", "08")
+
+
 async def _handle_database(request: Request, exc: Exception) -> Response:
     """The client's text that PostgreSQL refuses is a 422 (the transaction is rolled back:
-    nothing is saved); a connection the server dropped (a restart, a failover) is a 503 to
-    retry — SQLAlchemy has by then replaced the pool's connections, so the retry finds
-    fresh ones (checking each connection before use would cost a round trip a request);
-    any other database error stays a 500."""
+    nothing is saved); a connection the server dropped or is dropping (a restart, a
+    failover) is a 503 to retry — SQLAlchemy has by then replaced the pool's connections,
+    so the retry finds fresh ones (checking each connection before use would cost a round
+    trip a request); any other database error stays a 500."""
     driver_error = getattr(exc, "orig", None)  # SQLAlchemy's wrapper of the driver's error
     causes = (exc, driver_error, getattr(driver_error, "__cause__", None))
-    if getattr(exc, "connection_invalidated", False):
+    if getattr(exc, "connection_invalidated", False) or any(
+        isinstance(cause, InternalClientError | InterfaceError)
+        or str(getattr(cause, "sqlstate", None) or "").startswith(_SERVER_GOING_AWAY)
+        for cause in causes
+    ):
         problem: ProblemError = DatabaseUnavailable(
             "The connection to the database was lost; nothing was saved. Retry.",
             headers={"Retry-After": "1"},

@@ -12,10 +12,17 @@ from __future__ import annotations
 import asyncio
 import time
 
+from sqlalchemy.exc import DBAPIError
+
 from services.gateway.accounts import repository as accounts
 from shared.auth import KeySource, Principal, TokenVerifier
-from shared.db import Database
-from shared.errors import Unauthorized
+from shared.db import Database, DatabaseUnreachable
+from shared.errors import DatabaseUnavailable, Unauthorized
+from shared.logs import get_logger
+
+_log = get_logger("inds.gateway.revocation")
+# How long the disabled accounts read last are trusted when they cannot be re-read.
+STALE_LIMIT_SECONDS = 30.0
 
 
 class DisabledAccounts:
@@ -36,8 +43,21 @@ class DisabledAccounts:
             if time.monotonic() - self._loaded_at < self.refresh_seconds:
                 return  # another request reloaded it while this one waited
             assert self.database is not None, "DisabledAccounts used before the gateway started"
-            async with self.database.sessionmaker() as session:
-                self._subjects = frozenset(await accounts.disabled_subjects(session))
+            try:
+                async with self.database.sessionmaker() as session:
+                    subjects = frozenset(await accounts.disabled_subjects(session))
+            except (DatabaseUnreachable, DBAPIError, OSError) as exc:
+                # The database restarting: the list read last serves a short while (each
+                # request tries again), then tokens cannot be checked and are refused.
+                if time.monotonic() - self._loaded_at > STALE_LIMIT_SECONDS:
+                    raise DatabaseUnavailable(
+                        "Tokens cannot be checked just now (the database cannot be reached). "
+                        "Retry.",
+                        headers={"Retry-After": "1"},
+                    ) from exc
+                _log.warning("disabled accounts not re-read", error=type(exc).__name__)
+                return
+            self._subjects = subjects
             self._loaded_at = time.monotonic()
 
 
