@@ -8,12 +8,15 @@ import json
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 
 from inds.paths import REPO_ROOT
+from services.beneficiaries.callbacks.worker import callback_client, deliver_due
 
 
 class CallbackReceiver:
@@ -55,3 +58,13 @@ class CallbackReceiver:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=10)
+
+
+async def deliver(app: FastAPI, now: datetime | None = None) -> int:
+    """One pass of the registry app's callback worker (what is due at `now`): how many
+    callbacks it sent."""
+    state = app.state
+    async with callback_client(state.settings) as client:
+        return await deliver_due(
+            state.database, state.settings, state.dci_signer, client, state.audit, now=now
+        )

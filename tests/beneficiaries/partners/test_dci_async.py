@@ -40,7 +40,7 @@ from tests.beneficiaries.partners.world import (
     txn_status_message,
 )
 from tests.support.apps import serve
-from tests.support.callbacks import CallbackReceiver
+from tests.support.callbacks import CallbackReceiver, deliver
 from tests.support.registry import as_role, registry_settings
 from tests.support.tokens import TokenFactory
 
@@ -57,18 +57,6 @@ def _search(**header: Any) -> dict[str, Any]:
         search_request("predicate", [predicate("programmes", "eq", "pnsf")], pagination=PAGE),
         **header,
     )
-
-
-async def _deliver(app: FastAPI, now: datetime | None = None) -> int:
-    async with callback_client(app.state.settings) as client:
-        return await deliver_due(
-            app.state.database,
-            app.state.settings,
-            app.state.dci_signer,
-            client,
-            app.state.audit,
-            now=now,
-        )
 
 
 async def _deliveries(database: Database) -> list[DciDelivery]:
@@ -114,7 +102,7 @@ async def test_async_search_acks_then_posts_the_signed_answer_to_the_callback_on
     assert ack["ack_status"] == "ACK"
     assert receiver.received() == []  # the answer comes by callback, not in the ACK
 
-    assert await _deliver(registry_app) == 1
+    assert await deliver(registry_app) == 1
     [callback] = receiver.received()
     _verify(registry_app, callback)
     assert callback["header"]["action"] == "on-search"
@@ -128,8 +116,8 @@ async def test_async_search_acks_then_posts_the_signed_answer_to_the_callback_on
     assert "group_identifier" not in callback["message"]["search_response"][0]["data"]
 
     # Delivered once: the next rounds send nothing.
-    assert await _deliver(registry_app) == 0
-    assert await _deliver(registry_app, datetime.now(UTC) + timedelta(days=1)) == 0
+    assert await deliver(registry_app) == 0
+    assert await deliver(registry_app, datetime.now(UTC) + timedelta(days=1)) == 0
     assert len(receiver.attempts()) == 1
     [delivery] = await _deliveries(registry_app.state.database)
     assert (delivery.status, delivery.attempts) == ("delivered", 1)
@@ -147,7 +135,7 @@ async def test_the_agreements_first_callback_is_used_when_the_header_names_none(
     )
     response = await registry.post(DCI_ASYNC_SEARCH, json=_search(), headers=partner(tokens))
     assert response.json()["message"]["ack_status"] == "ACK"
-    await _deliver(registry_app)
+    await deliver(registry_app)
     assert [c["header"]["action"] for c in receiver.received()] == ["on-search"]
 
 
@@ -171,7 +159,7 @@ async def test_a_callback_uri_not_registered_is_refused_and_nothing_is_searched(
         assert body["ack_status"] == "ERR"
         assert body["error"]["code"] == "err.sender_uri.invalid"
     assert await _deliveries(registry_app.state.database) == []
-    assert await _deliver(registry_app) == 0
+    assert await deliver(registry_app) == 0
     assert receiver.attempts() == []
 
 
@@ -199,19 +187,19 @@ async def test_a_failed_callback_is_retried_with_backoff_and_keeps_its_message_i
     start = datetime.now(UTC)
     backoff = registry_app.state.settings.dci_callback_backoff
 
-    assert await _deliver(registry_app, start) == 0
+    assert await deliver(registry_app, start) == 0
     [delivery] = await _deliveries(registry_app.state.database)
     assert (delivery.status, delivery.attempts, delivery.last_error) == ("pending", 1, "HTTP 503")
     assert delivery.next_attempt_at == start + timedelta(seconds=backoff)
     # Not due yet: nothing is sent.
-    assert await _deliver(registry_app, start + timedelta(seconds=backoff / 2)) == 0
+    assert await deliver(registry_app, start + timedelta(seconds=backoff / 2)) == 0
     assert len(receiver.attempts()) == 1
     # The second attempt fails too; the third waits twice as long.
     second = start + timedelta(seconds=backoff)
-    assert await _deliver(registry_app, second) == 0
+    assert await deliver(registry_app, second) == 0
     [delivery] = await _deliveries(registry_app.state.database)
     assert delivery.next_attempt_at == second + timedelta(seconds=2 * backoff)
-    assert await _deliver(registry_app, second + timedelta(seconds=2 * backoff)) == 1
+    assert await deliver(registry_app, second + timedelta(seconds=2 * backoff)) == 1
 
     attempts = receiver.attempts()
     assert [a["failed"] for a in attempts] == [True, True, False]
@@ -230,7 +218,7 @@ async def test_a_callback_is_given_up_after_its_last_attempt(
         receiver.control(fail=5)
         later = datetime.now(UTC)
         for _ in range(4):
-            await _deliver(app, later)
+            await deliver(app, later)
             later += timedelta(hours=2)
     [delivery] = await _deliveries(beneficiaries_db)
     assert (delivery.status, delivery.attempts) == ("failed", 2)
@@ -248,7 +236,7 @@ async def test_pending_callbacks_are_delivered_by_the_worker_of_a_restarted_serv
         for _ in range(3):
             await client.post(DCI_ASYNC_SEARCH, json=_search(), headers=partner(tokens))
         receiver.control(fail=3)
-        assert await _deliver(first) == 0
+        assert await deliver(first) == 0
     assert {d.status for d in await _deliveries(beneficiaries_db)} == {"pending"}
 
     second = create_app(registry_settings(tokens, dci_callback_poll_interval=0.05))
@@ -294,7 +282,7 @@ async def test_txn_status_answers_the_async_search_by_transaction_correlation_an
     by_transaction = await _status(registry, headers, "transaction_id", transaction_id)
     assert by_transaction["transaction_id"] == transaction_id
     assert by_transaction["correlation_id"] == ack["correlation_id"]
-    await _deliver(registry_app)
+    await deliver(registry_app)
     [callback] = receiver.received()
     assert by_transaction == callback["message"]
     assert (
@@ -364,7 +352,7 @@ async def test_async_txn_status_acks_and_posts_the_status_to_the_callback(
         headers=headers,
     )
     assert status.json()["message"]["ack_status"] == "ACK", status.text
-    assert await _deliver(registry_app) == 2
+    assert await deliver(registry_app) == 2
     # Two deliveries, in no promised order: the search's answer and the status.
     by_action = {body["header"]["action"]: body for body in receiver.received()}
     assert sorted(by_action) == ["on-search", "txn-on-status"]

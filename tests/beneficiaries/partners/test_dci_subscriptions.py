@@ -13,7 +13,6 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from services.beneficiaries.callbacks.worker import callback_client, deliver_due
 from services.beneficiaries.models import DciDelivery
 from shared.db import Database
 from tests.beneficiaries.helpers import BASE
@@ -28,7 +27,7 @@ from tests.beneficiaries.partners.world import (
     txn_status_message,
 )
 from tests.beneficiaries.payloads import household, member, with_ids
-from tests.support.callbacks import CallbackReceiver
+from tests.support.callbacks import CallbackReceiver, deliver
 from tests.support.registry import as_role
 from tests.support.tokens import TokenFactory
 
@@ -74,14 +73,6 @@ def _unsubscribe_message(*codes: str) -> dict[str, Any]:
     return message
 
 
-async def _deliver(app: FastAPI) -> int:
-    async with callback_client(app.state.settings) as client:
-        state = app.state
-        return await deliver_due(
-            state.database, state.settings, state.dci_signer, client, state.audit
-        )
-
-
 async def _rows(database: Database, action: str) -> list[DciDelivery]:
     async with database.sessionmaker() as session:
         statement = select(DciDelivery).where(DciDelivery.action == action)
@@ -108,7 +99,7 @@ async def _subscribed(
     )
     assert ack.status_code == 200, ack.text
     assert ack.json()["message"]["ack_status"] == "ACK"
-    await _deliver(app)
+    await deliver(app)
     on_subscribe = receiver.received()[before]
     assert on_subscribe["header"]["action"] == "on-subscribe"
     responses: list[dict[str, Any]] = on_subscribe["message"]["subscribe_response"]
@@ -141,7 +132,7 @@ async def test_a_new_household_and_its_enrollment_are_notified_as_the_agreement_
     assert created.status_code == 201, created.text
     household_id = created.json()["id"]
     # Not enrolled in PNSF yet: outside the agreement (its programmes), so not notified.
-    await _deliver(registry_app)
+    await deliver(registry_app)
     [notification] = await _rows(registry_app.state.database, "notify")
     assert notification.status == "skipped"
     assert [c["header"]["action"] for c in receiver.received()] == ["on-subscribe"]
@@ -152,7 +143,7 @@ async def test_a_new_household_and_its_enrollment_are_notified_as_the_agreement_
         headers=as_role(tokens, "data_manager"),
     )
     assert enrollment.status_code == 201, enrollment.text
-    assert await _deliver(registry_app) == 1
+    assert await deliver(registry_app) == 1
     notify = receiver.received()[-1]
     assert notify["header"]["action"] == "notify"
     [event] = notify["message"]["notify_event"]
@@ -164,7 +155,7 @@ async def test_a_new_household_and_its_enrollment_are_notified_as_the_agreement_
     # Names and programmes only: no identifier, no location, no household id.
     assert "group_identifier" not in record
     assert household_id not in str(notify)
-    assert await _deliver(registry_app) == 0  # once
+    assert await deliver(registry_app) == 0  # once
 
 
 async def test_households_registered_together_are_each_queued_for_the_subscription(
@@ -240,7 +231,7 @@ async def test_a_joining_member_is_notified_and_an_invisible_one_is_not(
             headers={**registrar, "If-Match": read.headers["ETag"]},
         )
         assert joined.status_code == 200, joined.text
-    assert await _deliver(registry_app) == 1
+    assert await deliver(registry_app) == 1
     notify = receiver.received()[-1]
     given_names = [
         record["demographic_info"]["name"]["given_name"]
@@ -332,7 +323,7 @@ async def test_unsubscribing_ends_the_notifications(
     )
     assert ended.json()["message"]["ack_status"] == "ACK"
     await registry.post(f"{BASE}/households", json=_refugee_household("Idil"), headers=registrar)
-    await _deliver(registry_app)
+    await deliver(registry_app)
 
     callbacks = receiver.received()
     actions = [c["header"]["action"] for c in callbacks]
@@ -354,7 +345,7 @@ async def test_unsubscribing_ends_the_notifications(
         UNSUBSCRIBE, json=_unsubscribe_message(code), headers=partner(tokens)
     )
     assert again.status_code == 200
-    await _deliver(registry_app)
+    await deliver(registry_app)
     assert receiver.received()[-1]["message"]["status_reason_code"] == (
         "rjct.event.already_unsubscribed"
     )
