@@ -30,26 +30,29 @@ class DisabledAccounts:
         self.refresh_seconds = refresh_seconds
         self.database: Database | None = None  # set at start
         self._subjects: frozenset[str] = frozenset()
-        self._loaded_at = float("-inf")
+        self._loaded_at = float("-inf")  # the last read that succeeded
+        self._tried_at = float("-inf")  # the last read tried
         self._lock = asyncio.Lock()
 
     async def contains(self, subject: str) -> bool:
-        if time.monotonic() - self._loaded_at >= self.refresh_seconds:
+        if time.monotonic() - self._tried_at >= self.refresh_seconds:
             await self._reload()
         return subject in self._subjects
 
     async def _reload(self) -> None:
         async with self._lock:
-            if time.monotonic() - self._loaded_at < self.refresh_seconds:
-                return  # another request reloaded it while this one waited
+            if time.monotonic() - self._tried_at < self.refresh_seconds:
+                return  # another request read it (or tried) while this one waited
+            self._tried_at = time.monotonic()
             assert self.database is not None, "DisabledAccounts used before the gateway started"
             try:
                 async with self.database.sessionmaker() as session:
                     subjects = frozenset(await accounts.disabled_subjects(session))
             except (DatabaseUnreachable, DBAPIError, OSError) as exc:
-                # The database restarting: the list read last serves a short while (each
-                # request tries again), then tokens cannot be checked and are refused.
+                # The database restarting: the list read last serves a short while (read
+                # again each interval, not by every request), then tokens are refused.
                 if time.monotonic() - self._loaded_at > STALE_LIMIT_SECONDS:
+                    self._tried_at = float("-inf")  # nothing to serve: the next request tries
                     raise DatabaseUnavailable(
                         "Tokens cannot be checked just now (the database cannot be reached). "
                         "Retry.",
