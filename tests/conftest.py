@@ -1,5 +1,6 @@
 """One real PostgreSQL per test session (embedded, or `INDS_TEST_DATABASE_URL`), the four
-service databases migrated once, and each test inside a transaction that rolls back."""
+service databases migrated once, and each test inside a transaction that rolls back; and one
+real stack (`inds up --demo`) for the tests that use the system from outside."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from inds.embedded_db import EmbeddedPostgres
 from inds.paths import SERVICES
 from shared.db import Database
 from tests.support.databases import migrated_databases
+from tests.support.stack import RunningStack, running_stack
 from tests.support.tokens import TokenFactory
 
 
@@ -33,6 +35,16 @@ def postgres_url() -> Iterator[str]:
     finally:
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[RunningStack]:
+    """`inds up --demo` (embedded PostgreSQL, the services and the gateway, each its own
+    process), started once for the end-to-end and reliability tests, which each make the
+    data they assert on. Funding runs as two processes, as in production: its payroll
+    builders and approvals really run side by side."""
+    with running_stack(env={"INDS_FUNDING_WORKERS": "2"}) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,6 @@ origin), what the browser logs as an error (none allowed) and every answer of 40
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,8 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.console.seed import PASSWORD, Seeded, seed
-from tests.support.stack import RunningStack, start_stack, stop_stack
-from tests.support.upstream import free_port
+from tests.support.stack import RunningStack, running_stack
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "console"
@@ -52,16 +49,10 @@ def browser(chromium: Path) -> Iterator[object]:
 
 @pytest.fixture(scope="package")
 def stack(chromium: Path) -> Iterator[RunningStack]:
-    # Not under pytest's tmp_path: each pytest session that starts on the machine takes the
-    # others' access away from /tmp/pytest-of-<user>, and the embedded PostgreSQL runs as a
-    # user of its own (the same reason the suite's own server lives in a mkdtemp folder).
-    folder = Path(tempfile.mkdtemp(prefix="inds-console-"))
-    running = start_stack(folder / "data", free_port(), demo=False)
-    try:
+    """An empty stack of the console's own (not the suite's demo stack): the dashboard's
+    figures are the seeded ones and nothing else."""
+    with running_stack(demo=False) as running:
         yield running
-    finally:
-        stop_stack(running)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="package")

@@ -10,15 +10,13 @@ import csv
 import io
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.beneficiaries.payloads import household, member
-from tests.support.stack import RunningStack, start_stack, stop_stack
-from tests.support.upstream import free_port
+from tests.support.stack import RunningStack
 
 pytestmark = pytest.mark.e2e
 REGISTRY = "/api/v1/beneficiaries"
@@ -39,13 +37,6 @@ NAMES = (
 )
 HOUSEHOLDS = len(NAMES)
 BENEFIT = 30_000
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    running = start_stack(tmp_path_factory.mktemp("funding") / "data", free_port())
-    yield running
-    stop_stack(running)
 
 
 def _ok(response: httpx.Response, status: int = 200) -> Any:

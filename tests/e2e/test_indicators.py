@@ -6,7 +6,6 @@ background worker, published, and read by a partner."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -14,20 +13,12 @@ import httpx
 import pytest
 
 from tests.beneficiaries.payloads import household, member
-from tests.support.stack import RunningStack, start_stack, stop_stack
-from tests.support.upstream import free_port
+from tests.support.stack import RunningStack
 
 pytestmark = pytest.mark.e2e
 REGISTRY = "/api/v1/beneficiaries"
 INDICATORS = "/api/v1/indicators"
 POPULATION = b"year,region,people\n2026,DJ-DJ,100\n2026,DJ-AS,50\n"
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    running = start_stack(tmp_path_factory.mktemp("indicators") / "data", free_port())
-    yield running
-    stop_stack(running)
 
 
 def _ok(response: httpx.Response, status: int = 200) -> Any:

@@ -11,26 +11,17 @@ signed 2025-06-01 (its PNSF payroll of 2026Q1 disbursed); UNICEF's on XM-DAC-411
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.support.stack import RunningStack, start_stack, stop_stack
-from tests.support.upstream import free_port
+from tests.support.stack import RunningStack
 
 pytestmark = pytest.mark.e2e
 INDICATORS = "/api/v1/indicators"
 IDA = "XM-DAC-44000-P173181"
 NUTRITION = "XM-DAC-41122-DJ-2025-SP"
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    running = start_stack(tmp_path_factory.mktemp("plans") / "data", free_port())
-    yield running
-    stop_stack(running)
 
 
 def _ok(response: httpx.Response, status: int = 200) -> Any:

@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -19,18 +18,11 @@ import httpx
 import psutil
 import pytest
 
-from tests.support.stack import INDS, RunningStack, start_stack, stop_stack
+from tests.support.stack import INDS, RunningStack, stack_folder, start_stack, stop_stack
 from tests.support.upstream import free_port
 
 pytestmark = pytest.mark.e2e
 SERVICES = ("beneficiaries", "funding", "indicators")
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    running = start_stack(tmp_path_factory.mktemp("stack") / "data", free_port())
-    yield running
-    stop_stack(running)
 
 
 def test_each_service_answers_through_the_gateway(stack: RunningStack) -> None:
@@ -103,11 +95,13 @@ def test_request_id_is_echoed_and_reaches_the_service(stack: RunningStack) -> No
     assert lines and lines[0]["path"] == "/api/v1/indicators/me"
 
 
-def test_ctrl_c_stops_everything_and_the_next_start_reuses_the_data(
-    tmp_path: Path,
-) -> None:
-    data_dir = tmp_path / "data"
-    first = start_stack(data_dir, free_port())
+def test_ctrl_c_stops_everything_and_the_next_start_reuses_the_data() -> None:
+    with stack_folder() as folder:
+        _stop_and_start_again(folder / "data")
+
+
+def _stop_and_start_again(data_dir: Path) -> None:
+    first = start_stack(data_dir, free_port(), demo=False)
     admin = first.headers("admin")
     created = httpx.post(
         f"{first.url}/api/v1/admin/users",
@@ -151,7 +145,7 @@ def test_ctrl_c_stops_everything_and_the_next_start_reuses_the_data(
     for personal in ("Qamarwaris", "Dhuxulow", "2718281828", "2999-01-01"):
         assert personal not in logs, personal
 
-    second = start_stack(data_dir, free_port())
+    second = start_stack(data_dir, free_port(), demo=False)
     try:
         login = httpx.post(
             f"{second.url}/auth/token",

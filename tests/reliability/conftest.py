@@ -1,31 +1,15 @@
-"""One real stack (`inds up --demo`: embedded PostgreSQL, the three services and the
-gateway, each its own process) shared by the reliability tests, and a way to look straight
-into a service's database to check what was really kept."""
+"""The reliability tests run on the suite's real stack (the `stack` fixture of
+tests/conftest.py: `inds up --demo`, funding as two processes); this is a way to look
+straight into a service's database to check what was really kept."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import asyncpg
-import pytest
 from sqlalchemy.engine import make_url
 
-from tests.support.stack import RunningStack, start_stack, stop_stack
-from tests.support.upstream import free_port
-
-
-@pytest.fixture(scope="package")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    """The funding service as two processes, as in production: its payroll builders and
-    approvals really run side by side."""
-    running = start_stack(
-        tmp_path_factory.mktemp("reliability") / "data",
-        free_port(),
-        env={"INDS_FUNDING_WORKERS": "2"},
-    )
-    yield running
-    stop_stack(running)
+from tests.support.stack import RunningStack
 
 
 async def fetch(stack: RunningStack, service: str, query: str, *args: Any) -> list[asyncpg.Record]:

@@ -6,16 +6,22 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
+
+from inds.stack import free_port
 
 INDS = str(Path(sys.executable).parent / "inds")
 
@@ -76,6 +82,31 @@ def start_stack(
         time.sleep(0.3)
     stop_stack(stack)
     pytest.fail("the stack did not say it was running in 180 s")
+
+
+@contextmanager
+def stack_folder() -> Iterator[Path]:
+    """A folder for a stack's data, removed afterwards. Not under pytest's tmp_path: each
+    pytest session that starts on the machine takes the others' access away from
+    /tmp/pytest-of-<user>, and the embedded PostgreSQL runs as a user of its own."""
+    folder = Path(tempfile.mkdtemp(prefix="inds-stack-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def running_stack(
+    *, demo: bool = True, env: dict[str, str] | None = None
+) -> Iterator[RunningStack]:
+    """A stack (`start_stack`) in a folder of its own, stopped and removed afterwards."""
+    with stack_folder() as folder:
+        running = start_stack(folder / "data", free_port(), demo=demo, env=env)
+        try:
+            yield running
+        finally:
+            stop_stack(running)
 
 
 def _collect(process: subprocess.Popen[bytes], lines: list[str]) -> None:
