@@ -154,7 +154,7 @@ def test_a_filter_computes_the_charts_again(page, stack: RunningStack) -> None:
     aria = page.locator('figure[data-chart="refugee-inclusion"] .chart-canvas').get_attribute(
         "aria-label"
     )
-    assert "1 ménages réfugiés" in (aria or "")
+    assert "1 ménage réfugié sur" in (aria or ""), "one household, in the singular"
 
 
 def test_an_indicator_page_shows_its_trend_breakdowns_and_provenance(

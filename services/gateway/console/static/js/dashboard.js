@@ -5,7 +5,7 @@
 import { h, message, show } from "./dom.js";
 import { chartFigure, drawCharts } from "./charts.js";
 import { number } from "./format.js";
-import { t } from "./i18n.js";
+import { plural, t } from "./i18n.js";
 import { ApiError } from "./session.js";
 import { indicatorPage } from "./indicator.js";
 import {
@@ -206,7 +206,10 @@ function refugeeChart() {
     rows,
     format: (column, text) => (text === null || text === undefined ? withheld() : column.key === "share" ? `${number(text)} %` : column.numeric ? number(text) : text),
     spec: {
-      description: t("me.refugees.aria", { value: shown === null ? t("me.withheld") : number(shown), goal: number(goal) }),
+      description:
+        shown === null
+          ? t("me.refugees.aria.other", { value: t("me.withheld"), goal: number(goal) })
+          : plural("me.refugees.aria", Number(shown), { value: number(shown), goal: number(goal) }),
       height: 60,
       // A withheld figure draws no bar (Vega-Lite leaves a null out), never a zero.
       data: { values: [{ label, value: shown === null ? null : Number(shown), goal: Number(goal) }] },

@@ -2,13 +2,15 @@
 // coloured badge that also says it in words (and a sign), a figure withheld (small cell).
 import { h } from "./dom.js";
 import { number } from "./format.js";
-import { has, t } from "./i18n.js";
+import { has, plural, t } from "./i18n.js";
 
 const SIGNS = { achieved: "✓", on_track: "↗", off_track: "!", no_target: "–" };
 
-// A unit the API names (households, DJF...) in the page's language; % as it is.
-export function unitText(unit) {
-  return has(`unit.${unit}`) ? t(`unit.${unit}`) : unit;
+// A unit the API names (households, DJF...) in the page's language, for `count` of it when
+// given ("1 ménage"); % as it is.
+export function unitText(unit, count) {
+  if (!has(`unit.${unit}`)) return unit;
+  return count === undefined ? t(`unit.${unit}`) : plural(`unit.${unit}`, count);
 }
 
 // `unit` left out: the figure alone (a table whose header names the unit).
@@ -16,7 +18,7 @@ export function valueText(value, unit = "") {
   if (value === null || value === undefined) return "";
   const shown = number(Math.round(Number(value) * 100) / 100);
   if (!unit) return shown;
-  return unit === "%" ? `${shown} %` : `${shown} ${unitText(unit)}`;
+  return unit === "%" ? `${shown} %` : `${shown} ${unitText(unit, Number(value))}`;
 }
 
 export function statusBadge(status) {

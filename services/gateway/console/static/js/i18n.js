@@ -156,7 +156,8 @@ const DICTIONARIES = {
     "me.refugees.goalYear": "Cible {year}",
     "me.refugees.share": "Part de l'objectif",
     "me.refugees.axis": "Ménages",
-    "me.refugees.aria": "Barre de progression : {value} ménages réfugiés sur un objectif de {goal}.",
+    "me.refugees.aria.one": "Barre de progression : {value} ménage réfugié sur un objectif de {goal}.",
+    "me.refugees.aria.other": "Barre de progression : {value} ménages réfugiés sur un objectif de {goal}.",
     "me.funds.title": "Fonds mobilisés et décaissés, par partenaire et par année",
     "me.funds.hint": "Engagements des conventions et décaissements (FDJ), de l'indicateur du taux de décaissement ; tous partenaires, filtres de population sans objet.",
     "me.funds.partner": "Partenaire",
@@ -231,7 +232,9 @@ const DICTIONARIES = {
     "me.dim.area": "milieu",
     "me.dim.legal_status": "statut juridique",
     "unit.households": "ménages",
+    "unit.households.one": "ménage",
     "unit.people": "personnes",
+    "unit.people.one": "personne",
     "unit.DJF": "FDJ",
   },
   en: {
@@ -388,7 +391,8 @@ const DICTIONARIES = {
     "me.refugees.goalYear": "Target {year}",
     "me.refugees.share": "Share of the goal",
     "me.refugees.axis": "Households",
-    "me.refugees.aria": "Progress bar: {value} refugee households of a goal of {goal}.",
+    "me.refugees.aria.one": "Progress bar: {value} refugee household of a goal of {goal}.",
+    "me.refugees.aria.other": "Progress bar: {value} refugee households of a goal of {goal}.",
     "me.funds.title": "Funds mobilised and disbursed, by partner and year",
     "me.funds.hint": "Agreements' commitments and disbursements (DJF), from the disbursement rate indicator; every partner, population filters do not apply.",
     "me.funds.partner": "Partner",
@@ -463,7 +467,9 @@ const DICTIONARIES = {
     "me.dim.area": "area",
     "me.dim.legal_status": "legal status",
     "unit.households": "households",
+    "unit.households.one": "household",
     "unit.people": "people",
+    "unit.people.one": "person",
     "unit.DJF": "DJF",
   },
 };
@@ -478,10 +484,12 @@ export function t(key, params = {}) {
   return text.replace(/\{(\w+)\}/g, (_, name) => String(params[name] ?? ""));
 }
 
-// `key.one`, `key.other`...: the form the language uses for `count`.
+// `key.one`, `key.other`...: the form the language uses for `count` (`key.other`, then
+// `key` itself, for the forms a language does not spell apart). French says "0 ménage" and
+// "1,5 ménage", English "0 households".
 export function plural(key, count, params = {}) {
   const form = new Intl.PluralRules(locale()).select(count);
-  const chosen = has(`${key}.${form}`) ? `${key}.${form}` : `${key}.other`;
+  const chosen = [`${key}.${form}`, `${key}.other`].find(has) ?? key;
   return t(chosen, { count, ...params });
 }
 
