@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from services.beneficiaries.areas import repository as areas
 from services.beneficiaries.areas.endpoints import router as areas_router
 from services.beneficiaries.audit.endpoints import router as audit_router
-from services.beneficiaries.callbacks.worker import callback_client, deliver_due
+from services.beneficiaries.callbacks.worker import callback_client, deliver_due, forget_finished
 from services.beneficiaries.config import BeneficiariesSettings, get_settings
 from services.beneficiaries.dci.endpoints import async_router as dci_async_router
 from services.beneficiaries.dci.endpoints import dci_error_handler
@@ -44,6 +44,7 @@ def create_app(settings: BeneficiariesSettings | None = None) -> FastAPI:
     import_worker = Poller("import-worker", settings.import_poll_interval)
     match_worker = Poller("match-worker", settings.match_poll_interval)
     callback_worker = Poller("dci-callback-worker", settings.dci_callback_poll_interval)
+    retention_worker = Poller("dci-retention", settings.dci_retention_poll_interval)
 
     async def startup(app: FastAPI) -> None:
         database = app.state.database
@@ -58,8 +59,10 @@ def create_app(settings: BeneficiariesSettings | None = None) -> FastAPI:
         await callback_worker.start(
             lambda: deliver_due(database, settings, app.state.dci_signer, callbacks, audit)
         )
+        await retention_worker.start(lambda: forget_finished(database, settings))
 
     async def shutdown(app: FastAPI) -> None:
+        await retention_worker.stop()
         await callback_worker.stop()
         await app.state.callback_client.aclose()
         await match_worker.stop()

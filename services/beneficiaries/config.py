@@ -67,6 +67,12 @@ class BeneficiariesSettings(ServiceSettings):
     dci_callback_max_attempts: int = Field(default=10, ge=1)
     dci_callback_backoff: float = Field(default=5.0, gt=0)
     dci_callback_backoff_max: float = Field(default=3600.0, gt=0)
+    # Callbacks done with (delivered, skipped, given up) are deleted this many days after
+    # they were queued, and with them what they told a partner (personal data): a
+    # `txn/status` for an older transaction then finds nothing. Looked for every
+    # `dci_retention_poll_interval` seconds (None: never). Pending callbacks are kept.
+    dci_delivery_retention_days: int = Field(default=90, ge=1)
+    dci_retention_poll_interval: float | None = 3600.0
 
     @model_validator(mode="after")
     def _upload_body_limit(self) -> BeneficiariesSettings:

@@ -15,6 +15,7 @@ def registry_settings(tokens: TokenFactory, **overrides: object) -> Beneficiarie
     overrides.setdefault("import_poll_interval", None)
     overrides.setdefault("match_poll_interval", None)
     overrides.setdefault("dci_callback_poll_interval", None)
+    overrides.setdefault("dci_retention_poll_interval", None)
     return BeneficiariesSettings(common=common, **overrides)  # type: ignore[arg-type]
 
 

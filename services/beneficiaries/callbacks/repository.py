@@ -10,10 +10,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, cast, column, func, literal, or_, select, true, update
+from sqlalchemy import String, cast, column, delete, func, literal, or_, select, true, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.beneficiaries.models import DataSharingAgreement, DciDelivery, DciSubscription
@@ -84,6 +85,16 @@ async def record(
     if delivered_at is not None:
         values["delivered_at"] = delivered_at
     await session.execute(update(DciDelivery).where(DciDelivery.id == delivery_id).values(values))
+
+
+async def forget_finished(session: AsyncSession, queued_before: datetime) -> int:
+    """Deletes the callbacks done with (every status but pending) queued before
+    `queued_before`; how many."""
+    statement = delete(DciDelivery).where(
+        DciDelivery.status != "pending", DciDelivery.created_at < queued_before
+    )
+    result: CursorResult[Any] = await session.execute(statement)  # type: ignore[assignment]
+    return result.rowcount or 0
 
 
 async def keep_envelope(

@@ -99,6 +99,18 @@ async def deliver_due(
                 delivered += outcome.delivered
 
 
+async def forget_finished(
+    database: Database, settings: BeneficiariesSettings, *, now: datetime | None = None
+) -> int:
+    """Deletes the callbacks done with that are older than the retention period; how many."""
+    before = (now or datetime.now(UTC)) - timedelta(days=settings.dci_delivery_retention_days)
+    async with database.sessionmaker() as session, session.begin():
+        deleted = await repository.forget_finished(session, before)
+    if deleted:
+        _log.info("old callbacks deleted", count=deleted)
+    return deleted
+
+
 def _refusal(delivery: DciDelivery, agreement: DataSharingAgreement | None) -> str | None:
     """Why the callback may no longer be sent, if it may not."""
     try:

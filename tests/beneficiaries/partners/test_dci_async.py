@@ -19,7 +19,7 @@ from sqlalchemy import delete, select
 
 from services.beneficiaries.app import create_app
 from services.beneficiaries.callbacks import repository as outbox
-from services.beneficiaries.callbacks.worker import callback_client, deliver_due
+from services.beneficiaries.callbacks.worker import callback_client, deliver_due, forget_finished
 from services.beneficiaries.dci import signatures
 from services.beneficiaries.dci.signatures import RegistrySigner
 from services.beneficiaries.models import AuditEvent, DataSharingAgreement, DciDelivery
@@ -299,6 +299,40 @@ async def test_txn_status_answers_the_async_search_by_transaction_correlation_an
     [rejected] = unknown["search_response"]
     assert (rejected["reference_id"], rejected["status"]) == ("status-1", "rjct")
     assert rejected["status_reason_code"] == "rjct.reference_id.invalid"
+
+
+async def test_callbacks_done_with_are_deleted_after_the_retention_period_pending_ones_kept(
+    registry: httpx.AsyncClient,
+    registry_app: FastAPI,
+    world: World,
+    tokens: TokenFactory,
+    receiver: CallbackReceiver,
+) -> None:
+    await add_agreement(registry, tokens, callback_uris=[receiver.uri])
+    headers = partner(tokens)
+    answered, waiting = _search(), _search()
+    await registry.post(DCI_ASYNC_SEARCH, json=answered, headers=headers)
+    assert await deliver(registry_app) == 1
+    receiver.control(fail=1)
+    await registry.post(DCI_ASYNC_SEARCH, json=waiting, headers=headers)
+    assert await deliver(registry_app) == 0  # refused once: pending, to be retried
+    database, settings = registry_app.state.database, registry_app.state.settings
+    kept_for = timedelta(days=settings.dci_delivery_retention_days)
+
+    assert await forget_finished(database, settings, now=datetime.now(UTC) + kept_for / 2) == 0
+    assert len(await _deliveries(database)) == 2
+    later = datetime.now(UTC) + kept_for + timedelta(minutes=1)
+    assert await forget_finished(database, settings, now=later) == 1
+    [pending] = await _deliveries(database)
+    assert (pending.status, pending.transaction_id) == (
+        "pending",
+        waiting["message"]["transaction_id"],
+    )
+    # What the deleted callback told the partner is gone: its transaction is unknown now.
+    [gone] = (
+        await _status(registry, headers, "transaction_id", answered["message"]["transaction_id"])
+    )["search_response"]
+    assert gone["status_reason_code"] == "rjct.reference_id.invalid"
 
 
 async def test_txn_status_finds_nothing_of_another_partner_or_of_a_changed_agreement(
