@@ -21,6 +21,7 @@ from shared.http_client import ServiceTokenProvider
 from shared.logs import configure_logging
 from shared.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from shared.problem_docs import document_problems
+from shared.revocations import GatewayRevocations
 from shared.settings import ServiceSettings
 
 LifespanHook = Callable[[FastAPI], Awaitable[None]]
@@ -90,8 +91,10 @@ def create_service_app(
     )
     app.state.settings = settings
     app.state.database = None
-    app.state.token_verifier = token_verifier or token_verifier_for(settings)
     app.state.service_token = service_token_provider_for(settings)
+    app.state.token_verifier = token_verifier or token_verifier_for(
+        settings, app.state.service_token
+    )
     install_error_handlers(app)
     document_problems(app)
     app.add_middleware(
@@ -110,14 +113,26 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
-def token_verifier_for(settings: ServiceSettings) -> TokenVerifier:
+def token_verifier_for(
+    settings: ServiceSettings, service_token: ServiceTokenProvider | None = None
+) -> TokenVerifier:
+    """The service's verifier: keys from the gateway (or configured), and, when the service
+    has a token of its own to ask with, the gateway's list of disabled accounts."""
     common = settings.common
     jwks = orjson.loads(common.jwt_public_jwks) if common.jwt_public_jwks else None
+    revocations = None
+    if service_token is not None:
+        revocations = GatewayRevocations(
+            common.gateway_url.rstrip("/") + "/auth/disabled-accounts",
+            service_token,
+            refresh_seconds=settings.revocation_refresh_seconds,
+        )
     return TokenVerifier(
         issuer=common.jwt_issuer,
         audience=common.jwt_audience,
         jwks=jwks,
         key_source=None if jwks else jwks_over_http(common.jwks_url()),
+        revocations=revocations,
     )
 
 

@@ -2,7 +2,8 @@
 
 Network position grants nothing: every request carries a JWT signed by the gateway, checked
 here for signature (keys from the gateway's JWKS or a configured JWKS), algorithm (from an
-allow-list, and it must match the key's own), audience, issuer and expiry.
+allow-list, and it must match the key's own), audience, issuer and expiry, and refused when
+its account has been disabled since (`Revocations`: the gateway's list of disabled accounts).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, Protocol, get_args
 
 import httpx
 import jwt
@@ -38,6 +39,12 @@ Role = Literal[
 ROLES: tuple[str, ...] = get_args(Role)
 _log = get_logger("inds.auth")
 KeySource = Callable[[], Awaitable[dict[str, Any]]]
+
+
+class Revocations(Protocol):
+    """The accounts whose tokens are refused before they expire (disabled ones)."""
+
+    async def contains(self, subject: str) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -73,8 +80,10 @@ class TokenVerifier:
         leeway_seconds: int = 30,
         cache_size: int = 10_000,
         refresh_interval_seconds: float = 10.0,
+        revocations: Revocations | None = None,
     ) -> None:
         self.issuer = issuer
+        self.revocations = revocations
         self.audience = audience
         self.key_source = key_source
         self.leeway = leeway_seconds
@@ -109,6 +118,12 @@ class TokenVerifier:
                 _log.warning("signing keys could not be refreshed", error=type(exc).__name__)
 
     async def verify(self, token: str) -> Principal:
+        principal = await self._verified(token)
+        if self.revocations is not None and await self.revocations.contains(principal.subject):
+            raise Unauthorized("The token's client or user has been disabled.")
+        return principal
+
+    async def _verified(self, token: str) -> Principal:
         cached = self._cache.get(token)
         now = time.time()
         if cached is not None:

@@ -58,6 +58,9 @@ class ServiceSettings(BaseSettings):
     # The service's own identity when it calls another service through its token.
     client_id: str | None = None
     client_secret: SecretStr | None = None
+    # How often the gateway's list of disabled accounts is read again (with the service's
+    # token): a disabled account's tokens are refused here within about this many seconds.
+    revocation_refresh_seconds: float = Field(default=2.0, gt=0)
     common: CommonSettings = Field(default_factory=CommonSettings)
 
     @model_validator(mode="after")

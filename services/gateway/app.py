@@ -21,10 +21,11 @@ from services.gateway.throttle.service import Throttle
 from services.gateway.tokens.endpoints import admin_router as keys_router
 from services.gateway.tokens.endpoints import router as tokens_router
 from services.gateway.tokens.keys import KeyRing
-from services.gateway.tokens.revocation import DisabledAccounts, RevocationAwareVerifier
+from services.gateway.tokens.revocation import DisabledAccounts
 from services.gateway.tokens.sealing import KeySealer
 from services.gateway.tokens.service import GatewayIdentity
 from shared.app_factory import create_service_app
+from shared.auth import TokenVerifier
 from shared.http_client import create_http_client
 
 DESCRIPTION = """
@@ -93,12 +94,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         await key_ring.load(app.state.database)
         return key_ring.jwks()
 
-    verifier = RevocationAwareVerifier(
-        disabled_accounts,
+    verifier = TokenVerifier(
         issuer=settings.common.jwt_issuer,
         audience=settings.common.jwt_audience,
         key_source=gateway_keys,
         refresh_interval_seconds=1.0,
+        revocations=disabled_accounts,
     )
     runtime.verifier = verifier
     middleware = []
@@ -129,6 +130,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.key_ring = key_ring
+    app.state.disabled_accounts = disabled_accounts
     app.state.throttle = Throttle(settings)
     app.state.proxy = runtime
     app.state.service_specs = ServiceSpecs(settings.upstreams())

@@ -431,3 +431,45 @@ def test_inds_import_finds_the_running_stack_by_itself(stack: RunningStack, tmp_
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"{households} households and" in done.stdout
+
+
+def test_a_disabled_clients_token_is_refused_by_each_service_called_directly(
+    stack: RunningStack,
+) -> None:
+    """Network position grants nothing: a token whose client is disabled is refused by a
+    service called straight on its port, not only by the gateway, within seconds."""
+    admin = stack.headers("admin")
+    body = {"client_id": "e2e-soon-disabled", "name": "Soon disabled", "roles": ["analyst"]}
+    created = httpx.post(f"{stack.url}/api/v1/admin/clients", json=body, headers=admin)
+    assert created.status_code == 201, created.text
+    token = httpx.post(
+        f"{stack.url}/auth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(body["client_id"], created.json()["client_secret"]),
+    ).json()["access_token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    direct = {
+        name: f"{stack.state['processes'][name]['url']}/api/v1/{name}/me" for name in SERVICES
+    }
+    assert all(httpx.get(url, headers=bearer).status_code == 200 for url in direct.values())
+
+    disabled = httpx.post(
+        f"{stack.url}/api/v1/admin/clients/{body['client_id']}/disable", headers=admin
+    )
+    assert disabled.status_code == 200, disabled.text
+    deadline = time.monotonic() + 15  # the services re-read the list every 2 s
+    refused: dict[str, httpx.Response] = {}
+    while len(refused) < len(direct) and time.monotonic() < deadline:
+        for name, url in direct.items():
+            answer = httpx.get(url, headers=bearer)
+            if answer.status_code != 200:
+                refused[name] = answer
+        time.sleep(0.2)
+    assert refused.keys() == direct.keys()
+    for answer in refused.values():
+        assert answer.status_code == 401
+        assert "disabled" in answer.json()["detail"]
+    assert httpx.get(direct["funding"], headers=admin).status_code == 200, "others served"
+    # The list names accounts: only the services read it.
+    listed = httpx.get(f"{stack.url}/auth/disabled-accounts", headers=admin)
+    assert listed.status_code == 403, listed.text

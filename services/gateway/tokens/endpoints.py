@@ -13,7 +13,8 @@ from services.gateway.tokens import service
 from services.gateway.tokens.keys import KeyRing
 from services.gateway.tokens.refresh import RefreshPolicy
 from services.gateway.tokens.repository import all_keys
-from services.gateway.tokens.schemas import SigningKeyInfo, TokenResponse
+from services.gateway.tokens.revocation import DisabledAccounts
+from services.gateway.tokens.schemas import DisabledAccountsList, SigningKeyInfo, TokenResponse
 from services.gateway.tokens.service import OAuthError
 from shared.auth import Principal, require_roles
 from shared.db import Database, DatabaseOf, DbSession
@@ -179,6 +180,20 @@ async def revoke_token(
         )
     await refresh_tokens.sign_out(session, token, address=_client_address(request))
     return Response(status_code=200, headers={"Cache-Control": "no-store"})
+
+
+@router.get(
+    "/auth/disabled-accounts",
+    response_model=DisabledAccountsList,
+    summary="The disabled accounts whose tokens are refused (read by the services)",
+)
+async def disabled_accounts(
+    request: Request, _: Annotated[Principal, Depends(require_roles("service"))]
+) -> DisabledAccountsList:
+    """What each service reads every few seconds, with its own token, to refuse the tokens
+    of accounts disabled since they were issued when it is called directly."""
+    disabled: DisabledAccounts = request.app.state.disabled_accounts
+    return DisabledAccountsList(subjects=sorted(await disabled.subjects()))
 
 
 @router.get("/.well-known/jwks.json", summary="Public keys that verify INDS tokens")

@@ -4,7 +4,9 @@ Access tokens are not looked up (they are signed, and live `token_ttl_seconds`):
 each gateway process keeps the set of disabled accounts, re-read from the database at most
 every `revocation_refresh_seconds`. Disabling an account in one gateway process is so seen
 by all of them within that interval, and a token of that account is refused (401) from then
-on. Re-enabling it makes its unexpired tokens good again.
+on. Re-enabling it makes its unexpired tokens good again. The services read the same list
+from `GET /auth/disabled-accounts` (shared/revocations.py) for the calls made to them
+directly.
 """
 
 from __future__ import annotations
@@ -15,9 +17,8 @@ import time
 from sqlalchemy.exc import DBAPIError
 
 from services.gateway.accounts import repository as accounts
-from shared.auth import KeySource, Principal, TokenVerifier
 from shared.db import Database, DatabaseUnreachable
-from shared.errors import DatabaseUnavailable, Unauthorized
+from shared.errors import DatabaseUnavailable
 from shared.logs import get_logger
 
 _log = get_logger("inds.gateway.revocation")
@@ -35,9 +36,13 @@ class DisabledAccounts:
         self._lock = asyncio.Lock()
 
     async def contains(self, subject: str) -> bool:
+        return subject in await self.subjects()
+
+    async def subjects(self) -> frozenset[str]:
+        """The disabled accounts' token subjects (`client:...`, `user:...`)."""
         if time.monotonic() - self._tried_at >= self.refresh_seconds:
             await self._reload()
-        return subject in self._subjects
+        return self._subjects
 
     async def _reload(self) -> None:
         async with self._lock:
@@ -62,30 +67,3 @@ class DisabledAccounts:
                 return
             self._subjects = subjects
             self._loaded_at = time.monotonic()
-
-
-class RevocationAwareVerifier(TokenVerifier):
-    """The shared verifier, which also refuses a token whose account is disabled."""
-
-    def __init__(
-        self,
-        disabled: DisabledAccounts,
-        *,
-        issuer: str,
-        audience: str,
-        key_source: KeySource,
-        refresh_interval_seconds: float,
-    ) -> None:
-        super().__init__(
-            issuer=issuer,
-            audience=audience,
-            key_source=key_source,
-            refresh_interval_seconds=refresh_interval_seconds,
-        )
-        self.disabled = disabled
-
-    async def verify(self, token: str) -> Principal:
-        principal = await super().verify(token)
-        if await self.disabled.contains(principal.subject):
-            raise Unauthorized("The token's client or user has been disabled.")
-        return principal

@@ -24,3 +24,12 @@ class SigningKeyInfo(BaseModel):
     algorithm: str
     created_at: datetime
     retired_at: datetime | None
+
+
+class DisabledAccountsList(BaseModel):
+    """The accounts whose tokens are refused before they expire."""
+
+    subjects: list[str] = Field(
+        description="Token subjects (`sub`) of the disabled clients and users, "
+        "e.g. `client:wfp-dj`, `user:amina`."
+    )
