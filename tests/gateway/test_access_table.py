@@ -8,7 +8,7 @@ from __future__ import annotations
 from inds.paths import REPO_ROOT
 from services.gateway.access.page import render
 from services.gateway.access.table import BY_KEY
-from tests.support.routes import merged_openapi_operations, served_operations
+from tests.support.routes import merged_openapi, openapi_operations, served_operations
 
 
 def test_every_operation_served_is_in_the_table_with_the_roles_its_endpoint_checks() -> None:
@@ -25,9 +25,18 @@ def test_every_operation_served_is_in_the_table_with_the_roles_its_endpoint_chec
     assert not differ, f"the endpoints check other roles than the table says: {differ}"
 
 
-def test_every_operation_of_the_merged_openapi_document_is_in_the_table() -> None:
-    missing = sorted(merged_openapi_operations() - set(BY_KEY))
+def test_every_operation_of_the_merged_openapi_document_says_who_may_call_it() -> None:
+    documented = openapi_operations(merged_openapi())
+    missing = sorted(set(documented) - set(BY_KEY))
     assert not missing, f"documented but not in the access table: {missing}"
+    households = documented[("GET", "/api/v1/beneficiaries/households")]
+    assert households["x-roles"] == ["admin", "data_manager", "registrar"]
+    assert households["description"].endswith(
+        "**Who may call it**: `admin`, `data_manager`, `registrar` "
+        "(registrar: records in their own regions only)."
+    )
+    token = documented[("POST", "/auth/token")]
+    assert token["x-roles"] == ["public"]
 
 
 def test_the_access_page_is_the_one_the_table_writes() -> None:

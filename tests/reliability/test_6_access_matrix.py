@@ -1,8 +1,8 @@
 """The access matrix, through the real gateway: every operation of the access table
 (`services/gateway/access/table.py`, also docs/access.md) called as every role, and with
 every kind of token a gateway must refuse, gets what the table says — let through, 403 by
-role, 401 without a valid token; a disabled client gets no new token; and the gateway
-documents no operation the table does not know.
+role, 401 without a valid token; a disabled client gets no new token; and the gateway's
+OpenAPI document has no operation the table does not know, each saying who may call it.
 
 What a ministry relies on: nobody does more than their role allows, whatever they send.
 """
@@ -190,12 +190,16 @@ def test_a_disabled_client_gets_no_fresh_token(stack: RunningStack, callers: Cal
     assert "access_token" not in refused.text
 
 
-def test_the_gateway_documents_no_operation_the_table_does_not_know(
+def test_the_gateways_document_says_who_may_call_each_operation_as_the_table_does(
     stack: RunningStack,
 ) -> None:
     document = httpx.get(f"{stack.url}/openapi.json").json()
-    missing = sorted(openapi_operations(document) - set(BY_KEY))
+    documented = openapi_operations(document)
+    missing = sorted(set(documented) - set(BY_KEY))
     assert not missing, f"add them to services/gateway/access/table.py: {missing}"
+    for key, operation in documented.items():
+        allowed = BY_KEY[key].allowed
+        assert operation["x-roles"] == ([allowed] if isinstance(allowed, str) else list(allowed))
     for service in ("beneficiaries", "funding", "indicators"):
         assert any(path.startswith(f"/api/v1/{service}/") for path in document["paths"]), (
             f"the merged document has none of {service}'s operations: is it up?"

@@ -11,6 +11,7 @@ of this test's own (names, identifiers, birth dates and phones nobody else has):
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import string
@@ -23,6 +24,7 @@ import httpx
 import pytest
 
 from services.gateway.access.table import OPERATIONS, Operation
+from tests.beneficiaries.partners.world import predicate, search_message, search_request
 from tests.beneficiaries.payloads import household, member
 from tests.reliability.test_6_access_matrix import REGISTRY, agreement
 from tests.support.access import concrete_path
@@ -388,8 +390,14 @@ def test_an_analyst_never_receives_a_name_an_identifier_a_birth_date_or_a_phone(
 # -- the partner ----------------------------------------------------------------------------
 
 
+@dataclass
+class Partner:
+    id: str
+    client: httpx.Client
+
+
 @pytest.fixture(scope="module")
-def partner(stack: RunningStack) -> Iterator[httpx.Client]:
+def partner(stack: RunningStack) -> Iterator[Partner]:
     admin = stack.headers("admin")
     partner_id = f"access-wfp-{uuid.uuid4().hex[:6]}"
     terms = agreement(
@@ -415,16 +423,17 @@ def partner(stack: RunningStack) -> Iterator[httpx.Client]:
     with httpx.Client(
         base_url=stack.url, headers={"Authorization": f"Bearer {token}"}, timeout=60
     ) as client:
-        yield client
+        yield Partner(partner_id, client)
 
 
 def test_a_partner_gets_only_its_agreements_fields_of_its_agreements_households(
-    partner: httpx.Client, world: World
+    partner: Partner, world: World
 ) -> None:
+    client = partner.client
     shared = world.refugees
     heads_and_children = [p["given_name"] for p in shared.document["members"]]
     for path in ("partner/exports/individuals.jsonl", "partner/exports/households.jsonl"):
-        with partner.stream("GET", f"{REGISTRY}/{path}") as answer:
+        with client.stream("GET", f"{REGISTRY}/{path}") as answer:
             assert answer.status_code == 200, path
             text = answer.read().decode()
         assert any(name in text for name in heads_and_children), f"{path} lacks its households"
@@ -437,8 +446,50 @@ def test_a_partner_gets_only_its_agreements_fields_of_its_agreements_households(
         assert not [v for v in not_allowed if v in text], f"{path}: fields it may not see"
         for other in (world.home, world.elsewhere, world.unconsented):
             assert not other.found_in(text, references=True), f"{path}: outside the agreement"
-    terms = partner.get(f"{REGISTRY}/partner/agreement")
+    terms = client.get(f"{REGISTRY}/partner/agreement")
     assert terms.status_code == 200, terms.text
     # What the registry's staff may read stays theirs.
     for path in ("households", "individuals", "exports/individuals.csv", "stats"):
-        assert partner.get(f"{REGISTRY}/{path}").status_code == 403, path
+        assert client.get(f"{REGISTRY}/{path}").status_code == 403, path
+
+
+def _head(seeded: Seeded, key: str) -> str:
+    return str(seeded.document["members"][0][key])
+
+
+def _search(partner: Partner, query_type: str, query: Any) -> tuple[dict[str, Any], str]:
+    answer = partner.client.post(
+        f"{REGISTRY}/dci/registry/sync/search",
+        json=search_message(search_request(query_type, query), sender_id=partner.id),
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()["message"]["search_response"][0], answer.text
+
+
+def test_a_partners_dci_search_finds_only_its_agreements_people_with_only_its_fields(
+    partner: Partner, world: World
+) -> None:
+    shared = world.refugees
+    given = [p["given_name"] for p in shared.document["members"]]
+    for seeded, found in ((shared, 1), (world.unconsented, 0), (world.elsewhere, 0)):
+        query = [predicate("given_name", "eq", _head(seeded, "given_name"))]
+        response, text = _search(partner, "predicate", query)
+        assert response["status"] == "succ", json.dumps(response)
+        assert response["pagination"]["total_count"] == found, json.dumps(response)
+        told = [v for v in shared.found_in(text, references=True) if v not in given]
+        assert not told, f"fields its agreement does not allow: {told}"
+        for other in (world.home, world.elsewhere, world.unconsented):
+            assert not other.found_in(text, references=True), "outside its agreement"
+    # Nor can it search by what it may not see (an answer's count would tell it).
+    unhcr = next(
+        i["value"]
+        for i in shared.document["members"][0]["identifiers"]
+        if i["type"] == "unhcr_individual"
+    )
+    for query_type, query in (
+        ("idtype-value", {"type": "UNHCR_ID", "value": unhcr}),
+        ("predicate", [predicate("birth_date", "eq", _head(shared, "birth_date"))]),
+    ):
+        response, text = _search(partner, query_type, query)
+        assert response["status"] == "rjct", json.dumps(response)
+        assert not shared.found_in(text, references=True)

@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute
 
 from services.beneficiaries.app import create_app as beneficiaries_app
 from services.funding.app import create_app as funding_app
+from services.gateway.access.openapi import HTTP_METHODS, describe_access
 from services.gateway.access.table import AUTHENTICATED, METRICS, PUBLIC, Operation
 from services.gateway.app import create_app as gateway_app
 from services.gateway.docs.openapi import merge
@@ -24,7 +25,6 @@ BACKENDS: dict[str, Callable[[], FastAPI]] = {
     "funding": funding_app,
     "indicators": indicators_app,
 }
-HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
 
 def _api_routes(routes: Sequence[BaseRoute]) -> Iterator[APIRoute]:
@@ -68,17 +68,18 @@ def served_operations() -> list[Operation]:
     return found
 
 
-def merged_openapi_operations() -> set[tuple[str, str]]:
-    """(method, path) of every operation in the gateway's merged OpenAPI document, built
-    from the apps in this process."""
-    document = merge(gateway_app().openapi(), {n: make().openapi() for n, make in BACKENDS.items()})
-    return openapi_operations(document)
+def merged_openapi() -> dict[str, Any]:
+    """The gateway's merged OpenAPI document as `/openapi.json` serves it, built from the
+    apps in this process."""
+    services = {name: make().openapi() for name, make in BACKENDS.items()}
+    return describe_access(merge(gateway_app().openapi(), services))
 
 
-def openapi_operations(document: dict[str, Any]) -> set[tuple[str, str]]:
+def openapi_operations(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    """(method, path) -> operation, for every operation of an OpenAPI document."""
     return {
-        (method.upper(), path)
+        (method.upper(), path): operation
         for path, item in document["paths"].items()
-        for method in item
+        for method, operation in item.items()
         if method in HTTP_METHODS
     }

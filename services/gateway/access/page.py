@@ -30,7 +30,8 @@ HEADER = """# Who may call what
 Written by `inds access-matrix` from `services/gateway/access/table.py`; do not edit by hand.
 The same table is what the access tests expect of every operation through the gateway,
 for every role, and each endpoint's role check is compared with it: an operation that is
-not in it fails the tests until it is added.
+not in it fails the tests until it is added. The gateway's API document (`/docs`,
+`/openapi.json`) says the same of each operation (its description, and `x-roles`).
 
 ✓: a token with that role is let through; a blank: 403 `forbidden`. A token that is
 missing, expired, signed by a key the gateway never published, unsigned (`alg: none`) or

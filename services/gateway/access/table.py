@@ -1,9 +1,11 @@
 """Who may call what: every operation the gateway serves, and the roles it lets through.
 
-One table, read three ways: `docs/access.md` is written from it (`inds access-matrix`), the
-access tests call every operation through the gateway as every role and expect what it says
-(and fail on an operation the gateway serves that is not in it), and a test checks that each
-endpoint's role dependency (`shared.auth.require_roles`) lets through exactly these roles.
+One table, read four ways: `docs/access.md` is written from it (`inds access-matrix`), the
+merged OpenAPI document (`/docs`) says each operation's roles from it, the gateway forwards
+the services' public operations without a token by it, and the access tests call every
+operation through the gateway as every role and expect what it says (failing on an
+operation the gateway serves that is not in it), after checking that each endpoint's role
+dependency (`shared.auth.require_roles`) lets through exactly these roles.
 A role that passes may still get less than everything: `note` says what limits it further
 (a registrar's regions, a partner's agreement, an analyst's withheld small cells).
 """
