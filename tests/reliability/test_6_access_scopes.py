@@ -53,12 +53,11 @@ class Seeded:
     # The record's and its people's ids and registry number: what links a row to a person.
     references: list[str] = field(default_factory=list)
 
-    @property
-    def personal(self) -> list[str]:
-        return [*self.names, *self.identifiers, *self.birth_dates]
-
-    def found_in(self, text: str, *, references: bool = False) -> list[str]:
-        values = [*self.personal, *(self.references if references else ())]
+    def found_in(self, text: str, *, references: bool = False, dates: bool = True) -> list[str]:
+        """What of this household is in `text`; without `dates` where other people's rows
+        are (thousands of birth dates: some are the same as one of these)."""
+        values = [*self.names, *self.identifiers]
+        values += [*(self.birth_dates if dates else ()), *(self.references if references else ())]
         return [value for value in values if value in text]
 
 
@@ -107,6 +106,10 @@ def _register(
         )
     body = household(people, locality=locality)
     body["consent"]["scope"] = scope
+    # Free text holds what people type: a name, a phone.
+    head = people[0]
+    body["location"]["address"] = f"chez {head['given_name']}, {head['identifiers'][1]['value']}"
+    head["occupation"] = f"works for {people[1]['given_name']}"
     answer = httpx.post(f"{stack.url}{REGISTRY}/households", json=body, headers=manager)
     assert answer.status_code == 201, answer.text
     document = answer.json()
@@ -205,8 +208,8 @@ def test_a_registrars_exports_and_sync_feed_hold_only_their_regions(
         with registrar.stream("GET", f"{REGISTRY}/{path}") as answer:
             assert answer.status_code == 200, path
             text = answer.read().decode()
-        assert not world.elsewhere.found_in(text), f"{path} shows another region"
-        assert not world.refugees.found_in(text), f"{path} shows another region"
+        for away in (world.elsewhere, world.refugees):
+            assert not away.found_in(text, references=True, dates=False), f"{path}: elsewhere"
         if path != "sync/changes":  # the feed's first page may end before today's records
             assert world.home.found_in(text), f"{path} lacks the registrar's own household"
 
