@@ -12,7 +12,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
 
 import httpx
 import jwt
@@ -20,12 +19,21 @@ import pytest
 
 from services.gateway.access.table import BY_KEY, METRICS, OPERATIONS, PUBLIC, Operation
 from shared.auth import ROLES
-from tests.support.access import Answer, GatewaySigner, bad_tokens, call_all, lets_through
+from tests.support.access import (
+    REGISTRY,
+    Answer,
+    GatewaySigner,
+    bad_tokens,
+    call_all,
+    lets_through,
+    new_client,
+    partner_with_agreement,
+    token_of,
+)
 from tests.support.routes import openapi_operations
 from tests.support.stack import RunningStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.reliability]
-REGISTRY = "/api/v1/beneficiaries"
 # /metrics answers its own token, not an access token (tests/shared/test_metrics_access.py).
 CALLED = [operation for operation in OPERATIONS if operation.allowed != METRICS]
 DEMO_CLIENTS = {
@@ -48,57 +56,14 @@ class Callers:
     admin_token: str
 
 
-def _client(stack: RunningStack, admin: dict[str, str], role: str, **fields: object) -> str:
-    client_id = f"access-{role.replace('_', '-')}-{uuid.uuid4().hex[:6]}"
-    body = {"client_id": client_id, "name": client_id, "roles": [role], **fields}
-    answer = httpx.post(f"{stack.url}/api/v1/admin/clients", json=body, headers=admin)
-    assert answer.status_code == 201, answer.text
-    return _token(stack, client_id, answer.json()["client_secret"])
-
-
-def _token(stack: RunningStack, client_id: str, secret: str) -> str:
-    answer = httpx.post(
-        f"{stack.url}/auth/token",
-        data={"grant_type": "client_credentials"},
-        auth=(client_id, secret),
-    )
-    assert answer.status_code == 200, answer.text
-    return str(answer.json()["access_token"])
-
-
-def agreement(partner_id: str, **fields: object) -> dict[str, object]:
-    """An agreement for `partner_id`: refugee households of Obock, their region, the given
-    names of their members and head, and the programmes they are in."""
-    return {
-        "partner_id": partner_id,
-        "purpose": "Access matrix",
-        "legal_basis": "Test protocol",
-        "allowed_fields": ["given_name", "head_given_name", "region_code", "programmes"],
-        "allowed_regions": ["DJ-OB"],
-        "allowed_legal_statuses": ["refugee"],
-        "allowed_query_types": ["predicate", "idtype-value"],
-        "valid_from": (date.today() - timedelta(days=30)).isoformat(),
-        "valid_to": (date.today() + timedelta(days=300)).isoformat(),
-        "daily_request_quota": 100_000,
-        "identifiers": "pseudonymised",
-        **fields,
-    }
-
-
 @pytest.fixture(scope="module")
 def callers(stack: RunningStack) -> Iterator[Callers]:
     admin_token = stack.token("admin")
     admin = {"Authorization": f"Bearer {admin_token}"}
-    manager = stack.headers("demo-data-manager")
     tokens = {role: stack.token(client) for role, client in DEMO_CLIENTS.items()}
-    tokens["service"] = _client(stack, admin, "service")
+    tokens["service"] = new_client(stack, admin, "service")[1]
     for role in ("partner", "system"):
-        partner_id = f"access-{role}-{uuid.uuid4().hex[:6]}"
-        answer = httpx.post(
-            f"{stack.url}{REGISTRY}/agreements", json=agreement(partner_id), headers=manager
-        )
-        assert answer.status_code == 201, answer.text
-        tokens[role] = _client(stack, admin, role, partner_id=partner_id)
+        tokens[role] = partner_with_agreement(stack, admin, role)[1]
     assert set(tokens) == set(ROLES), "a role of shared.auth has no caller in this test"
     yield Callers(
         {role: {"Authorization": f"Bearer {t}"} for role, t in tokens.items()}, admin_token
@@ -177,7 +142,7 @@ def test_a_disabled_client_gets_no_fresh_token(stack: RunningStack, callers: Cal
     )
     assert created.status_code == 201, created.text
     secret = created.json()["client_secret"]
-    _token(stack, client_id, secret)
+    assert token_of(stack, client_id, secret)
     disabled = httpx.post(f"{stack.url}/api/v1/admin/clients/{client_id}/disable", headers=admin)
     assert disabled.status_code == 200, disabled.text
     refused = httpx.post(

@@ -26,8 +26,7 @@ import pytest
 from services.gateway.access.table import OPERATIONS, Operation
 from tests.beneficiaries.partners.world import predicate, search_message, search_request
 from tests.beneficiaries.payloads import household, member
-from tests.reliability.test_6_access_matrix import REGISTRY, agreement
-from tests.support.access import concrete_path
+from tests.support.access import REGISTRY, concrete_path, partner_with_agreement
 from tests.support.stack import RunningStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.reliability]
@@ -172,7 +171,7 @@ def test_a_registrar_reads_nothing_outside_their_regions(
     for resource, query in searches:
         answer = registrar.get(f"{REGISTRY}/{resource}", params=query)
         assert answer.status_code in (200, 403), f"{resource} {query}: {answer.text}"
-        assert not away.found_in(answer.text), f"{resource} {query} shows another region"
+        assert not away.found_in(answer.text, dates=False), f"{resource} {query}: elsewhere"
     # Checking someone for duplicates, or registering them with an identifier a person of
     # another region holds, says nothing of that person the registrar did not send.
     person = away.document["members"][0]
@@ -401,28 +400,7 @@ class Partner:
 
 @pytest.fixture(scope="module")
 def partner(stack: RunningStack) -> Iterator[Partner]:
-    admin = stack.headers("admin")
-    partner_id = f"access-wfp-{uuid.uuid4().hex[:6]}"
-    terms = agreement(
-        partner_id, allowed_fields=["given_name", "head_given_name", "region_code", "programmes"]
-    )
-    manager = stack.headers("demo-data-manager")
-    created = httpx.post(f"{stack.url}{REGISTRY}/agreements", json=terms, headers=manager)
-    assert created.status_code == 201, created.text
-    client_id = partner_id
-    body = {
-        "client_id": client_id,
-        "name": client_id,
-        "roles": ["partner"],
-        "partner_id": partner_id,
-    }
-    answer = httpx.post(f"{stack.url}/api/v1/admin/clients", json=body, headers=admin)
-    assert answer.status_code == 201, answer.text
-    token = httpx.post(
-        f"{stack.url}/auth/token",
-        data={"grant_type": "client_credentials"},
-        auth=(client_id, answer.json()["client_secret"]),
-    ).json()["access_token"]
+    partner_id, token = partner_with_agreement(stack, stack.headers("admin"))
     with httpx.Client(
         base_url=stack.url, headers={"Authorization": f"Bearer {token}"}, timeout=60
     ) as client:

@@ -10,6 +10,7 @@ import json
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,10 @@ from sqlalchemy.engine import make_url
 
 from services.gateway.access.table import AGREEMENT, Operation
 from services.gateway.tokens.sealing import KeySealer
+from tests.support.stack import RunningStack
 from tests.support.tokens import TokenFactory
+
+REGISTRY = "/api/v1/beneficiaries"
 
 # A value for each path parameter: records that do not exist (an allowed caller gets a 404,
 # 422 or 428, never a write), formats that do.
@@ -155,3 +159,60 @@ def bad_tokens(real_token: str, signer: GatewaySigner) -> dict[str, str]:
         "alg none": f"{_segment({**header, 'alg': 'none'})}.{_segment(claims)}.",
         "malformed": "not-a-token",
     }
+
+
+# -- callers --------------------------------------------------------------------------------
+
+
+def token_of(stack: RunningStack, client_id: str, secret: str) -> str:
+    answer = httpx.post(
+        f"{stack.url}/auth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(client_id, secret),
+    )
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["access_token"])
+
+
+def new_client(
+    stack: RunningStack, admin: dict[str, str], role: str, **fields: object
+) -> tuple[str, str]:
+    """A new API client holding `role` alone: its id and a token."""
+    client_id = f"access-{role.replace('_', '-')}-{uuid.uuid4().hex[:6]}"
+    body = {"client_id": client_id, "name": client_id, "roles": [role], **fields}
+    answer = httpx.post(f"{stack.url}/api/v1/admin/clients", json=body, headers=admin)
+    assert answer.status_code == 201, answer.text
+    return client_id, token_of(stack, client_id, answer.json()["client_secret"])
+
+
+def agreement(partner_id: str, **fields: object) -> dict[str, object]:
+    """An agreement for `partner_id`: refugee households of Obock, their region, the given
+    names of their members and head, and the programmes they are in."""
+    return {
+        "partner_id": partner_id,
+        "purpose": "Access matrix",
+        "legal_basis": "Test protocol",
+        "allowed_fields": ["given_name", "head_given_name", "region_code", "programmes"],
+        "allowed_regions": ["DJ-OB"],
+        "allowed_legal_statuses": ["refugee"],
+        "allowed_query_types": ["predicate", "idtype-value"],
+        "valid_from": (date.today() - timedelta(days=30)).isoformat(),
+        "valid_to": (date.today() + timedelta(days=300)).isoformat(),
+        "daily_request_quota": 100_000,
+        "identifiers": "pseudonymised",
+        **fields,
+    }
+
+
+def partner_with_agreement(
+    stack: RunningStack, admin: dict[str, str], role: str = "partner", **terms: object
+) -> tuple[str, str]:
+    """A partner (or `system`) client with an active agreement of its own: its partner id
+    and a token."""
+    partner_id = f"access-{role}-{uuid.uuid4().hex[:6]}"
+    manager = stack.headers("demo-data-manager")
+    answer = httpx.post(
+        f"{stack.url}{REGISTRY}/agreements", json=agreement(partner_id, **terms), headers=manager
+    )
+    assert answer.status_code == 201, answer.text
+    return partner_id, new_client(stack, admin, role, partner_id=partner_id)[1]
