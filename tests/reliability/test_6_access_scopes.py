@@ -474,3 +474,20 @@ def test_a_partners_dci_search_finds_only_its_agreements_people_with_only_its_fi
         response, text = _search(partner, query_type, query)
         assert response["status"] == "rjct", json.dumps(response)
         assert not shared.found_in(text, references=True)
+
+
+def test_a_partner_reads_only_its_own_organisations_funding(stack: RunningStack) -> None:
+    """The demo's WFP client, beside UNICEF and the World Bank: their organisations,
+    projects, agreements and transactions stay theirs."""
+    funding = f"{stack.url}/api/v1/funding"
+    officer, partner = stack.headers("demo-finance-officer"), stack.headers("demo-partner")
+    organisations = httpx.get(f"{funding}/organisations", headers=officer).json()["items"]
+    others = [o for o in organisations if o["partner_id"] not in (None, "wfp")]
+    assert others, "the demo has no other partner to keep apart"
+    theirs = [value for o in others for value in (o["id"], o["iati_identifier"])]
+    for path in ("organisations", "projects", "agreements", "transactions", "iati/activities.xml"):
+        answer = httpx.get(f"{funding}/{path}", headers=partner)
+        assert answer.status_code == 200, path
+        assert not [value for value in theirs if value in answer.text], f"{path}: not its own"
+        everyone = httpx.get(f"{funding}/{path}", headers=officer)
+        assert len(answer.text) < len(everyone.text), f"{path}: as much as finance staff see"
