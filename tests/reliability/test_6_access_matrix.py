@@ -155,6 +155,35 @@ def test_a_disabled_client_gets_no_fresh_token(stack: RunningStack, callers: Cal
     assert "access_token" not in refused.text
 
 
+def test_a_disabled_user_gets_no_fresh_token(stack: RunningStack, callers: Callers) -> None:
+    admin = {"Authorization": f"Bearer {callers.admin_token}"}
+    username, password = f"access-{uuid.uuid4().hex[:6]}", "a field agent's passphrase"
+    created = httpx.post(
+        f"{stack.url}/api/v1/admin/users",
+        json={
+            "username": username,
+            "full_name": "Access Test",
+            "password": password,
+            "roles": ["registrar"],
+            "regions": ["DJ-AS"],
+        },
+        headers=admin,
+    )
+    assert created.status_code == 201, created.text
+    grant = {"grant_type": "password", "username": username, "password": password}
+    signed_in = httpx.post(f"{stack.url}/auth/token", data=grant)
+    assert signed_in.status_code == 200, signed_in.text
+    disabled = httpx.post(f"{stack.url}/api/v1/admin/users/{username}/disable", headers=admin)
+    assert disabled.status_code == 200, disabled.text
+    for again in (
+        grant,
+        {"grant_type": "refresh_token", "refresh_token": signed_in.json()["refresh_token"]},
+    ):
+        refused = httpx.post(f"{stack.url}/auth/token", data=again)
+        assert refused.status_code in (400, 401), refused.text
+        assert "access_token" not in refused.text
+
+
 def test_the_gateways_document_says_who_may_call_each_operation_as_the_table_does(
     stack: RunningStack,
 ) -> None:
