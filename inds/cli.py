@@ -210,6 +210,17 @@ def dictionary() -> None:
     console.print(f"written {target}")
 
 
+@app.command("access-matrix")
+def access_matrix() -> None:
+    """Write docs/access.md from the access table (which roles may call each operation)."""
+    from inds.paths import REPO_ROOT
+    from services.gateway.access.page import render
+
+    target = REPO_ROOT / "docs" / "access.md"
+    target.write_text(render(), encoding="utf-8")
+    console.print(f"written {target}")
+
+
 @app.command("import")
 def import_(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or .xlsx")],

@@ -220,18 +220,24 @@ async def authenticated(
 CurrentPrincipal = Annotated[Principal, Depends(authenticated)]
 
 
-def require_roles(*roles: str) -> Callable[..., Any]:
-    """A dependency that lets through callers holding at least one of `roles`."""
-    unknown = set(roles) - set(ROLES)
-    if unknown:
-        raise ValueError(f"unknown roles: {sorted(unknown)}")
-    allowed = frozenset(roles)
+class RoleCheck:
+    """The dependency letting through callers holding at least one of `roles` (403 for the
+    others); `roles` is read by the access table's test, which checks each endpoint's."""
 
-    async def dependency(principal: CurrentPrincipal) -> Principal:
-        if principal.roles.isdisjoint(allowed):
+    def __init__(self, roles: Iterable[str]) -> None:
+        self.roles = frozenset(roles)
+        unknown = self.roles - set(ROLES)
+        if unknown:
+            raise ValueError(f"unknown roles: {sorted(unknown)}")
+
+    async def __call__(self, principal: CurrentPrincipal) -> Principal:
+        if principal.roles.isdisjoint(self.roles):
             raise Forbidden(
-                "This operation needs one of the roles: " + ", ".join(sorted(allowed)) + "."
+                "This operation needs one of the roles: " + ", ".join(sorted(self.roles)) + "."
             )
         return principal
 
-    return dependency
+
+def require_roles(*roles: str) -> RoleCheck:
+    """A dependency that lets through callers holding at least one of `roles`."""
+    return RoleCheck(roles)

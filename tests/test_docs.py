@@ -13,7 +13,7 @@ def test_the_data_dictionary_is_the_one_the_code_writes() -> None:
 
 def test_the_readme_links_only_docs_that_exist() -> None:
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
-    for name in ("architecture.md", "api-guide.md", "data-dictionary.md"):
+    for name in ("architecture.md", "api-guide.md", "data-dictionary.md", "access.md"):
         assert f"docs/{name}" in readme
         assert (REPO_ROOT / "docs" / name).exists()
     assert "../shared" not in readme, "the README of a clone cannot point outside it"

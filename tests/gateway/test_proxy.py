@@ -183,3 +183,19 @@ def test_the_gateway_drops_idle_service_connections_before_the_service_closes_th
     be closing just as the gateway sends a POST on it (which cannot be retried): an error."""
     service = uvicorn.Config(app="services.beneficiaries.app:create_app")
     assert service.timeout_keep_alive > UPSTREAM_IDLE_SECONDS
+
+
+async def test_only_what_the_access_table_opens_to_all_is_forwarded_without_a_token(
+    gateway: httpx.AsyncClient,
+) -> None:
+    # The registry's DCI signing keys (this upstream has none: its own 404 comes back).
+    keys = await gateway.get("/api/v1/beneficiaries/dci/.well-known/jwks.json")
+    assert keys.status_code == 404, keys.text
+    for method, path in (
+        ("POST", "/api/v1/beneficiaries/dci/.well-known/jwks.json"),
+        ("GET", "/api/v1/beneficiaries/dci/.well-known/jwks.json/x"),
+        ("GET", ECHO),
+    ):
+        refused = await gateway.request(method, path)
+        assert refused.status_code == 401, (method, path)
+        assert "x-upstream" not in refused.headers

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 
+from services.gateway.access.openapi import describe_access
 from services.gateway.docs.openapi import merge
 from shared.errors import NotFound
 
@@ -35,7 +36,7 @@ _ASSET_CACHE = "public, max-age=86400"
 async def openapi(request: Request) -> dict[str, Any]:
     app = request.app
     services = await app.state.service_specs.get(app.state.http)
-    return merge(app.openapi(), services)
+    return describe_access(merge(app.openapi(), services))
 
 
 @router.get("/docs")

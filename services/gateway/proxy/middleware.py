@@ -1,6 +1,7 @@
-"""The gateway's front door: `/api/v1/<service>/...` is authenticated, rate-limited and
-forwarded here, before any FastAPI routing; everything else goes on to the gateway's own
-endpoints, rate-limited by caller."""
+"""The gateway's front door: `/api/v1/<service>/...` is authenticated (but for what the
+access table opens to all: the registry's DCI signing keys), rate-limited and forwarded
+here, before any FastAPI routing; everything else goes on to the gateway's own endpoints,
+rate-limited by caller."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from services.gateway.access.table import is_public
 from services.gateway.config import GatewaySettings
 from services.gateway.proxy.forwarder import Forwarder
 from services.gateway.proxy.ratelimit import TokenBuckets
@@ -66,11 +68,13 @@ class ProxyMiddleware:
             return
 
         scope["inds.route"] = route.prefix + "/*"
-        try:
-            subject = await self._authenticate(scope)
-        except ProblemError as problem:
-            await _reply(scope, receive, send, problem)
-            return
+        subject = None  # an operation the access table opens to all: by caller, if known
+        if not is_public(scope["method"], path):
+            try:
+                subject = await self._authenticate(scope)
+            except ProblemError as problem:
+                await _reply(scope, receive, send, problem)
+                return
         if not await self._within_rate(scope, receive, send, subject):
             return
         await self.runtime.forwarder.forward(

@@ -1,0 +1,1 @@
+"""The access table: which roles may call which operation, and its rendering."""
