@@ -63,6 +63,12 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("POST", "/auth/token", PUBLIC),
     Operation("POST", "/auth/revoke", PUBLIC),
     Operation("GET", "/.well-known/jwks.json", PUBLIC),
+    Operation(
+        "GET",
+        "/auth/disabled-accounts",
+        ("service",),
+        "the services' own tokens: they refuse these accounts' tokens when called directly",
+    ),
     Operation("POST", "/api/v1/admin/clients", ("admin",)),
     Operation("GET", "/api/v1/admin/clients", ("admin",)),
     Operation("GET", "/api/v1/admin/clients/{client_id}", ("admin",)),
