@@ -3,10 +3,12 @@ processes: what a finance department relies on when several people (or one impat
 click at once.
 
 - 50 approvals at once against an agreement whose funds cover 10 payrolls: exactly 10
-  approved, the others refused with a clear 409, the agreement reserving exactly its funds;
+  approved, the others refused with a clear 409, the agreement reserving exactly its funds,
+  the audit trail holding the 10 approvals and nothing of the refused;
 - two payrolls of one programme and period built at once: no household in both;
 - a provider's report posted several times at once (and once more, its rows in another
-  order): applied once, each household paid once, the ledger moved once.
+  order): applied once, each household paid once, the ledger moved once, each file audited
+  once.
 """
 
 from __future__ import annotations
@@ -66,6 +68,10 @@ async def test_fifty_approvals_at_once_against_funds_for_ten_approve_exactly_ten
         code,
     )
     assert {str(row["id"]) for row in listed} == set(approved)
+    # On the trail: each approval that happened, by its approver; none of those refused.
+    trail = await _audit_rows(desk, "approve", ids)
+    assert sorted(row["resource_id"] for row in trail) == sorted(approved)
+    assert {row["actor"] for row in trail} == {"client:demo-finance-approver"}
 
 
 async def test_two_payrolls_built_at_once_hold_no_household_twice(desk: Desk) -> None:
@@ -147,3 +153,19 @@ async def test_a_report_posted_several_times_at_once_is_applied_once(desk: Desk)
         uuid.UUID(agreement),
     )
     assert expenditure[0][0] == len(households) * BENEFIT, "expenditure recorded once"
+    # On the trail: each report once (the file, and its reordering that changed nothing),
+    # however many times it was posted.
+    reports = {result["report_id"] for result in results}
+    assert len(reports) == 2, summary
+    assert len(await _audit_rows(desk, "reconcile", [cycle_id])) == len(reports)
+
+
+async def _audit_rows(desk: Desk, action: str, cycle_ids: list[str]) -> list[Any]:
+    return await fetch(
+        desk.stack,
+        "funding",
+        "SELECT resource_id::text AS resource_id, actor FROM audit_event"
+        " WHERE action = $1 AND resource_id = ANY($2::uuid[])",
+        action,
+        [uuid.UUID(cycle_id) for cycle_id in cycle_ids],
+    )
