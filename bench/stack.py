@@ -38,21 +38,34 @@ FORMULA = {
 
 
 @contextmanager
-def bench_stack(**extra_env: str) -> Iterator[Stack]:
-    """The stack, started; stopped and its folder removed when the block ends (a benchmark
-    stopped with SIGTERM included)."""
+def bench_stack(*, demo: bool = False, **extra_env: str) -> Iterator[Stack]:
+    """The stack, started (`demo`: with `inds up --demo`'s clients, registry and funding);
+    stopped and its folder removed when the block ends (a benchmark stopped with SIGTERM
+    included)."""
     env = {
         "INDS_GATEWAY_RATE_LIMIT_PER_SECOND": "1000000",
         "INDS_GATEWAY_RATE_LIMIT_BURST": "1000000",
         **extra_env,
     }
     with scratch_folder("inds-bench-") as folder:
-        stack = Stack(StackOptions(data_dir=folder, gateway_port=free_port(), extra_env=env))
+        options = StackOptions(data_dir=folder, gateway_port=free_port(), demo=demo, extra_env=env)
+        stack = Stack(options)
         try:
             stack.start()
+            if demo:
+                _load_demo(stack)
             yield stack
         finally:
             stack.stop()
+
+
+def _load_demo(stack: Stack) -> None:
+    from inds.demo import load as load_demo
+    from inds.demo_funding import load as load_funding_demo
+
+    assert stack.server_url is not None
+    load_demo(gateway_url(stack), stack.credentials["admin"], stack.server_url)
+    load_funding_demo(gateway_url(stack), stack.credentials)
 
 
 def gateway_url(stack: Stack) -> str:

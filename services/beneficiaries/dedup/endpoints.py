@@ -25,7 +25,7 @@ router = APIRouter(prefix="/api/v1/beneficiaries", tags=["deduplication"])
 
 @router.post("/dedup/check", response_model=DedupCheckResult)
 async def check_draft(
-    data: DedupCheck, session: DbSession, principal: Staff, settings: Settings
+    data: DedupCheck, session: DbSession, principal: Staff, settings: Settings, audit: Audit
 ) -> DedupCheckResult:
     """Who in the registry these people may already be, before registering them: identifier
     clashes and probable duplicates with their scores and reasons (no names: open a
@@ -33,7 +33,14 @@ async def check_draft(
     their relationships so that a matching spouse or children count. Of a record outside
     your regions you learn only that it exists (`outside_your_regions`): a data manager
     resolves it."""
-    return await service.check_drafts(session, settings, principal, data)
+    result = await service.check_drafts(session, settings, principal, data)
+    # Who matched a name, a birth date or an identifier typed in is a read of them.
+    found = {(c.individual_id, c.household_id) for d in result.results for c in d.candidates}
+    found |= {
+        (c.individual_id, c.household_id) for d in result.results for c in d.identifier_conflicts
+    }
+    await audit.record_reads(principal, "individual", list(found), {"via": "dedup_check"})
+    return result
 
 
 def _read_rows(views: list[DuplicatePairOut]) -> list[tuple[uuid.UUID, uuid.UUID | None]]:

@@ -87,8 +87,13 @@ async def get_import(job_id: uuid.UUID, session: ReadSession, _: Manager) -> Imp
 
 
 @router.get("/{job_id}/errors.csv", summary="Every problem found: row, column, value, message")
-async def import_errors(job_id: uuid.UUID, session: StreamSession, _: Manager) -> StreamingResponse:
+async def import_errors(
+    job_id: uuid.UUID, session: StreamSession, principal: Manager, audit: Audit
+) -> StreamingResponse:
     await service.get(session, job_id)
+    # The rows' values are the people of the file (names, identifiers, birth dates): the
+    # reading is on the audit trail, as a read of the import.
+    await audit.record_reads(principal, "import", [(job_id, None)], {"via": "import_errors"})
 
     async def lines() -> AsyncIterator[bytes]:
         yield csv_line(["row", "column", "value", "message"]).encode("utf-8-sig")
