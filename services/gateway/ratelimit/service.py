@@ -13,7 +13,8 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 
-from sqlalchemy.exc import DBAPIError
+import asyncpg
+from sqlalchemy.exc import SQLAlchemyError
 
 from services.gateway.config import CallerRateLimit
 from services.gateway.ratelimit import repository
@@ -24,6 +25,16 @@ from shared.logs import get_logger
 _log = get_logger("inds.gateway.ratelimit")
 SHARED_RETRY_SECONDS = 1.0
 CALLER_LENGTH = 100  # the column's
+# Down, restarting, a connection lost (the driver's errors: its statements are sent as they
+# are), no connection free in the pool for too long.
+_UNAVAILABLE = (
+    DatabaseUnreachable,
+    SQLAlchemyError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    OSError,
+)
 
 
 class _Allowance:
@@ -66,20 +77,19 @@ class RateLimiter:
             return allowance.local.take(caller)
         try:
             return await self._take_shared(self.database, caller, allowance)
-        except (DatabaseUnreachable, DBAPIError, OSError) as exc:
+        except _UNAVAILABLE as exc:
             self._shared_again_at = time.monotonic() + SHARED_RETRY_SECONDS
             _log.warning("rate limit counted in this process", error=type(exc).__name__)
             return allowance.local.take(caller)
 
     async def _take_shared(self, database: Database, caller: str, allowance: _Allowance) -> float:
-        async with database.reader() as session:
+        async with database.autocommit_driver() as connection:
             allowed, ahead = await repository.take(
-                session, caller, interval=allowance.interval, window=allowance.window
+                connection, caller, interval=allowance.interval, window=allowance.window
             )
             if time.monotonic() - self._swept_at >= self.sweep_seconds:
                 self._swept_at = time.monotonic()
-                await repository.forget_idle(session)
-            await session.commit()  # no round trip outside tests: the reader autocommits
+                await repository.forget_idle(connection)
         if allowed:
             return 0.0
         if ahead is None:  # the row was made by a request that ran at the same moment
