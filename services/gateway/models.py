@@ -149,3 +149,5 @@ class RateLimit(Base):
     # When the caller's allowance is whole again (the GCRA's theoretical arrival time): at
     # most `burst` intervals ahead of now; past, the row is swept.
     full_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # How many requests the last count of this caller's allowed (what the count returns).
+    granted: Mapped[int] = mapped_column(Integer)

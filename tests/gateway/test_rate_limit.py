@@ -8,6 +8,7 @@ import asyncio
 from sqlalchemy import select
 
 from services.gateway.app import create_app
+from services.gateway.config import CallerRateLimit
 from services.gateway.models import RateLimit
 from services.gateway.ratelimit.service import RateLimiter
 from shared.db import Database
@@ -37,6 +38,23 @@ async def test_two_gateway_processes_share_one_callers_limit(
         assert refused.headers["content-type"] == "application/problem+json"
         # The next request is 1,000 s away: the wait is said, not a default second.
         assert int(refused.headers["retry-after"]) > 900
+
+
+async def test_requests_arriving_together_are_counted_together_each_caller_on_its_own(
+    gateway_db: Database,
+) -> None:
+    limiter = RateLimiter(
+        rate_per_second=0.001,
+        burst=10,
+        callers={"client:small": CallerRateLimit(per_second=0.001, burst=3)},
+    )
+    limiter.database = gateway_db
+    callers = ["client:big"] * 25 + ["client:small"] * 25
+    waits = await asyncio.gather(*(limiter.take(caller) for caller in callers))
+    allowed = [caller for caller, wait in zip(callers, waits, strict=True) if wait == 0]
+    assert allowed.count("client:big") == 10
+    assert allowed.count("client:small") == 3
+    assert min(wait for wait in waits if wait > 0) > 900
 
 
 async def test_a_caller_given_an_allowance_of_its_own_is_held_to_it(

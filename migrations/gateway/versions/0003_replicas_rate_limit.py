@@ -24,6 +24,7 @@ def upgrade() -> None:
         "rate_limit",
         sa.Column("caller", sa.String(length=100), nullable=False),
         sa.Column("full_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("granted", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("caller", name=op.f("pk_rate_limit")),
         prefixes=["UNLOGGED"],
     )

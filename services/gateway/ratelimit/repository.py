@@ -1,42 +1,74 @@
-"""The shared rate limit's SQL: one statement per request, one row per recent caller. Run
-on the driver's connection (`Database.autocommit_driver`): each is its own transaction."""
+"""The shared rate limit's SQL: one statement counts what a gateway process has waiting,
+for every caller at once; one row per recent caller. Run on the driver's connection
+(`Database.autocommit_driver`): each statement is its own transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-# GCRA (a token bucket kept as one timestamp): each request moves the caller's `full_at` one
-# interval later (from now, if it had passed); it is allowed while that stays within `window`
-# (the burst's worth of intervals) of now. ON CONFLICT locks the caller's row, so requests of
-# one caller arriving at several gateway processes at once are counted one after another,
-# each against the one before. A refused request leaves the row as it was. The second
-# column, read from the statement's snapshot, is only for `Retry-After`. The database's
-# clock is the one every replica shares.
+# GCRA (a token bucket kept as one timestamp): each allowed request moves the caller's
+# `full_at` one `step` later (from now, if it had passed), and requests are allowed while
+# that stays within `span` (the burst's worth of steps) of now: of `wanted` requests, as many
+# as fit. ON CONFLICT locks each caller's row, so gateway processes counting one caller at
+# once are counted one after another, each against the one before; callers are taken in
+# one order, so two processes never wait for each other's rows crosswise. The database's
+# clock is the one every replica shares. A small epsilon keeps a whole number of steps that
+# float arithmetic would make 2.9999… from rounding down.
 _TAKE = """
-    WITH spent AS (
-        INSERT INTO rate_limit AS r (caller, full_at)
-        VALUES ($1, statement_timestamp() + make_interval(secs => $2))
-        ON CONFLICT (caller) DO UPDATE
-            SET full_at = greatest(r.full_at, statement_timestamp()) + make_interval(secs => $2)
-            WHERE greatest(r.full_at, statement_timestamp()) + make_interval(secs => $2)
-                <= statement_timestamp() + make_interval(secs => $3)
-        RETURNING 1
+    WITH wanted AS (
+        SELECT * FROM unnest($1::text[], $2::int[], $3::float8[], $4::float8[])
+            AS w(caller, requests, step, span)
     )
-    SELECT EXISTS (SELECT FROM spent) AS allowed,
-           (SELECT extract(epoch FROM r.full_at - statement_timestamp())::float8
-              FROM rate_limit r WHERE r.caller = $1) AS ahead
+    INSERT INTO rate_limit AS r (caller, full_at, granted)
+    SELECT w.caller, statement_timestamp() + make_interval(secs => w.step * g.n), g.n
+      FROM wanted w,
+           LATERAL (SELECT least(w.requests, floor(w.span / w.step + 1e-9))::int AS n) g
+     ORDER BY w.caller
+    ON CONFLICT (caller) DO UPDATE SET (full_at, granted) = (
+        SELECT greatest(r.full_at, statement_timestamp()) + make_interval(secs => w.step * g.n),
+               g.n
+          FROM wanted w,
+               LATERAL (
+                   SELECT greatest(0, least(w.requests, floor(
+                       (extract(epoch FROM statement_timestamp()
+                                           - greatest(r.full_at, statement_timestamp()))::float8
+                        + w.span) / w.step + 1e-9)))::int AS n
+               ) g
+         WHERE w.caller = excluded.caller
+    )
+    RETURNING caller, granted, extract(epoch FROM full_at - statement_timestamp())::float8
 """
 # Callers whose allowance is whole again: their row says nothing an absent one does not.
 _FORGET_IDLE = "DELETE FROM rate_limit WHERE full_at < statement_timestamp()"
 
 
-async def take(
-    connection: Any, caller: str, *, interval: float, window: float
-) -> tuple[bool, float | None]:
-    """Spend one request of `caller`'s: whether it is allowed, and (when refused) how many
-    seconds ahead of now its `full_at` was (None: not known)."""
-    row = await connection.fetchrow(_TAKE, caller, interval, window)
-    return bool(row["allowed"]), row["ahead"]
+@dataclass(frozen=True)
+class Wanted:
+    caller: str
+    requests: int
+    step: float  # seconds between two requests on average (1 / rate)
+    span: float  # the burst's worth of steps
+
+
+@dataclass(frozen=True)
+class Granted:
+    requests: int  # of those wanted, how many are allowed (the first ones)
+    ahead: float  # seconds from now to the caller's `full_at`
+
+
+async def take(connection: Any, wanted: Sequence[Wanted]) -> dict[str, Granted]:
+    """Spend the requests `wanted` (one entry per caller), each caller's allowed as far as
+    its allowance goes."""
+    rows = await connection.fetch(
+        _TAKE,
+        [w.caller for w in wanted],
+        [w.requests for w in wanted],
+        [w.step for w in wanted],
+        [w.span for w in wanted],
+    )
+    return {row[0]: Granted(row[1], row[2]) for row in rows}
 
 
 async def forget_idle(connection: Any) -> None:
