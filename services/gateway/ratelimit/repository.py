@@ -41,7 +41,14 @@ _TAKE = """
     RETURNING caller, granted, extract(epoch FROM full_at - statement_timestamp())::float8
 """
 # Callers whose allowance is whole again: their row says nothing an absent one does not.
-_FORGET_IDLE = "DELETE FROM rate_limit WHERE full_at < statement_timestamp()"
+# Rows being counted right now are left for the next sweep (SKIP LOCKED): the sweep never
+# waits, so it can never be one of two statements waiting for each other's rows.
+_FORGET_IDLE = """
+    DELETE FROM rate_limit WHERE caller IN (
+        SELECT caller FROM rate_limit WHERE full_at < statement_timestamp()
+           FOR UPDATE SKIP LOCKED
+    )
+"""
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,7 @@ class RateLimiter:
         self.sweep_seconds = sweep_seconds
         self._shared_again_at = float("-inf")
         self._swept_at = time.monotonic()
-        # The requests waiting for the next statement, by caller; whether one is out.
+        # The requests waiting for the next statement, by caller; the task sending them.
         self._waiting: dict[str, list[asyncio.Future[float]]] = {}
         self._counting: asyncio.Task[None] | None = None
 
@@ -108,8 +108,12 @@ class RateLimiter:
                 except BaseException as exc:  # never leave a request waiting for ever
                     for answers in waiting.values():
                         for answer in answers:
-                            if not answer.done():
+                            if answer.done():
+                                continue
+                            if isinstance(exc, Exception):
                                 answer.set_exception(exc)
+                            else:  # the gateway stopping
+                                answer.cancel()
                     if not isinstance(exc, Exception):
                         raise
         finally:
