@@ -8,6 +8,7 @@ never sees a success for a write that did not land.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -63,6 +64,7 @@ class Database:
             self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
         )
         self._owns_engine = True
+        self._bound: AsyncConnection | None = None
 
     @classmethod
     def bound_to(cls, connection: AsyncConnection) -> Database:
@@ -77,7 +79,26 @@ class Database:
         )
         database.reader = database.sessionmaker
         database._owns_engine = False
+        database._bound = connection
         return database
+
+    @asynccontextmanager
+    async def autocommit_driver(self) -> AsyncIterator[Any]:
+        """An asyncpg connection from the pool, in no transaction (each statement commits
+        on its own), for a statement run on every request: a third of a millisecond of CPU
+        less than an ORM session's. Bound to a test's connection, that one, in its
+        transaction (statements run one at a time on it)."""
+        if self._bound is not None:
+            yield (await self._bound.get_raw_connection()).driver_connection
+            return
+        async with self.engine.connect() as connection:
+            driver: Any = (await connection.get_raw_connection()).driver_connection
+            try:
+                yield driver
+            except BaseException:
+                if driver.is_closed():  # lost (a restart): not back into the pool
+                    await connection.invalidate()
+                raise
 
     async def ping(self) -> None:
         async with self.sessionmaker() as session:

@@ -1,4 +1,5 @@
-"""JSON logs, one object per line, carrying the service and the request id.
+"""JSON logs, one object per line, carrying the service, the process id (a service run as
+several workers logs to one place) and the request id.
 
 Exceptions are logged by type and stack frames only: an exception's message can hold the
 values that caused it (a name, an identifier), and no personal data may reach the logs. For
@@ -8,6 +9,7 @@ the same reason no query string is logged: httpx's request lines are silenced.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import traceback
 from collections.abc import MutableMapping
@@ -34,6 +36,7 @@ def reset_request_service(token: Token[str | None]) -> None:
 
 def _add_context(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     event.setdefault("service", _request_service.get() or _process_service)
+    event.setdefault("pid", os.getpid())
     request_id = current_request_id()
     if request_id:
         event.setdefault("request_id", request_id)

@@ -18,7 +18,7 @@ from inds.embedded_db import EmbeddedPostgres
 from inds.paths import SERVICES
 from shared.db import Database
 from tests.support.databases import migrated_databases
-from tests.support.stack import RunningStack, running_stack
+from tests.support.stack import SUITE_STACK_ENV, RunningStack, running_stack
 from tests.support.tokens import TokenFactory
 
 
@@ -41,9 +41,9 @@ def postgres_url() -> Iterator[str]:
 def stack() -> Iterator[RunningStack]:
     """`inds up --demo` (embedded PostgreSQL, the services and the gateway, each its own
     process), started once for the end-to-end and reliability tests, which each make the
-    data they assert on. Funding runs as two processes, as in production: its payroll
-    builders and approvals really run side by side."""
-    with running_stack(env={"INDS_FUNDING_WORKERS": "2"}) as running:
+    data they assert on. The gateway and funding run as two processes each
+    (`SUITE_STACK_ENV`)."""
+    with running_stack(env=SUITE_STACK_ENV) as running:
         yield running
 
 

@@ -16,7 +16,7 @@ from services.gateway.docs.openapi import ServiceSpecs
 from services.gateway.health import aggregated_health
 from services.gateway.proxy.forwarder import Forwarder
 from services.gateway.proxy.middleware import ProxyMiddleware, ProxyRuntime
-from services.gateway.proxy.ratelimit import TokenBuckets
+from services.gateway.ratelimit.service import RateLimiter
 from services.gateway.throttle.service import Throttle
 from services.gateway.tokens.endpoints import admin_router as keys_router
 from services.gateway.tokens.endpoints import router as tokens_router
@@ -58,14 +58,17 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             retries=settings.upstream_retries,
             max_connections=settings.upstream_max_connections,
         ),
-        buckets=TokenBuckets(
-            rate_per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst
+        limiter=RateLimiter(
+            rate_per_second=settings.rate_limit_per_second,
+            burst=settings.rate_limit_burst,
+            callers=settings.rate_limit_callers,
         ),
     )
 
     async def startup(app: FastAPI) -> None:
         database = app.state.database
         disabled_accounts.database = database
+        runtime.limiter.database = database
         await key_ring.ensure_active_key(database)
         await ensure_accounts(database, settings)
         await runtime.forwarder.start()

@@ -21,6 +21,13 @@ class BootstrapClient(BaseModel):
     name: str | None = None
 
 
+class CallerRateLimit(BaseModel):
+    """A caller's own allowance: `per_second` on average, up to `burst` at once."""
+
+    per_second: float = Field(gt=0)
+    burst: int = Field(ge=1)
+
+
 class GatewaySettings(ServiceSettings):
     model_config = SettingsConfigDict(
         env_prefix="INDS_GATEWAY_", extra="ignore", validate_by_name=True
@@ -70,8 +77,13 @@ class GatewaySettings(ServiceSettings):
     # How long an admin call waits for the registry (checking region codes).
     registry_timeout: float = 5.0
 
-    rate_limit_per_second: float = 50.0
-    rate_limit_burst: int = 200
+    # Requests per caller (a token's subject, or a client address without one), counted
+    # across every gateway process: this many a second on average, up to the burst at once.
+    rate_limit_per_second: float = Field(default=50.0, gt=0)
+    rate_limit_burst: int = Field(default=200, ge=1)
+    # JSON object: callers with an allowance of their own, by subject
+    # (`{"client:partner-x": {"per_second": 5, "burst": 20}}`).
+    rate_limit_callers: dict[str, CallerRateLimit] = {}
     body_limits: dict[str, int] = {
         "/api/v1/beneficiaries/imports": 512 * 1024 * 1024,
         # Partner lists to match (the registry's own limit is 64 MiB, with the envelope).

@@ -130,3 +130,24 @@ class AuthEvent(Base):
     address: Mapped[str | None] = mapped_column(String(64))
     request_id: Mapped[str | None] = mapped_column(String(128))
     detail: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+
+
+class RateLimit(Base):
+    """Each recent caller's place in the rate limit, shared by every gateway process.
+
+    UNLOGGED: a request's row is written without WAL, so its commit does not wait for the
+    disk (an fsync per request would cost more than the request) and it is not copied to
+    standbys. A crash or failover empties the table, which only gives every caller its full
+    burst again. No index but the key: one on `full_at` would turn every request's update
+    from a HOT update into index writes, for a sweep run once a minute."""
+
+    __tablename__ = "rate_limit"
+    __table_args__ = {"prefixes": ["UNLOGGED"]}
+
+    # The token's subject (`client:<id>`, `user:<login>`) or `ip:<address>`.
+    caller: Mapped[str] = mapped_column(String(100), primary_key=True)
+    # When the caller's allowance is whole again (the GCRA's theoretical arrival time): at
+    # most `burst` intervals ahead of now; past, the row is swept.
+    full_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # How many requests the last count of this caller's allowed (what the count returns).
+    granted: Mapped[int] = mapped_column(Integer)

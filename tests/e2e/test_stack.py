@@ -18,7 +18,14 @@ import httpx
 import psutil
 import pytest
 
-from tests.support.stack import INDS, RunningStack, stack_folder, start_stack, stop_stack
+from tests.support.stack import (
+    INDS,
+    SUITE_STACK_ENV,
+    RunningStack,
+    stack_folder,
+    start_stack,
+    stop_stack,
+)
 from tests.support.upstream import free_port
 
 pytestmark = pytest.mark.e2e
@@ -285,9 +292,14 @@ def test_requests_survive_the_database_dropping_every_connection(stack: RunningS
             data={"grant_type": "client_credentials"},
             auth=("admin", stack.credentials["admin"]),
         ).status_code
-        for _ in range(3)
+        for _ in range(5)
     ]
-    assert tokens[0] in (200, 503) and tokens[1:] == [200, 200], "the gateway's connections too"
+    # Each gateway process answers 503 at most the first request that meets its dropped
+    # connections (its pool is then renewed), never a 500.
+    gateway_processes = int(SUITE_STACK_ENV["INDS_GATEWAY_WORKERS"])
+    assert set(tokens) <= {200, 503}, tokens
+    assert tokens.count(503) <= gateway_processes, "the gateway's connections too"
+    assert tokens[-1] == 200, tokens
 
 
 def test_a_field_device_and_a_data_manager_work_through_the_gateway(

@@ -1,6 +1,6 @@
 """The reliability tests run on the suite's real stack (the `stack` fixture of
-tests/conftest.py: `inds up --demo`, funding as two processes); this is a way to look
-straight into a service's database to check what was really kept."""
+tests/conftest.py: `inds up --demo`, the gateway and funding as two processes each); this is
+a way to look straight into a service's database to check what was really kept."""
 
 from __future__ import annotations
 

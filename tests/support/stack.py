@@ -24,6 +24,21 @@ import pytest
 from inds.stack import free_port
 
 INDS = str(Path(sys.executable).parent / "inds")
+# An API client held to a small allowance of its own on the suite's stack (the test firing at
+# it creates it), so that what refills while it fires, on a slow shared machine, stays small
+# next to its burst; every other caller keeps the defaults.
+LIMITED_CLIENT = "limited-client"
+LIMITED_PER_SECOND, LIMITED_BURST = 2.0, 60
+# The suite's stack: the gateway and funding as two processes each, as in production (payroll
+# builders and approvals really run side by side; limits and retries reach processes that
+# share nothing but the database).
+SUITE_STACK_ENV = {
+    "INDS_FUNDING_WORKERS": "2",
+    "INDS_GATEWAY_WORKERS": "2",
+    "INDS_GATEWAY_RATE_LIMIT_CALLERS": json.dumps(
+        {f"client:{LIMITED_CLIENT}": {"per_second": LIMITED_PER_SECOND, "burst": LIMITED_BURST}}
+    ),
+}
 
 
 @dataclass

@@ -12,7 +12,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from services.gateway.access.table import is_public
 from services.gateway.config import GatewaySettings
 from services.gateway.proxy.forwarder import Forwarder
-from services.gateway.proxy.ratelimit import TokenBuckets
+from services.gateway.ratelimit.local import retry_after
+from services.gateway.ratelimit.service import RateLimiter
 from shared.auth import TokenVerifier
 from shared.errors import ProblemError, Unauthorized
 from shared.middleware import by_longest_prefix
@@ -33,7 +34,7 @@ class ProxyRuntime:
 
     settings: GatewaySettings
     forwarder: Forwarder
-    buckets: TokenBuckets
+    limiter: RateLimiter
     verifier: TokenVerifier | None = None
 
     def routes(self) -> list[Route]:
@@ -102,7 +103,7 @@ class ProxyMiddleware:
     ) -> bool:
         if subject is None:
             subject = await self._optional_subject(scope)
-        wait = self.runtime.buckets.take(subject)
+        wait = await self.runtime.limiter.take(subject)
         if wait <= 0:
             return True
         problem = ProblemError(
@@ -110,7 +111,7 @@ class ProxyMiddleware:
             status=429,
             type="rate-limited",
             title="Too many requests",
-            headers={"Retry-After": TokenBuckets.retry_after(wait)},
+            headers={"Retry-After": retry_after(wait)},
         )
         await _reply(scope, receive, send, problem)
         return False

@@ -1,8 +1,6 @@
-"""Per-caller token buckets, in this process's memory.
-
-Several gateway replicas each keep their own buckets, so the effective limit is N times the
-configured one; a shared store (Redis, PostgreSQL) would be the next step for that.
-"""
+"""Per-caller token buckets in this process's memory: what a gateway process limits with
+while the shared limit (PostgreSQL) cannot be reached. Each process counts on its own then,
+so N processes let a caller through N times the configured rate."""
 
 from __future__ import annotations
 
@@ -33,6 +31,7 @@ class TokenBuckets:
             self._buckets.popitem(last=False)
         return wait
 
-    @staticmethod
-    def retry_after(wait: float) -> str:
-        return str(max(1, math.ceil(wait)))
+
+def retry_after(wait: float) -> str:
+    """A `Retry-After` value (whole seconds, at least 1) for a wait in seconds."""
+    return str(max(1, math.ceil(wait)))
