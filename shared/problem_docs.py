@@ -59,7 +59,7 @@ def with_problems(spec: dict[str, Any]) -> dict[str, Any]:
                 continue
             responses = operation.setdefault("responses", {})
             for code, response in responses.items():
-                if code.startswith(("4", "5")):
+                if code.startswith(("4", "5")) and not _own_error_shape(response):
                     response["content"] = _PROBLEM
             if "422" in responses:
                 responses["422"]["description"] = "Invalid request: `errors` names each field."
@@ -71,3 +71,15 @@ def with_problems(spec: dict[str, Any]) -> dict[str, Any]:
         schemas.pop(unused, None)
     schemas["Problem"] = PROBLEM_SCHEMA
     return spec
+
+
+def _own_error_shape(response: dict[str, Any]) -> bool:
+    """An error a route documents with a body of its own (the DCI paths answer the
+    standard's error, not a problem); FastAPI's own 422 is not one."""
+    content = response.get("content") or {}
+    own = [
+        media
+        for media in content.values()
+        if not media.get("schema", {}).get("$ref", "").endswith("/HTTPValidationError")
+    ]
+    return bool(own)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field, StringConstraints
+from pydantic import BeforeValidator, Field, StringConstraints, WithJsonSchema
 
 Code = Annotated[
     str,
@@ -62,9 +62,25 @@ def exact_decimal(value: object) -> object:
     raise ValueError('a whole number, or a decimal written as a string ("0.5")')
 
 
-# A figure of an indicator (a baseline, a target): exact, never a float.
+_FIGURE_DIGITS, _FIGURE_DECIMALS = 24, 6
+_FIGURE_WHOLE = 10 ** (_FIGURE_DIGITS - _FIGURE_DECIMALS) - 1
+# A figure of an indicator (a baseline, a target): exact, never a float. The document says
+# what `exact_decimal` and the digit limits take (a JSON number with decimals is refused).
 Figure = Annotated[
     Decimal,
     BeforeValidator(exact_decimal),
-    Field(max_digits=24, decimal_places=6, description='A whole number or a string ("12.5").'),
+    Field(max_digits=_FIGURE_DIGITS, decimal_places=_FIGURE_DECIMALS),
+    WithJsonSchema(
+        {
+            "description": 'A whole number or a string ("12.5").',
+            "anyOf": [
+                {"type": "integer", "minimum": -_FIGURE_WHOLE, "maximum": _FIGURE_WHOLE},
+                {
+                    "type": "string",
+                    "pattern": rf"^-?\d{{1,{_FIGURE_DIGITS - _FIGURE_DECIMALS}}}"
+                    rf"(\.\d{{1,{_FIGURE_DECIMALS}}})?$",
+                },
+            ],
+        }
+    ),
 ]

@@ -79,8 +79,46 @@ async def dci_error_handler(request: Request, error: Exception) -> Response:
 
 
 _PREFIX, _TAGS = "/api/v1/beneficiaries/dci", ["DCI social registry"]
-router = APIRouter(prefix=_PREFIX, tags=list(_TAGS), route_class=DciRoute)
-async_router = APIRouter(prefix=_PREFIX, tags=list(_TAGS), route_class=DciAsyncRoute)
+_ERROR = {
+    "type": "object",
+    "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+}
+# common/schema/HttpErrorResponse.yaml, and common/response/Response.yaml with `ack_status:
+# ERR` (an asynchronous request refused before it was accepted).
+_HTTP_ERROR = {
+    "title": "DCI HttpErrorResponse",
+    "type": "object",
+    "required": ["errors"],
+    "properties": {"errors": {"type": "array", "items": _ERROR}},
+}
+_ACK_ERROR = {
+    "title": "DCI Response (ack_status ERR)",
+    "type": "object",
+    "required": ["message"],
+    "properties": {"message": {"type": "object", "properties": {"error": _ERROR}}},
+}
+
+
+def _refusals(*shapes: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    """What a refusal on a DCI path looks like: the standard's error from the registry; a
+    problem (RFC 9457) from the gateway in front of it (no token, the service down)."""
+    body = shapes[0] if len(shapes) == 1 else {"anyOf": list(shapes)}
+    content = {
+        "application/json": {"schema": body},
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}},
+    }
+    return {"default": {"description": "Refused: the DCI standard's error.", "content": content}}
+
+
+router = APIRouter(
+    prefix=_PREFIX, tags=list(_TAGS), route_class=DciRoute, responses=_refusals(_HTTP_ERROR)
+)
+async_router = APIRouter(
+    prefix=_PREFIX,
+    tags=list(_TAGS),
+    route_class=DciAsyncRoute,
+    responses=_refusals(_HTTP_ERROR, _ACK_ERROR),
+)
 
 _DOC = (
     "DCI social registry synchronous search. The body is the DCI envelope: `signature`, "
