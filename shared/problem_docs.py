@@ -8,6 +8,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from shared.etag import IF_MATCH
+
 PROBLEM_SCHEMA: dict[str, Any] = {
     "title": "Problem",
     "description": "An error, as RFC 9457 problem details. Some problems add members of "
@@ -58,6 +60,7 @@ def with_problems(spec: dict[str, Any]) -> dict[str, Any]:
             if method not in _METHODS:
                 continue
             responses = operation.setdefault("responses", {})
+            _declare_common_errors(operation, responses)
             for code, response in responses.items():
                 if code.startswith(("4", "5")) and not _own_error_shape(response):
                     response["content"] = _PROBLEM
@@ -71,6 +74,33 @@ def with_problems(spec: dict[str, Any]) -> dict[str, Any]:
         schemas.pop(unused, None)
     schemas["Problem"] = PROBLEM_SCHEMA
     return spec
+
+
+# What any operation behind a token may answer, and one with a record in its path: said on
+# each, so that an integrator (and a generated client) knows them without guessing.
+_AUTH_ERRORS = {
+    "401": "No bearer token, or one that is expired, revoked or signed by another key.",
+    "403": "The token's role, regions or agreement do not allow this.",
+}
+_NOT_FOUND = "No such record (or none the caller may see)."
+_VERSION_ERRORS = {
+    "412": "The record changed since you read it: read it again (the answer has its ETag).",
+    "428": "Send If-Match with the ETag of the version you read (GET it first).",
+}
+
+
+def _declare_common_errors(operation: dict[str, Any], responses: dict[str, Any]) -> None:
+    if _own_error_shape(responses.get("default", {})):
+        return  # a route that documents its own errors (the DCI paths)
+    if operation.get("security"):
+        for code, description in _AUTH_ERRORS.items():
+            responses.setdefault(code, {"description": description})
+    parameters = operation.get("parameters", [])
+    if any(parameter.get("in") == "path" for parameter in parameters):
+        responses.setdefault("404", {"description": _NOT_FOUND})
+    if any(p.get("in") == "header" and p.get("name") == IF_MATCH for p in parameters):
+        for code, description in _VERSION_ERRORS.items():
+            responses.setdefault(code, {"description": description})
 
 
 def _own_error_shape(response: dict[str, Any]) -> bool:

@@ -39,6 +39,22 @@ EXAMPLES = int(os.environ.get("INDS_FUZZ_EXAMPLES", "3"))
 SEED = int(os.environ.get("INDS_FUZZ_SEED", "20261204"))
 ROLES = ("admin", *(client["client_id"] for client in DEMO_CLIENTS))
 
+
+@schemathesis.check
+def declared_status(
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case
+) -> bool | None:
+    """Stricter than status_code_conformance, which any status passes when the operation
+    has a `default` answer (every one here has): the status is one the operation names.
+    An integrator learns from the document that a 404 or a 409 can come, and what it means."""
+    declared = case.operation.definition.raw.get("responses", {})
+    status = str(response.status_code)
+    assert status in declared or f"{status[0]}XX" in declared, (
+        f"{response.status_code} is not among the operation's answers: {sorted(declared)}"
+    )
+    return None
+
+
 # What the document promises about each answer. Left out, as they measure the fuzzer
 # rather than the API:
 # - positive_data_acceptance: a schema-valid request may still name a record that does
@@ -53,6 +69,7 @@ ROLES = ("admin", *(client["client_id"] for client in DEMO_CLIENTS))
 CHECKS = [
     checks.not_a_server_error,
     checks.status_code_conformance,
+    declared_status,
     checks.content_type_conformance,
     checks.response_headers_conformance,
     checks.response_schema_conformance,

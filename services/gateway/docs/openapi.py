@@ -75,6 +75,7 @@ def merge(gateway: dict[str, Any], services: dict[str, dict[str, Any] | None]) -
                 # One operation id in the whole document (generated clients name their
                 # functions after them): a name another service took gets its own prefix.
                 for operation in _operations(item):
+                    _declare_gateway_errors(operation)
                     if "operationId" not in operation:
                         continue
                     if operation["operationId"] in operation_ids:
@@ -95,6 +96,22 @@ def merge(gateway: dict[str, Any], services: dict[str, dict[str, Any] | None]) -
             + ".**"
         )
     return merged
+
+
+# What the gateway itself answers on any proxied path, as problem details.
+_GATEWAY_ERRORS = {
+    "429": "Too many requests from this client: wait as long as Retry-After says.",
+    "502": "The service answered with something that is not HTTP.",
+    "503": "The service cannot be reached, or is not ready: retry later.",
+    "504": "The service did not answer in time: the request may or may not have been done.",
+}
+_PROBLEM = {"application/problem+json": {"schema": {"$ref": _REF_PREFIX + "Problem"}}}
+
+
+def _declare_gateway_errors(operation: dict[str, Any]) -> None:
+    responses = operation.setdefault("responses", {})
+    for code, description in _GATEWAY_ERRORS.items():
+        responses.setdefault(code, {"description": description, "content": _PROBLEM})
 
 
 def _clashing_names(own: dict[str, Any], taken: dict[str, Any], service: str) -> dict[str, str]:
