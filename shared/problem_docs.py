@@ -83,6 +83,8 @@ _AUTH_ERRORS = {
     "403": "The token's role, regions or agreement do not allow this.",
 }
 _NOT_FOUND = "No such record (or none the caller may see)."
+_UNREADABLE_BODY = "The body is not valid JSON (or not a readable form)."
+_BAD_CURSOR = "The cursor is not one this API issued."
 _VERSION_ERRORS = {
     "412": "The record changed since you read it: read it again (the answer has its ETag).",
     "428": "Send If-Match with the ETag of the version you read (GET it first).",
@@ -92,15 +94,30 @@ _VERSION_ERRORS = {
 def _declare_common_errors(operation: dict[str, Any], responses: dict[str, Any]) -> None:
     if _own_error_shape(responses.get("default", {})):
         return  # a route that documents its own errors (the DCI paths)
+    bad_request = [
+        text
+        for present, text in (
+            ("requestBody" in operation, _UNREADABLE_BODY),
+            (_has_parameter(operation, "query", "cursor"), _BAD_CURSOR),
+        )
+        if present
+    ]
+    if bad_request:
+        responses.setdefault("400", {"description": " ".join(bad_request)})
     if operation.get("security"):
         for code, description in _AUTH_ERRORS.items():
             responses.setdefault(code, {"description": description})
-    parameters = operation.get("parameters", [])
-    if any(parameter.get("in") == "path" for parameter in parameters):
+    if any(parameter.get("in") == "path" for parameter in operation.get("parameters", [])):
         responses.setdefault("404", {"description": _NOT_FOUND})
-    if any(p.get("in") == "header" and p.get("name") == IF_MATCH for p in parameters):
+    if _has_parameter(operation, "header", IF_MATCH):
         for code, description in _VERSION_ERRORS.items():
             responses.setdefault(code, {"description": description})
+
+
+def _has_parameter(operation: dict[str, Any], where: str, name: str) -> bool:
+    return any(
+        p.get("in") == where and p.get("name") == name for p in operation.get("parameters", [])
+    )
 
 
 def _own_error_shape(response: dict[str, Any]) -> bool:

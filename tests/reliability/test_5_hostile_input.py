@@ -171,7 +171,13 @@ def _fuzz(
         except (FailureGroup, Failure) as caught:
             failures = caught.exceptions if isinstance(caught, FailureGroup) else (caught,)
             findings.extend(
-                Finding(f.title, case.operation.label, role, response.status_code, f.message)
+                Finding(
+                    f.title,
+                    case.operation.label,
+                    role,
+                    response.status_code,
+                    f"{f.message}\n{case.as_curl_command()}\n{response.text[:300]}",
+                )
                 for f in failures
             )
 
