@@ -62,25 +62,28 @@ def exact_decimal(value: object) -> object:
     raise ValueError('a whole number, or a decimal written as a string ("0.5")')
 
 
-_FIGURE_DIGITS, _FIGURE_DECIMALS = 24, 6
-_FIGURE_WHOLE = 10 ** (_FIGURE_DIGITS - _FIGURE_DECIMALS) - 1
-# A figure of an indicator (a baseline, a target): exact, never a float. The document says
-# what `exact_decimal` and the digit limits take (a JSON number with decimals is refused).
+def exact_decimal_schema(
+    digits: int, decimals: int, description: str, *, positive: bool = False
+) -> WithJsonSchema:
+    """What `exact_decimal` and the digit limits take, for the document: a whole number,
+    or a decimal written as a string (a JSON number with decimals is refused)."""
+    whole = 10 ** (digits - decimals) - 1
+    sign = "" if positive else "-?"
+    lowest = 1 if positive else -whole
+    integer = {"type": "integer", "minimum": lowest, "maximum": whole}
+    text = rf"^{sign}\d{{1,{digits - decimals}}}(\.\d{{1,{decimals}}})?$"
+    return WithJsonSchema(
+        {
+            "description": description,
+            "anyOf": [integer, {"type": "string", "pattern": text}],
+        }
+    )
+
+
+# A figure of an indicator (a baseline, a target): exact, never a float.
 Figure = Annotated[
     Decimal,
     BeforeValidator(exact_decimal),
-    Field(max_digits=_FIGURE_DIGITS, decimal_places=_FIGURE_DECIMALS),
-    WithJsonSchema(
-        {
-            "description": 'A whole number or a string ("12.5").',
-            "anyOf": [
-                {"type": "integer", "minimum": -_FIGURE_WHOLE, "maximum": _FIGURE_WHOLE},
-                {
-                    "type": "string",
-                    "pattern": rf"^-?\d{{1,{_FIGURE_DIGITS - _FIGURE_DECIMALS}}}"
-                    rf"(\.\d{{1,{_FIGURE_DECIMALS}}})?$",
-                },
-            ],
-        }
-    ),
+    Field(max_digits=24, decimal_places=6),
+    exact_decimal_schema(24, 6, 'A whole number or a string ("12.5").'),
 ]
