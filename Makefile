@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint bench soak clean
+.PHONY: run test install lint bench soak fuzz clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -22,6 +22,14 @@ run: $(STAMP)
 ## Run the whole test suite against a real PostgreSQL (embedded unless INDS_TEST_DATABASE_URL).
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## Hostile input, longer than CI's run: 50 requests per operation and role, a new seed each
+## time (the test prints it; INDS_FUZZ_SEED=<it> repeats a run): make fuzz [INDS_FUZZ_EXAMPLES=200]
+INDS_FUZZ_EXAMPLES ?= 50
+fuzz: $(STAMP)
+	INDS_FUZZ_EXAMPLES=$(INDS_FUZZ_EXAMPLES) INDS_FUZZ_SEED=$${INDS_FUZZ_SEED:-$$(date +%s)} \
+		$(BIN)/pytest tests/reliability/test_5_hostile_input.py -s -p no:cacheprovider \
+		-o timeout=0 $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -13,10 +13,11 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Response
 
+IF_MATCH = "If-Match"
 IfMatchHeader = Annotated[
     str | None,
     Header(
-        alias="If-Match",
+        alias=IF_MATCH,
         description='The `ETag` of the version you read, e.g. `"v3"` (one tag).',
     ),
 ]

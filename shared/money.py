@@ -111,6 +111,8 @@ _AMOUNT_HELP = (
     "1234 for 12.34 USD."
 )
 _CURRENCY_HELP = "ISO 4217 currency code, such as DJF or USD."
+# What the document says of a currency: exactly the codes `validate_currency` takes.
+_CURRENCY_SCHEMA = {"type": "string", "enum": sorted(_PAYABLE), "description": _CURRENCY_HELP}
 _CODE = re.compile(r"[A-Z]{3}")
 _PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
@@ -374,7 +376,7 @@ PositiveMoney = Annotated[Money, _AmountBounds("PositiveMoney", gt=0)]
 CurrencyCode = Annotated[
     str,
     AfterValidator(validate_currency),
-    WithJsonSchema({"type": "string", "pattern": "^[A-Z]{3}$", "description": _CURRENCY_HELP}),
+    WithJsonSchema(_CURRENCY_SCHEMA),
 ]
 
 
@@ -431,7 +433,7 @@ def _describe(schema: CoreSchema, handler: GetJsonSchemaHandler, text: str) -> J
     target["description"] = text
     properties = target["properties"]
     properties["amount_minor"]["description"] = _AMOUNT_HELP
-    properties["currency"].update(pattern="^[A-Z]{3}$", description=_CURRENCY_HELP)
+    properties["currency"] = dict(_CURRENCY_SCHEMA)
     return json_schema
 
 

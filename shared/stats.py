@@ -5,11 +5,19 @@ dimensions and SQL; the rules for naming them are one."""
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from shared.money import validate_currency
 
 LIST_HELP = "One or more values, repeated or comma-separated."
+# A list parameter, its values documented as `distinct` and `check_dimensions` take them:
+# none empty (`x=a,` is refused). Said in the document only, so that the refusal still
+# names the parameter (query.region), not an item's position in it (query.region.1).
+QueryValues = Annotated[
+    list[str], Field(json_schema_extra={"items": {"type": "string", "minLength": 1}})
+]
 
 
 def split_values(value: Any) -> Any:

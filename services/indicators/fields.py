@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field, StringConstraints
+from pydantic import BeforeValidator, Field, StringConstraints, WithJsonSchema
 
 Code = Annotated[
     str,
@@ -62,9 +62,28 @@ def exact_decimal(value: object) -> object:
     raise ValueError('a whole number, or a decimal written as a string ("0.5")')
 
 
+def exact_decimal_schema(
+    digits: int, decimals: int, description: str, *, positive: bool = False
+) -> WithJsonSchema:
+    """What `exact_decimal` and the digit limits take, for the document: a whole number,
+    or a decimal written as a string (a JSON number with decimals is refused)."""
+    whole = 10 ** (digits - decimals) - 1
+    sign = "" if positive else "-?"
+    lowest = 1 if positive else -whole
+    integer = {"type": "integer", "minimum": lowest, "maximum": whole}
+    text = rf"^{sign}\d{{1,{digits - decimals}}}(\.\d{{1,{decimals}}})?$"
+    return WithJsonSchema(
+        {
+            "description": description,
+            "anyOf": [integer, {"type": "string", "pattern": text}],
+        }
+    )
+
+
 # A figure of an indicator (a baseline, a target): exact, never a float.
 Figure = Annotated[
     Decimal,
     BeforeValidator(exact_decimal),
-    Field(max_digits=24, decimal_places=6, description='A whole number or a string ("12.5").'),
+    Field(max_digits=24, decimal_places=6),
+    exact_decimal_schema(24, 6, 'A whole number or a string ("12.5").'),
 ]

@@ -56,3 +56,18 @@ async def test_a_new_locality_can_be_added_without_code(
         headers=as_role(tokens, "registrar"),
     )
     assert registrar.status_code == 403
+
+
+async def test_an_area_code_longer_than_the_registry_keeps_is_a_422(
+    registry: httpx.AsyncClient, tokens: TokenFactory
+) -> None:
+    """Found by the fuzzer: the code's pattern allows 53 characters, the registry keeps 40;
+    a longer one was a 500."""
+    code = "DJ-" + "-".join(["A" * 16] * 3)
+    answer = await registry.post(
+        f"{BASE}/admin-areas",
+        json={"code": code, "name": "Long", "level": 1},
+        headers=as_role(tokens, "data_manager"),
+    )
+    assert answer.status_code == 422, answer.text
+    assert [e["path"] for e in answer.json()["errors"]] == ["body.code"]

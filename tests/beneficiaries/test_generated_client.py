@@ -20,9 +20,12 @@ from tests.beneficiaries.payloads import household
 from tests.support.tokens import TokenFactory
 
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"
-# The generator has no type for JSON Lines (the enrollment stream): handed over as bytes.
+# The generator has no type for JSON Lines (the enrollment stream) nor for an Excel file
+# (the import template, a match report): handed over as bytes.
 CONFIG = (
     "post_hooks: []\ncontent_type_overrides:\n  application/x-ndjson: application/octet-stream\n"
+    "  application/vnd.openxmlformats-officedocument.spreadsheetml.sheet:"
+    " application/octet-stream\n"
 )
 
 

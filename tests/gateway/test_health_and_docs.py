@@ -83,6 +83,41 @@ def test_merge_renames_clashing_schemas_and_rewrites_references() -> None:
     assert gateway["components"]["schemas"].keys() == {"Page"}, "the input is not modified"
 
 
+def test_merge_keeps_a_schema_that_refers_to_another_services_namesake() -> None:
+    """Both services have a `Catalog` listing `Measure`s of their own shape: the second
+    service's `Catalog` (the same text, but its `Measure` renamed) must not replace the
+    first's, whose operations would then be documented with the other's measures."""
+
+    def service(path: str, measure: dict) -> dict:
+        catalog = {"$ref": "#/components/schemas/Catalog"}
+        return {
+            "paths": {
+                path: {"get": {"responses": {"200": {"content": {"a": {"schema": catalog}}}}}}
+            },
+            "components": {
+                "schemas": {
+                    "Catalog": {"items": {"$ref": "#/components/schemas/Measure"}},
+                    "Measure": measure,
+                }
+            },
+        }
+
+    merged = merge(
+        {"openapi": "3.1.0", "info": {"title": "g", "version": "1"}, "paths": {}},
+        {
+            "beneficiaries": service("/api/v1/beneficiaries/stats", {"title": "households"}),
+            "funding": service("/api/v1/funding/stats", {"title": "payments"}),
+        },
+    )
+    schemas = merged["components"]["schemas"]
+    assert schemas["Catalog"]["items"] == {"$ref": "#/components/schemas/Measure"}
+    assert schemas["Measure"] == {"title": "households"}
+    assert schemas["FundingCatalog"]["items"] == {"$ref": "#/components/schemas/FundingMeasure"}
+    assert schemas["FundingMeasure"] == {"title": "payments"}
+    funding = merged["paths"]["/api/v1/funding/stats"]["get"]["responses"]["200"]
+    assert funding["content"]["a"]["schema"] == {"$ref": "#/components/schemas/FundingCatalog"}
+
+
 def test_merge_keeps_operation_ids_unique_across_services() -> None:
     def service(path: str) -> dict:
         return {"paths": {path: {"get": {"operationId": "get_statistics"}}}}

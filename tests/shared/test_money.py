@@ -25,6 +25,7 @@ from shared.money import (
     decimal_to_minor,
     minor_to_decimal,
     minor_units,
+    validate_currency,
 )
 
 NBSP, NNBSP = "\u00a0", "\u202f"  # CLDR's French spaces: before the symbol, between groups
@@ -283,7 +284,11 @@ def test_the_json_schema_tells_clients_the_shape() -> None:
     assert money["additionalProperties"] is False
     assert money["properties"]["amount_minor"]["type"] == "integer"
     assert money["properties"]["amount_minor"]["minimum"] == 0
-    assert money["properties"]["currency"]["pattern"] == "^[A-Z]{3}$"
+    # The codes an amount may be in, exactly: a client learns them from the document.
+    currencies = money["properties"]["currency"]["enum"]
+    assert {"DJF", "USD", "EUR"} <= set(currencies)
+    assert all(validate_currency(code) == code for code in currencies)
+    assert "XXX" not in currencies, "ISO's 'no currency' is no currency to pay in"
 
 
 async def test_an_endpoint_answers_a_bad_amount_with_a_422_naming_the_field() -> None:

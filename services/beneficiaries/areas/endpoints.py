@@ -24,7 +24,12 @@ async def list_admin_areas(
     return [AdminArea.model_validate(area) for area in areas]
 
 
-@router.post("", response_model=AdminArea, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=AdminArea,
+    status_code=status.HTTP_201_CREATED,
+    responses={409: {"description": "An area with this code exists"}},
+)
 async def add_admin_area(
     data: AdminAreaCreate,
     session: DbSession,

@@ -7,7 +7,12 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from services.beneficiaries.vocabulary import Area
 from shared.schemas import InputModel
 
-AreaCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,16}){1,3}$")]
+# At most the column's 40 characters (the pattern alone allows 53: a longer code was a 500).
+AREA_CODE_LENGTH = 40
+AreaCode = Annotated[
+    str,
+    StringConstraints(max_length=AREA_CODE_LENGTH, pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,16}){1,3}$"),
+]
 
 
 class AdminAreaCreate(InputModel):

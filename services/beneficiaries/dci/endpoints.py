@@ -15,6 +15,7 @@ import orjson
 from fastapi import APIRouter, Body, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 
 from services.beneficiaries.context import Settings
 from services.beneficiaries.dci import asynchronous, codes, service, subscriptions, transactions
@@ -79,8 +80,50 @@ async def dci_error_handler(request: Request, error: Exception) -> Response:
 
 
 _PREFIX, _TAGS = "/api/v1/beneficiaries/dci", ["DCI social registry"]
-router = APIRouter(prefix=_PREFIX, tags=list(_TAGS), route_class=DciRoute)
-async_router = APIRouter(prefix=_PREFIX, tags=list(_TAGS), route_class=DciAsyncRoute)
+
+
+class DciErrorItem(BaseModel):
+    code: str
+    message: str
+
+
+class DciHttpErrorResponse(BaseModel):
+    """common/schema/HttpErrorResponse.yaml: a request refused at the transport level."""
+
+    errors: list[DciErrorItem]
+
+
+class DciRefusalAck(BaseModel):
+    """common/response/Response.yaml with `ack_status: ERR`: an asynchronous request
+    refused before it was accepted."""
+
+    message: dict[str, Any]
+
+
+def _refusals(body: Any) -> dict[int | str, dict[str, Any]]:
+    """What a refusal on a DCI path looks like: the standard's error from the registry; a
+    problem (RFC 9457) from the gateway in front of it (no token, the service down)."""
+    problem = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    refused = {
+        "description": "Refused: the DCI standard's error.",
+        "model": body,
+        "content": {"application/problem+json": problem},
+    }
+    return {status: refused for status in codes.ERROR_CODE_BY_STATUS} | {"default": refused}
+
+
+router = APIRouter(
+    prefix=_PREFIX,
+    tags=list(_TAGS),
+    route_class=DciRoute,
+    responses=_refusals(DciHttpErrorResponse),
+)
+async_router = APIRouter(
+    prefix=_PREFIX,
+    tags=list(_TAGS),
+    route_class=DciAsyncRoute,
+    responses=_refusals(DciHttpErrorResponse | DciRefusalAck),
+)
 
 _DOC = (
     "DCI social registry synchronous search. The body is the DCI envelope: `signature`, "

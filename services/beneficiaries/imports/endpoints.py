@@ -15,6 +15,7 @@ from services.beneficiaries.imports import repository, service
 from services.beneficiaries.imports.schemas import ImportJob
 from services.beneficiaries.imports.templates import template_csv, template_xlsx
 from shared.db import DbSession, ReadSession, StreamSession
+from shared.downloads import file_answer
 from shared.pagination import Page, PageParams, page_params
 from shared.spreadsheet import csv_line
 
@@ -23,7 +24,11 @@ CHUNK = 1024 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@router.get("/template.csv", summary="The import template (CSV)")
+@router.get(
+    "/template.csv",
+    summary="The import template (CSV)",
+    **file_answer("text/csv", "The template's header row."),
+)
 async def csv_template(_: Manager) -> Response:
     return Response(
         template_csv(),
@@ -32,7 +37,11 @@ async def csv_template(_: Manager) -> Response:
     )
 
 
-@router.get("/template.xlsx", summary="The import template (Excel, with a column guide)")
+@router.get(
+    "/template.xlsx",
+    summary="The import template (Excel, with a column guide)",
+    **file_answer(XLSX, "The template, with a sheet that explains each column."),
+)
 async def xlsx_template(_: Manager) -> Response:
     return Response(
         template_xlsx(),
@@ -86,7 +95,11 @@ async def get_import(job_id: uuid.UUID, session: ReadSession, _: Manager) -> Imp
     return ImportJob.model_validate(await service.get(session, job_id))
 
 
-@router.get("/{job_id}/errors.csv", summary="Every problem found: row, column, value, message")
+@router.get(
+    "/{job_id}/errors.csv",
+    summary="Every problem found: row, column, value, message",
+    **file_answer("text/csv", "One line for each problem."),
+)
 async def import_errors(
     job_id: uuid.UUID, session: StreamSession, principal: Manager, audit: Audit
 ) -> StreamingResponse:

@@ -17,6 +17,7 @@ from services.beneficiaries.matches.schemas import MatchJob, MatchReport, MatchR
 from services.beneficiaries.partners.scope import PARTNER_ROLES, PartnerAccess, open_access
 from shared.auth import Principal, require_roles
 from shared.db import DbSession
+from shared.downloads import file_answer
 from shared.errors import Conflict
 from shared.pagination import Page, PageParams, page_params
 from shared.spreadsheet import csv_line
@@ -159,7 +160,11 @@ async def match_report(
     return MatchReport(job=job, rows=rows)
 
 
-@router.get("/{job_id}/report.csv", summary="The match report as CSV")
+@router.get(
+    "/{job_id}/report.csv",
+    summary="The match report as CSV",
+    **file_answer("text/csv", "One line a row of the list."),
+)
 async def match_report_csv(
     job_id: uuid.UUID, session: DbSession, caller: Matcher, audit: Audit
 ) -> Response:
@@ -178,7 +183,11 @@ async def match_report_csv(
     )
 
 
-@router.get("/{job_id}/report.xlsx", summary="The match report as XLSX")
+@router.get(
+    "/{job_id}/report.xlsx",
+    summary="The match report as XLSX",
+    **file_answer(XLSX_MEDIA_TYPE, "One sheet, one line a row of the list."),
+)
 async def match_report_xlsx(
     job_id: uuid.UUID, session: DbSession, caller: Matcher, audit: Audit
 ) -> Response:

@@ -125,7 +125,11 @@ async def agreement_usage(
     return await service.usage(session, agreement_id, since, until)
 
 
-@router.post("/pseudonyms/resolve", response_model=ResolvedPseudonym)
+@router.post(
+    "/pseudonyms/resolve",
+    response_model=ResolvedPseudonym,
+    responses={404: {"description": "No such pseudonym for this agreement"}},
+)
 async def resolve_pseudonym(
     data: PseudonymResolve,
     session: DbSession,

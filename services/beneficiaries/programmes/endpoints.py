@@ -72,7 +72,12 @@ def enrollment_view(enrollment: EnrollmentRow, code: str) -> Enrollment:
 # Programmes
 
 
-@router.post("/programmes", status_code=status.HTTP_201_CREATED, response_model=Programme)
+@router.post(
+    "/programmes",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Programme,
+    responses={409: {"description": "A programme with this code exists"}},
+)
 async def create_programme(
     data: ProgrammeCreate,
     response: Response,

@@ -62,7 +62,12 @@ def _clean_name(value: str) -> str:
     return value
 
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_clean_name)]
+Name = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=100),
+    AfterValidator(_clean_name),
+    Field(json_schema_extra={"pattern": _NAME_CHARACTERS.pattern}),
+]
 
 
 def _not_future(value: date) -> date:

@@ -18,7 +18,7 @@ from services.beneficiaries.stats.catalog import (
 )
 from shared.disclosure import DisclosureControl, DisclosureRule
 from shared.schemas import InputModel
-from shared.stats import LIST_HELP, check_dimensions, distinct, split_values
+from shared.stats import LIST_HELP, QueryValues, check_dimensions, distinct, split_values
 
 FilterValue = list[str] | bool | int | date
 DimensionValue = str | bool | None
@@ -26,7 +26,7 @@ DimensionValue = str | bool | None
 
 class StatsQuery(InputModel):
     measure: Measure = Field(description="What is counted.")
-    group_by: list[str] = Field(
+    group_by: QueryValues = Field(
         default_factory=list,
         description=f"Up to {MAX_DIMENSIONS} dimensions, comma-separated (see /stats/catalog).",
     )
@@ -34,19 +34,19 @@ class StatsQuery(InputModel):
         default=None, description="The day ages are computed on (default: today in Djibouti)."
     )
 
-    region: list[str] = Field(default_factory=list, description=LIST_HELP)
-    commune: list[str] = Field(default_factory=list, description=LIST_HELP)
-    locality: list[str] = Field(default_factory=list, description=LIST_HELP)
-    area: list[str] = Field(default_factory=list, description=LIST_HELP)
+    region: QueryValues = Field(default_factory=list, description=LIST_HELP)
+    commune: QueryValues = Field(default_factory=list, description=LIST_HELP)
+    locality: QueryValues = Field(default_factory=list, description=LIST_HELP)
+    area: QueryValues = Field(default_factory=list, description=LIST_HELP)
     refugee_village: bool | None = None
-    displacement_status: list[str] = Field(default_factory=list, description=LIST_HELP)
-    pmt_band: list[str] = Field(default_factory=list, description=LIST_HELP)
-    sex: list[str] = Field(default_factory=list, description=LIST_HELP)
-    age_group: list[str] = Field(default_factory=list, description=LIST_HELP)
-    legal_status: list[str] = Field(default_factory=list, description=LIST_HELP)
+    displacement_status: QueryValues = Field(default_factory=list, description=LIST_HELP)
+    pmt_band: QueryValues = Field(default_factory=list, description=LIST_HELP)
+    sex: QueryValues = Field(default_factory=list, description=LIST_HELP)
+    age_group: QueryValues = Field(default_factory=list, description=LIST_HELP)
+    legal_status: QueryValues = Field(default_factory=list, description=LIST_HELP)
     disability: bool | None = None
-    programme: list[str] = Field(default_factory=list, description=LIST_HELP)
-    enrollment_status: list[str] = Field(default_factory=list, description=LIST_HELP)
+    programme: QueryValues = Field(default_factory=list, description=LIST_HELP)
+    enrollment_status: QueryValues = Field(default_factory=list, description=LIST_HELP)
 
     poverty_line: int | None = Field(
         default=None,

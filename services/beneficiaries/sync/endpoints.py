@@ -55,7 +55,11 @@ async def sync_batch(data: SyncBatch, ctx: StaffWrite, idempotent: RequiredIdemp
     return await idempotent.run(data, apply, status_code=200)
 
 
-@router.get("/sync/changes", response_model=ChangesPage)
+@router.get(
+    "/sync/changes",
+    response_model=ChangesPage,
+    responses={400: {"description": "`since` is not a cursor this API issued"}},
+)
 async def sync_changes(
     session: ReadSession,
     principal: Staff,

@@ -24,7 +24,14 @@ from shared.uploads import read_upload
 router = APIRouter(prefix="/api/v1/funding/exchange-rates", tags=["exchange rates"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=ExchangeRate)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ExchangeRate,
+    responses={
+        409: {"description": "A rate for this currency and date is recorded (`existing_rate`)"}
+    },
+)
 async def record_rate(
     data: ExchangeRateCreate,
     session: DbSession,
@@ -39,7 +46,12 @@ async def record_rate(
     )
 
 
-@router.post("/upload", status_code=status.HTTP_201_CREATED, response_model=RatesUpload)
+@router.post(
+    "/upload",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RatesUpload,
+    responses={409: {"description": "Some rates differ from those recorded for their dates"}},
+)
 async def upload_rates(
     file: Annotated[UploadFile, File(description="CSV: currency, rate_date, rate_to_djf, source")],
     session: DbSession,

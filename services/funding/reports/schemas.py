@@ -14,6 +14,7 @@ from shared.money import Money
 from shared.schemas import InputModel
 from shared.stats import (
     LIST_HELP,
+    QueryValues,
     check_dimensions,
     currency_codes,
     distinct,
@@ -26,7 +27,7 @@ ReportFormat = Literal["json", "csv"]
 
 
 class ReportQuery(InputModel):
-    group_by: list[str] = Field(
+    group_by: QueryValues = Field(
         default_factory=list,
         description="Any of partner, project, year, currency, in the order wanted "
         "(comma-separated); none: the total only.",
@@ -36,7 +37,7 @@ class ReportQuery(InputModel):
         default_factory=list, description="Organisation ids (the funders). " + LIST_HELP
     )
     project: list[uuid.UUID] = Field(default_factory=list, description="Project ids. " + LIST_HELP)
-    currency: list[str] = Field(
+    currency: QueryValues = Field(
         default_factory=list,
         description="ISO 4217 codes: agreements and transactions in these currencies. " + LIST_HELP,
     )

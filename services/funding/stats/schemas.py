@@ -24,6 +24,7 @@ from shared.disclosure import DisclosureControl, DisclosureRule
 from shared.schemas import InputModel
 from shared.stats import (
     LIST_HELP,
+    QueryValues,
     check_dimensions,
     currency_codes,
     distinct,
@@ -50,7 +51,7 @@ def _not_applying(name: str, info: ValidationInfo) -> str | None:
 
 class StatsQuery(InputModel):
     measure: Measure = Field(description="What is counted or summed (see /stats/catalog).")
-    group_by: list[str] = Field(
+    group_by: QueryValues = Field(
         default_factory=list,
         description=f"Up to {MAX_DIMENSIONS} dimensions of the measure, comma-separated.",
     )
@@ -60,18 +61,18 @@ class StatsQuery(InputModel):
         "before this day (default: today in Djibouti); payment measures are today's lines.",
     )
 
-    programme: list[str] = Field(default_factory=list, description=LIST_HELP)
-    region: list[str] = Field(default_factory=list, description=LIST_HELP)
-    period: list[str] = Field(default_factory=list, description=LIST_HELP)
-    line_status: list[str] = Field(default_factory=list, description=LIST_HELP)
-    partner: list[str] = Field(
+    programme: QueryValues = Field(default_factory=list, description=LIST_HELP)
+    region: QueryValues = Field(default_factory=list, description=LIST_HELP)
+    period: QueryValues = Field(default_factory=list, description=LIST_HELP)
+    line_status: QueryValues = Field(default_factory=list, description=LIST_HELP)
+    partner: QueryValues = Field(
         default_factory=list, description="IATI organisation identifiers. " + LIST_HELP
     )
-    project: list[str] = Field(
+    project: QueryValues = Field(
         default_factory=list, description="IATI activity identifiers. " + LIST_HELP
     )
     year: list[int] = Field(default_factory=list, description=LIST_HELP)
-    currency: list[str] = Field(default_factory=list, description=LIST_HELP)
+    currency: QueryValues = Field(default_factory=list, description=LIST_HELP)
 
     @field_validator("group_by", *_STRING_FILTERS, mode="before")
     @classmethod

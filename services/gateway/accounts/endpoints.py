@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, status
 
@@ -34,7 +34,19 @@ def registry_client(request: Request) -> RegistryClient:
 Registry = Annotated[RegistryClient, Depends(registry_client)]
 
 
-@router.post("/clients", status_code=status.HTTP_201_CREATED, response_model=ClientWithSecret)
+def _creation_refusals(kind: str) -> dict[int | str, dict[str, Any]]:
+    return {
+        409: {"description": f"A {kind} with this name exists"},
+        503: {"description": f"The registry cannot be asked about the regions: no {kind} made"},
+    }
+
+
+@router.post(
+    "/clients",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ClientWithSecret,
+    responses=_creation_refusals("client"),
+)
 async def create_client(
     data: ClientCreate, session: DbSession, admin: Admin, registry: Registry
 ) -> ClientWithSecret:
@@ -77,7 +89,12 @@ async def rotate_client_secret(client_id: str, session: DbSession, admin: Admin)
     return SecretRotated(client_secret=secret)
 
 
-@router.post("/users", status_code=status.HTTP_201_CREATED, response_model=UserWithPassword)
+@router.post(
+    "/users",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserWithPassword,
+    responses=_creation_refusals("user"),
+)
 async def create_user(
     data: UserCreate, session: DbSession, admin: Admin, registry: Registry
 ) -> UserWithPassword:

@@ -62,15 +62,12 @@ def merge(gateway: dict[str, Any], services: dict[str, dict[str, Any] | None]) -
             continue
         spec = copy.deepcopy(spec)
         prefix = f"/api/v1/{name}"
-        own_schemas = spec.get("components", {}).get("schemas", {})
-        renames = {
-            schema_name: f"{name.capitalize()}{schema_name}"
-            for schema_name, schema in own_schemas.items()
-            if schema_name in schemas and schemas[schema_name] != schema
-        }
+        renames = _clashing_names(spec.get("components", {}).get("schemas", {}), schemas, name)
         if renames:
             spec = _rename_refs(spec, renames)
-            own_schemas = {renames.get(k, k): v for k, v in spec["components"]["schemas"].items()}
+        own_schemas = {
+            renames.get(k, k): v for k, v in spec.get("components", {}).get("schemas", {}).items()
+        }
         schemas.update(own_schemas)
         security_schemes.update(spec.get("components", {}).get("securitySchemes", {}))
         for path, item in spec.get("paths", {}).items():
@@ -78,6 +75,7 @@ def merge(gateway: dict[str, Any], services: dict[str, dict[str, Any] | None]) -
                 # One operation id in the whole document (generated clients name their
                 # functions after them): a name another service took gets its own prefix.
                 for operation in _operations(item):
+                    _declare_gateway_errors(operation)
                     if "operationId" not in operation:
                         continue
                     if operation["operationId"] in operation_ids:
@@ -98,6 +96,40 @@ def merge(gateway: dict[str, Any], services: dict[str, dict[str, Any] | None]) -
             + ".**"
         )
     return merged
+
+
+# What the gateway itself answers on any proxied path, as problem details.
+_GATEWAY_ERRORS = {
+    "429": "Too many requests from this client: wait as long as Retry-After says.",
+    "502": "The service answered with something that is not HTTP.",
+    "503": "The service cannot be reached, or is not ready: retry later.",
+    "504": "The service did not answer in time: the request may or may not have been done.",
+}
+_PROBLEM = {"application/problem+json": {"schema": {"$ref": _REF_PREFIX + "Problem"}}}
+
+
+def _declare_gateway_errors(operation: dict[str, Any]) -> None:
+    responses = operation.setdefault("responses", {})
+    for code, description in _GATEWAY_ERRORS.items():
+        responses.setdefault(code, {"description": description, "content": _PROBLEM})
+
+
+def _clashing_names(own: dict[str, Any], taken: dict[str, Any], service: str) -> dict[str, str]:
+    """The service's schema names to prefix: each that names another shape in the document
+    already, and then each that refers to a renamed one (its references rewritten, it is no
+    longer the shape of the same name: `StatsCatalog` listing funding's `CatalogMeasure`
+    must not replace the registry's), until no more change."""
+    renames: dict[str, str] = {}
+    while True:
+        rewritten = _rename_refs(own, renames)
+        more = {
+            schema_name: f"{service.capitalize()}{schema_name}"
+            for schema_name, schema in rewritten.items()
+            if schema_name not in renames and schema_name in taken and taken[schema_name] != schema
+        }
+        if not more:
+            return renames
+        renames.update(more)
 
 
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")

@@ -15,7 +15,7 @@ from pydantic import (
     field_validator,
 )
 
-from services.indicators.fields import IndicatorCode, Name, exact_decimal
+from services.indicators.fields import IndicatorCode, Name, exact_decimal, exact_decimal_schema
 from services.indicators.vocabulary import Direction, Periodicity
 from shared.schemas import InputModel, not_emptied
 
@@ -25,7 +25,8 @@ MAX_DISAGGREGATIONS = 5
 Factor = Annotated[
     Decimal,
     BeforeValidator(exact_decimal),
-    Field(gt=0, max_digits=20, decimal_places=6, description="100 for a percentage, 1 else."),
+    Field(gt=0, max_digits=20, decimal_places=6),
+    exact_decimal_schema(20, 6, "100 for a percentage, 1 else.", positive=True),
 ]
 # The parser gives a long expression's error its position; the limit here only keeps a
 # body of megabytes out.

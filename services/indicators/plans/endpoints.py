@@ -49,7 +49,7 @@ async def create_plan(
     return await idempotent.run(data, create, status_code=201)
 
 
-@router.get("", response_model=list[Plan])
+@router.get("", response_model=list[Plan], responses={404: {"description": "No such strategy"}})
 async def list_plans(
     session: ReadSession,
     _: Reader,

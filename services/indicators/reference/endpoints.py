@@ -18,9 +18,10 @@ from services.indicators.reference.schemas import (
     PovertyLineCreate,
     PovertyLineUpdate,
 )
+from services.indicators.vocabulary import POPULATION_DIMENSIONS
 from shared.db import ReadSession
 from shared.etag import ExpectedVersion, etag
-from shared.stats import split_values
+from shared.stats import QueryValues, split_values
 from shared.uploads import read_upload
 
 router = APIRouter(prefix="/api/v1/indicators/reference", tags=["reference data"])
@@ -66,7 +67,10 @@ async def get_population(
     session: ReadSession,
     _: Reader,
     year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
-    group_by: Annotated[list[str] | None, Query(description="Dimensions, comma-separated.")] = None,
+    group_by: Annotated[
+        QueryValues | None,
+        Query(description="Dimensions, comma-separated: " + ", ".join(POPULATION_DIMENSIONS)),
+    ] = None,
 ) -> list[PopulationRow]:
     """People by year and by the dimensions asked for."""
     rows = await service.population(session, year, split_values(group_by or []))

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints
 
 from services.indicators.fields import Year
 from services.indicators.vocabulary import PovertyLineArea, PovertyLineKind
@@ -66,7 +66,9 @@ class PovertyLine(BaseModel):
     year: int
     area: PovertyLineArea
     kind: PovertyLineKind
-    amount: int = Field(validation_alias="amount_minor")
+    # Read from the row's `amount_minor`; the name first, so the document (built from the
+    # validation schema) says `amount`, the name the answer has.
+    amount: int = Field(validation_alias=AliasChoices("amount", "amount_minor"))
     currency: str
     source: str
     version: int

@@ -66,7 +66,12 @@ async def list_snapshots(
     return [SnapshotJob.model_validate(row) for row in rows]
 
 
-@router.get("/latest", response_model=SnapshotJob, description="The period's newest done run.")
+@router.get(
+    "/latest",
+    response_model=SnapshotJob,
+    description="The period's newest done run.",
+    responses={404: {"description": "No done snapshot of this period yet"}},
+)
 async def latest_snapshot(
     session: ReadSession,
     principal: SnapshotReader,

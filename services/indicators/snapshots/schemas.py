@@ -6,14 +6,16 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.indicators.fields import IndicatorCode
-from services.indicators.values.periods import PERIOD_HELP
+from services.indicators.values.periods import PERIOD_HELP, PERIOD_PATTERN
 from services.indicators.values.schemas import IndicatorValue, ResultLabels
 from services.indicators.vocabulary import SnapshotStatus
 from shared.schemas import InputModel
 
 
 class SnapshotCreate(InputModel):
-    period: str = Field(max_length=10, description=PERIOD_HELP, examples=["2026"])
+    period: str = Field(
+        max_length=10, pattern=PERIOD_PATTERN, description=PERIOD_HELP, examples=["2026"]
+    )
     indicators: list[IndicatorCode] | None = Field(
         default=None,
         min_length=1,

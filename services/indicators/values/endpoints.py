@@ -18,7 +18,7 @@ from services.indicators.values.formats.respond import (
     json_labels,
     rendered,
 )
-from services.indicators.values.periods import PERIOD_HELP, parse_period
+from services.indicators.values.periods import PERIOD_HELP, PERIOD_PATTERN, parse_period
 from services.indicators.values.schemas import ValuesAnswer
 from shared.db import ReadSession
 from shared.errors import UnprocessableEntity
@@ -67,7 +67,7 @@ async def get_values(
     sources: StatsSources,
     settings: Settings,
     indicator: Annotated[str, Query(min_length=1, max_length=2000)],
-    period: Annotated[str, Query(max_length=10)],
+    period: Annotated[str, Query(max_length=10, pattern=PERIOD_PATTERN)],
     lang: ChosenLanguage,
     by: Annotated[str | None, Query(max_length=300)] = None,
     format: FormatQuery = "json",

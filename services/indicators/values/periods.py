@@ -16,6 +16,8 @@ _PATTERNS: tuple[tuple[Periodicity, re.Pattern[str]], ...] = (
     ("month", re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")),
 )
 PERIOD_HELP = "A year (2026), a quarter (2026Q3) or a month (2026-07)."
+#: The periods `parse_period` reads, for the document (its years: 1990 to 2100).
+PERIOD_PATTERN = r"^(199\d|20\d\d|2100)(Q[1-4]|-(0[1-9]|1[0-2]))?$"
 
 
 @dataclass(frozen=True)
