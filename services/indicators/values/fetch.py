@@ -1,5 +1,6 @@
 """The figures the asks need: the services' `/stats`, asked all at once (concurrently, one
-request per ask), and the reference data, read from this service's tables."""
+request per ask, or per batch of measures of people: batches.py), and the reference data,
+read from this service's tables."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from services.indicators.context import Sources
 from services.indicators.models import PovertyLine
 from services.indicators.reference import repository as reference
 from services.indicators.values.asks import AreaLines, Ask
+from services.indicators.values.batches import batch_filters, batched
 from services.indicators.vocabulary import AREAS
 
 CellKey = tuple[str | None, ...]
@@ -126,13 +128,13 @@ async def fetch(
     naming it, and nothing is computed."""
     sent = sorted(needed(asks), key=repr)
     clients = {"beneficiaries": sources.registry, "funding": sources.funding}
-    requests = _requests([ask for ask in sent if ask.source != "reference"])
+    requests = batched([ask for ask in sent if ask.source != "reference"])
     answers = await together(
         [
             clients[first.source].stats(first.measure, first.group_by, dict(first.filters))
             if len(batch) == 1
             else clients[first.source].stats_together(
-                [ask.measure for ask in batch], first.group_by, _batch_filters(batch)
+                [ask.measure for ask in batch], first.group_by, batch_filters(batch)
             )
             for batch in requests
             for first in batch[:1]
@@ -153,46 +155,6 @@ async def fetch(
             twin = next(a for a in found if a.group_by and a.ungrouped() == ask)
             found[ask] = Answer(total=found[twin].total, as_of=found[twin].as_of)
     return found
-
-
-def _requests(asks: Sequence[Ask]) -> list[list[Ask]]:
-    """The requests to send: one per ask, but one for the asks of a batch with the same
-    grouping and filters (their parameters agreeing)."""
-    requests: list[list[Ask]] = []
-    batches: dict[tuple[object, ...], list[list[Ask]]] = {}
-    for ask in asks:
-        if ask.batch is None:
-            requests.append([ask])
-            continue
-        candidates = batches.setdefault((ask.batch_key(), ask.group_by), [])
-        home = next((batch for batch in candidates if _agree(batch, ask)), None)
-        if home is None:
-            home = []
-            candidates.append(home)
-            requests.append(home)
-        home.append(ask)
-    return requests
-
-
-def _parameters(ask: Ask) -> dict[str, tuple[str, ...]]:
-    return {name: values for name, values in ask.filters if name in ask.parameter_names}
-
-
-def _agree(batch: list[Ask], ask: Ask) -> bool:
-    given = _parameters(ask)
-    return all(
-        given.get(name, values) == values
-        for other in batch
-        for name, values in _parameters(other).items()
-    )
-
-
-def _batch_filters(batch: list[Ask]) -> dict[str, tuple[str, ...]]:
-    """The batch's common filters and every parameter one of its measures takes."""
-    filters: dict[str, tuple[str, ...]] = {}
-    for ask in batch:
-        filters.update(ask.filters)
-    return filters
 
 
 def _marginal(answer: Answer, position: int) -> Answer:
