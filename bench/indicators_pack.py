@@ -9,7 +9,8 @@ hand-written `GROUP BY CUBE` over the same registry tables, measured in the same
 The synthetic registry is seeded with the registry benchmarks' PMT formula (bench/stack.py);
 two programmes with PMT thresholds are added in SQL, about 40 % of the households enrolled
 in one, 10 % in the other; a population table by region, area, sex and legal status and
-a national poverty line are given to the indicators service, then its standard pack
+national poverty lines (the country's, urban and rural) are given to the indicators
+service, then its standard pack
 (funding is empty: its indicators give zeros and reasons, in the same requests). Printed:
 p50, best and worst of the snapshot runs; of the anchor (asyncpg, warm connection, no
 HTTP); their ratio; and the number of /stats requests one snapshot sends.
@@ -40,6 +41,9 @@ INDICATORS = "/api/v1/indicators"
 STACK_ENV = {"INDS_INDICATORS_SNAPSHOT_POLL_INTERVAL": "0.05"}
 REGIONS = ("DJ-AR", "DJ-AS", "DJ-DI", "DJ-DJ", "DJ-OB", "DJ-TA")
 YEAR = 2026
+# The country's line and each area's: the FGT indicators read each person against their
+# area's.
+POVERTY_LINES = {"all": 100_000, "urban": 110_000, "rural": 90_000}
 
 ENROL = """
 WITH programmes AS (
@@ -110,16 +114,17 @@ def _prepare(stack: Stack) -> None:
             files={"file": ("population.csv", _population_csv(), "text/csv")},
             data={"source": "bench"},
         ).raise_for_status()
-        client.post(
-            f"{INDICATORS}/reference/poverty-lines",
-            json={
-                "year": YEAR,
-                "area": "all",
-                "kind": "national",
-                "amount": 100_000,
-                "source": "bench",
-            },
-        ).raise_for_status()
+        for area, amount in POVERTY_LINES.items():
+            client.post(
+                f"{INDICATORS}/reference/poverty-lines",
+                json={
+                    "year": YEAR,
+                    "area": area,
+                    "kind": "national",
+                    "amount": amount,
+                    "source": "bench",
+                },
+            ).raise_for_status()
         loaded = client.post(f"{INDICATORS}/definitions/standard-pack")
         loaded.raise_for_status()
         print(
@@ -162,6 +167,17 @@ def _anchor(stack: Stack, runs: int) -> list[float]:
     return asyncio.run(measure())
 
 
+def _stats_requests(stack: Stack) -> dict[str, int]:
+    """The /stats requests each service has logged so far (its request log lines)."""
+    counts = {}
+    for service in ("beneficiaries", "funding"):
+        log = stack.data_dir / "logs" / f"{service}.log"
+        path = f'"path":"/api/v1/{service}/stats"'
+        text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+        counts[service] = text.count(path)
+    return counts
+
+
 def _line(label: str, timings: list[float]) -> str:
     p50 = percentiles(timings, 50)[0]
     return (
@@ -176,10 +192,15 @@ def run(ctx: Context) -> list[Row]:
     runs_count = ctx.size(5, 1)
     _prepare(ctx.stack)
     with httpx.Client(base_url=ctx.gateway, headers=ctx.headers(), timeout=300) as client:
+        before = _stats_requests(ctx.stack)
         _, warm = _snapshot(client)
+        sent = {
+            service: count - before[service]
+            for service, count in _stats_requests(ctx.stack).items()
+        }
         runs = [_snapshot(client)[0] for _ in range(runs_count)]
     anchor = _anchor(ctx.stack, runs_count)
-    print(f"one snapshot: {warm['value_count']} values")
+    print(f"one snapshot: {warm['value_count']} values, /stats requests: {sent}")
     print(_line("standard pack snapshot, every disaggregation, through the gateway", runs))
     print(_line("anchor: one GROUP BY CUBE over the registry (asyncpg)", anchor))
     snapshot, cube = percentiles(runs, 50)[0], percentiles(anchor, 50)[0]

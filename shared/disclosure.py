@@ -94,7 +94,7 @@ class DisclosureRule(BaseModel):
 @dataclass
 class Protected:
     rows: list[dict[str, Any]]
-    total: int | None
+    total: int | float | None
     control: DisclosureControl
 
 
@@ -106,7 +106,7 @@ def protect(
     rows: Sequence[Mapping[str, Any]],
     *,
     dimensions: Sequence[str],
-    total: int,
+    total: int | float,
     total_units: int,
     threshold: int,
     units: str,

@@ -708,12 +708,15 @@ async def test_the_catalogue_lists_measures_dimensions_values_and_filters(
         "poor_individuals",
         "poverty_gap",
         "poverty_gap_squared",
+        "poverty_gap_ratio",
+        "poverty_gap_ratio_squared",
         "pmt_eligible",
     ]
     kinds = {m["name"]: (m["kind"], m["parameters"]) for m in catalog["measures"]}
     assert kinds["households"] == ("count", [])
     assert kinds["consumption"] == ("sum", [])
-    assert kinds["poverty_gap"] == ("sum", ["poverty_line"])
+    assert kinds["poverty_gap"] == ("sum", ["poverty_lines"])
+    assert kinds["poverty_gap_ratio"] == ("sum", ["poverty_lines"])
     assert (
         "head" in next(m for m in catalog["measures"] if m["name"] == "households")["description"]
     )
@@ -817,10 +820,102 @@ async def test_predicted_consumption_and_the_fgt_sums_against_a_line(
     }
     assert by_programme["total"] == 5
 
-    for params in ({"measure": "poverty_gap"}, {"measure": "households", "poverty_line": 9}):
+    for params, path in (
+        ({"measure": "poverty_gap"}, "query.poverty_lines"),
+        ({"measure": "households", "poverty_line": 9}, "query.poverty_line"),
+        ({"measure": "households", "poverty_lines": "urban:9,rural:9"}, "query.poverty_lines"),
+        (
+            {"measure": "poverty_gap", "poverty_line": 9, "poverty_lines": "urban:9,rural:9"},
+            "query.poverty_lines",
+        ),
+        ({"measure": "poverty_gap", "poverty_lines": "urban:9"}, "query.poverty_lines"),
+        ({"measure": "poverty_gap", "poverty_lines": "urban:9,rural:9,urban:8"}, None),
+        ({"measure": "poverty_gap", "poverty_lines": "urban:9,suburban:9"}, None),
+        ({"measure": "poverty_gap", "poverty_lines": "urban:9,rural:-1"}, None),
+        ({"measure": "poverty_gap", "poverty_lines": "urban:9,rural:lots"}, None),
+    ):
         refused = await registry.get(STATS, params=params, headers=as_role(tokens, "analyst"))
-        assert refused.status_code == 422
-        assert refused.json()["errors"][0]["path"] == "query.poverty_line"
+        assert refused.status_code == 422, params
+        assert refused.json()["errors"][0]["path"] == (path or "query.poverty_lines")
+
+
+def _ratio_sum(*parts: tuple[int, Decimal, Decimal], power: int = 1) -> float:
+    """sum of people x ((line - y) / line)^power, to 6 places, as the registry gives it."""
+    exact = sum(people * ((line - y) / line) ** power for people, y, line in parts)
+    return float(Decimal(exact).quantize(Decimal("0.000001")))
+
+
+async def test_the_fgt_sums_against_the_line_of_each_area_in_one_request(
+    registry: httpx.AsyncClient, registry_data: Registry, tokens: TokenFactory
+) -> None:
+    """The scored households are urban (H1, H3, H5, H6): an urban line of 100,000 holds
+    for them whatever the rural one; a rural line that everyone is below changes nothing.
+    Asked together, individuals and the poverty measures come in one answer."""
+    y1, y6 = _consumption(Decimal("11.00209")), _consumption(Decimal("11.00210"))
+    z = Decimal(100_000)
+    answer = await stats(
+        registry,
+        tokens,
+        measures="individuals,poor_individuals,poverty_gap_ratio,poverty_gap_ratio_squared",
+        poverty_lines="urban:100000,rural:900000",
+        group_by="region",
+    )
+    assert (answer["measure"], answer["total"]) == (None, None)
+    assert answer["measures"][0] == "individuals"
+    assert answer["filters"]["poverty_lines"] == ["urban:100000", "rural:900000"]
+    p1 = _ratio_sum((4, y1, z), (1, y6, z))
+    p2 = _ratio_sum((4, y1, z), (1, y6, z), power=2)
+    assert answer["totals"] == {
+        "individuals": 10,
+        "poor_individuals": 5,
+        "poverty_gap_ratio": pytest.approx(p1, abs=1e-6),
+        "poverty_gap_ratio_squared": pytest.approx(p2, abs=1e-6),
+    }
+    rows = {row.pop("region"): row for row in answer["rows"]}
+    assert rows["DJ-DJ"]["individuals"] == 5 and rows["DJ-DJ"]["poor_individuals"] == 5
+    assert rows["DJ-DJ"]["poverty_gap_ratio"] == pytest.approx(p1, abs=1e-6)
+    # H2's people (rural, unscored) are counted, never below a line.
+    assert rows["DJ-AS"]["individuals"] == 4 and rows["DJ-AS"]["poor_individuals"] == 0
+    assert rows["DJ-TA"]["poverty_gap_ratio_squared"] == 0
+
+    # An urban line of 60,000: H1 (59,999.4) is below it, H6 (60,000.01) is not.
+    urban = await stats(
+        registry,
+        tokens,
+        measure="poverty_gap_ratio",
+        poverty_lines="rural:900000,urban:60000",
+    )
+    assert urban["total"] == pytest.approx(_ratio_sum((4, y1, Decimal(60_000))), abs=1e-6)
+
+    for params in (
+        {"measures": "households,individuals"},
+        {"measures": "individuals,enrollments"},
+        {"measure": "individuals", "measures": "individuals,consumption"},
+        {"measures": "individuals,individuals"},
+    ):
+        refused = await registry.get(STATS, params=params, headers=as_role(tokens, "analyst"))
+        assert refused.status_code == 422, params
+        assert refused.json()["errors"][0]["path"] in ("query.measure", "query.measures")
+
+
+async def test_measures_asked_together_are_each_protected_as_if_alone(
+    registry: httpx.AsyncClient, registry_data: Registry, tokens: TokenFactory
+) -> None:
+    asked = {"as_of": "2026-06-01", "group_by": "region"}
+    together = await stats(registry, tokens, "analyst", measures="individuals,consumption", **asked)
+    for measure in ("individuals", "consumption"):
+        alone = await stats(registry, tokens, "analyst", measure=measure, **asked)
+        assert [row.get(measure) for row in together["rows"]] == [
+            row["count"] for row in alone["rows"]
+        ]
+        assert together["totals"][measure] == alone["total"]
+    # The threshold is 5. People: Djibouti 5, Ali Sabieh 4 and Tadjourah 1, the last two
+    # withheld. Consumption: of 5, 2 (H2 is unscored) and 1 people, so Djibouti is withheld
+    # too (the total would give it away). A row withheld for one measure says so.
+    rows = {row["region"]: row for row in together["rows"]}
+    assert rows["DJ-DJ"]["individuals"] == 5 and rows["DJ-DJ"]["consumption"] is None
+    assert all(row["suppressed"] for row in rows.values())
+    assert together["disclosure_control"]["suppressed_rows"] == 3
 
 
 async def test_pmt_eligibility_by_programme_and_status(

@@ -170,3 +170,81 @@ def test_values_and_a_published_snapshot_through_the_gateway(stack: RunningStack
         "DJ-AS": "0",
     }
     assert view["metaData"]["items"]["COV_E2E"]["name"] == "Couverture (essai)"
+
+
+# A PMT formula with no variables: every urban household predicted exp(11.0021) (59,999.4
+# DJF per person per year), every rural one exp(11.28978) (79,999.8).
+FLAT_FORMULA = {
+    "name": "e2e flat",
+    "urban": {"intercept": 11.0021, "terms": []},
+    "rural": {"intercept": 11.28978, "terms": []},
+}
+PLACES = Decimal("0.000001")
+
+
+def _score_every_household(stack: RunningStack) -> None:
+    manager = stack.headers("demo-data-manager")
+    created = _ok(
+        httpx.post(f"{stack.url}{REGISTRY}/pmt-formulas", json=FLAT_FORMULA, headers=manager), 201
+    )
+    activated = httpx.post(
+        f"{stack.url}{REGISTRY}/pmt-formulas/{created['version']}/activate", headers=manager
+    )
+    job = _ok(activated, 202)
+    deadline = time.monotonic() + 60
+    while job["status"] in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(0.3)
+        job = _ok(httpx.get(stack.url + activated.headers["Location"], headers=manager))
+    assert job["status"] == "done", job
+
+
+def test_the_pack_fgt_against_the_line_of_each_area_through_the_gateway(
+    stack: RunningStack,
+) -> None:
+    """Two households of two migrants (a legal status the demo registry has none of), one
+    in Balbala (urban), one in Ali Addeh (rural); every household scored by a flat
+    formula. National lines of 2026: urban 100,000 and rural 90,000. The 4 migrants are
+    poor: the urban ones by (z - y) / z = 0.4, the rural ones by 1/9."""
+    manager = stack.headers("demo-data-manager")
+    officer = stack.headers("demo-me-officer")
+    for locality, names in (
+        ("DJ-DJ-BALBALA-PK12", ("Sagal", "Ayan")),
+        ("DJ-AS-ALIADDEH-VILLAGE", ("Deka", "Nasra")),
+    ):
+        members = [
+            member(names[0], "Abdi", "Nur", legal_status="migrant"),
+            member(names[1], "Abdi", "Nur", relationship="child", legal_status="migrant"),
+        ]
+        body = household(members, locality=locality)
+        _ok(httpx.post(f"{stack.url}{REGISTRY}/households", json=body, headers=manager), 201)
+    _score_every_household(stack)
+    for area, amount in (("urban", 100_000), ("rural", 90_000)):
+        line = {"year": 2026, "area": area, "kind": "national", "amount": amount, "source": "INSD"}
+        _ok(
+            httpx.post(
+                f"{stack.url}{INDICATORS}/reference/poverty-lines", json=line, headers=officer
+            ),
+            201,
+        )
+    loaded = _ok(httpx.post(f"{stack.url}{INDICATORS}/definitions/standard-pack", headers=officer))
+    assert {"FGT_P0", "FGT_P1", "FGT_P2"} <= set(loaded["created"]), loaded
+
+    params = {"indicator": "FGT_P0,FGT_P1,FGT_P2", "period": "2026", "by": "area"}
+    answer = _ok(
+        httpx.get(
+            f"{stack.url}{INDICATORS}/values",
+            params={**params, "legal_status": "migrant"},
+            headers=officer,
+        )
+    )
+    cells = {(v["indicator"], *v["cell"].values()): v for v in answer["values"]}
+    urban_gap = 1 - Decimal("11.0021").exp() / 100_000
+    rural_gap = 1 - Decimal("11.28978").exp() / 90_000
+    assert Decimal(cells[("FGT_P0",)]["value"]) == 100
+    p1 = cells[("FGT_P1",)]
+    assert p1["denominator"] == "4"
+    assert abs(Decimal(p1["numerator"]) - (2 * urban_gap + 2 * rural_gap)) <= PLACES
+    assert Decimal(p1["value"]) == (Decimal(p1["numerator"]) / 4 * 100).quantize(PLACES)
+    rural_p2 = cells[("FGT_P2", "rural")]
+    assert abs(Decimal(rural_p2["numerator"]) - 2 * rural_gap**2) <= PLACES
+    assert Decimal(rural_p2["value"]) == (Decimal(rural_p2["numerator"]) / 2 * 100).quantize(PLACES)

@@ -26,7 +26,7 @@ from tests.indicators.registry_set import (
 from tests.indicators.test_snapshots import _take
 from tests.support.tokens import TokenFactory
 
-LINE = Decimal(100_000)
+LINES = {"urban": 120_000, "rural": 90_000}
 PLACES = Decimal("0.000001")
 
 
@@ -43,12 +43,20 @@ async def pack(
         ledger = await add_sample_ledger(session)
         await session.commit()
     await upload_population(indicators, officer)
-    line = await indicators.post(
-        POVERTY_LINES,
-        json={"year": 2026, "area": "all", "kind": "national", "amount": 100_000, "source": "INSD"},
-        headers=officer,
-    )
-    assert line.status_code == 201, line.text
+    # The country's line, and each area's own (which the FGT indicators use).
+    for area, amount in (("all", 100_000), *LINES.items()):
+        line = await indicators.post(
+            POVERTY_LINES,
+            json={
+                "year": 2026,
+                "area": area,
+                "kind": "national",
+                "amount": amount,
+                "source": "INSD",
+            },
+            headers=officer,
+        )
+        assert line.status_code == 201, line.text
     loaded = await indicators.post(f"{DEFINITIONS}/standard-pack", headers=officer)
     assert loaded.status_code == 200, loaded.text
     assert loaded.json()["refused"] == []
@@ -116,36 +124,113 @@ async def test_registry_indicators_of_the_pack(
     assert _value(by_cell(by_status, "SDG131_PROXY")[("refugee",)]) == percent(2, 20)
 
 
-async def test_fgt_of_the_registered_population(
+def _gap(household: str, area: str) -> Decimal:
+    """The household's normalised gap below its area's line, (z - y) / z."""
+    line = Decimal(LINES[area])
+    return (line - predicted(household)) / line
+
+
+def _near(published: str, exact: Decimal) -> bool:
+    """The registry sums the gaps in floating point, to 6 places."""
+    return abs(Decimal(published) - exact) <= PLACES
+
+
+async def test_fgt_of_the_registered_population_against_the_line_of_each_area(
     indicators: httpx.AsyncClient, pack: SampleLedger, officer: dict[str, str]
 ) -> None:
-    answer = await get_values(
-        indicators, officer, indicator="FGT_P0,FGT_P1,FGT_P2", period="2026", by="region"
-    )
-    # Scored people: H1's 3 and H2's 2 below the line of 100,000, H3's 2 above.
-    y1, y2 = predicted("H1"), predicted("H2")
-    p0 = by_cell(answer, "FGT_P0")
-    assert (p0[()]["numerator"], p0[()]["denominator"]) == ("5", "7")
-    assert _value(p0[()]) == percent(5, 7)
-    assert _value(p0[("DJ-DJ",)]) == 100
-    assert _value(p0[("DJ-AS",)]) == 50
-    # Obock's only household has no score: nobody to divide by.
-    assert p0[("DJ-OB",)]["value"] is None
-    assert p0[("DJ-OB",)]["reason"] == "the denominator is zero"
+    """Scored people: H1's 3 (urban, 50,000: below the urban line of 120,000), H2's 2
+    (rural, 80,000: below the rural line of 90,000), H3's 2 (urban, 150,000: above). The
+    country's line of 100,000 is not the one they are read against. H4 is unscored."""
+    g1, g2 = _gap("H1", "urban"), _gap("H2", "rural")
+    overall = await get_values(indicators, officer, indicator="FGT_P0,FGT_P1,FGT_P2", period="2026")
+    p0 = by_cell(overall, "FGT_P0")[()]
+    assert (p0["numerator"], p0["denominator"]) == ("5", "7")
+    assert _value(p0) == percent(5, 7)
+    p1 = by_cell(overall, "FGT_P1")[()]
+    assert p1["denominator"] == "7" and _near(p1["numerator"], 3 * g1 + 2 * g2)
+    assert _value(p1) == (Decimal(p1["numerator"]) / 7 * 100).quantize(PLACES)
+    # Against the country's line for everyone it would be (3 x 50,000 + 2 x 20,000) /
+    # 100,000 / 7 = 27.14 %; against the areas' lines, (3 x 70/120 + 2 x 10/90) / 7 = 28.17 %.
+    assert _value(p1).quantize(Decimal("0.01")) == Decimal("28.17")
+    p2 = by_cell(overall, "FGT_P2")[()]
+    assert _near(p2["numerator"], 3 * g1**2 + 2 * g2**2)
+    assert _value(p2) == (Decimal(p2["numerator"]) / 7 * 100).quantize(PLACES)
 
-    # The registry sums the gaps to the franc.
-    gap = round(3 * (LINE - y1) + 2 * (LINE - y2))
-    p1 = by_cell(answer, "FGT_P1")[()]
-    assert p1["numerator"] == str(gap)
-    assert p1["denominator"] == str(LINE * 7)
-    assert _value(p1) == (Decimal(gap) / (LINE * 7) * 100).quantize(PLACES)
-    squared = round(3 * (LINE - y1) ** 2 + 2 * (LINE - y2) ** 2)
-    p2 = by_cell(answer, "FGT_P2")[()]
-    assert _value(p2) == (Decimal(squared) / (LINE * LINE * 7) * 100).quantize(PLACES)
-    gap_dj = round(3 * (LINE - y1))
-    assert _value(by_cell(answer, "FGT_P1")[("DJ-DJ",)]) == (
-        Decimal(gap_dj) / (LINE * 3) * 100
-    ).quantize(PLACES)
+    by_area = await get_values(
+        indicators, officer, indicator="FGT_P0,FGT_P1", period="2026", by="area"
+    )
+    assert _value(by_cell(by_area, "FGT_P0")[("urban",)]) == percent(3, 5)
+    assert _value(by_cell(by_area, "FGT_P0")[("rural",)]) == 100
+    rural = by_cell(by_area, "FGT_P1")[("rural",)]
+    assert rural["denominator"] == "2" and _near(rural["numerator"], 2 * g2)
+
+    cells = await get_values(
+        indicators, officer, indicator="FGT_P0,FGT_P1,FGT_P2", period="2026", by="region,sex"
+    )
+    p0 = by_cell(cells, "FGT_P0")
+    # Djibouti: H1's two women and one man, all poor. Ali Sabieh: of the women H2's child
+    # (poor) and H3's sister; of the men H2's head (poor) and H3's.
+    assert _value(p0[("DJ-DJ", "F")]) == 100 and _value(p0[("DJ-DJ", "M")]) == 100
+    assert _value(p0[("DJ-AS", "F")]) == 50 and _value(p0[("DJ-AS", "M")]) == 50
+    # Obock's only household has no score: no figures of it, so no cell; asked for
+    # alone, nobody to divide by.
+    assert ("DJ-OB", "F") not in p0
+    obock = await get_values(indicators, officer, indicator="FGT_P0", period="2026", region="DJ-OB")
+    assert by_cell(obock, "FGT_P0")[()]["reason"] == "the denominator is zero"
+    p1 = by_cell(cells, "FGT_P1")
+    assert (p1[("DJ-DJ", "F")]["denominator"], p1[("DJ-AS", "M")]["denominator"]) == ("2", "2")
+    assert _near(p1[("DJ-DJ", "F")]["numerator"], 2 * g1)
+    assert _near(p1[("DJ-AS", "M")]["numerator"], g2)
+    assert _near(by_cell(cells, "FGT_P2")[("DJ-AS", "F")]["numerator"], g2**2)
+
+    by_status = await get_values(
+        indicators, officer, indicator="FGT_P0,FGT_P1", period="2026", by="legal_status"
+    )
+    p0 = by_cell(by_status, "FGT_P0")
+    # Nationals: H1's 3 (poor) and H3's 2; refugees: H2's 2 (poor); the asylum seeker of
+    # H4 is unscored.
+    assert _value(p0[("national",)]) == percent(3, 5)
+    assert _value(p0[("refugee",)]) == 100
+    assert ("asylum_seeker",) not in p0
+    p1 = by_cell(by_status, "FGT_P1")
+    assert _near(p1[("national",)]["numerator"], 3 * g1)
+    assert _near(p1[("refugee",)]["numerator"], 2 * g2)
+    assert _value(p1[("refugee",)]) == (Decimal(p1[("refugee",)]["numerator"]) / 2 * 100).quantize(
+        PLACES
+    )
+
+
+async def test_the_fgt_indicators_read_the_country_line_where_an_area_has_none(
+    indicators: httpx.AsyncClient,
+    registry: httpx.AsyncClient,
+    beneficiaries_db: Database,
+    officer: dict[str, str],
+) -> None:
+    await add_registry_set(beneficiaries_db)
+    loaded = await indicators.post(f"{DEFINITIONS}/standard-pack", headers=officer)
+    assert loaded.status_code == 200, loaded.text
+    no_line = await get_values(indicators, officer, indicator="FGT_P1", period="2026")
+    assert by_cell(no_line, "FGT_P1")[()]["reason"] == (
+        "numerator: #{poverty_gap_ratio|pmt_band!=unscored}: no national poverty line of "
+        "2026 for urban, rural"
+    )
+    for area, amount in (("all", 100_000), ("rural", 90_000)):
+        line = await indicators.post(
+            POVERTY_LINES,
+            json={
+                "year": 2026,
+                "area": area,
+                "kind": "national",
+                "amount": amount,
+                "source": "INSD",
+            },
+            headers=officer,
+        )
+        assert line.status_code == 201, line.text
+    answer = await get_values(indicators, officer, indicator="FGT_P1", period="2026")
+    # H1 urban, read against the country's 100,000; H2 rural, against 90,000.
+    expected = 3 * (1 - predicted("H1") / 100_000) + 2 * _gap("H2", "rural")
+    assert _near(by_cell(answer, "FGT_P1")[()]["numerator"], expected)
 
 
 async def test_funding_indicators_of_the_pack(
@@ -264,4 +349,38 @@ async def test_a_snapshot_reads_each_programme_and_region_from_one_request(
     assert cells[(("region", "DJ-AS"),)] == percent(1, 2)
     # A unit of pmt_eligible is in one programme: by programme and by region are both
     # read from one request grouped by both, for each of the two filters.
+    assert len([p for p in transports["beneficiaries"].paths if p.endswith("/stats")]) == 2
+
+
+async def test_a_snapshot_reads_the_measures_of_people_with_one_filter_from_one_request(
+    indicators: httpx.AsyncClient,
+    indicators_app: FastAPI,
+    indicators_db: Database,
+    pack: SampleLedger,
+    tokens: TokenFactory,
+    officer: dict[str, str],
+    transports: dict[str, OneAtATime],
+) -> None:
+    transports["beneficiaries"].paths.clear()
+    snapshot = await _take(
+        indicators,
+        indicators_app,
+        indicators_db,
+        tokens,
+        officer,
+        {
+            "period": "2026",
+            "indicators": ["FGT_P0", "FGT_P1", "FGT_P2", "SDG131_PROXY", "ADEQUACY"],
+        },
+    )
+    frozen = await indicators.get(f"{BASE}/snapshots/{snapshot['id']}/values", headers=officer)
+    cells = {(v["indicator"], tuple(v["cell"].items())): v for v in frozen.json()["values"]}
+    # Women of scored households: H1's two and H2's child (poor), H3's sister.
+    assert _value(cells[("FGT_P0", (("sex", "F"),))]) == 75
+    assert _near(cells[("FGT_P1", (("area", "rural"),))]["numerator"], 2 * _gap("H2", "rural"))
+    assert _value(cells[("SDG131_PROXY", (("legal_status", "refugee"),))]) == percent(2, 20)
+    adequacy = cells[("ADEQUACY", (("region", "DJ-DJ"),))]
+    assert adequacy["denominator"] == str(round(3 * predicted("H1")))
+    # The people of scored households (FGT) and of active beneficiary households
+    # (coverage, adequacy), every measure of each by every dimension: two requests.
     assert len([p for p in transports["beneficiaries"].paths if p.endswith("/stats")]) == 2

@@ -27,6 +27,8 @@ Measure = Literal[
     "poor_individuals",
     "poverty_gap",
     "poverty_gap_squared",
+    "poverty_gap_ratio",
+    "poverty_gap_ratio_squared",
     "pmt_eligible",
 ]
 FilterType = Literal["list[string]", "boolean", "integer", "date"]
@@ -44,11 +46,16 @@ MEASURES: dict[Measure, str] = {
     "household's per-person figure, so a household adds its total. Unscored households add "
     "nothing. Dimensions as for individuals.",
     "poor_individuals": "Individuals (as for individuals) whose household's predicted "
-    "consumption per person is below `poverty_line`: the numerator of FGT P0.",
-    "poverty_gap": "The sum over the individuals below `poverty_line` of (poverty_line - "
-    "predicted consumption per person), in DJF: FGT P1 = poverty_gap / (line x people).",
-    "poverty_gap_squared": "The sum over the individuals below `poverty_line` of the square "
-    "of their gap, in DJF squared: FGT P2 = poverty_gap_squared / (line^2 x people).",
+    "consumption per person y is below the poverty line z of the household's area (see "
+    "`poverty_lines`): the numerator of FGT P0.",
+    "poverty_gap": "The sum over the individuals below their area's line of (z - y), in DJF.",
+    "poverty_gap_squared": "The sum over the individuals below their area's line of "
+    "(z - y)^2, in DJF squared.",
+    "poverty_gap_ratio": "The sum over the individuals below their area's line of the "
+    "normalised gap (z - y) / z, to 6 decimal places: the numerator of FGT P1, whose "
+    "denominator is the individuals with a PMT score (individuals|pmt_band!=unscored).",
+    "poverty_gap_ratio_squared": "The sum over the individuals below their area's line of "
+    "((z - y) / z)^2, to 6 decimal places: the numerator of FGT P2 (denominator as for P1).",
     "pmt_eligible": "Eligibility by the PMT: one unit per active household and programme "
     "with a PMT threshold whose predicted consumption per person is below it. programme is "
     "that programme, and enrollment_status the household's status in it (active before "
@@ -65,11 +72,29 @@ SUM_UNITS: dict[str, str] = {
     "consumption": "DJF per year",
     "poverty_gap": "DJF per year",
     "poverty_gap_squared": "DJF squared",
+    "poverty_gap_ratio": "people",
+    "poverty_gap_ratio_squared": "people",
 }
-# Measures of individuals read against a poverty line (the `poverty_line` parameter, DJF
-# per person per year), and all those computed from predicted consumption.
-LINE_MEASURES = frozenset({"poor_individuals", "poverty_gap", "poverty_gap_squared"})
+# Sums of fractions, given to 6 decimal places (the other figures are whole numbers).
+FRACTION_MEASURES = frozenset({"poverty_gap_ratio", "poverty_gap_ratio_squared"})
+# Measures of individuals read against poverty lines (DJF per person per year): one per
+# area (`poverty_lines`), or one for every area (`poverty_line`); and all those computed
+# from predicted consumption.
+LINE_MEASURES = frozenset(
+    {
+        "poor_individuals",
+        "poverty_gap",
+        "poverty_gap_squared",
+        "poverty_gap_ratio",
+        "poverty_gap_ratio_squared",
+    }
+)
 CONSUMPTION_MEASURES = LINE_MEASURES | {"consumption"}
+# Measures of the same units (active members of active households, dimensions as for
+# individuals): several of them can be asked in one request, answered from one scan.
+PERSON_MEASURES = CONSUMPTION_MEASURES | {"individuals"}
+MAX_MEASURES = len(PERSON_MEASURES)
+MAX_POVERTY_LINE = 100_000_000
 
 MAX_DIMENSIONS = 5
 

@@ -15,6 +15,9 @@ Shape of the statement (households counted, by region and programme, as an examp
 - The dimension expressions are computed in the inner select and grouped on in the outer
   one: grouping on an expression that holds bound parameters (age cut-offs, PMT edges)
   would not match its select-list twin, as each occurrence gets its own placeholder.
+- Several measures of the same units (individuals, consumption, the poverty measures) are
+  several aggregates of the one statement: `figure_0`, `figure_1`... per unit, summed into
+  `count_0`, `units_0`... per group.
 - Age groups and PMT bands are grouped on as small integers in their natural order and
   named in Python afterwards, on the aggregated rows only.
 """
@@ -50,6 +53,7 @@ from services.beneficiaries.stats.catalog import (
     CONSUMPTION_MEASURES,
     DIMENSIONS,
     FIXED_VALUES,
+    FRACTION_MEASURES,
     log_consumption,
     pmt_band_values,
     pmt_bands,
@@ -70,9 +74,10 @@ CODE_DIMENSIONS = ("region", "commune", "locality", "programme")
 
 @dataclass(frozen=True)
 class StatsSpec:
-    """A validated statistics request, region limits already folded into `filters`."""
+    """A validated statistics request, region limits already folded into `filters`.
+    `measures`: one, or several of the same units (catalog.PERSON_MEASURES)."""
 
-    measure: str
+    measures: tuple[str, ...]
     group_by: tuple[str, ...]
     as_of: date
     pmt_edges: tuple[int, ...]
@@ -82,51 +87,72 @@ class StatsSpec:
     pmt_max: int | None = None
     registered_from: date | None = None
     registered_to: date | None = None
+    # One line for every area, or each area's (the line measures take one of them).
     poverty_line: int | None = None
+    poverty_lines: Mapping[str, int] = field(default_factory=dict)
     # dimension in CODE_DIMENSIONS -> codes the caller named, to be checked for existence.
     check_codes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
+Figures = dict[str, int | float]
+
+
 @dataclass
 class StatsCounts:
+    """Each row's dimension values and, under `figures`, each measure's figure."""
+
     rows: list[dict[str, Any]]
-    total: int
+    figures: list[Figures]
+    totals: Figures
     unknown_codes: dict[str, list[str]]
-    # The units (people, households, enrollments) behind each row's figure and behind the
-    # total: what small-cell protection decides on, a sum measure's too.
-    units: list[int]
-    total_units: int
+    # The units (people, households, enrollments) behind each row's figure of each measure
+    # and behind its total: what small-cell protection decides on, a sum measure's too.
+    units: list[dict[str, int]]
+    total_units: dict[str, int]
 
 
 async def count(session: AsyncSession, spec: StatsSpec) -> StatsCounts:
     result = await session.execute(statement_for(spec))
     labels = _ordinal_labels(spec)
     rows: list[dict[str, Any]] = []
-    units: list[int] = []
-    total = total_units = 0
+    figures: list[Figures] = []
+    units: list[dict[str, int]] = []
+    totals: Figures = dict.fromkeys(spec.measures, 0)
+    total_units: dict[str, int] = dict.fromkeys(spec.measures, 0)
     known: dict[str, set[str]] = {}
     for row in result.mappings():
+        row_figures = {
+            measure: _figure_value(measure, row[f"count_{index}"])
+            for index, measure in enumerate(spec.measures)
+        }
+        row_units = {measure: row[f"units_{index}"] for index, measure in enumerate(spec.measures)}
         if row["is_total"]:
-            total, total_units = row["count"], row["units"]
+            totals, total_units = row_figures, row_units
             known = {name: set(row[f"known_{name}"] or ()) for name in spec.check_codes}
             if not spec.group_by:
-                rows.append({"count": total})
-                units.append(total_units)
+                rows.append({})
+                figures.append(row_figures)
+                units.append(row_units)
             continue
-        values = {name: _decode(row[name], labels.get(name)) for name in spec.group_by}
-        rows.append({**values, "count": row["count"]})
-        units.append(row["units"])
+        rows.append({name: _decode(row[name], labels.get(name)) for name in spec.group_by})
+        figures.append(row_figures)
+        units.append(row_units)
     unknown = {
         name: [code for code in codes if code not in known.get(name, set())]
         for name, codes in spec.check_codes.items()
     }
     return StatsCounts(
         rows,
-        total,
+        figures,
+        totals,
         {name: codes for name, codes in unknown.items() if codes},
         units,
         total_units,
     )
+
+
+def _figure_value(measure: str, value: Any) -> int | float:
+    return float(value) if measure in FRACTION_MEASURES else int(value)
 
 
 def statement_for(spec: StatsSpec) -> Select[Any]:
@@ -146,40 +172,30 @@ def statement_for(spec: StatsSpec) -> Select[Any]:
         _known_codes(name, codes).label(f"known_{name}") for name, codes in spec.check_codes.items()
     ]
 
-    figure = _figure(household, spec)
+    figures = [_figure(household, spec, measure) for measure in spec.measures]
+    figure_columns = [figure.label(f"figure_{i}") for i, figure in enumerate(figures)]
 
     if not spec.group_by:
-        matching: Select[Any] = (
-            select(figure.label("figure")).select_from(units.source).where(*conditions)
-        )
+        matching: Select[Any] = select(*figure_columns).select_from(units.source).where(*conditions)
         unit = matching.subquery("unit")
         return select(
-            _tally(spec, unit).label("count"),
-            _units_of(spec, unit).label("units"),
+            *_aggregates(spec, unit),
             literal(True).label("is_total"),
             *checks,
         ).select_from(unit)
 
     unit_columns = [expressions[name].label(name) for name in spec.group_by]
-    unit_columns.append(figure.label("figure"))
+    unit_columns.extend(figure_columns)
     if units.first_of_household is not None:
         unit_columns.append(units.first_of_household.label("first_of_household"))
     unit = select(*unit_columns).select_from(units.source).where(*conditions).subquery("unit")
     dimensions = [unit.c[name] for name in spec.group_by]
     is_total = func.grouping(dimensions[0]) == 1
-    tally: ColumnElement[int] = _tally(spec, unit)
-    counted: ColumnElement[int] = _units_of(spec, unit)
-    if units.first_of_household is not None:
-        # A unit is in one row per (programme, status) it has, so within a group it appears
-        # once, but the grand total must count it once overall.
-        first = unit.c.first_of_household
-        tally = case((is_total, _tally(spec, unit, first)), else_=tally)
-        counted = case((is_total, _units_of(spec, unit, first)), else_=counted)
+    first = None if units.first_of_household is None else unit.c.first_of_household
     return (
         select(
             *dimensions,
-            tally.label("count"),
-            counted.label("units"),
+            *_aggregates(spec, unit, is_total, first),
             is_total.label("is_total"),
             *checks,
         )
@@ -188,46 +204,92 @@ def statement_for(spec: StatsSpec) -> Select[Any]:
     )
 
 
-def _figure(household: FromClause, spec: StatsSpec) -> ColumnElement[Any]:
+def _aggregates(
+    spec: StatsSpec,
+    unit: Any,
+    is_total: ColumnElement[bool] | None = None,
+    first: ColumnElement[bool] | None = None,
+) -> list[ColumnElement[Any]]:
+    """`count_i` and `units_i` of each measure. `first`: set when a unit is in one row per
+    (programme, status) it has: within a group it appears once, but the grand total
+    (`is_total`) must count it once overall."""
+    columns: list[ColumnElement[Any]] = []
+    for index, measure in enumerate(spec.measures):
+        figure = unit.c[f"figure_{index}"]
+        tally: ColumnElement[Any] = _tally(measure, figure)
+        counted: ColumnElement[Any] = _units_of(measure, figure)
+        if first is not None and is_total is not None:
+            tally = case((is_total, _tally(measure, figure, first)), else_=tally)
+            counted = case((is_total, _units_of(measure, figure, first)), else_=counted)
+        columns += [tally.label(f"count_{index}"), counted.label(f"units_{index}")]
+    return columns
+
+
+def _figure(household: FromClause, spec: StatsSpec, measure: str) -> ColumnElement[Any]:
     """What each unit adds: 1 when units are counted; for the consumption measures, its
     household's predicted consumption per person (y = exp(score)) or its gap below the
-    poverty line z (null, adding nothing, when unscored or not below the line)."""
-    if spec.measure not in CONSUMPTION_MEASURES:
+    poverty line z of its area (null, adding nothing, when unscored, not below the line,
+    or in an area without a line)."""
+    if measure not in CONSUMPTION_MEASURES:
         return literal_column("1")
     score = household.c.pmt_score
     consumption = func.exp(cast(score, Float))
-    if spec.measure == "consumption":
+    if measure == "consumption":
         return consumption
-    assert spec.poverty_line is not None
-    line = spec.poverty_line
-    below = score < literal(log_consumption(line), Numeric())
-    gap = literal(line, Float) - consumption
-    value = {"poor_individuals": literal(1.0, Float), "poverty_gap": gap}.get(
-        spec.measure, gap * gap
-    )
+    line, log_line = _poverty_line(household, spec)
+    below = score < log_line
+    gap = line - consumption
+    ratio = literal(1.0, Float) - consumption / line
+    value = {
+        "poor_individuals": literal(1.0, Float),
+        "poverty_gap": gap,
+        "poverty_gap_squared": gap * gap,
+        "poverty_gap_ratio": ratio,
+        "poverty_gap_ratio_squared": ratio * ratio,
+    }[measure]
     return case((below, value), else_=null())
 
 
+def _poverty_line(
+    household: FromClause, spec: StatsSpec
+) -> tuple[ColumnElement[float], ColumnElement[Any]]:
+    """z of each unit (DJF, as a float) and ln(z), compared with the stored score (ln of
+    consumption) at no cost per row: one line, or the line of the household's area."""
+    if spec.poverty_line is not None:
+        line = spec.poverty_line
+        return literal(line, Float), literal(log_consumption(line), Numeric())
+    area = household.c.area
+    lines = sorted(spec.poverty_lines.items())
+    return (
+        case(*((area == name, literal(amount, Float)) for name, amount in lines)),
+        case(
+            *((area == name, literal(log_consumption(amount), Numeric())) for name, amount in lines)
+        ),
+    )
+
+
 def _tally(
-    spec: StatsSpec, unit: Any, only: ColumnElement[bool] | None = None
-) -> ColumnElement[int]:
-    """Counted units, or the figures summed (rounded to a whole number: francs, people)."""
-    if spec.measure not in CONSUMPTION_MEASURES:
+    measure: str, figure: ColumnElement[Any], only: ColumnElement[bool] | None = None
+) -> ColumnElement[Any]:
+    """Counted units, or the figures summed (rounded to a whole number: francs, people;
+    fractions to 6 places)."""
+    if measure not in CONSUMPTION_MEASURES:
         counted = func.count()
         return counted if only is None else counted.filter(only)
-    summed: ColumnElement[Any] = func.sum(unit.c.figure)
+    summed: ColumnElement[Any] = func.sum(figure)
     if only is not None:
         summed = summed.filter(only)
+    if measure in FRACTION_MEASURES:
+        return func.coalesce(func.round(cast(summed, Numeric()), 6), 0)
     return cast(func.coalesce(func.round(cast(summed, Numeric())), 0), BigInteger)
 
 
 def _units_of(
-    spec: StatsSpec, unit: Any, only: ColumnElement[bool] | None = None
+    measure: str, figure: ColumnElement[Any], only: ColumnElement[bool] | None = None
 ) -> ColumnElement[int]:
     """The units a figure stands on: those counted, or those whose figure is summed (a
     consumption sum over one person is still one person)."""
-    summed = spec.measure in CONSUMPTION_MEASURES
-    counted = func.count(unit.c.figure) if summed else func.count()
+    counted = func.count(figure) if measure in CONSUMPTION_MEASURES else func.count()
     return counted if only is None else counted.filter(only)
 
 
@@ -249,13 +311,15 @@ class _Units:
 def _units(spec: StatsSpec, household: FromClause) -> _Units:
     used = set(spec.group_by) | set(spec.filters)
     conditions: list[ColumnElement[bool]] = [household.c.status == "active"]
-    if spec.measure == "individuals" or spec.measure in CONSUMPTION_MEASURES:
+    # Several measures are always of the same units: the first says which.
+    measure = spec.measures[0]
+    if measure == "individuals" or measure in CONSUMPTION_MEASURES:
         person = _individual.alias("person")
         conditions.append(person.c.status == "active")
         source = person.join(household, household.c.id == person.c.household_id)
         return _with_enrollments(spec, _Units(source, conditions, person), household)
 
-    if spec.measure == "pmt_eligible":
+    if measure == "pmt_eligible":
         eligible = _eligibility()
         units = _Units(
             eligible.join(household, household.c.id == eligible.c.household_id),
@@ -265,7 +329,7 @@ def _units(spec: StatsSpec, household: FromClause) -> _Units:
                 "enrollment_status": eligible.c.enrollment_status,
             },
         )
-    elif spec.measure == "enrollments":
+    elif measure == "enrollments":
         enrollment = _enrollment.alias("enrollment")
         units = _Units(
             enrollment.join(household, household.c.id == enrollment.c.household_id),

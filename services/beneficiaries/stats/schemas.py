@@ -12,10 +12,13 @@ from services.beneficiaries.stats.catalog import (
     DIMENSIONS,
     FIXED_VALUES,
     MAX_DIMENSIONS,
+    MAX_MEASURES,
+    MAX_POVERTY_LINE,
     FilterType,
     Level,
     Measure,
 )
+from services.beneficiaries.vocabulary import AREAS
 from shared.disclosure import DisclosureControl, DisclosureRule
 from shared.schemas import InputModel
 from shared.stats import LIST_HELP, QueryValues, check_dimensions, distinct, split_values
@@ -25,7 +28,14 @@ DimensionValue = str | bool | None
 
 
 class StatsQuery(InputModel):
-    measure: Measure = Field(description="What is counted.")
+    measure: Measure | None = Field(default=None, description="What is counted.")
+    measures: list[Measure] = Field(
+        default_factory=list,
+        max_length=MAX_MEASURES,
+        description="Instead of `measure`: several measures of the same units "
+        "(individuals and the consumption and poverty measures), comma-separated, counted "
+        "in one pass; each row then holds one member per measure instead of `count`.",
+    )
     group_by: QueryValues = Field(
         default_factory=list,
         description=f"Up to {MAX_DIMENSIONS} dimensions, comma-separated (see /stats/catalog).",
@@ -51,9 +61,15 @@ class StatsQuery(InputModel):
     poverty_line: int | None = Field(
         default=None,
         ge=1,
-        le=100_000_000,
-        description="DJF per person per year: required by poor_individuals, poverty_gap and "
-        "poverty_gap_squared, refused by the other measures.",
+        le=MAX_POVERTY_LINE,
+        description="DJF per person per year, one line for every area: the poverty "
+        "measures take it or `poverty_lines`, the other measures refuse both.",
+    )
+    poverty_lines: list[str] = Field(
+        default_factory=list,
+        description="The line of each area, `area:DJF per person per year`, every area "
+        "once, comma-separated (`urban:120000,rural:90000`): each person is read against "
+        "the line of their household's area.",
     )
     pmt_min: int | None = Field(default=None, ge=1, description="DJF per person per year.")
     pmt_max: int | None = Field(default=None, ge=1, description="DJF per person per year.")
@@ -61,6 +77,8 @@ class StatsQuery(InputModel):
     registered_to: date | None = None
 
     @field_validator(
+        "measures",
+        "poverty_lines",
         "group_by",
         "region",
         "commune",
@@ -106,6 +124,35 @@ class StatsQuery(InputModel):
             raise ValueError("unknown value; expected one of: " + ", ".join(allowed))
         return value
 
+    @field_validator("measures")
+    @classmethod
+    def _distinct_measures(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("a measure is named twice")
+        return value
+
+    @field_validator("poverty_lines")
+    @classmethod
+    def _line_of_each_area(cls, value: list[str]) -> list[str]:
+        lines: dict[str, int] = {}
+        for item in value:
+            area, _, amount = item.partition(":")
+            if area not in AREAS or area in lines:
+                raise ValueError("expected each of " + ", ".join(AREAS) + " once")
+            if not amount.isdigit() or not 1 <= int(amount) <= MAX_POVERTY_LINE:
+                raise ValueError(f"a line is a whole number of DJF, 1 to {MAX_POVERTY_LINE}")
+            lines[area] = int(amount)
+        if value and set(lines) != set(AREAS):
+            raise ValueError("expected each of " + ", ".join(AREAS) + " once")
+        return [f"{area}:{amount}" for area, amount in lines.items()]
+
+    def lines_by_area(self) -> dict[str, int]:
+        """`poverty_lines` as area -> DJF."""
+        return {
+            area: int(amount)
+            for area, _, amount in (item.partition(":") for item in self.poverty_lines)
+        }
+
     @field_validator("pmt_max")
     @classmethod
     def _pmt_range(cls, value: int | None, info: ValidationInfo) -> int | None:
@@ -134,18 +181,26 @@ class StatsQuery(InputModel):
         return filters
 
 
+Figure = int | float
+
+
 class StatsAnswer(BaseModel):
-    measure: Measure
+    measure: Measure | None = Field(description="The measure asked; null when `measures` were.")
+    measures: list[Measure] | None = Field(
+        default=None, description="The measures asked together, when they were."
+    )
     group_by: list[str]
     filters: dict[str, FilterValue] = Field(
         description="The filters applied, region limits of the caller's account included."
     )
     as_of: date
-    rows: list[dict[str, DimensionValue | int]] = Field(
+    rows: list[dict[str, DimensionValue | Figure]] = Field(
         description="One row per combination of dimension values that has units, ordered by "
         "the dimensions; `count` is the number of units in it. A withheld row (small, or "
         "withheld so that a small one cannot be worked out) has `count: null` and "
-        "`suppressed: true`; other rows carry no `suppressed` member.",
+        "`suppressed: true`; other rows carry no `suppressed` member. Asked `measures`, "
+        "a row holds each measure's figure under its name instead of `count` (a withheld "
+        "figure null). Sums of fractions (poverty_gap_ratio...) have 6 decimal places.",
         examples=[
             [
                 {"region": "DJ-AS", "sex": "F", "count": 812},
@@ -153,9 +208,13 @@ class StatsAnswer(BaseModel):
             ]
         ],
     )
-    total: int | None = Field(
-        description="Distinct units matching the filters, whatever the grouping; null when "
-        "withheld (a small total, for a caller whose answers are protected)."
+    total: Figure | None = Field(
+        description="Distinct units matching the filters, whatever the grouping (a sum "
+        "measure: its sum over them); null when withheld (a small total, for a caller whose "
+        "answers are protected), or when `measures` were asked."
+    )
+    totals: dict[str, Figure | None] | None = Field(
+        default=None, description="Asked `measures`: each one's total, as `total`."
     )
     disclosure_control: DisclosureControl | None = Field(
         default=None,
@@ -175,6 +234,11 @@ class CatalogMeasure(BaseModel):
     unit: str = "units"
     parameters: list[str] = Field(
         default_factory=list, description="Query parameters the measure requires."
+    )
+    batch: str | None = Field(
+        default=None,
+        description="Measures of the same batch can be asked in one request (`measures=`), "
+        "counted in one pass over their units; null: asked alone.",
     )
 
 

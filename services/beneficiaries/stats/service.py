@@ -19,6 +19,7 @@ from services.beneficiaries.stats.catalog import (
     LINE_MEASURES,
     MAX_DIMENSIONS,
     MEASURES,
+    PERSON_MEASURES,
     RANGE_FILTERS,
     SUM_UNITS,
     UNSCORED,
@@ -56,14 +57,15 @@ async def statistics(
             errors=[{"path": "query.pmt_band", "message": "expected one of: " + ", ".join(bands)}],
         )
     disclosure.check_query(query, principal)
-    _check_poverty_line(query)
+    measures = _measures(query)
+    _check_poverty_line(query, measures)
     filters = query.dimension_filters()
     check_codes = {name: filters[name] for name in CODE_DIMENSIONS if name in filters}
     await _limit_to_allowed_regions(session, filters, principal)
 
     as_of = query.as_of or today()
     spec = StatsSpec(
-        measure=query.measure,
+        measures=measures,
         group_by=tuple(query.group_by),
         as_of=as_of,
         pmt_edges=edges,
@@ -73,6 +75,7 @@ async def statistics(
         registered_from=query.registered_from,
         registered_to=query.registered_to,
         poverty_line=query.poverty_line,
+        poverty_lines=query.lines_by_area(),
         check_codes=check_codes,
     )
     counts = await repository.count(session, spec)
@@ -84,28 +87,66 @@ async def statistics(
                 for name, codes in counts.unknown_codes.items()
             ],
         )
-    answer = StatsAnswer(
-        measure=query.measure,
+    shown = disclosure.shaped(measures, counts, principal, settings)
+    several = bool(query.measures)
+    return StatsAnswer(
+        measure=None if several else query.measure,
+        measures=query.measures if several else None,
         group_by=list(query.group_by),
         filters=_applied(filters, query),
         as_of=as_of,
-        rows=counts.rows,
-        total=counts.total,
+        rows=[
+            {**row, **(figures if several else _as_count(figures, measures[0]))}
+            for row, figures in zip(counts.rows, shown.figures, strict=True)
+        ],
+        total=None if several else shown.totals[measures[0]],
+        totals=shown.totals if several else None,
+        disclosure_control=shown.control,
     )
-    return disclosure.shaped(answer, counts.units, counts.total_units, principal, settings)
 
 
-def _check_poverty_line(query: StatsQuery) -> None:
-    needed = query.measure in LINE_MEASURES
-    if needed != (query.poverty_line is not None):
-        message = (
-            f"required by {query.measure}"
-            if needed
-            else "only poor_individuals, poverty_gap and poverty_gap_squared take it"
-        )
+def _as_count(figures: dict[str, Any], measure: str) -> dict[str, Any]:
+    """One measure's figure as `count` (and its `suppressed` flag)."""
+    return {"count" if name == measure else name: value for name, value in figures.items()}
+
+
+def _measures(query: StatsQuery) -> tuple[str, ...]:
+    """The measure asked, or the measures asked together (all of the same units)."""
+    if (query.measure is None) == (not query.measures):
         raise UnprocessableEntity(
-            "Invalid poverty line.",
-            errors=[{"path": "query.poverty_line", "message": message}],
+            "Ask one measure, or several measures.",
+            errors=[{"path": "query.measure", "message": "give measure or measures, not both"}],
+        )
+    if query.measure is not None:
+        return (query.measure,)
+    if not set(query.measures) <= PERSON_MEASURES:
+        raise UnprocessableEntity(
+            "These measures cannot be counted together.",
+            errors=[
+                {
+                    "path": "query.measures",
+                    "message": "only measures of individuals go together: "
+                    + ", ".join(sorted(PERSON_MEASURES)),
+                }
+            ],
+        )
+    return tuple(query.measures)
+
+
+def _check_poverty_line(query: StatsQuery, measures: tuple[str, ...]) -> None:
+    needed = any(measure in LINE_MEASURES for measure in measures)
+    given = [name for name in ("poverty_line", "poverty_lines") if getattr(query, name)]
+    message = None
+    if len(given) > 1:
+        message = "give poverty_line or poverty_lines, not both"
+    elif needed and not given:
+        message = "required by " + ", ".join(m for m in measures if m in LINE_MEASURES)
+    elif given and not needed:
+        message = "only the poverty measures take a line: " + ", ".join(sorted(LINE_MEASURES))
+    if message is not None:
+        path = "query." + (given[-1] if given else "poverty_lines")
+        raise UnprocessableEntity(
+            "Invalid poverty line.", errors=[{"path": path, "message": message}]
         )
 
 
@@ -138,6 +179,8 @@ def _applied(filters: dict[str, tuple[Any, ...]], query: StatsQuery) -> dict[str
         value = getattr(query, name)
         if value is not None:
             applied[name] = value
+    if query.poverty_lines:
+        applied["poverty_lines"] = list(query.poverty_lines)
     return applied
 
 
@@ -176,7 +219,8 @@ async def catalog(
                 description=text,
                 kind="sum" if name in SUM_UNITS else "count",
                 unit=SUM_UNITS.get(name, "people" if name in CONSUMPTION_MEASURES else name),
-                parameters=["poverty_line"] if name in LINE_MEASURES else [],
+                parameters=["poverty_lines"] if name in LINE_MEASURES else [],
+                batch="individuals" if name in PERSON_MEASURES else None,
             )
             for name, text in MEASURES.items()
         ],

@@ -61,6 +61,7 @@ def measures_of(source: StatsClient, catalog: StatsCatalog) -> list[MeasureInfo]
                 if measure.dimensions is None or name in measure.dimensions
             },
             frozenset(measure.parameters),
+            measure.batch,
         )
         for measure in catalog.measures
     ]

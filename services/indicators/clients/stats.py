@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.service_client import ServiceClient
 
 DimensionValue = str | bool | int | None
+# A count, or a sum (of fractions, the registry's poverty gap ratios, to 6 places).
+Figure = int | float
 
 
 class CatalogValue(BaseModel):
@@ -32,8 +34,10 @@ class CatalogMeasure(BaseModel):
     unit: str = "units"
     # The dimensions that apply; absent (the registry) when all of them do.
     dimensions: list[str] | None = None
-    # Query parameters the measure requires (the registry's poverty_line).
+    # Query parameters the measure requires (the registry's poverty_lines).
     parameters: list[str] = Field(default_factory=list)
+    # Measures of one batch can be asked in one request (`measures=`); None: alone.
+    batch: str | None = None
 
 
 class CatalogDimension(BaseModel):
@@ -66,13 +70,19 @@ class StatsCatalog(BaseModel):
 
 
 class StatsAnswer(BaseModel):
+    """One measure's answer: `count` (the registry) or `value` (funding) in each row, and
+    `total`. Several measures asked together: each one's figure under its name in each
+    row, and `totals`."""
+
     model_config = ConfigDict(extra="ignore")
 
-    measure: str
+    measure: str | None = None
+    measures: list[str] | None = None
     group_by: list[str]
     as_of: date
-    rows: list[dict[str, DimensionValue]] = Field(default_factory=list)
-    total: int
+    rows: list[dict[str, DimensionValue | float]] = Field(default_factory=list)
+    total: Figure | None = None
+    totals: dict[str, Figure | None] | None = None
 
 
 class StatsClient:
@@ -105,7 +115,23 @@ class StatsClient:
         group_by: Sequence[str] = (),
         filters: Mapping[str, Sequence[Any]] | None = None,
     ) -> StatsAnswer:
-        params: dict[str, Any] = {"measure": measure}
+        return await self._get({"measure": measure}, group_by, filters)
+
+    async def stats_together(
+        self,
+        measures: Sequence[str],
+        group_by: Sequence[str] = (),
+        filters: Mapping[str, Sequence[Any]] | None = None,
+    ) -> StatsAnswer:
+        """Several measures of one batch (see CatalogMeasure.batch), one request."""
+        return await self._get({"measures": ",".join(measures)}, group_by, filters)
+
+    async def _get(
+        self,
+        params: dict[str, Any],
+        group_by: Sequence[str],
+        filters: Mapping[str, Sequence[Any]] | None,
+    ) -> StatsAnswer:
         if group_by:
             params["group_by"] = ",".join(group_by)
         for name, values in (filters or {}).items():

@@ -29,9 +29,12 @@ class MeasureInfo:
     unit: str
     description: str
     dimensions: Mapping[str, Dimension] = field(default_factory=dict)
-    # Parameters the source requires beside the filters (poverty_line: given by this
-    # service, the national line of the period's year).
+    # Parameters the source requires beside the filters (poverty_lines: given by this
+    # service, the national line of each area in the period's year).
     parameters: frozenset[str] = frozenset()
+    # Measures of one source and batch can be asked in one request (the registry's
+    # individuals and poverty measures); None: asked alone.
+    batch: str | None = None
 
 
 @dataclass(frozen=True)

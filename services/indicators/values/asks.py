@@ -18,6 +18,19 @@ Pairs = tuple[tuple[str, tuple[str, ...]], ...]
 
 
 @dataclass(frozen=True)
+class AreaLines:
+    """The poverty line of each area (DJF per person per year), as the registry reads each
+    person against the line of their household's area; `missing` names the areas that
+    have none."""
+
+    lines: tuple[tuple[str, int], ...] = ()
+    missing: str = ""
+
+    def parameter(self) -> tuple[str, ...]:
+        return tuple(f"{area}:{amount}" for area, amount in self.lines)
+
+
+@dataclass(frozen=True)
 class Ask:
     source: Source
     measure: str
@@ -26,9 +39,21 @@ class Ask:
     group_by: tuple[str, ...] = ()
     # Values to leave out: the reference data only (the services take lists to keep).
     excluded: Pairs = ()
+    # Measures of one batch are asked of their source together (MeasureInfo.batch)...
+    batch: str | None = None
+    # ...their filters but these (the source's parameters, poverty_lines) the same.
+    parameter_names: tuple[str, ...] = ()
 
     def ungrouped(self) -> Ask:
         return replace(self, group_by=())
+
+    def batch_key(self) -> tuple[object, ...]:
+        """Asks with the same key and grouping can be read from one request: the same
+        measure and filters, or measures of one batch with the same filters."""
+        if self.batch is None:
+            return (self.source, "measure", self.measure, self.filters, self.excluded)
+        common = tuple(pair for pair in self.filters if pair[0] not in self.parameter_names)
+        return (self.source, "batch", self.batch, common, self.excluded)
 
 
 @dataclass(frozen=True)
@@ -48,12 +73,14 @@ def term_for(
     breakdown: Sequence[str],
     chosen: Mapping[str, Sequence[str]],
     today: date,
-    poverty_line: int | None = None,
+    poverty_lines: AreaLines | None = None,
 ) -> Term:
-    """`poverty_line`: the national line of the period's year, for the measures that need
-    one."""
-    if "poverty_line" in info.parameters and poverty_line is None:
-        return Term(reason=f"{node.text()}: no national poverty line of {period.year}")
+    """`poverty_lines`: the national line of each area in the period's year (or why there
+    is none), for the measures that need them."""
+    lines_needed = "poverty_lines" in info.parameters
+    if lines_needed and (poverty_lines is None or poverty_lines.missing):
+        where = "" if poverty_lines is None else f" for {poverty_lines.missing}"
+        return Term(reason=f"{node.text()}: no national poverty line of {period.year}{where}")
     keep: dict[str, set[str]] = {}
     leave_out: dict[str, set[str]] = {}
     for item in node.filters:
@@ -75,8 +102,8 @@ def term_for(
         return Term(empty=True)
     filters = {name: tuple(sorted(values)) for name, values in keep.items()}
     filters.update(_period_filters(info, period, filters, today))
-    if "poverty_line" in info.parameters:
-        filters["poverty_line"] = (str(poverty_line),)
+    if lines_needed and poverty_lines is not None:
+        filters["poverty_lines"] = poverty_lines.parameter()
     group_by = () if info.kind == "level" else tuple(breakdown)
     return Term(
         Ask(
@@ -85,6 +112,8 @@ def term_for(
             tuple(sorted(filters.items())),
             group_by,
             tuple(sorted((name, tuple(sorted(v))) for name, v in leave_out.items())),
+            info.batch,
+            tuple(sorted(info.parameters)),
         )
     )
 

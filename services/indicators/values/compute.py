@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal, DecimalException, localcont
 from services.indicators.expressions.evaluator import NoValue, Outcome, evaluate
 from services.indicators.expressions.names import MeasureInfo
 from services.indicators.expressions.nodes import Measure, Node, measures
-from services.indicators.values.asks import Ask, Term, term_for
+from services.indicators.values.asks import AreaLines, Ask, Term, term_for
 from services.indicators.values.fetch import Answer, CellKey
 from services.indicators.values.periods import Period
 
@@ -60,8 +60,8 @@ class Setting:
     names: Mapping[str, MeasureInfo]
     threshold: int
     today: date
-    # The national poverty line (area all) of the period's year, if recorded.
-    poverty_line: int | None = None
+    # The national poverty line of each area in the period's year, as recorded.
+    poverty_lines: AreaLines | None = None
 
 
 def terms_of(
@@ -82,7 +82,7 @@ def terms_of(
                     breakdown,
                     setting.chosen,
                     setting.today,
-                    setting.poverty_line,
+                    setting.poverty_lines,
                 )
     return found
 

@@ -1,5 +1,6 @@
 """The figures the asks need: the services' `/stats`, asked all at once (concurrently, one
-request per ask), and the reference data, read from this service's tables."""
+request per ask, or per batch of measures of people: batches.py), and the reference data,
+read from this service's tables."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from services.indicators.clients.together import together
 from services.indicators.context import Sources
 from services.indicators.models import PovertyLine
 from services.indicators.reference import repository as reference
-from services.indicators.values.asks import Ask
+from services.indicators.values.asks import AreaLines, Ask
+from services.indicators.values.batches import batch_filters, batched
+from services.indicators.vocabulary import AREAS
 
 CellKey = tuple[str | None, ...]
 
@@ -60,23 +63,25 @@ MAX_GROUPING = 5
 
 
 def merged(asks: Iterable[Ask]) -> dict[Ask, Ask]:
-    """Breakdowns of one measure by one dimension each (region, then sex...: what a
-    snapshot asks), read from one request grouped by all of them: each is a sum over the
-    others, exact for counts and sums whenever every unit has one value of each."""
-    singles: dict[Ask, list[Ask]] = {}
+    """Breakdowns by one dimension each (region, then sex...: what a snapshot asks) of one
+    measure, or of measures of one batch, with the same filters, read from one grouping
+    by all of those dimensions: each is a sum over the others, exact for counts and sums
+    whenever every unit has one value of each."""
+    singles: dict[tuple[object, ...], list[Ask]] = {}
     for ask in asks:
         if ask.source == "reference" or len(ask.group_by) != 1:
             continue
         if ask.group_by[0] not in _overlapping(ask):
-            singles.setdefault(ask.ungrouped(), []).append(ask)
+            singles.setdefault(ask.batch_key(), []).append(ask)
     read_from: dict[Ask, Ask] = {}
-    for base, group in singles.items():
-        dimensions = sorted(ask.group_by[0] for ask in group)
+    for group in singles.values():
+        dimensions = sorted({ask.group_by[0] for ask in group})
         for start in range(0, len(dimensions), MAX_GROUPING):
             chunk = tuple(dimensions[start : start + MAX_GROUPING])
             if len(chunk) > 1:
-                combined = replace(base, group_by=chunk)
-                read_from.update({replace(base, group_by=(name,)): combined for name in chunk})
+                read_from.update(
+                    {ask: replace(ask, group_by=chunk) for ask in group if ask.group_by[0] in chunk}
+                )
     return read_from
 
 
@@ -103,12 +108,17 @@ class PovertyLines:
             self._years[year] = await reference.list_poverty_lines(self.session, year)
         return self._years[year]
 
-    async def national(self, year: int) -> int | None:
-        """The national line of the whole country in `year`, in DJF."""
-        for line in await self.of(year):
-            if line.kind == "national" and line.area == "all":
-                return line.amount_minor
-        return None
+    async def by_area(self, year: int) -> AreaLines:
+        """The national line of each area in `year`, in DJF: the area's own, or else the
+        country's (area all)."""
+        national = {
+            line.area: line.amount_minor for line in await self.of(year) if line.kind == "national"
+        }
+        found = {area: national.get(area, national.get("all")) for area in AREAS}
+        return AreaLines(
+            tuple((area, amount) for area, amount in found.items() if amount is not None),
+            ", ".join(area for area, amount in found.items() if amount is None),
+        )
 
 
 async def fetch(
@@ -118,13 +128,22 @@ async def fetch(
     naming it, and nothing is computed."""
     sent = sorted(needed(asks), key=repr)
     clients = {"beneficiaries": sources.registry, "funding": sources.funding}
-    remote = [ask for ask in sent if ask.source != "reference"]
+    requests = batched([ask for ask in sent if ask.source != "reference"])
     answers = await together(
-        [clients[ask.source].stats(ask.measure, ask.group_by, dict(ask.filters)) for ask in remote]
+        [
+            clients[first.source].stats(first.measure, first.group_by, dict(first.filters))
+            if len(batch) == 1
+            else clients[first.source].stats_together(
+                [ask.measure for ask in batch], first.group_by, batch_filters(batch)
+            )
+            for batch in requests
+            for first in batch[:1]
+        ]
     )
-    found: dict[Ask, Answer] = {
-        ask: _from_service(answer) for ask, answer in zip(remote, answers, strict=True)
-    }
+    found: dict[Ask, Answer] = {}
+    for batch, answer in zip(requests, answers, strict=True):
+        for ask in batch:
+            found[ask] = _from_service(answer, ask.measure if len(batch) > 1 else None)
     for ask in sent:
         if ask.source == "reference":
             found[ask] = await _from_reference(session, ask, lines)
@@ -146,13 +165,24 @@ def _marginal(answer: Answer, position: int) -> Answer:
     return Answer(cells, answer.total, answer.as_of, answer.reason)
 
 
-def _from_service(answer: StatsAnswer) -> Answer:
+def _from_service(answer: StatsAnswer, measure: str | None = None) -> Answer:
+    """One measure's figures: the answer's (`count` or `value`), or `measure`'s of an
+    answer to several."""
     cells: dict[CellKey, Decimal] = {}
     for row in answer.rows:
-        figure = row.get("count", row.get("value"))
+        figure = row.get("count", row.get("value")) if measure is None else row.get(measure)
         key = tuple(text(row.get(name)) for name in answer.group_by)
-        cells[key] = Decimal(int(figure or 0))
-    return Answer(cells, Decimal(answer.total), answer.as_of)
+        cells[key] = _decimal(figure)
+    total = answer.total if measure is None else (answer.totals or {}).get(measure)
+    return Answer(cells, _decimal(total), answer.as_of)
+
+
+def _decimal(figure: object) -> Decimal:
+    """A figure as published: a whole number, or a sum of fractions to 6 places (read from
+    its shortest text, which is the text the service wrote)."""
+    if isinstance(figure, float):
+        return Decimal(repr(figure))
+    return Decimal(int(figure or 0))  # type: ignore[call-overload]
 
 
 async def _from_reference(session: AsyncSession, ask: Ask, lines: PovertyLines) -> Answer:

@@ -82,7 +82,7 @@ async def values(
         names.measures,
         threshold,
         today(),
-        await lines.national(request.period.year),
+        await lines.by_area(request.period.year),
     )
     own = {code: _breakdowns(request, current[code][1]) for code in wanted}
     needs = _needs(order, own, parsed)
