@@ -7,6 +7,7 @@ import httpx
 import jwt
 
 from services.gateway.app import create_app
+from services.gateway.config import GatewaySettings
 from shared.auth import TokenVerifier
 from shared.db import Database
 from tests.support.apps import serve
@@ -187,6 +188,23 @@ async def test_key_rotation_keeps_earlier_tokens_valid(
 
     keys = (await gateway.get("/api/v1/admin/keys", headers=admin_headers)).json()
     assert [k["kid"] for k in keys if k["retired_at"] is None] == [new_kid]
+
+
+async def test_a_key_rotated_at_one_gateway_process_is_published_by_every_other_at_once(
+    gateway: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    gateway_db: Database,
+    settings: GatewaySettings,
+) -> None:
+    """A service meeting a token of the new key asks the JWKS of whichever gateway process
+    the balancer picks; one that had not re-read the keys yet would leave the service
+    refusing the new tokens until it may ask again."""
+    async with serve(create_app(settings), gateway_db, "http://gateway.test") as replica:
+        assert (await replica.get("/.well-known/jwks.json")).status_code == 200  # keys read
+        rotated = await gateway.post("/api/v1/admin/keys/rotate", headers=admin_headers)
+        assert rotated.status_code == 200
+        jwks = (await replica.get("/.well-known/jwks.json")).json()
+    assert rotated.json()["kid"] in {key["kid"] for key in jwks["keys"]}
 
 
 async def test_rs256_gateway(gateway_db: Database, upstream_url: str) -> None:

@@ -198,8 +198,11 @@ async def disabled_accounts(
 
 @router.get("/.well-known/jwks.json", summary="Public keys that verify INDS tokens")
 async def jwks(request: Request, response: Response) -> dict[str, Any]:
+    # Read from the database each time (services ask when they meet an unknown key, at
+    # most every few seconds): a key another gateway process just rotated in is published
+    # by this one too, or a service asking here would refuse its tokens for a while.
     ring = key_ring(request)
-    await ring.refresh_if_stale(request.app.state.database)
+    await ring.load(request.app.state.database)
     response.headers["Cache-Control"] = "public, max-age=60"
     return ring.jwks()
 
