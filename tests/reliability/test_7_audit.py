@@ -107,8 +107,16 @@ class Trail:
         assert ids, "a request expected to leave rows names them"
         self.expected.append(Expected(service, request_id, account, action, resource_type, ids))
 
-    async def missing(self) -> list[str]:
-        """What the trails lack, one line per expected row that is not there."""
+    async def missing(self, seconds: float = 10.0) -> list[str]:
+        """What the trails lack, one line per expected row that is not there once `seconds`
+        have passed (read rows are written a flush interval after the read, off the request
+        path: the last reads of a test may still be on their way)."""
+        deadline = time.monotonic() + seconds
+        while (problems := await self._missing()) and time.monotonic() < deadline:
+            await asyncio.sleep(FLUSH_INTERVAL)
+        return problems
+
+    async def _missing(self) -> list[str]:
         problems = []
         for want in self.expected:
             rows = await fetch(
