@@ -226,43 +226,6 @@ def _created(client: httpx.Client, path: str, body: dict[str, Any], headers: dic
     return answer.json()
 
 
-def _member(given: str, relationship: str, birth_date: str) -> dict[str, Any]:
-    return {
-        "given_name": given,
-        "father_name": "Soak",
-        "grandfather_name": "Farah",
-        "sex": "F",
-        "birth_date": birth_date,
-        "relationship_to_head": relationship,
-    }
-
-
-def _household(members: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "location": {"locality_code": "DJ-DJ-BALBALA-PK12"},
-        "living_conditions": {
-            "dwelling_type": "shack",
-            "wall_material": "sheet_metal",
-            "rooms": 1,
-            "water_source": "public_tap",
-            "assets": ["mobile_phone"],
-        },
-        "registration": {"source": "door_to_door", "date": "2026-03-02", "enumerator_id": "soak"},
-        "consent": {
-            "given": True,
-            "date": "2026-03-02",
-            "scope": ["registry", "programmes"],
-            "method": "thumbprint",
-            "notice_version": "2025-1",
-        },
-        "members": members,
-    }
-
-
-def _letters(number: int) -> str:
-    return "".join(chr(ord("a") + int(digit)) for digit in str(number))
-
-
 @dataclass
 class Scene:
     household_ids: list[str]
@@ -286,9 +249,11 @@ def prepare(client: httpx.Client, headers_of: HeadersOf) -> Scene:
         "benefit_period": "quarterly",
     }
     _created(client, f"{REGISTRY}/programmes", body, manager)
-    for number in range(ENROLLED):
-        head = _member("Soak" + _letters(number + int(suffix, 16) % 10**6), "head", "1985-04-02")
-        created = _created(client, f"{REGISTRY}/households", _household([head]), manager)
+    generator = RegistryGenerator(seed=int(suffix, 16), duplicate_rate=0)
+    for household in generator.households(ENROLLED):
+        for person in household["members"]:
+            person["identifiers"] = []  # another run's draw may hold the same numbers
+        created = _created(client, f"{REGISTRY}/households", household, manager)
         enrollment = {"household_id": created["id"]}
         _created(client, f"{REGISTRY}/programmes/{code}/enrollments", enrollment, manager)
 
