@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -104,11 +103,8 @@ def stack_folder() -> Iterator[Path]:
     """A folder for a stack's data, removed afterwards. Not under pytest's tmp_path: each
     pytest session that starts on the machine takes the others' access away from
     /tmp/pytest-of-<user>, and the embedded PostgreSQL runs as a user of its own."""
-    folder = Path(tempfile.mkdtemp(prefix="inds-stack-"))
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix="inds-stack-", ignore_cleanup_errors=True) as folder:
+        yield Path(folder)
 
 
 @contextmanager
