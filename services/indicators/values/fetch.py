@@ -4,7 +4,7 @@ read from this service's tables."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.indicators.catalog.reference import POVERTY_LINE
-from services.indicators.clients.stats import StatsAnswer
+from services.indicators.clients.stats import StatsAnswer, StatsClient
 from services.indicators.clients.together import together
 from services.indicators.context import Sources
 from services.indicators.models import PovertyLine
@@ -129,17 +129,7 @@ async def fetch(
     sent = sorted(needed(asks), key=repr)
     clients = {"beneficiaries": sources.registry, "funding": sources.funding}
     requests = batched([ask for ask in sent if ask.source != "reference"])
-    answers = await together(
-        [
-            clients[first.source].stats(first.measure, first.group_by, dict(first.filters))
-            if len(batch) == 1
-            else clients[first.source].stats_together(
-                [ask.measure for ask in batch], first.group_by, batch_filters(batch)
-            )
-            for batch in requests
-            for first in batch[:1]
-        ]
-    )
+    answers = await together([_request(clients[batch[0].source], batch) for batch in requests])
     found: dict[Ask, Answer] = {}
     for batch, answer in zip(requests, answers, strict=True):
         for ask in batch:
@@ -163,6 +153,16 @@ def _marginal(answer: Answer, position: int) -> Answer:
         cell = (key[position],)
         cells[cell] = cells.get(cell, Decimal(0)) + figure
     return Answer(cells, answer.total, answer.as_of, answer.reason)
+
+
+def _request(client: StatsClient, batch: list[Ask]) -> Awaitable[StatsAnswer]:
+    """One ask's request, or one request for a batch of measures of people."""
+    first = batch[0]
+    if len(batch) == 1:
+        return client.stats(first.measure, first.group_by, dict(first.filters))
+    return client.stats_together(
+        [ask.measure for ask in batch], first.group_by, batch_filters(batch)
+    )
 
 
 def _from_service(answer: StatsAnswer, measure: str | None = None) -> Answer:
