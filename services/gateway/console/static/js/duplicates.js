@@ -93,6 +93,11 @@ function draw() {
     show(container, heading, message("error", forbidden ? t("common.forbidden") : t("common.error", { detail: state.error.message })));
     return;
   }
+  if (pairs === null) {
+    // The language changed while the pairs load: the same wait, in the new language.
+    show(container, heading, message("info", t("common.loading")));
+    return;
+  }
   const intro = pairs.length ? plural("dup.intro", pairs.length, { count: number(pairs.length) }) : t("dup.none");
   show(
     container,
